@@ -1,0 +1,291 @@
+"""The embedded DuckDB store: migrations, idempotent upserts, and cursors kept with their rows.
+
+Every write is an upsert on the record type's natural key (``KEY`` in :mod:`connectors.records`),
+so replaying a page, a day or a whole sync leaves the same rows. A sync cursor is written in the
+same transaction as the rows it covers: a crash between the two is impossible, and a cursor never
+moves without its rows.
+
+Example::
+
+    with Store.open(path) as store:
+        with store.transaction() as tx:
+            tx.upsert(PullRequest, records)
+            tx.set_cursor("github", "pull_requests", "acme/api", "2026-11-01T00:00:00Z")
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import fields
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from connectors.records import Record, record_columns
+from correlate.errors import StoreError
+
+__all__ = ["Store", "SCHEMA_VERSION", "migrations"]
+
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(version, file name, SQL) for every shipped migration, in order."""
+    found = []
+    for entry in resources.files("correlate.migrations").iterdir():
+        m = _MIGRATION_NAME.match(entry.name)
+        if m:
+            found.append((int(m.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    found.sort()
+    return found
+
+
+SCHEMA_VERSION = migrations()[-1][0]
+
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    "str": pa.string(),
+    "int": pa.int64(),
+    "float": pa.float64(),
+    "bool": pa.bool_(),
+    "date": pa.date32(),
+    "datetime": pa.timestamp("us", tz="UTC"),
+}
+
+
+def arrow_schema(record_type: type[Record]) -> pa.Schema:
+    """The Arrow schema of a record type (from its annotations)."""
+    cols = []
+    for f in fields(record_type):  # type: ignore[arg-type]
+        base = str(f.type).split("|")[0].strip()
+        cols.append(pa.field(f.name, _ARROW_TYPES[base]))
+    return pa.schema(cols)
+
+
+class Store:
+    """An open DuckDB store. Use :meth:`open`; one writer process at a time (DuckDB's rule)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
+        self.con = con
+        self.path = path
+        self._depth = 0
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: Path | str, *, read_only: bool = False) -> Store:
+        """Open (creating and migrating if needed) the store at ``path``.
+
+        Raises:
+            StoreError: the file cannot be opened (locked by another process, not a DuckDB file) or
+                was written by a newer correlate.
+        """
+        p = Path(path)
+        try:
+            if not read_only:
+                p.parent.mkdir(parents=True, exist_ok=True)
+            con = duckdb.connect(str(p), read_only=read_only)
+        except (duckdb.Error, OSError) as exc:
+            raise StoreError(
+                f"cannot open the store {p}: {exc}. If another correlate command is running (sync, serve), "
+                "wait for it to finish."
+            ) from None
+        store = cls(con, p)
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            if not read_only:
+                store.migrate()
+            else:
+                store._check_version()
+        except BaseException:
+            con.close()
+            raise
+        return store
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- schema --------------------------------------------------------------------------------------
+    def version(self) -> int:
+        exists = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+        ).fetchone()
+        if not exists or not exists[0]:
+            return 0
+        row = self.con.execute("SELECT max(version) FROM schema_version").fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def _check_version(self) -> None:
+        current = self.version()
+        if current > SCHEMA_VERSION:
+            raise StoreError(
+                f"the store {self.path} has schema version {current}, newer than this correlate "
+                f"({SCHEMA_VERSION}). Upgrade correlate (pip install -U correlate)."
+            )
+
+    def migrate(self) -> list[int]:
+        """Apply every migration newer than the store, each in its own transaction. Returns versions applied."""
+        self._check_version()
+        current = self.version()
+        applied = []
+        for version, name, sql in migrations():
+            if version <= current:
+                continue
+            try:
+                self.con.execute("BEGIN TRANSACTION")
+                if version == 1 or current == 0 and version == migrations()[0][0]:
+                    self.con.execute(
+                        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
+                        "name VARCHAR, applied_at TIMESTAMPTZ)"
+                    )
+                self.con.execute(sql)
+                self.con.execute("INSERT INTO schema_version VALUES (?, ?, ?)", [version, name, datetime.now(UTC)])
+                self.con.execute("COMMIT")
+            except duckdb.Error as exc:
+                self.con.execute("ROLLBACK")
+                raise StoreError(f"migration {name} failed on {self.path}: {exc}") from None
+            applied.append(version)
+        return applied
+
+    # -- writes --------------------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """All writes inside commit together or not at all. Nested use joins the outer transaction."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+            return
+        self.con.execute("BEGIN TRANSACTION")
+        self._depth = 1
+        try:
+            yield self
+        except BaseException:
+            self._depth = 0
+            self.con.execute("ROLLBACK")
+            raise
+        self._depth = 0
+        try:
+            self.con.execute("COMMIT")
+        except duckdb.Error as exc:
+            raise StoreError(f"could not commit to {self.path}: {exc}") from None
+
+    def upsert(
+        self,
+        record_type: type[Record],
+        rows: Sequence[Record] | pd.DataFrame | pa.Table,
+    ) -> int:
+        """Insert or replace ``rows`` by the record type's natural key. Returns the number of rows written.
+
+        Within one batch the last row for a key wins. Accepts records, or a DataFrame/Arrow table
+        with exactly the record's columns (bulk paths, the demo generator).
+        """
+        table = to_arrow(record_type, rows)
+        if table.num_rows == 0:
+            return 0
+        table = _dedupe_last(table, record_type.KEY)
+        with self.transaction():
+            self.con.register("_batch", table)
+            try:
+                cols = ", ".join(f'"{c}"' for c in table.column_names)
+                self.con.execute(
+                    f"INSERT OR REPLACE INTO {record_type.TABLE} ({cols}) SELECT {cols} FROM _batch"
+                )
+            except duckdb.Error as exc:
+                raise StoreError(f"writing {record_type.TABLE} failed: {exc}") from None
+            finally:
+                self.con.unregister("_batch")
+        return table.num_rows
+
+    def replace(self, record_type: type[Record], where: dict[str, Any], rows: Sequence[Record] | pd.DataFrame) -> int:
+        """Delete the rows matching ``where`` (column = value), then upsert ``rows``, atomically.
+
+        For sources that restate a whole partition (a usage day re-pulled after revisions): rows
+        that vanished from the source vanish from the store.
+        """
+        cond = " AND ".join(f'"{k}" = ?' for k in where) or "TRUE"
+        with self.transaction():
+            self.con.execute(f"DELETE FROM {record_type.TABLE} WHERE {cond}", list(where.values()))
+            return self.upsert(record_type, rows)
+
+    def set_cursor(self, source: str, stream: str, partition: str, cursor: str | None) -> None:
+        """Record the newest cursor whose rows are stored. Call inside the transaction that wrote them."""
+        self.con.execute(
+            "INSERT OR REPLACE INTO sync_state VALUES (?, ?, ?, ?, ?)",
+            [source, stream, partition, cursor, datetime.now(UTC)],
+        )
+
+    def get_cursor(self, source: str, stream: str, partition: str = "") -> str | None:
+        row = self.con.execute(
+            'SELECT cursor FROM sync_state WHERE source = ? AND stream = ? AND "partition" = ?',
+            [source, stream, partition],
+        ).fetchone()
+        return None if row is None else row[0]
+
+    # -- reads ---------------------------------------------------------------------------------------
+    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pd.DataFrame:
+        """Run SQL and return a DataFrame."""
+        return self.con.execute(sql, params or []).df()
+
+    def count(self, record_type: type[Record]) -> int:
+        row = self.con.execute(f"SELECT count(*) FROM {record_type.TABLE}").fetchone()
+        return int(row[0]) if row else 0
+
+
+def to_arrow(record_type: type[Record], rows: Sequence[Record] | pd.DataFrame | pa.Table) -> pa.Table:
+    """Rows of one record type as an Arrow table with the record's schema (and column order)."""
+    schema = arrow_schema(record_type)
+    names = record_columns(record_type)
+    if isinstance(rows, pa.Table):
+        table = rows
+    elif isinstance(rows, pd.DataFrame):
+        extra = set(rows.columns) - set(names)
+        if extra:
+            raise StoreError(f"{record_type.TABLE}: unexpected columns {sorted(extra)}")
+        frame = rows.copy()
+        for name in names:
+            if name not in frame.columns:
+                frame[name] = None
+        table = pa.Table.from_pandas(frame[names], preserve_index=False)
+    else:
+        columns: dict[str, list[Any]] = {n: [] for n in names}
+        for rec in rows:
+            if not isinstance(rec, record_type):
+                raise StoreError(f"{record_type.TABLE}: got a {type(rec).__name__}, expected {record_type.__name__}")
+            for n in names:
+                columns[n].append(getattr(rec, n))
+        return pa.table(columns, schema=schema)
+    missing = [n for n in names if n not in table.column_names]
+    for n in missing:
+        table = table.append_column(schema.field(n), pa.nulls(table.num_rows, schema.field(n).type))
+    try:
+        return table.select(names).cast(schema)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+        raise StoreError(f"{record_type.TABLE}: columns do not match the record type: {exc}") from None
+
+
+def _dedupe_last(table: pa.Table, key: tuple[str, ...]) -> pa.Table:
+    """Keep the last row per key (INSERT OR REPLACE rejects duplicate keys within one statement)."""
+    n = table.num_rows
+    idx = pa.array(range(n), pa.int64())
+    grouped = table.select(list(key)).append_column("_i", idx).group_by(list(key), use_threads=False).aggregate(
+        [("_i", "max")]
+    )
+    if grouped.num_rows == n:
+        return table
+    keep = np.sort(grouped.column("_i_max").to_numpy())
+    return table.take(pa.array(keep))
