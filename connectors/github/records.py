@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from connectors.records import Record
 
-__all__ = ["DeploymentCommit", "PRCommit"]
+__all__ = ["DeploymentCommit", "PRCommit", "TeamMember"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,3 +47,19 @@ class PRCommit(Record):
     authored_at: datetime | None = None
     message_has_ai_trailer: bool | None = None
     ai_tool: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TeamMember(Record):
+    """A login in a GitHub organisation team (``[sources.github] import_teams``).
+
+    The config's ``[[teams]]`` mapping wins over these rows wherever both name a login.
+    """
+
+    TABLE: ClassVar[str] = "github_team_members"
+    KEY: ClassVar[tuple[str, ...]] = ("org", "team_slug", "login")
+
+    org: str
+    team_slug: str
+    login: str
+    team: str | None = None

@@ -12,12 +12,13 @@ Deployments, releases, issues, comparisons and teams always use REST.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from github import Github
+from github.Deployment import Deployment as GhDeployment
 from github.PullRequest import PullRequest as GhPull
+from github.Repository import Repository as GhRepository
 
 from connectors.github.client import SOURCE, check_budget, translate_errors
 from connectors.github.pulls import (
@@ -27,18 +28,19 @@ from connectors.github.pulls import (
     is_generated,
     pull_from_parts,
 )
-from connectors.github.records import DeploymentCommit
+from connectors.github.records import DeploymentCommit, TeamMember
 from connectors.records import Deployment, Incident, Review
 
 __all__ = [
-    "TeamMembership",
     "deployment_commits",
+    "deployment_record",
     "fetch_deployments",
     "fetch_incident_issues",
     "fetch_pull_requests_rest",
     "fetch_releases",
     "fetch_team_members",
     "list_org_repos",
+    "pulls_in_window",
 ]
 
 # GitHub marks an older deployment `inactive` when a newer one to the same environment succeeds;
@@ -67,11 +69,8 @@ def fetch_pull_requests_rest(
     seen: set[int] = set()
     with translate_errors(stream="pull_requests", token_env=token_env, where=repo):
         r = gh.get_repo(repo, lazy=True)
-        listing = r.get_pulls(state="all", sort="updated", direction="desc")
         page = PullRequestPage(repo=repo)
-        for pr in listing:
-            if pr.updated_at is not None and pr.updated_at < since:
-                break
+        for pr in pulls_in_window(r, since):
             _add_pull_rest(page, pr, repo=repo, generated_paths=generated_paths)
             seen.add(pr.number)
             if len(page.pulls) >= page_size:
@@ -86,6 +85,18 @@ def fetch_pull_requests_rest(
         page.last = True
         check_budget(gh)
         yield page
+
+
+def pulls_in_window(r: GhRepository, since: datetime) -> Iterator[GhPull]:
+    """The repository's PRs (all states) updated at or after ``since``, newest update first.
+
+    Pages follow the ``Link`` header and stop at the first PR older than ``since``: no page past
+    the window is requested.
+    """
+    for pr in r.get_pulls(state="all", sort="updated", direction="desc"):
+        if pr.updated_at is not None and pr.updated_at < since:
+            return
+        yield pr
 
 
 def _add_pull_rest(page: PullRequestPage, pr: GhPull, *, repo: str, generated_paths: Sequence[str]) -> None:
@@ -156,16 +167,20 @@ def fetch_deployments(
         for d in gh.get_repo(repo, lazy=True).get_deployments():
             if d.created_at is not None and d.created_at < since:
                 break  # newest first
-            is_prod = (d.environment or "").lower() in production
-            latest = next((s for s in d.get_statuses() if s.state != _SUPERSEDED), None) if is_prod else None
-            state = latest.state if latest else None
-            out.append(Deployment(
-                source=SOURCE, deployment_id=str(d.id), repo=repo, environment=d.environment, sha=d.sha,
-                started_at=d.created_at, finished_at=latest.created_at if latest and state in _FINISHED else None,
-                status=state, kind="deploy", is_production=is_prod,
-            ))
+            out.append(deployment_record(d, repo, is_production=(d.environment or "").lower() in production))
         check_budget(gh)
     return out
+
+
+def deployment_record(d: GhDeployment, repo: str, *, is_production: bool) -> Deployment:
+    """One PyGithub deployment as a record; production ones read their statuses (one request)."""
+    latest = next((s for s in d.get_statuses() if s.state != _SUPERSEDED), None) if is_production else None
+    state = latest.state if latest else None
+    return Deployment(
+        source=SOURCE, deployment_id=str(d.id), repo=repo, environment=d.environment, sha=d.sha,
+        started_at=d.created_at, finished_at=latest.created_at if latest and state in _FINISHED else None,
+        status=state, kind="deploy", is_production=is_production,
+    )
 
 
 def fetch_releases(gh: Github, repo: str, since: datetime, *, token_env: str) -> list[Deployment]:
@@ -209,10 +224,10 @@ def deployment_commits(
 
 
 def fetch_incident_issues(
-    gh: Github, repo: str, since: datetime, *, incident_labels: Sequence[str], bug_labels: Sequence[str],
+    gh: Github, repo: str, since: datetime | None, *, incident_labels: Sequence[str], bug_labels: Sequence[str],
     token_env: str,
 ) -> list[Incident]:
-    """Issues (not PRs) updated since ``since`` carrying an incident or bug label, one request list per label.
+    """Issues (not PRs) carrying an incident or bug label, updated since ``since`` (None: all), one list per label.
 
     An issue with both kinds of label is an incident.
     """
@@ -221,8 +236,10 @@ def fetch_incident_issues(
         r = gh.get_repo(repo, lazy=True)
         for kind, labels in (("bug", bug_labels), ("incident", incident_labels)):
             for label in labels:
-                for issue in r.get_issues(state="all", labels=[label], since=since):
-                    if issue.pull_request is not None:
+                found_issues = (r.get_issues(state="all", labels=[label], since=since) if since is not None
+                                else r.get_issues(state="all", labels=[label]))
+                for issue in found_issues:
+                    if _is_pull(issue):
                         continue
                     found[issue.number] = Incident(
                         source=SOURCE, incident_id=f"{repo}#{issue.number}", number=issue.number, title=issue.title,
@@ -233,23 +250,19 @@ def fetch_incident_issues(
     return list(found.values())
 
 
-@dataclass(frozen=True, slots=True)
-class TeamMembership:
-    """A login in a GitHub org team (``team`` is the team's name as GitHub shows it)."""
-
-    org: str
-    team: str
-    slug: str
-    login: str
+def _is_pull(issue: Any) -> bool:
+    # The issues API lists PRs too; old answers carry an empty `pull_request` object on every issue.
+    pr = issue.pull_request
+    return pr is not None and bool(pr.html_url or pr.url)
 
 
-def fetch_team_members(gh: Github, org: str, *, token_env: str) -> list[TeamMembership]:
+def fetch_team_members(gh: Github, org: str, *, token_env: str) -> list[TeamMember]:
     """Every (team, member login) of ``org``'s teams (one request per team, plus the team list)."""
-    out: list[TeamMembership] = []
+    out: list[TeamMember] = []
     with translate_errors(stream="teams", token_env=token_env, where=org):
         for team in gh.get_organization(org).get_teams():
             for member in team.get_members():
-                out.append(TeamMembership(org, team.name, team.slug, member.login))
+                out.append(TeamMember(org=org, team_slug=team.slug, login=member.login, team=team.name))
         check_budget(gh)
     return out
 

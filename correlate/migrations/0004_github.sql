@@ -17,3 +17,11 @@ CREATE TABLE pr_commits (
     ai_tool VARCHAR,
     PRIMARY KEY (repo, number, sha)
 );
+
+CREATE TABLE github_team_members (
+    org VARCHAR NOT NULL,
+    team_slug VARCHAR NOT NULL,
+    login VARCHAR NOT NULL,
+    team VARCHAR,
+    PRIMARY KEY (org, team_slug, login)
+);
