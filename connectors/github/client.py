@@ -84,7 +84,8 @@ def connect(
 ) -> Github:
     """A PyGithub client for ``base_url`` (api.github.com or a GitHub Enterprise Server ``/api/v3``).
 
-    Requests are serial, so PyGithub's fixed pause between requests is off
+    The client is lazy: ``gh.get_repo(name)`` makes no request until data is read, so listing a
+    repository's PRs costs only the list pages. Requests are serial, so PyGithub's fixed pause between requests is off
     (``seconds_between_requests=None``): GitHub's secondary limits are handled by the retry policy,
     which honours ``Retry-After`` through :func:`connectors._http.wait` rather than sleeping blindly.
 
@@ -111,6 +112,7 @@ def connect(
         seconds_between_requests=None,
         seconds_between_writes=None,
         user_agent=_http.USER_AGENT,
+        lazy=True,
     )
 
 

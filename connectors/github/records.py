@@ -57,9 +57,8 @@ class TeamMember(Record):
     """
 
     TABLE: ClassVar[str] = "github_team_members"
-    KEY: ClassVar[tuple[str, ...]] = ("org", "team_slug", "login")
+    KEY: ClassVar[tuple[str, ...]] = ("org", "team", "login")
 
     org: str
-    team_slug: str
+    team: str  # the team's name (unique within an organisation)
     login: str
-    team: str | None = None

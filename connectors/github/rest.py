@@ -41,6 +41,7 @@ __all__ = [
     "fetch_team_members",
     "list_org_repos",
     "pulls_in_window",
+    "review_records",
 ]
 
 # GitHub marks an older deployment `inactive` when a newer one to the same environment succeeds;
@@ -68,7 +69,7 @@ def fetch_pull_requests_rest(
     """
     seen: set[int] = set()
     with translate_errors(stream="pull_requests", token_env=token_env, where=repo):
-        r = gh.get_repo(repo, lazy=True)
+        r = gh.get_repo(repo)
         page = PullRequestPage(repo=repo)
         for pr in pulls_in_window(r, since):
             _add_pull_rest(page, pr, repo=repo, generated_paths=generated_paths)
@@ -101,12 +102,7 @@ def pulls_in_window(r: GhRepository, since: datetime) -> Iterator[GhPull]:
 
 def _add_pull_rest(page: PullRequestPage, pr: GhPull, *, repo: str, generated_paths: Sequence[str]) -> None:
     number = pr.number
-    reviews = [
-        Review(repo=repo, number=number, review_id=str(rv.id), author=rv.user.login if rv.user else None,
-               author_type=_user_type(rv.user), state=rv.state, submitted_at=rv.submitted_at)
-        for rv in pr.get_reviews()
-        if rv.submitted_at is not None
-    ]
+    reviews = review_records(repo, number, pr.get_reviews())
     commits = [
         commit_record(repo, number, c.sha, c.commit.author.date if c.commit.author else None, c.commit.message,
                       c.author.login if c.author else None)
@@ -144,6 +140,16 @@ def _add_pull_rest(page: PullRequestPage, pr: GhPull, *, repo: str, generated_pa
     page.activity += activity
 
 
+def review_records(repo: str, number: int, reviews: Iterable[Any]) -> list[Review]:
+    """PyGithub reviews as records; pending reviews (no submitted time, invisible to others) are left out."""
+    return [
+        Review(repo=repo, number=number, review_id=str(rv.id), author=rv.user.login if rv.user else None,
+               author_type=_user_type(rv.user), state=rv.state, submitted_at=rv.submitted_at)
+        for rv in reviews
+        if rv.submitted_at is not None
+    ]
+
+
 def _user_type(user: Any) -> str | None:
     if user is None:
         return None
@@ -164,7 +170,7 @@ def fetch_deployments(
     production = {e.lower() for e in production_environments}
     out: list[Deployment] = []
     with translate_errors(stream="deployments", token_env=token_env, where=repo):
-        for d in gh.get_repo(repo, lazy=True).get_deployments():
+        for d in gh.get_repo(repo).get_deployments():
             if d.created_at is not None and d.created_at < since:
                 break  # newest first
             out.append(deployment_record(d, repo, is_production=(d.environment or "").lower() in production))
@@ -190,7 +196,7 @@ def fetch_releases(gh: Github, repo: str, since: datetime, *, token_env: str) ->
     """
     out: list[Deployment] = []
     with translate_errors(stream="releases", token_env=token_env, where=repo):
-        for rel in gh.get_repo(repo, lazy=True).get_releases():
+        for rel in gh.get_repo(repo).get_releases():
             published = rel.published_at or rel.created_at
             if published is not None and published < since:
                 break  # newest first
@@ -217,7 +223,7 @@ def deployment_commits(
     The head commit itself is always included.
     """
     with translate_errors(stream="deployment_commits", token_env=token_env, where=repo):
-        r = gh.get_repo(repo, lazy=True)
+        r = gh.get_repo(repo)
         for source, dep_id, base, head in pairs:
             shas = {c.sha for c in r.compare(base, head).commits} | {head}
             yield dep_id, [DeploymentCommit(source, dep_id, repo, sha) for sha in sorted(shas)]
@@ -233,7 +239,7 @@ def fetch_incident_issues(
     """
     found: dict[int, Incident] = {}
     with translate_errors(stream="issues", token_env=token_env, where=repo):
-        r = gh.get_repo(repo, lazy=True)
+        r = gh.get_repo(repo)
         for kind, labels in (("bug", bug_labels), ("incident", incident_labels)):
             for label in labels:
                 found_issues = (r.get_issues(state="all", labels=[label], since=since) if since is not None
@@ -262,7 +268,7 @@ def fetch_team_members(gh: Github, org: str, *, token_env: str) -> list[TeamMemb
     with translate_errors(stream="teams", token_env=token_env, where=org):
         for team in gh.get_organization(org).get_teams():
             for member in team.get_members():
-                out.append(TeamMember(org=org, team_slug=team.slug, login=member.login, team=team.name))
+                out.append(TeamMember(org=org, team=team.name, login=member.login))
         check_budget(gh)
     return out
 

@@ -269,12 +269,11 @@ def _import_teams(ctx: SyncContext, gh: Github, cfg: GitHubSource, summary: Sync
     logins = {normalize_identity(m.login) for m in members}
     known = {login for login in logins if login in config_team}
     differ = {normalize_identity(m.login) for m in members
-              if normalize_identity(m.login) in config_team and m.team not in config_team[normalize_identity(m.login)]
-              and m.team_slug not in config_team[normalize_identity(m.login)]}
+              if normalize_identity(m.login) in config_team and m.team not in config_team[normalize_identity(m.login)]}
     _add(summary, "team memberships", len(members))
     if logins:
         summary.notes.append(
-            f"teams: {len(logins)} logins from {len({m.team_slug for m in members})} GitHub teams; "
+            f"teams: {len(logins)} logins from {len({m.team for m in members})} GitHub teams; "
             f"{len(known) / len(logins):.0%} also in the config mapping"
             + (f", {len(differ)} in another team there (the config wins)" if differ else ""))
 

@@ -20,8 +20,7 @@ CREATE TABLE pr_commits (
 
 CREATE TABLE github_team_members (
     org VARCHAR NOT NULL,
-    team_slug VARCHAR NOT NULL,
+    team VARCHAR NOT NULL,
     login VARCHAR NOT NULL,
-    team VARCHAR,
-    PRIMARY KEY (org, team_slug, login)
+    PRIMARY KEY (org, team, login)
 );
