@@ -36,6 +36,7 @@ __all__ = [
     "PullRequestPage",
     "actor_type",
     "commit_record",
+    "commits_evidence",
     "fetch_pull_requests",
     "is_generated",
     "pull_from_parts",
@@ -190,11 +191,13 @@ def _add_pull(gh: Github, page: PullRequestPage, node: dict[str, Any], *, owner:
         if r.get("submittedAt")  # pending reviews have no time and are invisible to others
     ]
     commit_rows = []
+    messages: list[tuple[str | None, str | None]] = []
     for c in commits:
         commit = c.get("commit") or {}
         login = ((commit.get("author") or {}).get("user") or {}).get("login")
         commit_rows.append(commit_record(repo, number, commit.get("oid"), commit.get("authoredDate"),
                                           commit.get("message"), login))
+        messages.append((commit.get("message"), login))
     activity = [Activity(number, r.author, r.author_type, r.submitted_at, "review", r.state) for r in review_rows]
     activity += [
         Activity(number, (c.get("author") or {}).get("login"), actor_type(c.get("author")),
@@ -218,7 +221,7 @@ def _add_pull(gh: Github, page: PullRequestPage, node: dict[str, Any], *, owner:
         merge_commit_sha=(node.get("mergeCommit") or {}).get("oid"), head_sha=node.get("headRefOid"),
         base_branch=node.get("baseRefName"), head_branch=node.get("headRefName"),
         labels=[str(label.get("name")) for label in ((node.get("labels") or {}).get("nodes") or []) if label],
-        body=node.get("body"), commits=commit_rows,
+        body=node.get("body"), commits=commit_rows, commit_evidence=commits_evidence(messages),
     )
     page.pulls.append(pull)
     page.reviews += review_rows
@@ -233,13 +236,14 @@ def pull_from_parts(
     merged_at: datetime | None, closed_at: datetime | None, updated_at: datetime | None, additions: int | None,
     deletions: int | None, changed_files: int | None, size_lines: int | None, merge_commit_sha: str | None,
     head_sha: str | None, base_branch: str | None, head_branch: str | None, labels: list[str], body: str | None,
-    commits: list[PRCommit],
+    commits: list[PRCommit], commit_evidence: tuple[str, str] | None,
 ) -> PullRequest:
     """Build the raw :class:`PullRequest` (shared by the GraphQL and REST paths).
 
     ``ready_at`` follows definitions.md §4: the first ready-for-review event when the PR was opened
     as a draft (its first draft/ready event is a ready event), None while it is still a draft that
-    never was ready, else ``created_at``.
+    never was ready, else ``created_at``. ``ai_rule``/``ai_tool`` hold the body's evidence, else
+    ``commit_evidence`` (from :func:`commits_evidence`).
     """
     kind, when = first_ready_event or (None, None)
     if kind == "ReadyForReviewEvent":
@@ -252,10 +256,7 @@ def pull_from_parts(
     if merged_at is not None:
         normalized_state = "merged"
     first_commit = min((c.authored_at for c in commits if c.authored_at), default=None)
-    evidence = text_evidence(body)
-    if evidence is None:
-        evidence = next(((("co_author_trailer" if c.message_has_ai_trailer else "agent_author"), c.ai_tool)
-                         for c in commits if c.ai_tool), None)
+    evidence = text_evidence(body) or commit_evidence
     return PullRequest(
         repo=repo, number=number, author=author, author_type=author_type, title=title, state=normalized_state,
         is_draft=is_draft, created_at=created_at, ready_at=ready_at, first_commit_at=first_commit,
@@ -264,6 +265,19 @@ def pull_from_parts(
         base_branch=base_branch, head_branch=head_branch, labels=json.dumps(sorted(set(labels))),
         ai_rule=evidence[0] if evidence else None, ai_tool=evidence[1] if evidence else None,
     )
+
+
+def commits_evidence(commits: list[tuple[str | None, str | None]]) -> tuple[str, str] | None:
+    """The first AI evidence in ``(message, author login)`` pairs: a trailer or text first, else an agent author."""
+    for message, _login in commits:
+        found = text_evidence(message)
+        if found:
+            return found
+    for _message, login in commits:
+        tool = agent_tool(login)
+        if tool:
+            return "agent_author", tool
+    return None
 
 
 def commit_record(repo: str, number: int, sha: Any, authored: Any, message: Any, login: str | None) -> PRCommit:

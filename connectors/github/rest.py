@@ -25,6 +25,7 @@ from connectors.github.pulls import (
     Activity,
     PullRequestPage,
     commit_record,
+    commits_evidence,
     is_generated,
     pull_from_parts,
 )
@@ -103,11 +104,9 @@ def pulls_in_window(r: GhRepository, since: datetime) -> Iterator[GhPull]:
 def _add_pull_rest(page: PullRequestPage, pr: GhPull, *, repo: str, generated_paths: Sequence[str]) -> None:
     number = pr.number
     reviews = review_records(repo, number, pr.get_reviews())
-    commits = [
-        commit_record(repo, number, c.sha, c.commit.author.date if c.commit.author else None, c.commit.message,
-                      c.author.login if c.author else None)
-        for c in pr.get_commits()
-    ]
+    raw_commits = [(c.sha, c.commit.author.date if c.commit.author else None, c.commit.message,
+                    c.author.login if c.author else None) for c in pr.get_commits()]
+    commits = [commit_record(repo, number, sha, at, msg, login) for sha, at, msg, login in raw_commits]
     first_ready: tuple[str | None, datetime | None] | None = None
     activity = [Activity(number, rv.author, rv.author_type, rv.submitted_at, "review", rv.state) for rv in reviews]
     for event in pr.get_issue_timeline():
@@ -133,6 +132,7 @@ def _add_pull_rest(page: PullRequestPage, pr: GhPull, *, repo: str, generated_pa
         merge_commit_sha=pr.merge_commit_sha if pr.merged_at else None, head_sha=pr.head.sha if pr.head else None,
         base_branch=pr.base.ref if pr.base else None, head_branch=pr.head.ref if pr.head else None,
         labels=[label.name for label in pr.labels], body=pr.body, commits=commits,
+        commit_evidence=commits_evidence([(msg, login) for _, _, msg, login in raw_commits]),
     )
     page.pulls.append(pull)
     page.reviews += reviews
