@@ -232,12 +232,14 @@ def deployment_commits(
 def fetch_incident_issues(
     gh: Github, repo: str, since: datetime | None, *, incident_labels: Sequence[str], bug_labels: Sequence[str],
     token_env: str,
-) -> list[Incident]:
+) -> tuple[list[Incident], datetime | None]:
     """Issues (not PRs) carrying an incident or bug label, updated since ``since`` (None: all), one list per label.
 
-    An issue with both kinds of label is an incident.
+    An issue with both kinds of label is an incident. Returns the incidents and the newest
+    ``updated_at`` seen (the next cursor).
     """
     found: dict[int, Incident] = {}
+    newest: datetime | None = None
     with translate_errors(stream="issues", token_env=token_env, where=repo):
         r = gh.get_repo(repo)
         for kind, labels in (("bug", bug_labels), ("incident", incident_labels)):
@@ -247,19 +249,21 @@ def fetch_incident_issues(
                 for issue in found_issues:
                     if _is_pull(issue):
                         continue
+                    if issue.updated_at is not None and (newest is None or issue.updated_at > newest):
+                        newest = issue.updated_at
                     found[issue.number] = Incident(
                         source=SOURCE, incident_id=f"{repo}#{issue.number}", number=issue.number, title=issue.title,
                         status=issue.state, repo=repo, kind=kind, created_at=issue.created_at,
                         resolved_at=issue.closed_at,
                     )
         check_budget(gh)
-    return list(found.values())
+    return list(found.values()), newest
 
 
 def _is_pull(issue: Any) -> bool:
-    # The issues API lists PRs too; old answers carry an empty `pull_request` object on every issue.
-    pr = issue.pull_request
-    return pr is not None and bool(pr.html_url or pr.url)
+    # The issues API lists PRs too. Reading `issue.pull_request` would cost a request per ordinary
+    # issue (the key is absent, so PyGithub completes the object); the page URL says it for free.
+    return "/pull/" in (issue.html_url or "")
 
 
 def fetch_team_members(gh: Github, org: str, *, token_env: str) -> list[TeamMember]:

@@ -140,14 +140,22 @@ def _sync_repo(ctx: SyncContext, gh: Github, cfg: GitHubSource, repo: str, since
     _sync_deployments(ctx, gh, cfg, repo, since, summary, now, report)
     if cfg.incident_labels or cfg.bug_labels:
         issue_window = _window_start(store, ISSUE_STREAM, repo, since, cfg, now)
-        incidents = rest.fetch_incident_issues(gh, repo, issue_window, incident_labels=cfg.incident_labels,
-                                               bug_labels=cfg.bug_labels, token_env=cfg.token_env)
+        incidents, newest_issue = rest.fetch_incident_issues(
+            gh, repo, issue_window, incident_labels=cfg.incident_labels, bug_labels=cfg.bug_labels,
+            token_env=cfg.token_env)
         owner = _repo_owner(ctx.config, repo)
         incidents = [Incident(**{**_fields(i), "team": owner}) for i in incidents]
         with store.transaction():
             store.upsert(Incident, incidents)
-            store.set_cursor(SOURCE, ISSUE_STREAM, repo, now.isoformat())
+            _advance_cursor(store, ISSUE_STREAM, repo, newest_issue)
         _add(summary, "incident/bug issues", len(incidents))
+
+
+def _advance_cursor(store: Store, stream: str, repo: str, newest: datetime | None) -> None:
+    """Move a time cursor forward to ``newest`` (never back; nothing seen leaves it as it is)."""
+    old = store.get_cursor(SOURCE, stream, repo)
+    if newest is not None and (old is None or newest > datetime.fromisoformat(old)):
+        store.set_cursor(SOURCE, stream, repo, newest.isoformat())
 
 
 def store_pull_request_page(store: Store, page: PullRequestPage, cfg: GitHubSource,
@@ -208,7 +216,8 @@ def _sync_deployments(ctx: SyncContext, gh: Github, cfg: GitHubSource, repo: str
                                              token_env=cfg.token_env)
     with store.transaction():
         store.upsert(Deployment, deployments)
-        store.set_cursor(SOURCE, DEPLOY_STREAM, repo, now.isoformat())
+        _advance_cursor(store, DEPLOY_STREAM, repo, max((d.started_at for d in deployments if d.started_at),
+                                                        default=None))
     _add(summary, "deployments", len(deployments))
     report(f"{len(deployments)} deployments")
     if source == "github_merges":
