@@ -123,7 +123,7 @@ def serve(handler: Handler) -> Iterator[Server]:
     httpd.daemon_threads = True
     server = Server(httpd)
     holder["s"] = server
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield server

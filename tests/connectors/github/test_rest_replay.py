@@ -142,11 +142,13 @@ def test_teams_and_members(shared: Path) -> None:
 def test_issues_by_label_become_bugs_and_skip_pull_requests(shared: Path) -> None:
     replay = Replay(files(shared, "Repository.testGetIssuesWithArguments"))
     with replaying(replay) as gh:
-        found = rest.fetch_incident_issues(gh, "PyGithub/PyGithub", None, incident_labels=(), bug_labels=("Bug",),
-                                           token_env=ENV)
+        found, newest = rest.fetch_incident_issues(gh, "PyGithub/PyGithub", None, incident_labels=(),
+                                                   bug_labels=("Bug",), token_env=ENV)
     assert [(i.incident_id, i.kind, i.title) for i in found] == [
         ("PyGithub/PyGithub#33", "bug", "get_issues() returns max. 250 items")]
     assert found[0].created_at is not None
+    assert newest is not None and newest >= found[0].created_at
+    assert replay.unmatched == []  # telling issues from PRs costs no request per issue
 
 
 def _user_exchanges(shared: Path) -> tuple[Exchange, Exchange]:
