@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -71,6 +71,7 @@ class PullRequestPage:
     last: bool = False  # no further page will follow for this repository
     renamed_to: str | None = None  # GitHub answered for another owner/name (transferred or renamed)
     requests: int = 0
+    skipped: int = 0  # PRs unchanged since they were stored
 
 
 def split_repo(full_name: str) -> tuple[str, str]:
@@ -90,6 +91,7 @@ def fetch_pull_requests(
     reread_open: bool = False,
     generated_paths: Sequence[str] = (),
     page_size: int = PAGE_SIZE,
+    known: Mapping[int, datetime] | None = None,
 ) -> Iterator[PullRequestPage]:
     """Yield pages of ``repo``'s PRs updated at or after ``since``, newest update first.
 
@@ -103,6 +105,8 @@ def fetch_pull_requests(
         generated_paths: glob patterns of generated files; when given, changed files are fetched and
             ``size_lines`` excludes them.
         page_size: PRs per GraphQL page (GitHub allows up to 100).
+        known: ``number → updatedAt`` of PRs already stored; a PR whose ``updatedAt`` is unchanged is
+            skipped (its nested lists are not paged again), so the lookback overlap costs nothing.
 
     Raises:
         FatalSourceError: status 404 when the repository is gone or invisible to the token.
@@ -140,6 +144,9 @@ def fetch_pull_requests(
             extra = ((data.get("openPulls") or {}).get("nodes")) or []
             in_window += [n for n in extra if isinstance(n, dict) and n.get("number") not in seen]
         for node in in_window:
+            if known and known.get(int(node["number"])) == graphql.parse_time(node.get("updatedAt")):
+                page.skipped += 1
+                continue
             page.requests += _add_pull(gh, page, node, owner=owner, name=name, token_env=token_env,
                                        generated_paths=generated_paths)
         info = connection.get("pageInfo") or {}

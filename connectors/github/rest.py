@@ -11,7 +11,7 @@ Deployments, releases, issues, comparisons and teams always use REST.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -60,6 +60,7 @@ def fetch_pull_requests_rest(
     reread_open: Sequence[int] = (),
     generated_paths: Sequence[str] = (),
     page_size: int = 100,
+    known: Mapping[int, datetime] | None = None,
 ) -> Iterator[PullRequestPage]:
     """Yield pages of ``repo``'s PRs updated at or after ``since`` (newest update first) via REST.
 
@@ -73,6 +74,10 @@ def fetch_pull_requests_rest(
         r = gh.get_repo(repo)
         page = PullRequestPage(repo=repo)
         for pr in pulls_in_window(r, since):
+            if known and known.get(pr.number) == pr.updated_at:
+                page.skipped += 1  # unchanged since stored: skip its four detail requests
+                seen.add(pr.number)
+                continue
             _add_pull_rest(page, pr, repo=repo, generated_paths=generated_paths)
             seen.add(pr.number)
             if len(page.pulls) >= page_size:

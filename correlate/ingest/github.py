@@ -114,13 +114,18 @@ def _sync_repo(ctx: SyncContext, gh: Github, cfg: GitHubSource, repo: str, since
     stale_open = [int(n) for n in store.query(
         "SELECT number FROM pull_requests WHERE repo = ? AND state = 'open' AND updated_at < ? ORDER BY number",
         [repo, window])["number"]]
+    # PRs stored with the same updatedAt are not read again; `--since` re-reads (and re-derives) all.
+    known = None if since is not None else {
+        int(n): t.to_pydatetime() for n, t in store.query(
+            "SELECT number, updated_at FROM pull_requests WHERE repo = ? AND updated_at >= ?",
+            [repo, window]).itertuples(index=False)}
     pages: Iterator[PullRequestPage]
     if cfg.api == "rest":
         pages = rest.fetch_pull_requests_rest(gh, repo, window, token_env=cfg.token_env, reread_open=stale_open,
-                                              generated_paths=cfg.generated_paths)
+                                              generated_paths=cfg.generated_paths, known=known)
     else:
         pages = fetch_pull_requests(gh, repo, window, token_env=cfg.token_env, reread_open=bool(stale_open),
-                                    generated_paths=cfg.generated_paths)
+                                    generated_paths=cfg.generated_paths, known=known)
     old_cursor = store.get_cursor(SOURCE, PR_STREAM, repo)
     newest = datetime.fromisoformat(old_cursor) if old_cursor else None
     count = 0

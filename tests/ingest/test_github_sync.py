@@ -118,13 +118,17 @@ def test_full_sync_stores_prs_with_derived_stages(store_path: Path) -> None:
 
 def test_resync_of_unchanged_repo_costs_one_request_and_changes_nothing(store_path: Path) -> None:
     repo = FakeRepo("acme/api", {n: pr(n) for n in range(1, 6)})
+    # the newest PR, inside the lookback window, has more reviews than one page holds
+    repo.pulls[5].reviews = [FakeReview(50000 + i, "bob", "COMMENTED", T0 + timedelta(days=5, hours=1))
+                             for i in range(150)]
     with fake_github(repo, FakeRepo("acme/web", {1: pr(1)})) as (_, server):
         cfg = config(server, store_path, repos=["acme/api", "acme/web"])
         run(cfg, store_path)
         first = dump(store_path)
         before = len(server.requests)
         run(cfg, store_path)
-        assert len(server.requests) - before == 2  # one per repository
+        assert before == 3  # acme/api: 1 page + 1 more page of PR 5's reviews; acme/web: 1 page
+        assert len(server.requests) - before == 2  # one per repository: unchanged PRs are not paged again
     assert dump(store_path) == first
 
 
