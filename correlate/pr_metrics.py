@@ -124,8 +124,7 @@ def derive_pr_metrics(
     out["cycle_s"] = _seconds(merged, ready)
     out["lifetime_s"] = _seconds(merged, first_commit)
     is_merged = merged.notna()
-    out["merged_without_review"] = pd.Series(np.where(is_merged, ~was_reviewed, None), index=out.index,
-                                             dtype="object")
+    out["merged_without_review"] = (~was_reviewed).astype(object).where(is_merged, None)
 
     raw_size = pd.to_numeric(out.get("additions"), errors="coerce") + pd.to_numeric(out.get("deletions"),
                                                                                     errors="coerce")

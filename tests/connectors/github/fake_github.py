@@ -108,10 +108,16 @@ def _offset(after: str | None) -> int:
     return int(base64.b64decode(after).decode().split(":")[1]) if after else 0
 
 
-def connection(items: list[Any], first: int, after: str | None = None) -> dict[str, Any]:
-    """GitHub's connection contract: ``nodes`` from ``after`` on, ``pageInfo`` saying whether more follow."""
+def connection(items: list[Any], first: int, after: str | None = None,
+               node: Any = None) -> dict[str, Any]:
+    """GitHub's connection contract: ``nodes`` from ``after`` on, ``pageInfo`` saying whether more follow.
+
+    ``node`` (optional) turns the sliced items into answer nodes, so big lists are not built whole.
+    """
     start = _offset(after)
     page = items[start:start + first]
+    if node is not None:
+        page = [node(item) for item in page]
     end = start + len(page)
     return {"nodes": page, "totalCount": len(items),
             "pageInfo": {"hasNextPage": end < len(items), "endCursor": _cursor(end) if page else after}}
@@ -173,8 +179,7 @@ class FakeGitHub:
         ordered = sorted(repo.pulls.values(), key=lambda p: (p.updated_at, p.number), reverse=True)
         return {
             "nameWithOwner": self.renamed.get(full, repo.full_name),
-            "pullRequests": lambda info, first, after=None, **_: connection(
-                [self._pr(p) for p in ordered], first, after),
+            "pullRequests": lambda info, first, after=None, **_: connection(ordered, first, after, self._pr),
             "pullRequest": lambda info, number: self._pr(repo.pulls[number]) if number in repo.pulls else None,
         }
 
@@ -183,7 +188,7 @@ class FakeGitHub:
         repo = self.repos.get(m.group(1).lower()) if m else None
         pulls = [p for p in (repo.pulls.values() if repo else []) if p.state == "OPEN"]
         pulls.sort(key=lambda p: p.updated_at)
-        return connection([{**self._pr(p), "__typename": "PullRequest"} for p in pulls], first, after)
+        return connection(pulls, first, after, self._pr)
 
     def _pr(self, p: FakePR) -> dict[str, Any]:
         def actor(login: str, typename: str) -> dict[str, Any]:
