@@ -307,8 +307,8 @@ def ai_usage_days(store: Store, config: Config) -> pd.DataFrame:
     person_of: dict[str, str] = {}
     for m in config.memberships:
         person_of[m.identity] = m.person
-    for person in config.root.people:
-        ids = [normalize_identity(i) for i in person.ids]
+    for entry in config.root.people:
+        ids = [normalize_identity(i) for i in entry.ids]
         for ident in ids:
             person_of.setdefault(ident, ids[0])
     identities: dict[str, set[str]] = {}

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -133,14 +134,19 @@ class FakeGitHub:
         self.replies: list[Reply] = []  # queued raw replies (errors), served before executing
         self.renamed: dict[str, str] = {}
         self.queries: list[tuple[str, dict[str, Any]]] = []
+        self.busy_s = 0.0  # wall time spent building answers (the benchmark subtracts it)
 
     # -- HTTP entry -----------------------------------------------------------------------------------
     def __call__(self, req: Request) -> Reply:
         if self.replies:
             return self.replies.pop(0)
-        if req.method == "POST" and req.path.endswith("/graphql"):
-            return self.graphql(req.json())
-        return self.rest(req)
+        start = time.perf_counter()
+        try:
+            if req.method == "POST" and req.path.endswith("/graphql"):
+                return self.graphql(req.json())
+            return self.rest(req)
+        finally:
+            self.busy_s += time.perf_counter() - start
 
     # -- GraphQL ------------------------------------------------------------------------------------
     def graphql(self, body: dict[str, Any]) -> Reply:
