@@ -275,3 +275,49 @@ def test_bad_credentials_exit_2_through_the_cli_without_printing_the_token(
     err = capsys.readouterr().err
     assert "AuthError" in err and "GITHUB_TOKEN" in err and "Bad credentials" in err
     assert TOKEN not in err
+
+
+def test_rest_fallback_stores_the_same_pull_requests_as_graphql(tmp_path: Path) -> None:
+    def build() -> FakeRepo:
+        draft = pr(3, ready_at=T0 + timedelta(days=3, hours=1), labels=["ai-assisted"],
+                   comments=[("carol", "User", T0 + timedelta(days=3, hours=2))])
+        draft.commits.append(FakeCommit("c" * 40, T0 + timedelta(days=3), "Fix\n\nMade-with: Cursor", "ann"))
+        return FakeRepo("acme/api", {3: draft, 2: pr(2, reviews=[]), 1: pr(1, merged_at=None, merge_sha=None)})
+
+    tables = {}
+    for api in ("graphql", "rest"):
+        path = tmp_path / f"{api}.duckdb"
+        with fake_github(build()) as (_, server):
+            run(config(server, path, api=api), path)
+        tables[api] = dump(path)
+    for name in ("pull_requests", "reviews", "pr_commits", "deployments", "deployment_commits"):
+        assert tables["rest"][name] == tables["graphql"][name], name
+    assert len(tables["rest"]["pull_requests"]) == 3
+
+
+def test_org_repositories_and_team_import_with_match_rate(store_path: Path) -> None:
+    fake = FakeGitHub([FakeRepo("acme/api", {1: pr(1)}), FakeRepo("acme/web", {2: pr(2)})],
+                      teams={"Platform": ["ann", "zed"], "Web": ["bob"]})
+    with serve(fake) as server:
+        cfg = config(server, store_path, repos=[], org="acme", import_teams=True)
+        summary = run(cfg, store_path)
+    assert summary.rows["pull requests"] == 2 and summary.rows["team memberships"] == 3
+    with Store.open(store_path) as store:
+        members = sorted(map(tuple, store.query("SELECT team, login FROM github_team_members").to_numpy()))
+    assert members == [("Platform", "ann"), ("Platform", "zed"), ("Web", "bob")]
+    # ann and bob are in the config mapping (2 of 3); bob is in Platform there, Web on GitHub: config wins
+    note = next(n for n in summary.notes if n.startswith("teams:"))
+    assert "67% also in the config mapping" in note and "1 in another team there (the config wins)" in note
+
+
+def test_secondary_rate_limit_429_backs_off_as_told(store_path: Path,
+                                                    instant_waits: list[tuple[float, str]]) -> None:
+    from tests.httpserver import Reply
+
+    with fake_github(FakeRepo("acme/api", {1: pr(1)})) as (fake, server):
+        # hand-built from GitHub's docs on secondary rate limits (no recording of a 429 exists)
+        fake.replies.append(Reply(429, {"message": "You have exceeded a secondary rate limit."},
+                                  headers={"retry-after": "7"}))
+        summary = run(config(server, store_path), store_path)
+    assert summary.rows["pull requests"] == 1
+    assert [s for s, _ in instant_waits] == [7.0]

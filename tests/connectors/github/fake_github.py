@@ -127,8 +127,11 @@ def connection(items: list[Any], first: int, after: str | None = None,
 class FakeGitHub:
     """The handler for :func:`tests.httpserver.serve`; ``repos`` holds the model, ``graphql_calls`` counts."""
 
-    def __init__(self, repos: list[FakeRepo], *, remaining: int = 4999) -> None:
+    def __init__(self, repos: list[FakeRepo], *, remaining: int = 4999, org: str = "acme",
+                 teams: dict[str, list[str]] | None = None) -> None:
         self.repos = {r.full_name.lower(): r for r in repos}
+        self.org = org
+        self.teams = teams or {}
         self.remaining = remaining
         self.reset_at = datetime.now(UTC) + timedelta(minutes=30)
         self.replies: list[Reply] = []  # queued raw replies (errors), served before executing
@@ -228,10 +231,16 @@ class FakeGitHub:
 
     # -- REST (hand-built from GitHub's REST docs) ---------------------------------------------------
     def rest(self, req: Request) -> Reply:
+        org = self._org_rest(req)
+        if org is not None:
+            return org
         m = re.match(r"^/repos/([^/]+/[^/]+)/(.*)$", req.path)
         repo = self.repos.get(m.group(1).lower()) if m else None
         if repo is None or m is None:
             return Reply(404, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})
+        pulls = self._pulls_rest(repo, m.group(2), req)
+        if pulls is not None:
+            return pulls
         rest_path = m.group(2)
         base = f"/repos/{repo.full_name}"
         if rest_path == "deployments":
@@ -258,6 +267,79 @@ class FakeGitHub:
         if rest_path == "releases":
             return Reply(200, [])
         return Reply(404, {"message": "Not Found"})
+
+
+    def _org_rest(self, req: Request) -> Reply | None:
+        org = self.org
+        if req.path == f"/orgs/{org}/repos":
+            return Reply(200, [{"id": i, "name": r.full_name.split("/")[1], "full_name": r.full_name,
+                                "archived": False, "url": f"/repos/{r.full_name}"}
+                               for i, r in enumerate(self.repos.values())])
+        if req.path == f"/orgs/{org}/teams":
+            return Reply(200, [{"id": i + 1, "name": name, "slug": name.lower(), "url": f"/teams/{i + 1}"}
+                               for i, name in enumerate(self.teams)])
+        m = re.match(r"^/teams/(\d+)/members$", req.path)
+        if m:
+            logins = list(self.teams.values())[int(m.group(1)) - 1]
+            return Reply(200, [{"login": login, "id": 100 + j, "type": "User"} for j, login in enumerate(logins)])
+        return None
+
+    def _pulls_rest(self, repo: FakeRepo, path: str, req: Request) -> Reply | None:
+        """The REST pull-request endpoints the fallback reads, paged with ``Link`` like GitHub."""
+        base = f"http://{req.headers.get('host', '127.0.0.1')}/repos/{repo.full_name}"
+
+        def user(login: str, typename: str = "User") -> dict[str, Any]:
+            return {"login": login, "id": abs(hash(login)) % 10**6, "type": typename}
+
+        def item(p: FakePR, detail: bool = False) -> dict[str, Any]:
+            out: dict[str, Any] = {
+                "url": f"{base}/pulls/{p.number}", "issue_url": f"{base}/issues/{p.number}", "number": p.number, "title": p.title, "body": p.body,
+                "state": "open" if p.state == "OPEN" else "closed", "draft": p.is_draft,
+                "user": user(p.author, "Bot" if p.author_type == "Bot" else "User"),
+                "created_at": iso(p.created_at), "updated_at": iso(p.updated_at),
+                "closed_at": iso(p.closed_at or p.merged_at), "merged_at": iso(p.merged_at),
+                "merge_commit_sha": p.merge_sha or "9" * 40,
+                "head": {"ref": f"branch-{p.number}", "sha": p.commits[-1].sha if p.commits else "0" * 40},
+                "base": {"ref": "main", "sha": "1" * 40}, "labels": [{"name": n} for n in p.labels],
+            }
+            if detail:
+                out.update(additions=p.additions, deletions=p.deletions, changed_files=p.changed_files)
+            return out
+
+        def paged(items: list[Any]) -> Reply:
+            per_page = int(req.q("per_page") or 30)
+            page = int(req.q("page") or 1)
+            chunk = items[(page - 1) * per_page: page * per_page]
+            headers = {}
+            if page * per_page < len(items):
+                headers["link"] = f'<{req.path}?per_page={per_page}&page={page + 1}>; rel="next"'
+            return Reply(200, chunk, headers=headers)
+
+        if path == "pulls":
+            ordered = sorted(repo.pulls.values(), key=lambda p: (p.updated_at, p.number), reverse=True)
+            return paged([item(p) for p in ordered])
+        m = re.match(r"^(pulls|issues)/(\d+)(?:/(\w+))?$", path)
+        if not m or int(m.group(2)) not in repo.pulls:
+            return None
+        p = repo.pulls[int(m.group(2))]
+        kind, sub = m.group(1), m.group(3)
+        if kind == "pulls" and sub is None:
+            return Reply(200, item(p, detail=True))
+        if kind == "pulls" and sub == "reviews":
+            return paged([{"id": r.id, "user": user(r.author, r.author_type), "state": r.state,
+                           "submitted_at": iso(r.submitted_at)} for r in p.reviews])
+        if kind == "pulls" and sub == "commits":
+            return paged([{"sha": c.sha, "commit": {"author": {"date": iso(c.authored_at)}, "message": c.message},
+                           "author": user(c.login) if c.login else None} for c in p.commits])
+        if kind == "pulls" and sub == "files":
+            return paged([{"filename": f, "additions": a, "deletions": d} for f, a, d in p.files])
+        if kind == "issues" and sub == "timeline":
+            events = [{"event": "ready_for_review", "created_at": iso(p.ready_at), "actor": user(p.author)}
+                      ] if p.ready_at else []
+            events += [{"event": "commented", "created_at": iso(at), "actor": user(login, typename)}
+                       for login, typename, at in p.comments]
+            return paged(events)
+        return None
 
 
 def graphql_errors_reply(errors: list[dict[str, Any]]) -> Reply:
