@@ -7,8 +7,9 @@ next pages need, :func:`run` waits for the reset (visibly) instead of failing mi
 A GraphQL answer can be HTTP 200 with an ``errors`` array. Those are mapped onto
 :mod:`connectors.errors` by their ``type``: ``NOT_FOUND`` → :class:`FatalSourceError` (status 404,
 so callers can report a deleted or renamed repository), ``RATE_LIMITED`` → :class:`RateLimitError`,
-``FORBIDDEN``/``INSUFFICIENT_SCOPES`` → :class:`AuthError`, anything else → :class:`FatalSourceError`
-with GitHub's message and path.
+``FORBIDDEN``/``INSUFFICIENT_SCOPES`` → :class:`AuthError`, GitHub's "timeout"/"something went
+wrong" answers → :class:`TransientSourceError`, anything else → :class:`FatalSourceError` with
+GitHub's message and path.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 from github import Github
 
-from connectors.errors import AuthError, FatalSourceError, PayloadError, RateLimitError
+from connectors.errors import AuthError, FatalSourceError, PayloadError, RateLimitError, TransientSourceError
 from connectors.github.client import SOURCE, check_budget, translate_errors
 
 __all__ = ["QUERY_NAMES", "parse_time", "query_text", "run"]
@@ -103,6 +104,10 @@ def _raise_for_errors(errors: list[Any], *, token_env: str, where: str | None, s
             "(classic tokens: the repo scope).",
             source=SOURCE, env_var=token_env, stream=stream, where=where,
         )
+    if "timeout" in message.lower() or "something went wrong" in message.lower():
+        # GitHub's answer when a query took too long to resolve: smaller pages usually pass.
+        raise TransientSourceError(f"GitHub GraphQL gave up on the query: {detail}", source=SOURCE, stream=stream,
+                                   where=where)
     raise FatalSourceError(f"GitHub GraphQL error {kind or '(untyped)'}: {detail}", source=SOURCE, stream=stream,
                            where=where)
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from github import Github
 
-from connectors.errors import PayloadError
+from connectors.errors import PayloadError, RateLimitError, TransientSourceError
 from connectors.github import graphql
 from connectors.github.attribution import agent_tool, text_evidence
 from connectors.github.client import SOURCE
@@ -44,6 +44,7 @@ __all__ = [
 ]
 
 PAGE_SIZE = 100
+MIN_PAGE_SIZE = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,14 +116,27 @@ def fetch_pull_requests(
     with_files = bool(generated_paths)
     after: str | None = None
     first = True
+    retried = 0
     while True:
         variables = {
             "owner": owner, "name": name, "pageSize": page_size, "after": after, "withFiles": with_files,
             "withOpen": bool(reread_open and first),
             "openQuery": f"repo:{repo} is:pr is:open sort:updated-asc",
         }
-        data = graphql.run(gh, "pull_requests", variables, token_env=token_env, where=repo)
-        page = PullRequestPage(repo=repo, requests=1)
+        try:
+            data = graphql.run(gh, "pull_requests", variables, token_env=token_env, where=repo)
+        except RateLimitError:
+            raise
+        except TransientSourceError:
+            # GitHub gives up on heavy pages (timeouts, 502s after retries): halve the page and retry
+            # from the same cursor, down to MIN_PAGE_SIZE; then let the error through.
+            if page_size <= MIN_PAGE_SIZE:
+                raise
+            page_size = max(MIN_PAGE_SIZE, page_size // 2)
+            retried += 1
+            continue
+        page = PullRequestPage(repo=repo, requests=1 + retried)
+        retried = 0
         repository = data.get("repository")
         if not isinstance(repository, dict):
             raise PayloadError("GitHub GraphQL answered without `repository`", source=SOURCE, where=repo)

@@ -142,6 +142,7 @@ def _sync_repo(ctx: SyncContext, gh: Github, cfg: GitHubSource, repo: str, since
         _add(summary, "pull requests", written)
         _add(summary, "reviews", len(page.reviews))
         report(f"{count:,} pull requests")
+    _refresh_usage_rule(store, repo, ai_days)
     _sync_deployments(ctx, gh, cfg, repo, since, summary, now, report)
     if cfg.incident_labels or cfg.bug_labels:
         issue_window = _window_start(store, ISSUE_STREAM, repo, since, cfg, now)
@@ -154,6 +155,20 @@ def _sync_repo(ctx: SyncContext, gh: Github, cfg: GitHubSource, repo: str, since
             store.upsert(Incident, incidents)
             _advance_cursor(store, ISSUE_STREAM, repo, newest_issue)
         _add(summary, "incident/bug issues", len(incidents))
+
+
+def _refresh_usage_rule(store: Store, repo: str, ai_days: pd.DataFrame) -> None:
+    """Apply the usage rule to stored PRs not re-read this time: usage data can arrive after the PR."""
+    if ai_days.empty:
+        return
+    stored = store.query("SELECT * FROM pull_requests WHERE repo = ? AND NOT coalesce(ai_assisted, false)", [repo])
+    if stored.empty:
+        return
+    marked = apply_usage_rule(stored, ai_days)
+    changed = marked[marked["ai_assisted"].fillna(False).astype(bool)]
+    if not changed.empty:
+        with store.transaction():
+            store.upsert(PullRequest, changed[record_columns(PullRequest)])
 
 
 def _advance_cursor(store: Store, stream: str, repo: str, newest: datetime | None) -> None:

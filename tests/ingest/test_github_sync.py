@@ -226,6 +226,20 @@ def test_author_claude_code_activity_marks_pr_ai_assisted(store_path: Path) -> N
     ]
 
 
+def test_usage_arriving_after_the_pr_was_stored_marks_it_on_the_next_sync(store_path: Path) -> None:
+    with fake_github(FakeRepo("acme/api", {4: pr(4)})) as (_, server):
+        cfg = config(server, store_path)
+        run(cfg, store_path)
+        with Store.open(store_path) as store:
+            store.upsert(AIUsageDay, [AIUsageDay(tool="claude_code", source="analytics_api",
+                                                 day=date(2026, 10, 5), actor="ann", prs=1)])
+        before = len(server.requests)
+        run(cfg, store_path)
+        assert len(server.requests) - before == 1  # nothing re-read from GitHub for it
+    with Store.open(store_path) as store:
+        assert store.query("SELECT ai_rule FROM pull_requests")["ai_rule"].tolist() == ["usage_activity"]
+
+
 def test_sync_twice_gives_the_same_store(store_path: Path) -> None:
     shas = [f"{i:040x}" for i in range(1, 4)]
     repo = FakeRepo("acme/api", {n: pr(n) for n in range(1, 4)}, commit_order=shas, deployments=[

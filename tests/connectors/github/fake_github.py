@@ -293,7 +293,8 @@ class FakeGitHub:
 
         def item(p: FakePR, detail: bool = False) -> dict[str, Any]:
             out: dict[str, Any] = {
-                "url": f"{base}/pulls/{p.number}", "issue_url": f"{base}/issues/{p.number}", "number": p.number, "title": p.title, "body": p.body,
+                "url": f"{base}/pulls/{p.number}", "issue_url": f"{base}/issues/{p.number}", "number": p.number,
+                "title": p.title, "body": p.body,
                 "state": "open" if p.state == "OPEN" else "closed", "draft": p.is_draft,
                 "user": user(p.author, "Bot" if p.author_type == "Bot" else "User"),
                 "created_at": iso(p.created_at), "updated_at": iso(p.updated_at),

@@ -158,3 +158,27 @@ def test_bad_repo_name_is_a_clear_error() -> None:
 
     with github(FakeRepo("acme/api")) as (_, server), pytest.raises(PayloadError, match="owner/name"):
         pages_of(server, "acme-api", T0)
+
+
+def test_a_page_github_gives_up_on_is_retried_smaller() -> None:
+    # Hand-built from the answer GitHub gives when a query runs too long (HTTP 200, errors, no data).
+    timeout = {"message": "Something went wrong while executing your query. This may be the result of a timeout, "
+                          "or it could be a GitHub bug.", "type": None}
+    with github(FakeRepo("acme/api", {n: pr(n) for n in range(1, 4)})) as (fake, server):
+        fake.replies += [graphql_errors_reply([timeout]), graphql_errors_reply([timeout])]
+        pages = pages_of(server, "acme/api", T0)
+        sizes = [variables["pageSize"] for _, variables in fake.queries]
+    assert sorted(p.number for page in pages for p in page.pulls) == [1, 2, 3]
+    assert sizes == [25]  # the two refused attempts (100, 50) never reached the query executor
+    assert pages[0].requests == 3
+
+
+def test_a_page_that_keeps_failing_at_the_smallest_size_raises_transient() -> None:
+    from connectors.errors import TransientSourceError
+
+    timeout = {"message": "Something went wrong: timeout", "type": None}
+    with github(FakeRepo("acme/api", {1: pr(1)})) as (fake, server):
+        fake.replies += [graphql_errors_reply([timeout])] * 5
+        with pytest.raises(TransientSourceError, match="timeout"):
+            pages_of(server, "acme/api", T0, page_size=20)
+        assert len(server.requests) == 2  # 20, then 10 (the smallest), then give up
