@@ -11,7 +11,7 @@ Deployments, releases, issues, comparisons and teams always use REST.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -163,7 +163,8 @@ def _user_type(user: Any) -> str | None:
 
 
 def fetch_deployments(
-    gh: Github, repo: str, since: datetime, *, production_environments: Sequence[str], token_env: str
+    gh: Github, repo: str, since: datetime, *, production_environments: Sequence[str], token_env: str,
+    settled: Collection[str] = (),
 ) -> list[Deployment]:
     """GitHub Deployments of ``repo`` created at or after ``since`` (one list, newest first).
 
@@ -171,6 +172,7 @@ def fetch_deployments(
     are read: status is the latest one that is not ``inactive`` (``success``, ``failure``,
     ``error``, ``in_progress``, ``queued`` ...) and ``finished_at`` is its time when final. Other
     environments are kept with ``is_production`` False and no status (not worth a request each).
+    Deployments in ``settled`` (ids already stored with a final status) are skipped: no status request.
     """
     production = {e.lower() for e in production_environments}
     out: list[Deployment] = []
@@ -178,6 +180,8 @@ def fetch_deployments(
         for d in gh.get_repo(repo).get_deployments():
             if d.created_at is not None and d.created_at < since:
                 break  # newest first
+            if str(d.id) in settled:
+                continue
             out.append(deployment_record(d, repo, is_production=(d.environment or "").lower() in production))
         check_budget(gh)
     return out

@@ -232,8 +232,12 @@ def _sync_deployments(ctx: SyncContext, gh: Github, cfg: GitHubSource, repo: str
         deployments = rest.fetch_releases(gh, repo, window, token_env=cfg.token_env)
     else:
         source = SOURCE
+        settled = set(store.query(
+            "SELECT deployment_id FROM deployments WHERE source = ? AND repo = ? AND started_at >= ? "
+            "AND (status IN ('success', 'failure', 'error') OR NOT is_production)",
+            [SOURCE, repo, window])["deployment_id"]) if since is None else set()
         deployments = rest.fetch_deployments(gh, repo, window, production_environments=cfg.production_environments,
-                                             token_env=cfg.token_env)
+                                             token_env=cfg.token_env, settled=settled)
     with store.transaction():
         store.upsert(Deployment, deployments)
         _advance_cursor(store, DEPLOY_STREAM, repo, max((d.started_at for d in deployments if d.started_at),

@@ -181,9 +181,12 @@ def test_deployments_with_statuses_and_the_commits_each_introduced(store_path: P
     with fake_github(repo) as (_, server):
         cfg = config(server, store_path, deployments_from="deployments")
         run(cfg, store_path)
-        run(cfg, store_path)  # no new comparisons on a re-sync
+        before = len(server.requests)
+        run(cfg, store_path)  # a re-sync: no status or comparison is read again
+        resync = [r.path for r in server.requests[before:]]
         compares = [r.path for r in server.requests if "/compare/" in r.path]
     assert compares == [f"/repos/acme/api/compare/{shas[1]}...{shas[4]}"]
+    assert resync == ["/graphql", "/repos/acme/api/deployments"]
     with Store.open(store_path) as store:
         deps = store.query("SELECT deployment_id, status, is_production, finished_at FROM deployments "
                            "ORDER BY deployment_id").set_index("deployment_id")
