@@ -129,9 +129,12 @@ def _sync_repo(ctx: SyncContext, gh: Github, cfg: GitHubSource, repo: str, since
     old_cursor = store.get_cursor(SOURCE, PR_STREAM, repo)
     newest = datetime.fromisoformat(old_cursor) if old_cursor else None
     count = 0
+    renamed_noted = False
     for page in pages:
-        if page.renamed_to:
-            summary.notes.append(f"{repo} now answers as {page.renamed_to} (transferred or renamed); update repos")
+        if page.renamed_to and not renamed_noted:
+            renamed_noted = True
+            summary.notes.append(f"{repo} now answers as {page.renamed_to} (transferred or renamed); its rows stay "
+                                 f"under {repo}: update `repos` in the config")
         if page.newest_updated_at and (newest is None or page.newest_updated_at > newest):
             newest = page.newest_updated_at
         with store.transaction():

@@ -160,11 +160,16 @@ def test_changed_pr_is_picked_up_and_open_prs_are_reread_until_they_close(store_
         assert store.query("SELECT state FROM pull_requests WHERE number = 1")["state"][0] == "merged"
 
 
-def test_deleted_repo_is_reported_not_fatal(store_path: Path) -> None:
-    with fake_github(FakeRepo("acme/api", {1: pr(1)})) as (_, server):
+def test_deleted_and_renamed_repos_are_reported_not_fatal(store_path: Path) -> None:
+    with fake_github(FakeRepo("acme/api", {1: pr(1)})) as (fake, server):
+        fake.renamed["acme/api"] = "acme/platform-api"
         summary = run(config(server, store_path, repos=["acme/gone", "acme/api"]), store_path)
     assert summary.rows["pull requests"] == 1
-    assert any("acme/gone not found" in note for note in summary.notes)
+    assert [n for n in summary.notes if "acme/gone" in n] == [
+        "acme/gone not found (deleted, transferred or not visible to $GITHUB_TOKEN); skipped"]
+    assert [n for n in summary.notes if "acme/platform-api" in n] == [
+        "acme/api now answers as acme/platform-api (transferred or renamed); its rows stay under acme/api: "
+        "update `repos` in the config"]
 
 
 def test_deployments_with_statuses_and_the_commits_each_introduced(store_path: Path) -> None:
