@@ -4,6 +4,11 @@ Query text lives in ``.graphql`` files and is never formatted: only variables ch
 asks for ``rateLimit { cost remaining resetAt }``; when the remaining points fall below what the
 next pages need, :func:`run` waits for the reset (visibly) instead of failing mid-repository.
 
+Queries go through PyGithub's requester (``requestJsonAndCheck`` on its ``graphql_url``, which is
+what ``Requester.graphql_query`` does) rather than ``graphql_query`` itself, because that one turns
+every ``errors`` array into an untyped HTTP-400 exception and the ``type`` is what tells a
+deleted repository from a rate limit.
+
 A GraphQL answer can be HTTP 200 with an ``errors`` array. Those are mapped onto
 :mod:`connectors.errors` by their ``type``: ``NOT_FOUND`` → :class:`FatalSourceError` (status 404,
 so callers can report a deleted or renamed repository), ``RATE_LIMITED`` → :class:`RateLimitError`,
