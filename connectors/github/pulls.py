@@ -148,6 +148,8 @@ def fetch_pull_requests(
         in_window = []
         reached_end = False
         for node in nodes:
+            if not isinstance(node.get("number"), int):
+                raise PayloadError(f"a pull request in {repo}'s page has no number", source=SOURCE, where=repo)
             updated = graphql.parse_time(node.get("updatedAt"))
             if updated is not None and updated < since:
                 reached_end = True

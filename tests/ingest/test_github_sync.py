@@ -343,3 +343,15 @@ def test_secondary_rate_limit_429_backs_off_as_told(store_path: Path,
         summary = run(config(server, store_path), store_path)
     assert summary.rows["pull requests"] == 1
     assert [s for s, _ in instant_waits] == [7.0]
+
+
+def test_deleted_accounts_as_author_and_reviewer_are_stored_without_a_login(store_path: Path) -> None:
+    ghost = pr(1, author=None, reviews=[FakeReview(9, None, "APPROVED", T0 + timedelta(days=1, hours=1))])
+    with fake_github(FakeRepo("acme/api", {1: ghost})) as (_, server):
+        run(config(server, store_path), store_path)
+    with Store.open(store_path) as store:
+        row = store.query("SELECT author, first_review_at, pickup_s, merged_without_review FROM pull_requests").iloc[0]
+        review = store.query("SELECT author FROM reviews").iloc[0]
+    assert row.author is None and review.author is None
+    # a review by an unknown account cannot be told from the author's own: it is not a first review
+    assert pd.isna(row.first_review_at) and row.pickup_s == 6 * 3600 and bool(row.merged_without_review)

@@ -41,7 +41,7 @@ def iso(t: datetime | None) -> str | None:
 @dataclass
 class FakeReview:
     id: int
-    author: str
+    author: str | None
     state: str
     submitted_at: datetime | None
     author_type: str = "User"
@@ -58,7 +58,7 @@ class FakeCommit:
 @dataclass
 class FakePR:
     number: int
-    author: str
+    author: str | None
     created_at: datetime
     updated_at: datetime
     author_type: str = "User"
@@ -200,8 +200,9 @@ class FakeGitHub:
         return connection(pulls, first, after, self._pr)
 
     def _pr(self, p: FakePR) -> dict[str, Any]:
-        def actor(login: str, typename: str) -> dict[str, Any]:
-            return {"login": login, "__typename": typename}
+        def actor(login: str | None, typename: str) -> dict[str, Any] | None:
+            # GitHub answers `author: null` for deleted accounts (shown as "ghost" on the web)
+            return {"login": login, "__typename": typename} if login else None
 
         timeline = [{"__typename": "ReadyForReviewEvent", "createdAt": iso(p.ready_at)}] if p.ready_at else []
         return {
