@@ -1,7 +1,7 @@
 """``correlate sync --source cursor``: per-user daily usage and billed usage events of a Cursor team.
 
-Unit of work: one window of at most 30 days (the Admin API's limit). For each day of the window the
-stored Cursor rows (daily and per model) are replaced by the window's rows, and the cursor (the last
+Unit of work: one window of at most 30 days (the Admin API's limit). For each window the stored
+Cursor rows (daily and per model) of its days are replaced by the window's rows, and the cursor (the last
 day stored) moves in the same transaction. Days run from the day after the cursor, less
 ``LOOKBACK_DAYS`` (Cursor aggregates hourly and may still revise a recent day), up to yesterday (UTC):
 today is incomplete.
@@ -57,10 +57,12 @@ def sync(ctx: SyncContext, since: date | None) -> SyncSummary:
         for start, end in spans:
             window = client.fetch_window(start, end, seat_cost_usd_per_month=section.seat_cost_usd_per_month)
             with ctx.store.transaction() as tx:
-                for offset in range((end - start).days + 1):
-                    day = start + timedelta(days=offset)
-                    tx.replace(AIUsageDay, {**_WHERE, "day": day}, [r for r in window.usage if r.day == day])
-                    tx.replace(AIUsageModelDay, {**_WHERE, "day": day}, [r for r in window.models if r.day == day])
+                # The window restates its days: rows that vanished from Cursor vanish here too.
+                for record_type in (AIUsageDay, AIUsageModelDay):
+                    tx.con.execute(f"DELETE FROM {record_type.TABLE} WHERE tool = ? AND source = ? "
+                                   "AND day BETWEEN ? AND ?", [*_WHERE.values(), start, end])
+                tx.upsert(AIUsageDay, window.usage)
+                tx.upsert(AIUsageModelDay, window.models)
                 tx.set_cursor("cursor", STREAM, "", end.isoformat())
             summary.rows["user-days"] = summary.rows.get("user-days", 0) + len(window.usage)
             summary.rows["user-day-models"] = summary.rows.get("user-day-models", 0) + len(window.models)
