@@ -251,15 +251,15 @@ def map_user_row(row: Mapping[str, Any], *, where: str, seat_cost_usd_per_month:
     kw = {"source": SOURCE, "where": where}
     login = as_text(row, "user_login", **kw)
     if login is None:
-        raise PayloadError("row has no 'user_login'", **kw)
+        raise PayloadError("row has no 'user_login'", source=SOURCE, where=where)
     day = _day(row, where)
     cli = row.get("totals_by_cli")
     if cli is not None and not isinstance(cli, dict):
-        raise PayloadError("field 'totals_by_cli' should be an object", **kw)
+        raise PayloadError("field 'totals_by_cli' should be an object", source=SOURCE, where=where)
     cli = cli or {}
     tokens = cli.get("token_usage") or {}
     if not isinstance(tokens, dict):
-        raise PayloadError("field 'totals_by_cli.token_usage' should be an object", **kw)
+        raise PayloadError("field 'totals_by_cli.token_usage' should be an object", source=SOURCE, where=where)
 
     cost, provenance = (None, "unknown")
     if seat_cost_usd_per_month is not None:
@@ -317,6 +317,6 @@ def map_team_row(row: Mapping[str, Any], *, scope: str, where: str) -> CopilotUs
     user_id = as_count(row, "user_id", **kw)
     team_id = as_count(row, "team_id", **kw)
     if user_id is None or team_id is None:
-        raise PayloadError("row needs both 'user_id' and 'team_id'", **kw)
+        raise PayloadError("row needs both 'user_id' and 'team_id'", source=SOURCE, where=where)
     return CopilotUserTeam(scope=scope, day=_day(row, where), user_id=user_id, team_id=team_id,
                            user_login=as_text(row, "user_login", **kw), team_slug=as_text(row, "slug", **kw))

@@ -203,13 +203,21 @@ class CursorClient:
         events = self.usage_events(start, end)
         models, day_totals, notes = map_events(events, start=start, end=end)
         usage = []
+        inactive = 0
         for i, row in enumerate(daily):
             if not isinstance(row, dict):
                 raise PayloadError(f"data[{i}] is not an object", source=SOURCE, where="/teams/daily-usage-data")
+            # Cursor lists every member for every day; a stored row means "used the tool that day", as
+            # for Claude Code and Copilot, so member-days Cursor marks inactive are counted, not stored.
+            if row.get("isActive") is False:
+                inactive += 1
+                continue
             record = map_daily_row(row, where=f"/teams/daily-usage-data data[{i}]",
                                    totals=day_totals, seat_cost_usd_per_month=seat_cost_usd_per_month)
             if start <= record.day <= end:
                 usage.append(record)
+        if inactive:
+            notes.append(f"{inactive} inactive member-days not stored")
         return CursorWindow(start=start, end=end, usage=usage, models=models, notes=notes)
 
 
@@ -305,12 +313,13 @@ def map_daily_row(row: Mapping[str, Any], *, where: str, totals: Mapping[tuple[d
     kw = {"source": SOURCE, "where": where}
     email = as_text(row, "email", **kw)
     if email is None:
-        raise PayloadError("row has no 'email'", **kw)
+        raise PayloadError("row has no 'email'", source=SOURCE, where=where)
     if isinstance(row.get("day"), str):
         try:
             day = date.fromisoformat(row["day"])
         except ValueError:
-            raise PayloadError(f"field 'day' should be YYYY-MM-DD, got {row['day']!r:.40}", **kw) from None
+            raise PayloadError(f"field 'day' should be YYYY-MM-DD, got {row['day']!r:.40}", source=SOURCE,
+                               where=where) from None
     else:
         day = _ms_to_day(row.get("date"), "date", where)
     t = (totals or {}).get((day, email), _Totals())

@@ -59,14 +59,23 @@ def test_a_window_combines_daily_rows_with_billed_token_usage_per_user_day_and_m
         None, None, "unknown")
 
 
+def test_member_days_cursor_marks_inactive_are_counted_not_stored() -> None:
+    fake = FakeCursor(daily=lambda s, e: [daily_row(D1, "dev@company.com"),
+                                          daily_row(D1, "idle@company.com", isActive=False, totalLinesAdded=0)])
+    with serve(fake) as server, CursorClient(server.url, KEY) as client:
+        window = client.fetch_window(D1, D1)
+    assert [r.actor for r in window.usage] == ["dev@company.com"]
+    assert window.notes == ["1 inactive member-days not stored"]
+
+
 def test_columns_cursor_does_not_report_stay_empty_never_zero() -> None:
-    row = map_daily_row({"date": ms(D1), "email": "dev@company.com", "isActive": False}, where="x")
+    row = map_daily_row({"date": ms(D1), "email": "dev@company.com", "isActive": True}, where="x")
     for column in ("sessions", "requests", "active_seconds", "lines_added", "lines_removed", "lines_suggested",
                    "lines_accepted", "commits", "prs", "edit_accepted", "edit_rejected", "tokens_input",
                    "tokens_output", "tokens_cache_read", "tokens_cache_creation", "cost_usd"):
         assert getattr(row, column) is None, column
     assert row.cost_provenance == "unknown"
-    assert json.loads(row.extra_json or "{}") == {"isActive": False}
+    assert json.loads(row.extra_json or "{}") == {"isActive": True}
 
 
 def test_seat_price_adds_its_daily_share_and_says_so_in_the_provenance() -> None:
