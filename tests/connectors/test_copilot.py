@@ -166,3 +166,21 @@ def test_the_user_teams_table_has_exactly_the_record_columns(store_path: object)
         team = map_team_row(team_row(DAY, 1, "a", 2, "b"), scope="org:acme", where="x")
         assert store.upsert(CopilotUserTeam, [team, team]) == 1
         assert store.count(CopilotUserTeam) == 1
+
+
+def test_a_row_for_another_day_than_asked_is_a_payload_error() -> None:
+    def wrong_day(report: str, day: str) -> list[str] | None:
+        return [ndjson([user_row("2026-05-06", 1, "a")])] if report == "users-1-day" else [""]
+
+    fake = FakeCopilot(wrong_day)
+    with serve(fake) as server:
+        fake.url = server.url
+        with client_for(server.url) as client, pytest.raises(PayloadError) as err:
+            client.fetch_day(date.fromisoformat(DAY))
+    assert "2026-05-06" in str(err.value) and err.value.where == f"users-1-day {DAY} file 1 line 1"
+
+
+def test_enterprise_reports_live_under_the_enterprise_path() -> None:
+    scope = CopilotScope("enterprise", "acme-inc")
+    assert scope.report_path("users-1-day") == "/enterprises/acme-inc/copilot/metrics/reports/users-1-day"
+    assert scope.label == "enterprise:acme-inc"

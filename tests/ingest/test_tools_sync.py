@@ -6,12 +6,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from connectors.copilot import CopilotScope
 from connectors.errors import TransientSourceError
 from connectors.records import AIUsageDay, AIUsageModelDay
 from connectors.tool_records import CopilotUserTeam
@@ -211,3 +212,28 @@ def test_since_overrides_the_cursor(store_path: Path, monkeypatch: pytest.Monkey
         cursor_ingest.sync(SyncContext(cfg, store), YESTERDAY - timedelta(days=9))
         first_day = store.con.execute("SELECT min(day) FROM ai_usage_daily").fetchone()
     assert first_day == (YESTERDAY - timedelta(days=9),)
+
+
+def test_copilot_days_before_github_keeps_reports_are_skipped_with_a_note(store_path: Path) -> None:
+    cfg = config(store_path, {"copilot": {"org": "acme"}})
+    with Store.open(store_path) as store:
+        first, notes = copilot_ingest._first_day(SyncContext(cfg, store), CopilotScope("org", "acme"),
+                                                 date(2025, 1, 1), 90, date(2026, 1, 15))
+    assert first == date(2025, 10, 10)  # reports start 2025-10-10, and a year back is earlier still
+    assert notes and "2025-10-10" in notes[0]
+
+
+def test_the_sync_command_shows_progress_and_says_what_it_stored(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from correlate import commands
+
+    monkeypatch.setenv("CURSOR_API_KEY", CURSOR_KEY)
+    with serve(cursor_fake()) as server:
+        cfg = tmp_path / "correlate.toml"
+        cfg.write_text(f'[store]\npath = "s.duckdb"\n\n[sources.cursor]\nbase_url = "{server.url}"\n'
+                       'backfill_days = 3\n', encoding="utf-8")
+        commands.sync(config_path=cfg, sources=["cursor"], since=None)
+    out = capsys.readouterr()
+    assert "cursor: 3 user-days, 3 user-day-models" in out.out
+    assert str(tmp_path / "s.duckdb") in out.out.replace("\n", "")
+    assert CURSOR_KEY not in out.out + out.err
