@@ -56,3 +56,15 @@ def test_cursor_connector_fills_exactly_the_documented_columns() -> None:
     _, totals, _ = map_events([event(D1, "dev@company.com")], start=D1, end=D1)
     _check("cursor", map_daily_row(daily_row(D1, "dev@company.com"), where="doc", totals=totals,
                                    seat_cost_usd_per_month=40.0))
+
+
+def test_the_configuration_example_in_docs_is_a_valid_config() -> None:
+    import tomllib
+
+    from correlate.config import from_mapping
+
+    text = as_markdown()
+    snippet = text.split("```toml\n", 1)[1].split("```", 1)[0]
+    cfg = from_mapping(tomllib.loads(snippet), path=None)
+    assert cfg.root.sources.copilot is not None and cfg.root.sources.copilot.org == "acme"
+    assert cfg.root.sources.cursor is not None and cfg.root.sources.cursor.seat_cost_usd_per_month == 40
