@@ -140,10 +140,11 @@ class CopilotClient:
         usage = [map_user_row(row, where=where, seat_cost_usd_per_month=seat_cost_usd_per_month)
                  for row, where in users]
         team_rows = [map_team_row(row, scope=self.scope.label, where=where) for row, where in teams or []]
-        for record, (_, where) in zip([*usage, *team_rows], [*users, *(teams or [])], strict=True):
-            if record.day != day:  # the day is replaced as a whole, so a stray row would outlive it
-                raise PayloadError(f"row is for {record.day}, but the report was asked for {day}", source=SOURCE,
-                                   where=where)
+        stray = [where for record, (_, where) in zip(usage, users, strict=True) if record.day != day]
+        stray += [where for team, (_, where) in zip(team_rows, teams or [], strict=True) if team.day != day]
+        if stray:  # the day is replaced as a whole, so a row for another day would outlive its own day
+            raise PayloadError(f"row is not for {day}, the day the report was asked for", source=SOURCE,
+                               where=stray[0])
         return CopilotDay(day=day, available=True, usage=usage, teams=team_rows,
                           links_refreshed=refreshed_u + refreshed_t)
 

@@ -187,7 +187,7 @@ class CursorClient:
             if not isinstance(items, list):
                 raise PayloadError("`usageEvents` is not a list", source=SOURCE, where="/teams/filtered-usage-events")
             events.extend(items)
-            if not items or not _has_next(data, page, page_size):
+            if not items or not _has_next(data, len(events)):
                 break
         return events
 
@@ -221,12 +221,14 @@ class CursorClient:
         return CursorWindow(start=start, end=end, usage=usage, models=models, notes=notes)
 
 
-def _has_next(data: Mapping[str, Any], page: int, page_size: int) -> bool:
+def _has_next(data: Mapping[str, Any], fetched: int) -> bool:
+    """Whether another page follows: ``pagination.hasNextPage`` when given, else fewer events fetched
+    than ``totalUsageEventsCount`` (counted, not computed from the page size: the server may cap it)."""
     pagination = data.get("pagination")
     if isinstance(pagination, dict) and isinstance(pagination.get("hasNextPage"), bool):
         return bool(pagination["hasNextPage"])
     total = data.get("totalUsageEventsCount")
-    return isinstance(total, int) and page * page_size < total
+    return isinstance(total, int) and fetched < total
 
 
 @dataclass

@@ -177,7 +177,7 @@ def test_a_row_for_another_day_than_asked_is_a_payload_error() -> None:
         fake.url = server.url
         with client_for(server.url) as client, pytest.raises(PayloadError) as err:
             client.fetch_day(date.fromisoformat(DAY))
-    assert "2026-05-06" in str(err.value) and err.value.where == f"users-1-day {DAY} file 1 line 1"
+    assert "not for 2026-05-07" in str(err.value) and err.value.where == f"users-1-day {DAY} file 1 line 1"
 
 
 def test_enterprise_reports_live_under_the_enterprise_path() -> None:

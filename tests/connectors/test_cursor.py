@@ -11,7 +11,7 @@ import pytest
 from connectors.cursor import CursorClient, RequestBudget, map_daily_row, map_events, windows
 from connectors.errors import AuthError, PayloadError
 from tests.connectors.cursor_pages import DAY_MS, FakeCursor, daily_row, days, event, ms
-from tests.httpserver import serve
+from tests.httpserver import Reply, Request, serve
 
 KEY = "key_fakeCURSORadminKEY0000"
 D1, D2 = date(2026, 3, 18), date(2026, 3, 19)
@@ -153,3 +153,15 @@ def test_a_malformed_daily_row_is_a_payload_error_naming_the_field() -> None:
     assert "totalAccepts" in str(err.value) and err.value.where == "data[4]"
     with pytest.raises(PayloadError, match="'date'"):
         map_daily_row({"email": "dev@company.com", "date": "yesterday"}, where="data[0]")
+
+
+def test_without_pagination_the_event_count_decides_even_when_the_server_caps_the_page_size() -> None:
+    many = [event(D1, f"u{i}@company.com") for i in range(12)]
+
+    def capped(req: Request) -> Reply:  # hand-built: answers 5 per page whatever was asked, no `pagination`
+        page = int(req.json()["page"])
+        return Reply(200, {"totalUsageEventsCount": len(many), "usageEvents": many[(page - 1) * 5: page * 5]})
+
+    with serve(capped) as server, CursorClient(server.url, KEY) as client:
+        got = client.usage_events(D1, D1, page_size=500)
+    assert len(got) == 12 and len(server.requests) == 3
