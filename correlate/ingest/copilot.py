@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from connectors.copilot import FIRST_REPORT_DAY, CopilotClient, CopilotScope
+from connectors.errors import FatalSourceError
 from connectors.records import AIUsageDay
 from connectors.tool_records import CopilotUserTeam
 from correlate.config import CopilotSource
@@ -44,6 +45,7 @@ def sync(ctx: SyncContext, since: date | None) -> SyncSummary:
     Raises:
         ConfigError: no ``[sources.copilot]`` section, scope ambiguous, or the token variable unset.
         AuthError: the token was refused (exit 2).
+        FatalSourceError: GitHub has a report for none of the (not recent) days asked for.
         TransientSourceError: retries ran out; days stored so far stay stored.
     """
     config = ctx.config
@@ -85,10 +87,16 @@ def sync(ctx: SyncContext, since: date | None) -> SyncSummary:
                     summary.notes.append(f"{day}: re-requested expired download links")
             if task is not None:
                 ctx.progress.advance(task)
+    if missing and not summary.rows:
+        raise FatalSourceError(
+            f"GitHub has no Copilot usage report for {scope.label} on any day from {missing[0]} to {missing[-1]}. "
+            "Check the org/enterprise name, that the token may read its Copilot metrics, and that the "
+            "'Copilot usage metrics' policy is enabled; if Copilot started later, pass --since YYYY-MM-DD.",
+            source="copilot", stream=STREAM)
     if missing:
         summary.notes.append(
-            f"GitHub had no report for {len(missing)} day(s) ({missing[0]} … {missing[-1]}); if that is every day, "
-            f"check that `{scope.label}` is right and its 'Copilot usage metrics' policy is enabled")
+            f"GitHub had no report for {len(missing)} day(s) between {missing[0]} and {missing[-1]}; "
+            "what the store held for them is kept")
     return summary
 
 

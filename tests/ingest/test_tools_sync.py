@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from connectors.copilot import CopilotScope
-from connectors.errors import TransientSourceError
+from connectors.errors import FatalSourceError, TransientSourceError
 from connectors.records import AIUsageDay, AIUsageModelDay
 from connectors.tool_records import CopilotUserTeam
 from correlate.config import Config, from_mapping
@@ -237,3 +237,33 @@ def test_the_sync_command_shows_progress_and_says_what_it_stored(
     assert "cursor: 3 user-days, 3 user-day-models" in out.out
     assert str(tmp_path / "s.duckdb") in out.out.replace("\n", "")
     assert CURSOR_KEY not in out.out + out.err
+
+
+def test_copilot_without_a_report_for_any_day_is_an_error_saying_what_to_check(
+        store_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", GH_TOKEN)
+    fake = FakeCopilot(lambda report, day: None, org="acme")
+    with serve(fake) as server, Store.open(store_path) as store:
+        fake.url = server.url
+        cfg = config(store_path, {"copilot": {"base_url": server.url, "org": "acme", "backfill_days": 6}})
+        with pytest.raises(FatalSourceError) as err:
+            copilot_ingest.sync(SyncContext(cfg, store), YESTERDAY - timedelta(days=5))
+        assert "org:acme" in str(err.value) and "policy" in str(err.value)
+        assert store.get_cursor("copilot", "users-1-day", "org:acme") is None
+
+
+def test_copilot_a_gap_between_reported_days_keeps_the_stored_rows_of_the_gap(
+        store_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", GH_TOKEN)
+    gap = (YESTERDAY - timedelta(days=5)).isoformat()
+    files = users_and_teams()
+    fake = FakeCopilot(files)
+    with serve(fake) as server, Store.open(store_path) as store:
+        fake.url = server.url
+        cfg = config(store_path, {"copilot": {"base_url": server.url, "org": "acme", "backfill_days": 7}})
+        copilot_ingest.sync(SyncContext(cfg, store), None)
+        fake.files = lambda report, day: None if day == gap else files(report, day)
+        summary = copilot_ingest.sync(SyncContext(cfg, store), YESTERDAY - timedelta(days=6))
+        assert store.query("SELECT count(*) AS n FROM ai_usage_daily WHERE day = ?", [gap])["n"][0] == 2
+        assert store.get_cursor("copilot", "users-1-day", "org:acme") == YESTERDAY.isoformat()
+        assert any("no report for 1 day(s)" in n for n in summary.notes)
