@@ -173,12 +173,14 @@ def generate(*, teams: int = 8, devs: int = 120, days: int = 365, seed: int = 7,
                      np.array(emails)[d_idx])
     tool = np.array(TOOLS)[tool_of[d_idx]]
     sessions = rng.poisson(3.0, n_ai) + 1
-    tok_in = np.round(rng.lognormal(np.log(40_000), 0.8, n_ai)).astype(np.int64)
-    tok_out = np.round(tok_in * rng.uniform(0.15, 0.4, n_ai)).astype(np.int64)
-    cache_ratio = np.where(team_by_day[d_idx, t_idx] == low_cache_team, rng.uniform(0.02, 0.1, n_ai),
-                           rng.uniform(1.5, 8.0, n_ai))
+    # Token volumes calibrated to Anthropic's published anchor (~$13 per developer per active day,
+    # docs/sources.md §6): a little uncached input, a lot of cache reads, steady cache writes.
+    tok_in = np.round(rng.lognormal(np.log(150_000), 0.8, n_ai)).astype(np.int64)
+    tok_out = np.round(rng.lognormal(np.log(120_000), 0.7, n_ai)).astype(np.int64)
+    cache_ratio = np.where(team_by_day[d_idx, t_idx] == low_cache_team, rng.uniform(0.2, 1.0, n_ai),
+                           rng.uniform(15, 60, n_ai))
     tok_cache_read = np.round(tok_in * cache_ratio).astype(np.int64)
-    tok_cache_create = np.round(tok_in * rng.uniform(0.05, 0.2, n_ai)).astype(np.int64)
+    tok_cache_create = np.round(tok_in * rng.uniform(1.0, 3.0, n_ai)).astype(np.int64)
     lines_added = rng.poisson(sessions * 60)
     lines_removed = rng.poisson(sessions * 20)
     edit_acc = rng.poisson(sessions * 6)

@@ -37,7 +37,7 @@ PANEL_COLUMNS = [
     "lead_time_h_median", "incidents", "time_to_restore_h_median",
 ]
 # Columns beyond the contract, appended after it.
-EXTRA_COLUMNS = ["dev_days", "active_devs", "ai_requests", "pr_coding_time_h_median", "pr_files_median",
+EXTRA_COLUMNS = ["dev_days", "active_devs", "ai_active_dev_days", "ai_requests", "pr_coding_time_h_median", "pr_files_median",
                  "deployments_rework", "bugs"]
 
 NORM_MACRO = r"""
@@ -276,6 +276,7 @@ SELECT team, {period} AS {label},
        sum(len(_persons)) AS dev_days,
        len(list_distinct(flatten(list(_dev_persons)))) AS active_devs,
        len(list_distinct(flatten(list(_ai_persons)))) AS ai_active_users,
+       sum(len(_ai_persons)) AS ai_active_dev_days,
        {ai_cols},
        {counts},
        {medians}{lists}
@@ -315,6 +316,6 @@ def build_panel(store: Store, config: Config, since: date, until: date, grain: G
     ordered = ["team", period] + [c for c in PANEL_COLUMNS[2:]] + EXTRA_COLUMNS + ["days"]
     rest = [c for c in frame.columns if c not in ordered]
     frame = frame[ordered + rest]
-    int_cols = ["headcount", "ai_active_users", "dev_days", "active_devs", "days", *_COUNTS]
+    int_cols = ["headcount", "ai_active_users", "dev_days", "active_devs", "ai_active_dev_days", "days", *_COUNTS]
     frame[int_cols] = frame[int_cols].astype("int64")
     return frame

@@ -119,7 +119,7 @@ def _team_row(name: str, rows: pd.DataFrame) -> TeamRow:
     return TeamRow(
         team=name, headcount=headcount, ai_active_users=len(persons),
         adoption_share=_ratio(len(persons), headcount),
-        ai_cost_usd=cost, cost_per_dev_day=_ratio(cost, rows["dev_days"].sum()),
+        ai_cost_usd=cost, cost_per_dev_day=_ratio(cost, rows["ai_active_dev_days"].sum()),
         cost_per_merged_pr=_ratio(cost, merged),
         cache_read_share=_ratio(rows["ai_tokens_cache_read"].fillna(0).sum(), tokens_in),
         prs_merged=merged, merge_rate=_ratio(merged, merged + closed),
