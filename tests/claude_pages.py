@@ -65,3 +65,80 @@ def model(name: str, cents: float | int | str, *, inp: int = 100000, out: int = 
 
 def cc_page(rows: list[dict[str, Any]], next_page: str | None = None) -> dict[str, Any]:
     return {"data": rows, "has_more": next_page is not None, "next_page": next_page}
+
+
+# -- Enterprise Analytics API (sources.md §2; field names from the 2026-08 reference) -----------------------
+
+def ent_user(email: str, *, uid: str | None = None, sessions: int = 0, added: int = 0, removed: int = 0,
+             commits: int = 0, prs: int = 0, edit: tuple[int, int] = (0, 0), messages: int = 0,
+             extra_tools: dict[str, dict[str, int]] | None = None) -> dict[str, Any]:
+    """One ``/users`` row: every product block present, zeros when unused (as documented)."""
+    tools = {name: {"accepted_count": 0, "rejected_count": 0}
+             for name in ("edit_tool", "multi_edit_tool", "notebook_edit_tool", "write_tool")}
+    tools["edit_tool"] = {"accepted_count": edit[0], "rejected_count": edit[1]}
+    tools.update(extra_tools or {})
+    return {
+        "user": {"id": uid or f"user_{email.split('@')[0]}", "email_address": email, "type": "user"},
+        "last_activity_date": "2026-11-01",
+        "chat_metrics": {"message_count": messages, "thinking_message_count": 0, "distinct_conversation_count": 0,
+                         "connectors_used_count": 0, "distinct_skills_used_count": 0},
+        "claude_code_metrics": {
+            "core_metrics": {"commit_count": commits, "pull_request_count": prs, "distinct_session_count": sessions,
+                             "lines_of_code": {"added_count": added, "removed_count": removed}},
+            "tool_actions": tools,
+        },
+        "cowork_metrics": {"action_count": 0, "message_count": 0, "distinct_session_count": 0},
+        "design_metrics": {"message_count": 0, "distinct_session_count": 0},
+        "office_metrics": {p: {"message_count": 0} for p in ("excel", "outlook", "powerpoint", "word")},
+        "science_metrics": {"message_count": 0},
+        "web_search_count": 0,
+    }
+
+
+def ent_cost(email: str, model_name: str, amount: str, *, uid: str | None = None, list_amount: str | None = None,
+             requests: int = 10) -> dict[str, Any]:
+    """One ``/user_cost_report`` row grouped by model: ``amount`` is a decimal string in US cents."""
+    return {
+        "actor": {"type": "user_actor", "user_id": uid or f"user_{email.split('@')[0]}", "email": email,
+                  "name": email.split("@")[0].title(), "deleted": False},
+        "amount": amount,
+        "list_amount": list_amount or amount,
+        "currency": "USD",
+        "model": model_name,
+        "requests": requests,
+    }
+
+
+def ent_skill(name: str, users: int = 3) -> dict[str, Any]:
+    return {"skill_name": name, "skill_display_name": name.replace("-", " ").title(), "distinct_user_count": users,
+            "chat_metrics": {"distinct_conversation_skill_used_count": 4},
+            "claude_code_metrics": {"distinct_session_skill_used_count": 6},
+            "cowork_metrics": {"distinct_session_skill_used_count": 0}}
+
+
+def ent_connector(name: str, users: int = 2) -> dict[str, Any]:
+    return {"connector_name": name, "connector_display_name": name.title(), "distinct_user_count": users,
+            "chat_metrics": {"distinct_conversation_connector_used_count": 1},
+            "claude_code_metrics": {"distinct_session_connector_used_count": 5},
+            "cowork_metrics": {"distinct_session_connector_used_count": 0},
+            "office_metrics": {"excel": {"distinct_session_connector_used_count": 0}},
+            "read_call_count": 12, "write_call_count": 3, "unclassified_call_count": None}
+
+
+def ent_page(rows: list[dict[str, Any]], next_page: str | None = None, *, has_more: bool | None = None
+             ) -> dict[str, Any]:
+    """Engagement listings carry only ``next_page``; the cost report also ``has_more``."""
+    page: dict[str, Any] = {"data": rows, "next_page": next_page}
+    if has_more is not None:
+        page["has_more"] = has_more
+    return page
+
+
+def latest_day_400(latest: str) -> dict[str, Any]:
+    """The 400 the docs describe for a too-recent date ("the error ... names the latest available day").
+
+    The exact wording is not documented; this message is hand-written.
+    """
+    return {"type": "error", "error": {"type": "invalid_request_error",
+                                       "message": f"Data is not yet available for the requested date. "
+                                                  f"The latest available date is {latest}."}}
