@@ -43,6 +43,7 @@ __all__ = [
     "fetch_day",
     "fetch_rows",
     "make_client",
+    "probe",
 ]
 
 SOURCE = "claude_code"
@@ -327,3 +328,17 @@ def _json(response: httpx.Response, ctx: Ctx) -> Mapping[str, Any]:
     if not isinstance(body, Mapping):
         raise ctx.fail("(top level)", f"should be an object but is a {type(body).__name__}")
     return body
+
+
+def probe(client: httpx.Client, day: date, *, env_var: str | None = None) -> int:
+    """One cheap request (first page of ``day``, one row, at most two attempts): how many rows it holds.
+
+    For ``correlate doctor``: proves the key, the URL and the shape without a day's worth of pages.
+    """
+    response = _http.request(client, "GET", PATH, source=SOURCE, stream=STREAM, env_var=env_var, key_hint=KEY_HINT,
+                             max_attempts=2, params={"starting_at": day.isoformat(), "limit": 1})
+    ctx = Ctx(SOURCE, STREAM, day.isoformat())
+    data = _json(response, ctx).get("data", [])
+    if not isinstance(data, list):
+        raise ctx.fail("data", f"should be a list but is a {type(data).__name__}")
+    return len(data)

@@ -46,6 +46,8 @@ __all__ = [
     "LatestDayReached",
     "RateLimiter",
     "fetch_day",
+    "make_client",
+    "probe",
 ]
 
 SOURCE = "claude_enterprise"
@@ -440,3 +442,26 @@ def _json(response: httpx.Response, ctx: Ctx) -> Mapping[str, Any]:
         raise ctx.fail("(top level)", f"should be an object but is a {type(body).__name__}")
     return body
 
+
+
+def probe(client: EnterpriseClient, day: date) -> tuple[bool, date | None]:
+    """One cheap request (``/users`` for ``day``, one row, at most two attempts) for ``correlate doctor``.
+
+    Returns:
+        ``(True, None)`` when ``day`` is served; ``(False, latest)`` when the API says ``day`` is not
+        aggregated yet (that still proves the key), with the latest day it named, if any.
+    """
+    unit = day.isoformat()
+    ctx = Ctx(SOURCE, "users", unit)
+    client.limiter.acquire()
+    client.requests += 1
+    response = _http.request(client.http, "GET", f"{BASE}/users", source=SOURCE, stream="users",
+                             env_var=client.env_var, key_hint=KEY_HINT, max_attempts=2,
+                             ok_status=frozenset({200, 400}), params={"date": unit, "limit": 1})
+    if response.status_code == 400:
+        error = _bad_request(response, ctx, unit)
+        if isinstance(error, LatestDayReached):
+            return False, error.latest
+        raise error
+    _json(response, ctx)
+    return True, None
