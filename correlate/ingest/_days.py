@@ -65,8 +65,8 @@ def day_progress(bar: Any, label: str, total: int) -> Iterator[Callable[[date], 
     """
     if bar is None:
         with progress(transient=True) as own:
-            with day_progress(own, label, total) as advance:
-                yield advance
+            with day_progress(own, label, total) as step:
+                yield step
         return
     task = bar.add_task(label, total=total)
 

@@ -172,3 +172,11 @@ def test_an_empty_day_gives_no_records() -> None:
     with serve(lambda req: Reply(200, cc_page([]))) as server:
         result = fetch(server.url)
     assert (result.usage, result.models, result.edits) == ([], [], [])
+
+
+def test_a_dropped_connection_is_retried(instant_waits: list[tuple[float, str]]) -> None:
+    answers = [Reply(reset_connection=True), Reply(200, cc_page([cc_row(DAY)]))]
+    with serve(lambda req: answers.pop(0)) as server:
+        result = fetch(server.url)
+
+    assert len(result.usage) == 1 and len(server.requests) == 2 and len(instant_waits) == 1

@@ -248,3 +248,41 @@ def test_sync_stops_at_the_latest_available_day_and_stores_what_came_before(
     assert skills == 6 and cursor == latest.isoformat()
     assert any(f"latest available day is {latest}" in n for n in summary.notes)
     assert summary.rows["actor-days"] == 6
+
+
+def test_sync_twice_gives_the_same_rows_and_a_failure_keeps_earlier_days(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENV, KEY)
+    yesterday = utc_today() - timedelta(days=1)
+    inner = org()
+    broken = {"day": ""}
+
+    def handler(req: Request) -> Reply:
+        asked = req.q("date") or (req.q("starting_at") or "")[:10]
+        if asked == broken["day"]:
+            return Reply(502, {"type": "error", "error": {"type": "api_error", "message": "bad gateway"}})
+        return inner(req)
+
+    tables = ("ai_usage_daily", "ai_usage_model_daily", "ai_edit_actions", EnterpriseSkillDay.TABLE,
+              EnterpriseConnectorDay.TABLE)
+    with serve(handler) as server:
+        config = load_config(write_config(tmp_path, server.url, backfill_days=4))
+
+        def sync_and_read() -> dict[str, Any]:
+            with Store.open(config.store_path) as store:
+                ingest.sync(SyncContext(config=config, store=store), None)
+                return {t: store.query(f"SELECT * FROM {t} ORDER BY ALL") for t in tables}
+
+        first = sync_and_read()
+        second = sync_and_read()
+        for name in tables:
+            assert first[name].equals(second[name]), name
+
+        broken["day"] = yesterday.isoformat()
+        with pytest.raises(TransientSourceError):
+            sync_and_read()
+
+    with Store.open(config.store_path, read_only=True) as store:
+        days = store.query("SELECT DISTINCT day FROM ai_usage_daily ORDER BY day")["day"].dt.date.tolist()
+        assert days == [yesterday - timedelta(days=n) for n in (3, 2, 1, 0)]  # nothing lost by the failure
+        assert store.get_cursor("claude_enterprise", "analytics") == yesterday.isoformat()
