@@ -49,6 +49,8 @@ def sync(ctx: SyncContext, since: date | None) -> SyncSummary:
                      end=utc_today() - timedelta(days=1), backfill_days=cfg.backfill_days, lag_days=LAG_DAYS,
                      earliest=api.EARLIEST_DAY)
     summary = SyncSummary(source=api.SOURCE)
+    if since is not None and since < api.EARLIEST_DAY:
+        summary.notes.append(f"the Enterprise Analytics API has data from {api.EARLIEST_DAY} only; started there")
     totals = dict.fromkeys(("actor-days", "model rows", "edit-tool rows", "skill rows", "connector rows"), 0)
     cost = 0.0
     stored: list[date] = []
