@@ -234,10 +234,8 @@ def test_sync_stops_at_the_latest_available_day_and_stores_what_came_before(
             return Reply(400, latest_day_400(latest.isoformat()))
         return inner(req)
 
-    cfg = write_config(tmp_path, "")
     with serve(handler) as server:
-        write_config(tmp_path, server.url)
-        config = load_config(cfg)
+        config = load_config(write_config(tmp_path, server.url))
         with Store.open(config.store_path) as store:
             summary = ingest.sync(SyncContext(config=config, store=store), None)
             stored = store.query("SELECT DISTINCT day FROM ai_usage_daily ORDER BY day")["day"].dt.date.tolist()
