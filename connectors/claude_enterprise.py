@@ -9,6 +9,8 @@ Per UTC day, four listings under ``/v1/organizations/analytics``:
 * ``/user_cost_report`` for ``[D, D+1)``, ``products[]=claude_code``, ``group_by[]=model`` — cost
   per user and model as decimal strings in US cents (``amount`` after discounts; ``list_amount``
   kept in ``extra_json``), stored as ``cost_provenance="billed"``.
+* ``/user_usage_report`` for the same window — tokens per user and model (cache writes split into
+  5-minute and 1-hour; ``tokens_cache_creation`` is their sum, ``tokens_cache_creation_1h`` the 1-hour part).
 * ``/skills?date=D`` and ``/connectors?date=D`` — org-wide use per skill and connector.
 
 Operational rules (sources.md §2): 60 requests per minute per organisation, shared by every key,
@@ -199,7 +201,7 @@ def list_rows(client: EnterpriseClient, endpoint: str, params: list[tuple[str, s
 
 
 def fetch_day(client: EnterpriseClient, day: date) -> EnterpriseDay:
-    """Fetch users, Claude Code cost, skills and connectors of ``day`` and turn them into records.
+    """Fetch users, Claude Code cost and tokens, skills and connectors of ``day`` and turn them into records.
 
     Raises:
         LatestDayReached: ``day`` is not available yet (nothing of it is returned).
@@ -212,26 +214,48 @@ def fetch_day(client: EnterpriseClient, day: date) -> EnterpriseDay:
     unit = day.isoformat()
     users = list_rows(client, "/users", [("date", unit)], unit=unit)
     nxt = (day + timedelta(days=1)).isoformat()
-    cost = list_rows(client, "/user_cost_report",
-                     [("starting_at", f"{unit}T00:00:00Z"), ("ending_at", f"{nxt}T00:00:00Z"),
-                      ("products[]", TOOL), ("group_by[]", "model")], unit=unit)
+    window = [("starting_at", f"{unit}T00:00:00Z"), ("ending_at", f"{nxt}T00:00:00Z"), ("products[]", TOOL),
+              ("group_by[]", "model")]
+    cost = list_rows(client, "/user_cost_report", window, unit=unit)
+    tokens = list_rows(client, "/user_usage_report", window, unit=unit)
     skills = list_rows(client, "/skills", [("date", unit)], unit=unit)
     connectors = list_rows(client, "/connectors", [("date", unit)], unit=unit)
-    usage, models, edits = _claude_code(day, users, cost)
+    usage, models, edits = _claude_code(day, users, cost, tokens)
     return EnterpriseDay(day, usage, models, edits, _skills(day, skills), _connectors(day, connectors),
                          users_listed=len(users))
 
 
 # -- parsing -------------------------------------------------------------------------------------------
 
+_COUNTS = ("sessions", "lines_added", "lines_removed", "commits", "prs")
+_TOKENS = ("input", "output", "cache_read", "cache_5m", "cache_1h")
+
+
+@dataclass
+class _Model:
+    cents: Decimal | None = None
+    cost_requests: int | None = None
+    usage_requests: int | None = None
+    tokens: dict[str, int | None] = field(default_factory=lambda: dict.fromkeys(_TOKENS))
+
+    @property
+    def requests(self) -> int | None:
+        # the usage report counts requests too; prefer it, the cost report is the fallback
+        return self.usage_requests if self.usage_requests is not None else self.cost_requests
+
+    @property
+    def cache_creation(self) -> int | None:
+        return _add(self.tokens["cache_5m"], self.tokens["cache_1h"])
+
+
 @dataclass
 class _User:
     user_id: str | None
-    counts: dict[str, int | None]
-    edits: dict[str, tuple[int | None, int | None]]
+    counts: dict[str, int | None] = field(default_factory=lambda: dict.fromkeys(_COUNTS))
+    edits: dict[str, tuple[int | None, int | None]] = field(default_factory=dict)
     cents: Decimal | None = None
     list_cents: Decimal | None = None
-    models: dict[str, list[Any]] = field(default_factory=dict)  # model -> [cents, requests]
+    models: dict[str, _Model] = field(default_factory=dict)
 
 
 def _add(a: int | None, b: int | None) -> int | None:
@@ -242,10 +266,21 @@ def _dadd(a: Decimal | None, b: Decimal | None) -> Decimal | None:
     return b if a is None else a if b is None else a + b
 
 
-def _claude_code(day: date, users: list[Mapping[str, Any]], cost: list[Mapping[str, Any]]
-                 ) -> tuple[list[AIUsageDay], list[AIUsageModelDay], list[AIEditActions]]:
-    ctx = Ctx(SOURCE, "users", day.isoformat())
+_Rows = list[Mapping[str, Any]]
+_Records = tuple[list[AIUsageDay], list[AIUsageModelDay], list[AIEditActions]]
+
+
+def _claude_code(day: date, users: _Rows, cost: _Rows, tokens: _Rows) -> _Records:
+    """Join ``/users`` metrics, ``/user_cost_report`` cost and ``/user_usage_report`` tokens per person."""
     people: dict[str, _User] = {}
+    email_of = _add_users(people, day, users)
+    _add_cost(people, email_of, day, cost)
+    _add_tokens(people, email_of, day, tokens)
+    return _emit(day, people)
+
+
+def _add_users(people: dict[str, _User], day: date, users: list[Mapping[str, Any]]) -> dict[str, str]:
+    ctx = Ctx(SOURCE, "users", day.isoformat())
     email_of: dict[str, str] = {}
     for i, row in enumerate(users):
         p = f"data[{i}]"
@@ -268,73 +303,108 @@ def _claude_code(day: date, users: list[Mapping[str, Any]], cost: list[Mapping[s
             "commits": get_count(core, "commit_count", ctx, f"{cp}.core_metrics.commit_count"),
             "prs": get_count(core, "pull_request_count", ctx, f"{cp}.core_metrics.pull_request_count"),
         }
-        edits: dict[str, tuple[int | None, int | None]] = {}
+        person = people.setdefault(actor, _User(uid))  # the same person twice on one day: add up, do not drop
+        person.counts = {k: _add(person.counts[k], v) for k, v in counts.items()}
         actions = get_map(cc, "tool_actions", ctx, f"{cp}.tool_actions") or {}
         for name in actions:
             tp = f"{cp}.tool_actions.{name}"
             pair = get_map(actions, name, ctx, tp)
             if pair is not None:
-                edits[name] = (get_count(pair, "accepted_count", ctx, f"{tp}.accepted_count"),
-                               get_count(pair, "rejected_count", ctx, f"{tp}.rejected_count"))
-        if actor in people:  # the same person twice on one day: add up, do not drop
-            old = people[actor]
-            counts = {k: _add(old.counts[k], v) for k, v in counts.items()}
-            for name, (a, r) in old.edits.items():
-                na, nr = edits.get(name, (None, None))
-                edits[name] = (_add(a, na), _add(r, nr))
-        people[actor] = _User(uid, counts, edits)
+                old_a, old_r = person.edits.get(name, (None, None))
+                person.edits[name] = (_add(old_a, get_count(pair, "accepted_count", ctx, f"{tp}.accepted_count")),
+                                      _add(old_r, get_count(pair, "rejected_count", ctx, f"{tp}.rejected_count")))
+    return email_of
 
-    cctx = Ctx(SOURCE, "user_cost_report", day.isoformat())
-    for i, row in enumerate(cost):
+
+def _report_actor(row: Mapping[str, Any], email_of: dict[str, str], ctx: Ctx, p: str) -> tuple[str, str | None]:
+    """The person a cost/usage report row belongs to: email, else the users listing's email, else the id."""
+    who = get_map(row, "actor", ctx, f"{p}.actor") or {}
+    uid = get_str(who, "user_id", ctx, f"{p}.actor.user_id")
+    email = (get_str(who, "email", ctx, f"{p}.actor.email") or "").strip() or email_of.get(uid or "", "")
+    actor = email or uid
+    if not actor:
+        raise ctx.fail(f"{p}.actor", "names neither an email nor a user_id")
+    return actor, uid
+
+
+def _add_cost(people: dict[str, _User], email_of: dict[str, str], day: date, rows: list[Mapping[str, Any]]) -> None:
+    ctx = Ctx(SOURCE, "user_cost_report", day.isoformat())
+    for i, row in enumerate(rows):
         p = f"data[{i}]"
-        who = get_map(row, "actor", cctx, f"{p}.actor") or {}
-        uid = get_str(who, "user_id", cctx, f"{p}.actor.user_id")
-        email = (get_str(who, "email", cctx, f"{p}.actor.email") or "").strip() or email_of.get(uid or "", "")
-        actor = email or uid
-        if not actor:
-            raise cctx.fail(f"{p}.actor", "names neither an email nor a user_id")
-        currency = get_str(row, "currency", cctx, f"{p}.currency")
+        actor, uid = _report_actor(row, email_of, ctx, p)
+        currency = get_str(row, "currency", ctx, f"{p}.currency")
         if currency is not None and currency.upper() != "USD":
-            raise cctx.fail(f"{p}.currency", f"is {currency!r}; only USD amounts are understood")
-        cents = get_decimal(row, "amount", cctx, f"{p}.amount")
-        person = people.setdefault(actor, _User(uid, dict.fromkeys(
-            ("sessions", "lines_added", "lines_removed", "commits", "prs")), {}))
+            raise ctx.fail(f"{p}.currency", f"is {currency!r}; only USD amounts are understood")
+        cents = get_decimal(row, "amount", ctx, f"{p}.amount")
+        person = people.setdefault(actor, _User(uid))
         person.cents = _dadd(person.cents, cents)
-        person.list_cents = _dadd(person.list_cents, get_decimal(row, "list_amount", cctx, f"{p}.list_amount"))
-        model = get_str(row, "model", cctx, f"{p}.model") or "unknown"
-        slot = person.models.setdefault(model, [None, None])
-        slot[0] = _dadd(slot[0], cents)
-        slot[1] = _add(slot[1], get_count(row, "requests", cctx, f"{p}.requests"))
+        person.list_cents = _dadd(person.list_cents, get_decimal(row, "list_amount", ctx, f"{p}.list_amount"))
+        m = person.models.setdefault(get_str(row, "model", ctx, f"{p}.model") or "unknown", _Model())
+        m.cents = _dadd(m.cents, cents)
+        m.cost_requests = _add(m.cost_requests, get_count(row, "requests", ctx, f"{p}.requests"))
 
+
+def _add_tokens(people: dict[str, _User], email_of: dict[str, str], day: date,
+                rows: list[Mapping[str, Any]]) -> None:
+    ctx = Ctx(SOURCE, "user_usage_report", day.isoformat())
+    for i, row in enumerate(rows):
+        p = f"data[{i}]"
+        actor, uid = _report_actor(row, email_of, ctx, p)
+        person = people.setdefault(actor, _User(uid))
+        m = person.models.setdefault(get_str(row, "model", ctx, f"{p}.model") or "unknown", _Model())
+        cache = get_map(row, "cache_creation", ctx, f"{p}.cache_creation") or {}
+        found = {
+            "input": get_count(row, "uncached_input_tokens", ctx, f"{p}.uncached_input_tokens"),
+            "output": get_count(row, "output_tokens", ctx, f"{p}.output_tokens"),
+            "cache_read": get_count(row, "cache_read_input_tokens", ctx, f"{p}.cache_read_input_tokens"),
+            "cache_5m": get_count(cache, "ephemeral_5m_input_tokens", ctx,
+                                  f"{p}.cache_creation.ephemeral_5m_input_tokens"),
+            "cache_1h": get_count(cache, "ephemeral_1h_input_tokens", ctx,
+                                  f"{p}.cache_creation.ephemeral_1h_input_tokens"),
+        }
+        m.tokens = {k: _add(m.tokens[k], v) for k, v in found.items()}
+        m.usage_requests = _add(m.usage_requests, get_count(row, "requests", ctx, f"{p}.requests"))
+
+
+def _emit(day: date, people: dict[str, _User]) -> _Records:
     usage: list[AIUsageDay] = []
     models: list[AIUsageModelDay] = []
     edit_rows: list[AIEditActions] = []
     for actor, u in sorted(people.items()):
         active = any(v for v in u.counts.values()) or any(a or r for a, r in u.edits.values())
-        if not active and not u.cents:
+        used_tokens = any(any(v for v in m.tokens.values()) for m in u.models.values())
+        if not active and not u.cents and not used_tokens:
             continue  # a chat-only (or idle) user: not a Claude Code actor-day
         accepted = rejected = None
         for name, (a, r) in sorted(u.edits.items()):
             accepted, rejected = _add(accepted, a), _add(rejected, r)
             edit_rows.append(AIEditActions(tool=TOOL, source=PATH_TAG, day=day, actor=actor, edit_tool=name,
                                            accepted=a, rejected=r))
-        for model, (cents, requests) in sorted(u.models.items()):
-            models.append(AIUsageModelDay(tool=TOOL, source=PATH_TAG, day=day, actor=actor, model=model,
-                                          requests=requests, cost_usd=_usd(cents),
-                                          cost_provenance="billed" if cents is not None else None))
+        totals: dict[str, int | None] = dict.fromkeys(("input", "output", "cache_read", "cache_creation", "requests"))
+        for model, m in sorted(u.models.items()):
+            models.append(AIUsageModelDay(
+                tool=TOOL, source=PATH_TAG, day=day, actor=actor, model=model,
+                tokens_input=m.tokens["input"], tokens_output=m.tokens["output"],
+                tokens_cache_read=m.tokens["cache_read"], tokens_cache_creation=m.cache_creation,
+                tokens_cache_creation_1h=m.tokens["cache_1h"], requests=m.requests, cost_usd=_usd(m.cents),
+                cost_provenance="billed" if m.cents is not None else None,
+            ))
+            for name, value in (("input", m.tokens["input"]), ("output", m.tokens["output"]),
+                                ("cache_read", m.tokens["cache_read"]), ("cache_creation", m.cache_creation),
+                                ("requests", m.requests)):
+                totals[name] = _add(totals[name], value)
         extra: dict[str, Any] = {}
         if u.user_id:
             extra["user_id"] = u.user_id
         if u.list_cents is not None:
             extra["list_cost_usd"] = _usd(u.list_cents)
-        requests_total = None
-        for _, req in u.models.values():
-            requests_total = _add(requests_total, req)
         usage.append(AIUsageDay(
             tool=TOOL, source=PATH_TAG, day=day, actor=actor, actor_type="user",
-            sessions=u.counts["sessions"], requests=requests_total, lines_added=u.counts["lines_added"],
+            sessions=u.counts["sessions"], requests=totals["requests"], lines_added=u.counts["lines_added"],
             lines_removed=u.counts["lines_removed"], commits=u.counts["commits"], prs=u.counts["prs"],
-            edit_accepted=accepted, edit_rejected=rejected, cost_usd=_usd(u.cents),
+            edit_accepted=accepted, edit_rejected=rejected, tokens_input=totals["input"],
+            tokens_output=totals["output"], tokens_cache_read=totals["cache_read"],
+            tokens_cache_creation=totals["cache_creation"], cost_usd=_usd(u.cents),
             cost_provenance="billed" if u.cents is not None else None,
             extra_json=json.dumps(extra, sort_keys=True) if extra else None,
         ))

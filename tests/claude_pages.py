@@ -109,6 +109,19 @@ def ent_cost(email: str, model_name: str, amount: str, *, uid: str | None = None
     }
 
 
+def ent_usage(email: str, model_name: str, *, uncached: int = 1000, output: int = 500, cache_read: int = 8000,
+              cache_5m: int = 300, cache_1h: int = 200, requests: int = 10, uid: str | None = None) -> dict[str, Any]:
+    """One ``/user_usage_report`` row grouped by model (token counts per user)."""
+    return {
+        "actor": {"type": "user_actor", "user_id": uid or f"user_{email.split('@')[0]}", "email": email,
+                  "name": email.split("@")[0].title(), "deleted": False},
+        "uncached_input_tokens": uncached, "output_tokens": output, "cache_read_input_tokens": cache_read,
+        "cache_creation": {"ephemeral_5m_input_tokens": cache_5m, "ephemeral_1h_input_tokens": cache_1h},
+        "server_tool_use": {"web_search_requests": 0}, "requests": requests,
+        "total_tokens": uncached + output + cache_read + cache_5m + cache_1h, "model": model_name,
+    }
+
+
 def ent_skill(name: str, users: int = 3) -> dict[str, Any]:
     return {"skill_name": name, "skill_display_name": name.replace("-", " ").title(), "distinct_user_count": users,
             "chat_metrics": {"distinct_conversation_skill_used_count": 4},

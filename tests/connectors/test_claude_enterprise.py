@@ -21,7 +21,7 @@ from correlate.ingest import claude_enterprise as ingest
 from correlate.ingest._days import utc_today
 from correlate.store import Store
 from correlate.sync import SyncContext
-from tests.claude_pages import ent_connector, ent_cost, ent_page, ent_skill, ent_user, latest_day_400
+from tests.claude_pages import ent_connector, ent_cost, ent_page, ent_skill, ent_usage, ent_user, latest_day_400
 from tests.httpserver import Reply, Request, serve
 
 DAY = date(2026, 11, 2)
@@ -29,8 +29,8 @@ KEY = "sk-ant-api01-ANALYTICS-FAKE-key"
 ENV = "ENT_TEST_ANALYTICS_KEY"
 
 
-def org(users: list[dict[str, Any]] | None = None, cost: list[dict[str, Any]] | None = None
-        ) -> Callable[[Request], Reply]:
+def org(users: list[dict[str, Any]] | None = None, cost: list[dict[str, Any]] | None = None,
+        tokens: list[dict[str, Any]] | None = None) -> Callable[[Request], Reply]:
     """A one-page-per-listing organisation."""
     users = users if users is not None else [
         ent_user("ana@acme.io", sessions=4, added=120, removed=30, commits=2, prs=1, edit=(9, 1)),
@@ -41,9 +41,15 @@ def org(users: list[dict[str, Any]] | None = None, cost: list[dict[str, Any]] | 
         ent_cost("ana@acme.io", "claude-sonnet-5", "12.345000", requests=3),
         ent_cost("cost.only@acme.io", "claude-sonnet-5", "250.5"),
     ]
+    tokens = tokens if tokens is not None else [
+        ent_usage("ana@acme.io", "claude-opus-5", requests=120),
+        ent_usage("ana@acme.io", "claude-sonnet-5", uncached=10, output=20, cache_read=30, cache_5m=0, cache_1h=40,
+                  requests=3),
+    ]
     pages = {
         f"{api.BASE}/users": ent_page(users),
         f"{api.BASE}/user_cost_report": ent_page(cost, has_more=False),
+        f"{api.BASE}/user_usage_report": ent_page(tokens, has_more=False),
         f"{api.BASE}/skills": ent_page([ent_skill("pdf-extract"), ent_skill("skill_01privateid", users=1)]),
         f"{api.BASE}/connectors": ent_page([ent_connector("atlassian"), ent_connector("github", users=7)]),
     }
@@ -64,12 +70,18 @@ def test_a_day_becomes_claude_code_actor_days_with_billed_cost_per_model() -> No
     assert (ana.sessions, ana.lines_added, ana.lines_removed, ana.commits, ana.prs) == (4, 120, 30, 2, 1)
     assert (ana.edit_accepted, ana.edit_rejected) == (9, 1)
     assert ana.cost_usd == pytest.approx(412.92345)  # "41280.000000" + "12.345000" cents
-    assert ana.cost_provenance == "billed" and ana.requests == 131 and ana.source == "enterprise_api"
+    assert ana.cost_provenance == "billed" and ana.source == "enterprise_api"
+    assert ana.requests == 123  # the usage report's count is preferred over the cost report's (131)
+    assert (ana.tokens_input, ana.tokens_output, ana.tokens_cache_read, ana.tokens_cache_creation) == (
+        1010, 520, 8030, 540)
     assert '"list_cost_usd": 516.12345' in (ana.extra_json or "")
     only = by_actor["cost.only@acme.io"]
     assert only.cost_usd == pytest.approx(2.505) and only.sessions is None
-    models = {(m.actor, m.model): m.cost_usd for m in result.models}
-    assert models[("ana@acme.io", "claude-opus-5")] == pytest.approx(412.80)
+    models = {(m.actor, m.model): m for m in result.models}
+    opus = models[("ana@acme.io", "claude-opus-5")]
+    assert opus.cost_usd == pytest.approx(412.80)
+    assert (opus.tokens_cache_creation, opus.tokens_cache_creation_1h) == (500, 200)  # 5m + 1h, and the 1h part
+    assert models[("cost.only@acme.io", "claude-sonnet-5")].tokens_input is None
     assert {e.edit_tool for e in result.edits if e.actor == "ana@acme.io"} == {
         "edit_tool", "multi_edit_tool", "notebook_edit_tool", "write_tool"}
     assert [s.skill_name for s in result.skills] == ["pdf-extract", "skill_01privateid"]
@@ -84,9 +96,10 @@ def test_requests_carry_the_documented_parameters_and_headers() -> None:
 
     by_path = {r.path.rsplit("/", 1)[-1]: r for r in server.requests}
     assert by_path["users"].q("date") == "2026-11-02" and by_path["users"].q("limit") == "1000"
-    cost = by_path["user_cost_report"]
-    assert cost.q("starting_at") == "2026-11-02T00:00:00Z" and cost.q("ending_at") == "2026-11-03T00:00:00Z"
-    assert cost.query["products[]"] == ["claude_code"] and cost.query["group_by[]"] == ["model"]
+    for name in ("user_cost_report", "user_usage_report"):
+        report = by_path[name]
+        assert report.q("starting_at") == "2026-11-02T00:00:00Z" and report.q("ending_at") == "2026-11-03T00:00:00Z"
+        assert report.query["products[]"] == ["claude_code"] and report.query["group_by[]"] == ["model"]
     assert all(r.headers["x-api-key"] == KEY and r.headers["anthropic-version"] == "2023-06-01"
                for r in server.requests)
 
@@ -176,11 +189,10 @@ def test_401_names_the_variable_and_the_analytics_key_type() -> None:
 
 def test_the_client_keeps_to_the_per_minute_budget(instant_waits: list[tuple[float, str]]) -> None:
     with serve(org()) as server, client(server.url, api.RateLimiter(per_minute=3)) as c:
-        api.fetch_day(c, DAY)  # four listings, one page each: the fourth waits for the window
+        api.fetch_day(c, DAY)  # five listings, one page each: the fourth and fifth wait for the window
 
-    assert len(instant_waits) == 1
-    seconds, reason = instant_waits[0]
-    assert 55 < seconds <= 60 and "requests/minute" in reason
+    assert len(instant_waits) == 2
+    assert all(55 < seconds <= 60 and "requests/minute" in reason for seconds, reason in instant_waits)
 
 
 def test_rate_limiter_books_slots_a_minute_apart_on_a_fake_clock(instant_waits: list[tuple[float, str]]) -> None:
@@ -194,13 +206,14 @@ def test_rate_limiter_books_slots_a_minute_apart_on_a_fake_clock(instant_waits: 
 
 def test_unknown_tool_key_is_kept_and_wrong_type_names_field_and_day() -> None:
     users = [ent_user("a@x.io", sessions=1, extra_tools={"refactor_tool": {"accepted_count": 2, "rejected_count": 1}})]
-    with serve(org(users=users, cost=[])) as server, client(server.url) as c:
+    with serve(org(users=users, cost=[], tokens=[])) as server, client(server.url) as c:
         result = api.fetch_day(c, DAY)
     assert ("refactor_tool", 2, 1) in {(e.edit_tool, e.accepted, e.rejected) for e in result.edits}
 
     bad = ent_user("a@x.io", sessions=1)
     bad["claude_code_metrics"]["core_metrics"]["commit_count"] = "2"
-    with serve(org(users=[bad], cost=[])) as server, client(server.url) as c, pytest.raises(PayloadError) as info:
+    with serve(org(users=[bad], cost=[], tokens=[])) as server, client(server.url) as c, \
+            pytest.raises(PayloadError) as info:
         api.fetch_day(c, DAY)
     assert "claude_code_metrics.core_metrics.commit_count" in str(info.value) and "2026-11-02" in str(info.value)
 
