@@ -23,6 +23,7 @@ page; data exists from 2026-01-01.
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 from collections import deque
@@ -99,6 +100,9 @@ class RateLimiter:
             # the request per_minute back must be a full minute old when this one starts
             start = max(now, self._slots[-self.per_minute] + 60.0)
         if start > now:
+            # whole seconds: after a burst, one short wait frees every slot booked in that second,
+            # instead of a stream of millisecond waits (each of which the CLI would announce)
+            start = now + math.ceil(start - now)
             _http.wait(start - now, f"{SOURCE}: {self.per_minute} requests/minute per organisation")
         self._slots.append(start)
         while len(self._slots) > self.per_minute:
