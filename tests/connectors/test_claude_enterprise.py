@@ -5,6 +5,9 @@ All pages are hand-built from the documented shapes (sources.md §2); see tests/
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -297,3 +300,20 @@ def test_sync_twice_gives_the_same_rows_and_a_failure_keeps_earlier_days(
         days = store.query("SELECT DISTINCT day FROM ai_usage_daily ORDER BY day")["day"].dt.date.tolist()
         assert days == [yesterday - timedelta(days=n) for n in (3, 2, 1, 0)]  # nothing lost by the failure
         assert store.get_cursor("claude_enterprise", "analytics") == yesterday.isoformat()
+
+
+def test_cli_sync_with_an_admin_key_refused_exits_2_without_showing_it(tmp_path: Path) -> None:
+    admin_key = "sk-ant-admin01-WRONG-TYPE-FAKE-0a7b"
+    env = {k: v for k, v in os.environ.items() if not k.endswith(("_KEY", "_TOKEN"))}
+    env[ENV] = admin_key
+    body = {"type": "error", "error": {"type": "permission_error", "message": "key lacks read:analytics"}}
+    with serve(lambda req: Reply(403, body)) as server:
+        result = subprocess.run([sys.executable, "-m", "correlate", "--config", str(write_config(tmp_path, server.url)),
+                                 "sync", "--source", "claude_enterprise"], cwd=Path(__file__).resolve().parents[2],
+                                env=env, capture_output=True, text=True, timeout=120)
+
+    assert result.returncode == 2, result.stderr
+    assert "AuthError" in result.stderr and ENV in result.stderr and "read:analytics" in result.stderr
+    assert admin_key not in result.stdout + result.stderr
+    store = tmp_path / "store.duckdb"
+    assert not store.exists() or admin_key.encode() not in store.read_bytes()
