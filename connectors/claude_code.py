@@ -80,9 +80,11 @@ class ClaudeCodeDay:
     pages: int
 
 
-def make_client(base_url: str, api_key: str) -> httpx.Client:
+def make_client(base_url: str, api_key: str, *, timeout: httpx.Timeout | float = _http.DEFAULT_TIMEOUT
+                ) -> httpx.Client:
     """An httpx client for the Admin API with the key and version headers set (the key stays in headers)."""
-    return _http.make_client(base_url, headers={"x-api-key": api_key, "anthropic-version": ANTHROPIC_VERSION})
+    return _http.make_client(base_url, headers={"x-api-key": api_key, "anthropic-version": ANTHROPIC_VERSION},
+                             timeout=timeout)
 
 
 def fetch_rows(

@@ -180,3 +180,12 @@ def test_a_dropped_connection_is_retried(instant_waits: list[tuple[float, str]])
         result = fetch(server.url)
 
     assert len(result.usage) == 1 and len(server.requests) == 2 and len(instant_waits) == 1
+
+
+def test_a_timed_out_request_is_retried(instant_waits: list[tuple[float, str]]) -> None:
+    answers = [Reply(200, cc_page([]), delay_s=1.0), Reply(200, cc_page([cc_row(DAY)]))]
+    with serve(lambda req: answers.pop(0)) as server, api.make_client(server.url, KEY, timeout=0.3) as client:
+        result = api.fetch_day(client, DAY)
+
+    assert len(result.usage) == 1 and len(server.requests) == 2
+    assert "ReadTimeout" in instant_waits[0][1]
