@@ -149,8 +149,7 @@ class EnterpriseDay:
     edits: list[AIEditActions]
     skills: list[EnterpriseSkillDay]
     connectors: list[EnterpriseConnectorDay]
-    users_listed: int = 0
-    notes: list[str] = field(default_factory=list)
+    users_listed: int = 0  # rows /users returned, Claude Code users or not
 
 
 def list_rows(client: EnterpriseClient, endpoint: str, params: list[tuple[str, str]], *, unit: str,
