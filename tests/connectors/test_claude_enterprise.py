@@ -5,9 +5,6 @@ All pages are hand-built from the documented shapes (sources.md §2); see tests/
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -302,18 +299,20 @@ def test_sync_twice_gives_the_same_rows_and_a_failure_keeps_earlier_days(
         assert store.get_cursor("claude_enterprise", "analytics") == yesterday.isoformat()
 
 
-def test_cli_sync_with_an_admin_key_refused_exits_2_without_showing_it(tmp_path: Path) -> None:
+def test_sync_with_an_admin_key_refused_names_variable_and_scope_and_stores_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the CLI's exit code 2 for AuthError is covered through a subprocess in tests/ingest/test_claude_code_sync.py
     admin_key = "sk-ant-admin01-WRONG-TYPE-FAKE-0a7b"
-    env = {k: v for k, v in os.environ.items() if not k.endswith(("_KEY", "_TOKEN"))}
-    env[ENV] = admin_key
+    monkeypatch.setenv(ENV, admin_key)
     body = {"type": "error", "error": {"type": "permission_error", "message": "key lacks read:analytics"}}
     with serve(lambda req: Reply(403, body)) as server:
-        result = subprocess.run([sys.executable, "-m", "correlate", "--config", str(write_config(tmp_path, server.url)),
-                                 "sync", "--source", "claude_enterprise"], cwd=Path(__file__).resolve().parents[2],
-                                env=env, capture_output=True, text=True, timeout=120)
+        config = load_config(write_config(tmp_path, server.url))
+        with Store.open(config.store_path) as store, pytest.raises(AuthError) as info:
+            ingest.sync(SyncContext(config=config, store=store), None)
+        assert len(server.requests) == 1  # a refused key is not retried
 
-    assert result.returncode == 2, result.stderr
-    assert "AuthError" in result.stderr and ENV in result.stderr and "read:analytics" in result.stderr
-    assert admin_key not in result.stdout + result.stderr
-    store = tmp_path / "store.duckdb"
-    assert not store.exists() or admin_key.encode() not in store.read_bytes()
+    text = str(info.value)
+    assert info.value.exit_code == 2 and ENV in text and "read:analytics" in text and admin_key not in text
+    assert admin_key.encode() not in config.store_path.read_bytes()
+    with Store.open(config.store_path, read_only=True) as store:
+        assert store.get_cursor("claude_enterprise", "analytics") is None
