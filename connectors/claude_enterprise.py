@@ -48,9 +48,12 @@ __all__ = [
     "EnterpriseDay",
     "LatestDayReached",
     "RateLimiter",
+    "StoredDay",
+    "fetch_cost_window",
     "fetch_day",
     "make_client",
     "probe",
+    "restate_day",
 ]
 
 SOURCE = "claude_enterprise"
@@ -137,6 +140,10 @@ def make_client(base_url: str, api_key: str, *, env_var: str | None = None,
     """A client whose requests share the organisation's per-minute budget (the key stays in headers)."""
     http = _http.make_client(base_url, headers={"x-api-key": api_key, "anthropic-version": ANTHROPIC_VERSION})
     return EnterpriseClient(http, env_var, limiter or _LIMITERS.setdefault(base_url.rstrip("/"), RateLimiter()))
+
+
+_Rows = list[Mapping[str, Any]]
+_Records = tuple[list[AIUsageDay], list[AIUsageModelDay], list[AIEditActions]]
 
 
 @dataclass(frozen=True)
@@ -228,6 +235,57 @@ def fetch_day(client: EnterpriseClient, day: date) -> EnterpriseDay:
                          users_listed=len(users))
 
 
+@dataclass(frozen=True)
+class StoredDay:
+    """What the store holds of one enterprise day that the cost reports do not restate: the ``/users`` metrics.
+
+    Attributes:
+        counts: actor -> (user_id, {sessions, lines_added, lines_removed, commits, prs}).
+        edits: actor -> {edit tool: (accepted, rejected)}.
+    """
+
+    counts: dict[str, tuple[str | None, dict[str, int | None]]]
+    edits: dict[str, dict[str, tuple[int | None, int | None]]]
+
+
+def fetch_cost_window(client: EnterpriseClient, start: date, end: date) -> dict[date, tuple[_Rows, _Rows]]:
+    """Claude Code cost and token rows per user and model for every day of ``[start, end]`` (at most 31 days).
+
+    One bucketed listing each (``bucket_width=1d``), so restating a month of revised cost costs two
+    requests, not two per day.
+
+    Returns:
+        day -> (cost rows, token rows); days without rows are absent.
+    """
+    if (end - start).days >= 31:
+        raise ValueError("the cost reports answer at most 31 days per request")
+    unit = f"{start.isoformat()}..{end.isoformat()}"
+    window = [("starting_at", f"{start.isoformat()}T00:00:00Z"),
+              ("ending_at", f"{(end + timedelta(days=1)).isoformat()}T00:00:00Z"), ("bucket_width", "1d"),
+              ("products[]", TOOL), ("group_by[]", "model")]
+    out: dict[date, tuple[_Rows, _Rows]] = {}
+    for position, endpoint in enumerate(("/user_cost_report", "/user_usage_report")):
+        ctx = Ctx(SOURCE, endpoint.strip("/"), unit)
+        for i, row in enumerate(list_rows(client, endpoint, window, unit=unit, limit=PAGE_LIMIT)):
+            stamp = get_str(row, "starting_at", ctx, f"data[{i}].starting_at")
+            try:
+                day = date.fromisoformat((stamp or "")[:10])
+            except ValueError:
+                raise ctx.fail(f"data[{i}].starting_at", f"should name the bucket's day but is {stamp!r}") from None
+            out.setdefault(day, ([], []))[position].append(row)
+    return out
+
+
+def restate_day(day: date, stored: StoredDay, cost: _Rows, tokens: _Rows) -> _Records:
+    """Rebuild one day's Claude Code records from stored ``/users`` metrics and fresh cost and token rows."""
+    people = {actor: _User(uid, dict(counts), dict(stored.edits.get(actor, {})))
+              for actor, (uid, counts) in stored.counts.items()}
+    email_of = {u.user_id: actor for actor, u in people.items() if u.user_id and "@" in actor}
+    _add_cost(people, email_of, day, cost)
+    _add_tokens(people, email_of, day, tokens)
+    return _emit(day, people)
+
+
 # -- parsing -------------------------------------------------------------------------------------------
 
 _COUNTS = ("sessions", "lines_added", "lines_removed", "commits", "prs")
@@ -267,10 +325,6 @@ def _add(a: int | None, b: int | None) -> int | None:
 
 def _dadd(a: Decimal | None, b: Decimal | None) -> Decimal | None:
     return b if a is None else a if b is None else a + b
-
-
-_Rows = list[Mapping[str, Any]]
-_Records = tuple[list[AIUsageDay], list[AIUsageModelDay], list[AIEditActions]]
 
 
 def _claude_code(day: date, users: _Rows, cost: _Rows, tokens: _Rows) -> _Records:
@@ -487,7 +541,7 @@ def _bad_request(response: httpx.Response, ctx: Ctx, unit: str) -> FatalSourceEr
     """A 400 that names the latest available day becomes :class:`LatestDayReached`; others stay fatal."""
     message = _http._error_text(response)
     where = _http.redact_url(response.request.url)
-    asked = date.fromisoformat(unit)
+    asked = date.fromisoformat(unit[:10])  # a day, or the first day of a window "D1..D2"
     named = []
     for text in _DATE.findall(message):
         try:

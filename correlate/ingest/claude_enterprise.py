@@ -10,6 +10,7 @@ the normal end of a run, not an error.
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 from connectors import claude_enterprise as api
@@ -24,6 +25,8 @@ __all__ = ["LAG_DAYS", "STREAM", "sync"]
 STREAM = "analytics"
 # Engagement data "may be revised by a few percent over the following days".
 LAG_DAYS = 3
+# Cost and usage "are revised for up to 30 days": older days get their cost restated (two requests per run).
+COST_REVISION_DAYS = 30
 
 
 def sync(ctx: SyncContext, since: date | None) -> SyncSummary:
@@ -78,10 +81,70 @@ def sync(ctx: SyncContext, since: date | None) -> SyncSummary:
             cost += sum(u.cost_usd or 0.0 for u in result.usage)
             stored.append(day)
             advance(day)
+        restated = _restate_costs(ctx, client, days[0] if days else None)
     summary.rows = totals
+    if restated:
+        summary.notes.append(f"cost restated for {restated} earlier day(s) (the API revises cost for 30 days)")
     if stored:
         summary.notes.insert(0, f"{len(stored)} day(s) {stored[0]}..{stored[-1]}, Claude Code cost ${cost:,.2f}, "
                                 f"{client.requests} requests")
     elif not days:
         summary.notes.append(f"no days to fetch (data exists from {api.EARLIEST_DAY})")
     return summary
+
+
+def _restate_costs(ctx: SyncContext, client: api.EnterpriseClient, first_fetched: date | None) -> int:
+    """Re-read cost and tokens of stored days older than this run's window but within the revision period.
+
+    The ``/users`` metrics of those days are kept as stored; cost, tokens and requests are replaced.
+    Returns the number of days restated.
+    """
+    store = ctx.store
+    cursor = store.get_cursor(api.SOURCE, STREAM)
+    if cursor is None:
+        return 0
+    last = date.fromisoformat(cursor)
+    end = min(last, (first_fetched or last + timedelta(days=1)) - timedelta(days=1))
+    row = store.con.execute(
+        "SELECT min(day) FROM (SELECT day FROM ai_usage_daily WHERE source = ? AND tool = ? "
+        "UNION ALL SELECT day FROM claude_enterprise_skill_daily WHERE source = ? "
+        "UNION ALL SELECT day FROM claude_enterprise_connector_daily WHERE source = ?)",
+        [api.PATH_TAG, api.TOOL, api.PATH_TAG, api.PATH_TAG]).fetchone()
+    if not row or row[0] is None:
+        return 0
+    # only days this store has synced: restating a day never fetched would store cost without its metrics
+    start = max(last - timedelta(days=COST_REVISION_DAYS - 1), row[0], api.EARLIEST_DAY)
+    if start > end:
+        return 0
+    window = api.fetch_cost_window(client, start, end)
+    n = 0
+    day = start
+    while day <= end:
+        cost, tokens = window.get(day, ([], []))
+        usage, models, edits = api.restate_day(day, _stored_day(ctx, day), cost, tokens)
+        where = {"tool": api.TOOL, "source": api.PATH_TAG, "day": day}
+        with store.transaction() as tx:
+            tx.replace(AIUsageDay, where, usage)
+            tx.replace(AIUsageModelDay, where, models)
+            tx.replace(AIEditActions, where, edits)
+        n += 1
+        day += timedelta(days=1)
+    return n
+
+
+def _stored_day(ctx: SyncContext, day: date) -> api.StoredDay:
+    con = ctx.store.con
+    params = [api.TOOL, api.PATH_TAG, day]
+    counts: dict[str, tuple[str | None, dict[str, int | None]]] = {}
+    for actor, extra, *values in con.execute(
+            "SELECT actor, extra_json, sessions, lines_added, lines_removed, commits, prs FROM ai_usage_daily "
+            "WHERE tool = ? AND source = ? AND day = ?", params).fetchall():
+        uid = json.loads(extra).get("user_id") if extra else None
+        counts[actor] = (uid, dict(zip(("sessions", "lines_added", "lines_removed", "commits", "prs"), values,
+                                       strict=True)))
+    edits: dict[str, dict[str, tuple[int | None, int | None]]] = {}
+    for actor, tool, accepted, rejected in con.execute(
+            "SELECT actor, edit_tool, accepted, rejected FROM ai_edit_actions WHERE tool = ? AND source = ? "
+            "AND day = ?", params).fetchall():
+        edits.setdefault(actor, {})[tool] = (accepted, rejected)
+    return api.StoredDay(counts, edits)

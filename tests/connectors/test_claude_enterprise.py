@@ -15,7 +15,7 @@ import pytest
 from connectors import claude_enterprise as api
 from connectors.enterprise_records import EnterpriseConnectorDay, EnterpriseSkillDay
 from connectors.errors import AuthError, PayloadError, TransientSourceError
-from connectors.records import record_columns
+from connectors.records import AIEditActions, record_columns
 from correlate.config import load_config
 from correlate.ingest import claude_enterprise as ingest
 from correlate.ingest._days import utc_today
@@ -316,3 +316,50 @@ def test_sync_with_an_admin_key_refused_names_variable_and_scope_and_stores_noth
     assert admin_key.encode() not in config.store_path.read_bytes()
     with Store.open(config.store_path, read_only=True) as store:
         assert store.get_cursor("claude_enterprise", "analytics") is None
+
+
+def test_cost_of_older_days_is_restated_within_the_revision_period_keeping_their_metrics(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENV, KEY)
+    yesterday = utc_today() - timedelta(days=1)
+    price = {"cents": "100"}
+
+    def handler(req: Request) -> Reply:
+        name = req.path.rsplit("/", 1)[-1]
+        if name in ("user_cost_report", "user_usage_report") and req.q("bucket_width") == "1d":
+            first = date.fromisoformat((req.q("starting_at") or "")[:10])
+            last = date.fromisoformat((req.q("ending_at") or "")[:10])
+            rows = []
+            for n in range((last - first).days):
+                day = (first + timedelta(days=n)).isoformat()
+                row = (ent_cost("ana@acme.io", "claude-opus-5", price["cents"]) if name == "user_cost_report"
+                       else ent_usage("ana@acme.io", "claude-opus-5", uncached=7))
+                rows.append({**row, "starting_at": f"{day}T00:00:00Z"})
+            return Reply(200, ent_page(rows, has_more=False))
+        return org(cost=[ent_cost("ana@acme.io", "claude-opus-5", price["cents"])],
+                   tokens=[ent_usage("ana@acme.io", "claude-opus-5")])(req)
+
+    with serve(handler) as server:
+        config = load_config(write_config(tmp_path, server.url, backfill_days=6))
+        with Store.open(config.store_path) as store:
+            ingest.sync(SyncContext(config=config, store=store), None)
+        price["cents"] = "300.5"  # the vendor revised every day's cost
+        n_first = len(server.requests)
+        with Store.open(config.store_path) as store:
+            summary = ingest.sync(SyncContext(config=config, store=store), None)
+            ana = store.query("SELECT day, sessions, cost_usd, tokens_input, edit_accepted FROM ai_usage_daily "
+                              "WHERE actor = 'ana@acme.io' ORDER BY day")
+            edits = store.count(AIEditActions)
+
+    second = server.requests[n_first:]
+    users_days = [r.q("date") for r in second if r.path.endswith("/users")]
+    assert users_days == [(yesterday - timedelta(days=n)).isoformat() for n in (2, 1, 0)]  # the lag window only
+    bucketed = [r for r in second if r.q("bucket_width") == "1d"]
+    assert len(bucketed) == 2
+    assert bucketed[0].q("starting_at") == f"{yesterday - timedelta(days=5)}T00:00:00Z"
+    assert bucketed[0].q("ending_at") == f"{yesterday - timedelta(days=2)}T00:00:00Z"
+    assert list(ana["cost_usd"]) == pytest.approx([3.005] * 6)
+    assert list(ana["sessions"]) == [4] * 6 and list(ana["edit_accepted"]) == [9] * 6  # metrics kept
+    assert list(ana["tokens_input"])[:3] == [7] * 3  # restated days carry the bucketed tokens
+    assert edits == 6 * 4
+    assert any("cost restated for 3 earlier day(s)" in n for n in summary.notes)
