@@ -53,7 +53,18 @@ def org(users: list[dict[str, Any]] | None = None, cost: list[dict[str, Any]] | 
         f"{api.BASE}/skills": ent_page([ent_skill("pdf-extract"), ent_skill("skill_01privateid", users=1)]),
         f"{api.BASE}/connectors": ent_page([ent_connector("atlassian"), ent_connector("github", users=7)]),
     }
-    return lambda req: Reply(200, pages[req.path])
+
+    def handler(req: Request) -> Reply:
+        page = pages[req.path]
+        if req.q("bucket_width") == "1d":  # the bucketed cost restatement: the same rows on every day asked
+            first = date.fromisoformat((req.q("starting_at") or "")[:10])
+            n = (date.fromisoformat((req.q("ending_at") or "")[:10]) - first).days
+            rows = [{**row, "starting_at": f"{first + timedelta(days=i)}T00:00:00Z"}
+                    for i in range(n) for row in page["data"]]
+            page = ent_page(rows, has_more=False)
+        return Reply(200, page)
+
+    return handler
 
 
 def client(url: str, limiter: api.RateLimiter | None = None) -> api.EnterpriseClient:
