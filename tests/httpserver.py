@@ -79,8 +79,7 @@ def serve(handler: Handler) -> Iterator[Server]:
 
     class _H(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
-        # headers and body go out as two writes; without this, Nagle + delayed ACK add ~40 ms per request
-        disable_nagle_algorithm = True
+        disable_nagle_algorithm = True  # small replies otherwise wait ~40 ms for a delayed ACK
 
         def log_message(self, *args: object) -> None:  # keep test output quiet
             pass
@@ -135,7 +134,7 @@ def serve(handler: Handler) -> Iterator[Server]:
     httpd.daemon_threads = True
     server = Server(httpd)
     holder["s"] = server
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     try:
         yield server
