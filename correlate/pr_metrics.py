@@ -15,10 +15,11 @@ Rules:
     * first response (``first_review_at``): the first review or comment at or after ``ready_at``
       by an account that is neither the PR author nor a bot (:func:`is_bot`);
     * ``first_approval_at``: the first APPROVED review by such an account;
-    * coding = first commit → ready; pickup = ready → first review, else → first approval, else →
-      merge; review = end of pickup → merge; cycle = ready → merge; lifetime = first commit → merge.
-      A stage whose ends are missing, or that would be negative (clock skew, rebased author
-      dates), is NULL, never 0;
+    * the stage durations come from :func:`correlate.pr_stages.derive_stages` (the project's one
+      definition): coding = first commit → ready; pickup = ready → first review, else → first
+      approval, else → merge; review = end of pickup → merge; cycle = ready → merge; lifetime =
+      first commit → merge. A stage whose ends are missing is NULL, never 0; one whose end precedes
+      its start counts as 0 (its work happened inside another stage);
     * ``merged_without_review``: merged with no review by such an account at or before the merge
       (NULL for PRs not merged);
     * ``size_lines``: kept when the connector computed it without generated paths, else
@@ -37,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from connectors.github.attribution import AGENT_LOGINS
+from correlate.pr_stages import derive_stages
 
 __all__ = ["DEFAULT_BOT_LOGINS", "apply_usage_rule", "derive_pr_metrics", "is_bot"]
 
@@ -61,11 +63,6 @@ def is_bot(login: pd.Series, author_type: pd.Series, bot_logins: Iterable[str] =
 
 def _utc(series: pd.Series) -> pd.Series:
     return pd.to_datetime(series, utc=True).astype("datetime64[us, UTC]")
-
-
-def _seconds(later: pd.Series, earlier: pd.Series) -> pd.Series:
-    delta = (later - earlier).dt.total_seconds()
-    return delta.where(delta >= 0)
 
 
 def derive_pr_metrics(
@@ -116,14 +113,9 @@ def derive_pr_metrics(
     out["first_approval_at"] = _utc(pd.Series(first_approval.reindex(keys).to_numpy(), index=out.index))
     was_reviewed = pd.Series(reviewed.reindex(keys).fillna(False).to_numpy(dtype=bool), index=out.index)
 
-    ready, merged, first_commit = out["ready_at"], out["merged_at"], out["first_commit_at"]
-    pickup_end = out["first_review_at"].fillna(out["first_approval_at"]).fillna(merged)
-    out["coding_s"] = _seconds(ready, first_commit)
-    out["pickup_s"] = _seconds(pickup_end, ready)
-    out["review_s"] = _seconds(merged, pickup_end)
-    out["cycle_s"] = _seconds(merged, ready)
-    out["lifetime_s"] = _seconds(merged, first_commit)
-    is_merged = merged.notna()
+    # the five durations have one definition in the project: correlate.pr_stages
+    out = derive_stages(out)
+    is_merged = out["merged_at"].notna()
     out["merged_without_review"] = (~was_reviewed).astype(object).where(is_merged, None)
 
     raw_size = pd.to_numeric(out.get("additions"), errors="coerce") + pd.to_numeric(out.get("deletions"),

@@ -69,12 +69,13 @@ def test_missing_stages_stay_null_not_zero() -> None:
     no_commits = one(prs(first_commit_at=None))
     assert pd.isna(no_commits.coding_s) and pd.isna(no_commits.lifetime_s) and no_commits.cycle_s == 36000
     still_draft = one(prs(ready_at=None, merged_at=None, closed_at=None))
-    assert pd.isna(still_draft.coding_s) and pd.isna(still_draft.pickup_s)
+    assert pd.isna(still_draft.pickup_s) and pd.isna(still_draft.cycle_s)
 
 
-def test_negative_durations_from_skewed_clocks_are_null() -> None:
-    row = one(prs(first_commit_at=T + 2 * H))  # author date after the PR opened (rebased, skewed)
-    assert pd.isna(row.coding_s) and row.cycle_s == 36000
+def test_a_stage_ending_before_it_starts_counts_as_zero() -> None:
+    # correlate.pr_stages: a first commit authored after the PR opened did its coding inside the review
+    row = one(prs(first_commit_at=T + 2 * H))
+    assert row.coding_s == 0 and row.cycle_s == 36000 and row.lifetime_s == 8 * 3600
 
 
 def test_review_during_draft_does_not_end_pickup() -> None:
@@ -90,7 +91,7 @@ def test_size_prefers_the_connector_size_without_generated_files() -> None:
 
 
 @pytest.mark.parametrize(("overrides", "rule", "tool"), [
-    ({"ai_rule": "co_author_trailer", "ai_tool": "claude_code"}, "co_author_trailer", "claude_code"),
+    ({"ai_rule": "co_author_claude", "ai_tool": "claude_code"}, "co_author_claude", "claude_code"),
     ({"author": "Copilot", "author_type": "Bot"}, "agent_author", "copilot"),
     ({"labels": json.dumps(["Claude-Code-Assisted"])}, "label", None),
     ({}, None, None),
@@ -102,8 +103,8 @@ def test_ai_rules_in_order(overrides: dict[str, Any], rule: str | None, tool: st
 
 
 def test_text_evidence_wins_over_a_label() -> None:
-    row = one(prs(ai_rule="tool_trailer", ai_tool="cursor", labels='["ai-assisted"]'), ai_labels=("ai-assisted",))
-    assert (row.ai_rule, row.ai_tool) == ("tool_trailer", "cursor")
+    row = one(prs(ai_rule="made_with_cursor", ai_tool="cursor", labels='["ai-assisted"]'), ai_labels=("ai-assisted",))
+    assert (row.ai_rule, row.ai_tool) == ("made_with_cursor", "cursor")
 
 
 def test_usage_rule_uses_the_pr_life_in_utc_days() -> None:
@@ -116,9 +117,9 @@ def test_usage_rule_uses_the_pr_life_in_utc_days() -> None:
 
 
 def test_usage_rule_does_not_override_stronger_evidence() -> None:
-    derived = derive_pr_metrics(prs(ai_rule="co_author_trailer", ai_tool="claude_code"))
+    derived = derive_pr_metrics(prs(ai_rule="co_author_claude", ai_tool="claude_code"))
     out = apply_usage_rule(derived, pd.DataFrame({"author": ["ann"], "day": [T.date()]}))
-    assert out.iloc[0].ai_rule == "co_author_trailer"
+    assert out.iloc[0].ai_rule == "co_author_claude"
 
 
 def test_is_bot_rules() -> None:

@@ -1,31 +1,18 @@
-"""AI attribution evidence in commit messages, PR bodies and author accounts (definitions.md, AI-assisted PRs).
+"""AI attribution evidence for GitHub PRs: tool trailers in text, and AI agent author accounts.
 
-Pure text rules; the PR-level decision (which rule wins, labels, usage data) is made in
-``correlate.pr_metrics``. Each rule returns ``(rule, tool)``:
-
-* ``co_author_trailer``: ``Co-Authored-By: Claude <noreply@anthropic.com>`` (Claude Code),
-  ``Co-authored-by: Copilot <...>`` (GitHub Copilot), ``Co-authored-by: Cursor Agent <...>``;
-* ``generated_with_text``: Claude Code's "🤖 Generated with [Claude Code](...)" line;
-* ``tool_trailer``: ``Made-with: Cursor``;
-* ``agent_author``: the PR or commit author is an AI agent account (Copilot coding agent, Devin,
-  Claude, Codex, Cursor background agents).
+Text rules are the project's one set, :func:`connectors.ai_attribution.detect_ai_tool` (Claude Code
+co-author trailer or "Generated with Claude Code" line, ``Made-with: Cursor``, Cursor and Copilot
+co-authors). This module adds the agent accounts (rule ``agent_author``). The PR-level decision
+(which rule wins, labels, usage data) is made in ``correlate.pr_metrics``.
 """
 
 from __future__ import annotations
 
-import re
+from connectors.ai_attribution import detect_ai_tool
 
 __all__ = ["AGENT_LOGINS", "agent_tool", "text_evidence"]
 
-_TEXT_RULES: tuple[tuple[re.Pattern[str], str, str], ...] = (
-    (re.compile(r"^\s*co-authored-by:\s*claude\b", re.I | re.M), "co_author_trailer", "claude_code"),
-    (re.compile(r"generated with \[?claude code\b", re.I), "generated_with_text", "claude_code"),
-    (re.compile(r"^\s*made-with:\s*cursor\b", re.I | re.M), "tool_trailer", "cursor"),
-    (re.compile(r"^\s*co-authored-by:\s*cursor(?:\s*agent)?\b", re.I | re.M), "co_author_trailer", "cursor"),
-    (re.compile(r"^\s*co-authored-by:\s*(?:github\s+)?copilot\b", re.I | re.M), "co_author_trailer", "copilot"),
-)
-
-# Logins of AI agent accounts (lower case) -> tool. Extend through `bot_logins`-style config in correlate.
+# Logins of AI agent accounts (lower case) -> tool.
 AGENT_LOGINS: dict[str, str] = {
     "copilot": "copilot",
     "copilot-swe-agent": "copilot",
@@ -41,20 +28,16 @@ AGENT_LOGINS: dict[str, str] = {
 
 
 def text_evidence(text: str | None) -> tuple[str, str] | None:
-    """The first AI attribution rule ``text`` matches, as ``(rule, tool)``, or None.
+    """The AI attribution rule ``text`` matches, as ``(rule, tool)``, or None.
 
     Examples:
         >>> text_evidence("Fix\\n\\nCo-Authored-By: Claude <noreply@anthropic.com>")
-        ('co_author_trailer', 'claude_code')
+        ('co_author_claude', 'claude_code')
         >>> text_evidence("plain message") is None
         True
     """
-    if not text:
-        return None
-    for pattern, rule, tool in _TEXT_RULES:
-        if pattern.search(text):
-            return rule, tool
-    return None
+    found = detect_ai_tool([text])
+    return (found[1], found[0]) if found else None
 
 
 def agent_tool(login: str | None) -> str | None:

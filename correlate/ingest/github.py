@@ -281,17 +281,16 @@ def _merge_proxy_commits(store: Store, repo: str, deployment_ids: list[str]) -> 
     """For the merge proxy, a "deployment" introduces the PR's commits and its merge commit."""
     if not deployment_ids:
         return
+    rows = store.query(
+        """
+        SELECT 'github_merges' AS deployment_source, ? || '#' || CAST(number AS VARCHAR) AS deployment_id, repo, sha
+        FROM pr_commits WHERE repo = ? AND list_contains(?, ? || '#' || CAST(number AS VARCHAR))
+        UNION
+        SELECT 'github_merges', ? || '#' || CAST(number AS VARCHAR), repo, merge_commit_sha FROM pull_requests
+        WHERE repo = ? AND merge_commit_sha IS NOT NULL AND list_contains(?, ? || '#' || CAST(number AS VARCHAR))
+        """, [repo, repo, deployment_ids, repo, repo, repo, deployment_ids, repo])
     with store.transaction():
-        store.con.execute(
-            """
-            INSERT OR REPLACE INTO deployment_commits
-            SELECT 'github_merges', ? || '#' || CAST(number AS VARCHAR), repo, sha FROM pr_commits
-            WHERE repo = ? AND list_contains(?, ? || '#' || CAST(number AS VARCHAR))
-            UNION
-            SELECT 'github_merges', ? || '#' || CAST(number AS VARCHAR), repo, merge_commit_sha FROM pull_requests
-            WHERE repo = ? AND merge_commit_sha IS NOT NULL
-              AND list_contains(?, ? || '#' || CAST(number AS VARCHAR))
-            """, [repo, repo, deployment_ids, repo, repo, repo, deployment_ids, repo])
+        store.upsert(DeploymentCommit, rows)
 
 
 def _import_teams(ctx: SyncContext, gh: Github, cfg: GitHubSource, summary: SyncSummary) -> None:

@@ -1,4 +1,4 @@
-"""AI attribution evidence in commit messages, PR bodies and author accounts."""
+"""AI attribution evidence in commit messages, PR bodies (the shared rules) and agent author accounts."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from connectors.github.attribution import agent_tool, text_evidence
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    ("Fix bug\n\nCo-Authored-By: Claude <noreply@anthropic.com>", ("co_author_trailer", "claude_code")),
-    ("Summary\n\n🤖 Generated with [Claude Code](https://claude.com/claude-code)", ("generated_with_text",
+    ("Fix bug\n\nCo-Authored-By: Claude <noreply@anthropic.com>", ("co_author_claude", "claude_code")),
+    ("Summary\n\n🤖 Generated with [Claude Code](https://claude.com/claude-code)", ("generated_with_claude_code",
                                                                                     "claude_code")),
-    ("Refactor\n\nMade-with: Cursor", ("tool_trailer", "cursor")),
-    ("Tweak\n\nCo-authored-by: Cursor Agent <cursoragent@cursor.com>", ("co_author_trailer", "cursor")),
-    ("Add\n\nCo-authored-by: Copilot <175728472+Copilot@users.noreply.github.com>", ("co_author_trailer", "copilot")),
+    ("Refactor\n\nMade-with: Cursor", ("made_with_cursor", "cursor")),
+    ("Tweak\n\nCo-authored-by: Cursor Agent <cursoragent@cursor.com>", ("co_author_cursor", "cursor")),
+    ("Add\n\nCo-authored-by: Copilot <175728472+Copilot@users.noreply.github.com>", ("co_author_copilot", "copilot")),
 ])
 def test_tool_trailers_and_text_are_recognised(text: str, expected: tuple[str, str]) -> None:
     assert text_evidence(text) == expected

@@ -86,10 +86,10 @@ def test_pr_facts_ready_time_and_ai_evidence() -> None:
     with github(FakeRepo("acme/api", {3: draft, 2: still_draft, 1: trailer})) as (_, server):
         pulls = {p.number: p for page in pages_of(server, "acme/api", T0 - timedelta(days=1)) for p in page.pulls}
     assert pulls[3].ready_at == T0 + timedelta(days=3, hours=2)  # opened as draft: the ready event
-    assert (pulls[3].ai_rule, pulls[3].ai_tool) == ("generated_with_text", "claude_code")
+    assert (pulls[3].ai_rule, pulls[3].ai_tool) == ("generated_with_claude_code", "claude_code")
     assert pulls[2].ready_at is None and pulls[2].state == "open"
     assert pulls[1].ready_at == pulls[1].created_at
-    assert (pulls[1].ai_rule, pulls[1].ai_tool) == ("tool_trailer", "cursor")
+    assert (pulls[1].ai_rule, pulls[1].ai_tool) == ("made_with_cursor", "cursor")
     assert pulls[1].labels == '["ai-assisted", "backend"]'
     assert pulls[1].merge_commit_sha == f"{1:040x}" and pulls[1].state == "merged"
 
