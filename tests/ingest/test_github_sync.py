@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-import typer
+from typer.testing import CliRunner
 
 from connectors.github.records import DeploymentCommit, PRCommit
 from connectors.records import AIUsageDay, Deployment, Incident, PullRequest, Review
@@ -276,27 +276,44 @@ def test_missing_token_variable_is_a_config_error(store_path: Path, monkeypatch:
         run(config(server, store_path), store_path)
 
 
-def test_bad_credentials_exit_2_through_the_cli_without_printing_the_token(
-        store_path: Path, shared: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def write_config(tmp_path: Path, base_url: str) -> Path:
+    path = tmp_path / "correlate.toml"
+    path.write_text(f"""
+[store]
+path = "{tmp_path / 'cli.duckdb'}"
+
+[sources.github]
+base_url = "{base_url}"
+repos = ["acme/api"]
+deployments_from = "merges"
+incident_labels = []
+bug_labels = []
+""", encoding="utf-8")
+    return path
+
+
+def test_cli_sync_stores_and_says_what_it_did(tmp_path: Path) -> None:
+    with fake_github(FakeRepo("acme/api", {1: pr(1), 2: pr(2)})) as (_, server):
+        result = CliRunner().invoke(cli.app, ["--config", str(write_config(tmp_path, server.url)), "sync",
+                                              "--source", "github"])
+    assert result.exit_code == 0, result.output
+    assert "github: 2 pull requests" in result.output
+    assert TOKEN not in result.output
+
+
+def test_bad_credentials_exit_2_through_the_cli_without_printing_the_token(tmp_path: Path, shared: Path) -> None:
     # GitHub answers a refused token with the same 401 on every endpoint; the recording is of
     # GET /user, so the server gives that recorded answer to whatever the sync asks first.
-    recorded = Replay([replay_dir(shared) / "SpecificExceptions.testBadCredentials.txt"]).exchanges[0]
-    replay = Replay([])
-
-    def any_path(_req: Any) -> Any:
-        return replay._reply(recorded)
-
-    with serve(any_path) as server:
-        cfg = config(server, store_path)
-        with Store.open(store_path) as store:
-            ctx = SyncContext(cfg, store)
-            with pytest.raises(typer.Exit) as info:
-                cli._call("correlate.sync:run_sync", ctx=ctx, sources=["github"], since=None)
-            assert store.count(PullRequest) == 0
-    assert info.value.exit_code == 2
-    err = capsys.readouterr().err
-    assert "AuthError" in err and "GITHUB_TOKEN" in err and "Bad credentials" in err
-    assert TOKEN not in err
+    replay = Replay([replay_dir(shared) / "SpecificExceptions.testBadCredentials.txt"])
+    recorded = replay.exchanges[0]
+    with serve(lambda _req: replay.reply(recorded)) as server:
+        result = CliRunner().invoke(cli.app, ["--config", str(write_config(tmp_path, server.url)), "sync",
+                                              "--source", "github"])
+    assert result.exit_code == 2
+    assert "AuthError" in result.output and "GITHUB_TOKEN" in result.output and "Bad credentials" in result.output
+    assert TOKEN not in result.output
+    with Store.open(tmp_path / "cli.duckdb") as store:
+        assert store.count(PullRequest) == 0
 
 
 def test_rest_fallback_stores_the_same_pull_requests_as_graphql(tmp_path: Path) -> None:

@@ -81,11 +81,12 @@ class Replay:
             if (ex.method, ex.path, ex.query) == key:
                 self.exchanges.pop(i)
                 self.answered.append((req.method, req.path, ex.status))
-                return self._reply(ex)
+                return self.reply(ex)
         self.unmatched.append(f"{req.method} {req.path}?{sorted(req.query.items())}")
         return Reply(404, {"message": f"no recorded exchange for {req.method} {req.path}"})
 
-    def _reply(self, ex: Exchange) -> Reply:
+    def reply(self, ex: Exchange) -> Reply:
+        """The recorded answer of ``ex``, with headers and absolute URLs made local."""
         headers = {k: self._local(v) for k, v in ex.headers.items() if k not in _DROP_HEADERS}
         headers.update(self.header_overrides.get((ex.method, ex.path), {}))
         return Reply(ex.status, self._local(ex.body).encode(), headers=headers)
