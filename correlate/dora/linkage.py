@@ -27,7 +27,7 @@ bugs). For each incident, the highest-priority rule that finds a deployment:
    (by ancestry, else by deploy ``sha``);
 3. ``rollback`` / ``revert``: a rollback or revert deploy of the incident's service, repo or team began
    while the incident was open; the failed deployment is the one it undid (the previous
-   non-remediation deploy in the same repo, service or team);
+   non-remediation deploy in the same repo, service or team), if that finished before the incident began;
 4. ``time_heuristic:service|repo|team``: the last successful production deploy of the incident's
    service (else repo, else team) that finished before the incident started, at most
    ``[dora] failure_window_hours`` earlier.
@@ -157,7 +157,8 @@ def prepare(store: Store, config: Config, *, ancestry: pd.DataFrame | None = Non
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _dora_rem AS
         SELECT r.source AS r_source, r.deployment_id AS r_id, r.kind AS r_kind, r.began_at AS r_at,
-               r.repo_l, r.service_l, r.team, f.source AS f_source, f.deployment_id AS f_id
+               r.repo_l, r.service_l, r.team, f.source AS f_source, f.deployment_id AS f_id,
+               f.finished_at AS f_at
         FROM (SELECT * FROM _dora_dep WHERE kind IN ('rollback', 'revert')) r
         ASOF JOIN (SELECT * FROM _dora_dep WHERE kind NOT IN ('rollback', 'revert')) f
           ON f.scope_key = r.scope_key AND f.finished_at < r.began_at""")
@@ -235,7 +236,8 @@ remediated AS (
                m.r_at AS t
         FROM inc i CROSS JOIN win JOIN _dora_rem m
           ON (m.service_l = i.service_l OR m.repo_l = i.repo_l OR m.team = i.team)
-         AND m.r_at >= i.created_at AND m.r_at <= coalesce(i.resolved_at, i.created_at + win.w))
+         AND m.r_at >= i.created_at AND m.r_at <= coalesce(i.resolved_at, i.created_at + win.w)
+         AND m.f_at <= i.created_at)
     QUALIFY row_number() OVER (PARTITION BY src, iid ORDER BY ord, t, ds, di) = 1),
 candidates AS (SELECT * FROM _dora_dep WHERE kind <> 'rollback'),
 near AS (
