@@ -161,8 +161,8 @@ def parse_incident(obj: dict[str, Any]) -> PagerDutyIncident:
     where = f"incident {obj['id']}"
     service = obj.get("service") or {}
     priority = obj.get("priority") or {}
-    acks = [_ts(a.get("at"), where) for a in obj.get("acknowledgements") or [] if isinstance(a, dict)]
-    acks = [a for a in acks if a is not None]
+    acks = [t for a in obj.get("acknowledgements") or [] if isinstance(a, dict)
+            if (t := _ts(a.get("at"), where)) is not None]
     status = obj.get("status")
     resolved = _ts(obj.get("resolved_at"), where)
     if resolved is None and status == "resolved":

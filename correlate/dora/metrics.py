@@ -315,7 +315,8 @@ def _recovery(deps: pd.DataFrame, links: pd.DataFrame) -> Duration:
 def _restore(incidents: pd.DataFrame, lo: datetime, hi: datetime) -> Duration:
     resolved = incidents[incidents["resolved_at"].notna()]
     resolved = resolved[(resolved["resolved_at"] >= lo) & (resolved["resolved_at"] < hi)]
-    open_ = incidents[incidents["resolved_at"].isna() & (incidents["created_at"] >= lo) & (incidents["created_at"] < hi)]
+    started = (incidents["created_at"] >= lo) & (incidents["created_at"] < hi)
+    open_ = incidents[incidents["resolved_at"].isna() & started]
     values = (resolved["resolved_at"] - resolved["created_at"]).dt.total_seconds()
     values = values[values >= 0]
     med, p75, p90 = _quantiles(values)

@@ -158,5 +158,5 @@ def _duration_tier(metric: str, d: Duration, bounds: tuple[tuple[Tier, float], .
         return TierResult(metric, None, d.median_s, year, text, short_reason)
     if d.n < min_n or d.median_s is None:
         return TierResult(metric, None, d.median_s, year, text, f"n = {d.n}; a tier needs at least {min_n}")
-    tier = next((name for name, bound in bounds if d.median_s < bound), "low")
+    tier: Tier = next((name for name, bound in bounds if d.median_s < bound), "low")
     return TierResult(metric, tier, d.median_s, year, text)

@@ -159,3 +159,13 @@ def test_the_cli_exits_1_and_names_the_line(tmp_path: Path, cfg: Path) -> None:
                            str(path)], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert done.returncode == 1
     assert "InputError" in done.stderr and "bad.csv:2" in done.stderr and "finished_at" in done.stderr
+
+
+def test_docs_list_every_column_and_alias() -> None:
+    from correlate.ingest.csv_import import DEPLOYMENT_COLUMNS, INCIDENT_COLUMNS
+
+    text = (ROOT / "docs" / "csv-import.md").read_text()
+    for column in DEPLOYMENT_COLUMNS + INCIDENT_COLUMNS:
+        for name in (column.name, *column.aliases):
+            assert f"`{name}`" in text, name
+        assert column.meaning in text, column.name
