@@ -17,7 +17,7 @@ import pandas as pd
 
 from correlate.config import Config, load_config
 from correlate.console import console
-from correlate.dora.linkage import prepare
+from correlate.dora.linkage import drop_temp, prepare
 from correlate.dora.ownership import team_of_repo, team_of_service
 from correlate.store import Store
 
@@ -78,8 +78,7 @@ def deployments_frame(store: Store, config: Config, since: date | None, until: d
                    NULL AS started_at, p.merged_at AS finished_at, FALSE AS counts_for_dora, NULL AS owner
             FROM deployment_changes c JOIN pull_requests p ON p.repo = c.repo AND p.number = c.number
             WHERE c.rule = 'merge_proxy' AND p.merged_at >= ? AND p.merged_at < ?""", [lo, hi])
-        for name in ("_dora_anc", "_dora_dep", "_dora_inc", "_dora_pr", "_dora_rem"):
-            store.con.execute(f"DROP TABLE IF EXISTS {name}")
+        drop_temp(store)
     frame = pd.concat([deps, proxies], ignore_index=True) if len(proxies) else deps
     owner = [o if isinstance(o, str) else (t if isinstance(t, str) else
              team_of_repo(config, r if isinstance(r, str) else None)

@@ -51,9 +51,10 @@ from correlate.config import Config
 from correlate.dora.ownership import team_of_repo, team_of_service
 from correlate.store import Store
 
-__all__ = ["LinkSummary", "link_all", "production_environments", "prepare"]
+__all__ = ["TEMP_TABLES", "LinkSummary", "drop_temp", "link_all", "production_environments", "prepare"]
 
 REMEDIATION_KINDS = ("rollback", "revert")
+TEMP_TABLES = ("_dora_owner", "_dora_anc", "_dora_dep", "_dora_inc", "_dora_bug", "_dora_pr", "_dora_rem")
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def link_all(store: Store, config: Config, *, ancestry: pd.DataFrame | None = No
         store.con.execute("DELETE FROM deployment_failures WHERE rule IS DISTINCT FROM 'declared'")
         store.upsert(DeploymentChange, changes)
         store.upsert(DeploymentFailure, failures)
-        _drop_temp(store)
+        drop_temp(store)
     return LinkSummary(dict(Counter(changes["rule"])), dict(Counter(failures["rule"])))
 
 
@@ -109,12 +110,14 @@ def prepare(store: Store, config: Config, *, ancestry: pd.DataFrame | None = Non
     """Create the temp tables the linkage and metrics read: ``_dora_dep``, ``_dora_inc``, ``_dora_anc``, ...
 
     ``_dora_dep`` holds successful production deployments with their owning team, ``_dora_inc``
-    incidents (not bugs) with theirs. Dropped by :func:`link_all`; metrics drop them too.
+    incidents (not bugs) and ``_dora_bug`` bugs with theirs. :func:`drop_temp` removes them.
     """
     con = store.con
     con.register("_dora_anc_in", _ancestry_frame(store, ancestry))
     con.register("_dora_prc_in", _pr_commits_frame(store, pr_commits))
-    con.register("_dora_owner_in", _owners(store, config))
+    con.register("_dora_owner_df", _owners(store, config))
+    con.execute("CREATE OR REPLACE TEMP TABLE _dora_owner AS SELECT * FROM _dora_owner_df")
+    con.unregister("_dora_owner_df")
     envs = list(production_environments(config))
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _dora_anc AS
@@ -130,8 +133,8 @@ def prepare(store: Store, config: Config, *, ancestry: pd.DataFrame | None = Non
                     WHEN d.service IS NOT NULL THEN 'service:' || lower(d.service)
                     ELSE 'team:' || coalesce(d.team, r.team, s.team) END AS scope_key
         FROM deployments d
-        LEFT JOIN _dora_owner_in r ON r.kind = 'repo' AND r.key = lower(d.repo)
-        LEFT JOIN _dora_owner_in s ON s.kind = 'service' AND s.key = lower(d.service)
+        LEFT JOIN _dora_owner r ON r.kind = 'repo' AND r.key = lower(d.repo)
+        LEFT JOIN _dora_owner s ON s.kind = 'service' AND s.key = lower(d.service)
         WHERE d.finished_at IS NOT NULL
           AND lower(coalesce(d.status, 'success')) = 'success'
           AND (d.is_production OR (d.is_production IS NULL
@@ -142,9 +145,16 @@ def prepare(store: Store, config: Config, *, ancestry: pd.DataFrame | None = Non
                coalesce(i.team, s.team, r.team) AS team, i.created_at, i.resolved_at,
                lower(i.caused_by_sha) AS sha_l, i.caused_by_deployment
         FROM incidents i
-        LEFT JOIN _dora_owner_in r ON r.kind = 'repo' AND r.key = lower(i.repo)
-        LEFT JOIN _dora_owner_in s ON s.kind = 'service' AND s.key = lower(i.service)
+        LEFT JOIN _dora_owner r ON r.kind = 'repo' AND r.key = lower(i.repo)
+        LEFT JOIN _dora_owner s ON s.kind = 'service' AND s.key = lower(i.service)
         WHERE lower(coalesce(i.kind, 'incident')) = 'incident' AND i.created_at IS NOT NULL""")
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _dora_bug AS
+        SELECT i.source, i.incident_id, coalesce(i.team, s.team, r.team) AS team, i.created_at
+        FROM incidents i
+        LEFT JOIN _dora_owner r ON r.kind = 'repo' AND r.key = lower(i.repo)
+        LEFT JOIN _dora_owner s ON s.kind = 'service' AND s.key = lower(i.service)
+        WHERE lower(i.kind) = 'bug' AND i.created_at IS NOT NULL""")
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _dora_pr AS
         SELECT p.repo, p.number, lower(p.repo) AS repo_l, lower(p.merge_commit_sha) AS sha_l, p.merged_at,
@@ -162,12 +172,13 @@ def prepare(store: Store, config: Config, *, ancestry: pd.DataFrame | None = Non
         FROM (SELECT * FROM _dora_dep WHERE kind IN ('rollback', 'revert')) r
         ASOF JOIN (SELECT * FROM _dora_dep WHERE kind NOT IN ('rollback', 'revert')) f
           ON f.scope_key = r.scope_key AND f.finished_at < r.began_at""")
-    for name in ("_dora_anc_in", "_dora_prc_in", "_dora_owner_in"):
+    for name in ("_dora_anc_in", "_dora_prc_in"):
         con.unregister(name)
 
 
-def _drop_temp(store: Store) -> None:
-    for name in ("_dora_anc", "_dora_dep", "_dora_inc", "_dora_pr", "_dora_rem"):
+def drop_temp(store: Store) -> None:
+    """Drop the temp tables :func:`prepare` made."""
+    for name in TEMP_TABLES:
         store.con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
@@ -300,6 +311,7 @@ def _owners(store: Store, config: Config) -> pd.DataFrame:
     seen = store.query(
         "SELECT DISTINCT 'repo' AS kind, lower(repo) AS key FROM deployments WHERE repo IS NOT NULL "
         "UNION SELECT 'repo', lower(repo) FROM incidents WHERE repo IS NOT NULL "
+        "UNION SELECT 'repo', lower(repo) FROM pull_requests "
         "UNION SELECT 'service', lower(service) FROM deployments WHERE service IS NOT NULL "
         "UNION SELECT 'service', lower(service) FROM incidents WHERE service IS NOT NULL")
     teams = [team_of_repo(config, k) if kind == "repo" else team_of_service(config, k)

@@ -17,6 +17,7 @@ Example::
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -25,11 +26,10 @@ import numpy as np
 import pandas as pd
 
 from correlate.config import Config
-from correlate.dora.linkage import prepare
-from correlate.dora.ownership import team_of_repo, team_of_service
+from correlate.dora.linkage import drop_temp, prepare
 from correlate.store import Store
 
-__all__ = ["Duration", "DoraMetrics", "Frequency", "Rate", "compute", "wilson"]
+__all__ = ["Duration", "DoraMetrics", "Frequency", "Rate", "compute", "compute_teams", "wilson"]
 
 REWORK_KINDS = ("hotfix", "revert", "rollback")
 
@@ -152,13 +152,25 @@ def compute(store: Store, config: Config, *, since: date, until: date, team: str
         since, until: first and last day, in the configured time zone.
         team: a configured team name, or None for the whole organisation.
     """
+    return compute_teams(store, config, since=since, until=until, teams=[team])[team]
+
+
+def compute_teams(store: Store, config: Config, *, since: date, until: date,
+                  teams: Sequence[str | None] | None = None) -> dict[str | None, DoraMetrics]:
+    """:func:`compute` for several teams at once (reads the store once). ``teams=None``: every team and None."""
     tz = ZoneInfo(config.timezone)
     lo = datetime.combine(since, time(), tzinfo=tz)
     hi = datetime.combine(until + timedelta(days=1), time(), tzinfo=tz)
     days = (until - since).days + 1
     with store.transaction():  # temp tables live only for this computation
         prepare(store, config)
-        deps = _deployments(store, lo, hi, team)
+        deps = store.query("""
+            SELECT d.*, EXISTS (
+                SELECT 1 FROM _dora_inc i
+                WHERE (i.team = d.team OR i.service_l = d.service_l OR i.repo_l = d.repo_l)
+                  AND i.created_at <= d.finished_at AND (i.resolved_at IS NULL OR i.resolved_at > d.finished_at)
+            ) AS during_incident
+            FROM _dora_dep d WHERE d.finished_at >= ? AND d.finished_at < ?""", [lo, hi])
         links = store.query("""
             SELECT f.deployment_source, f.deployment_id, f.incident_source, f.incident_id, f.rule,
                    coalesce(i.resolved_at, r.finished_at) AS restored_at,
@@ -169,60 +181,52 @@ def compute(store: Store, config: Config, *, since: date, until: date, team: str
             LEFT JOIN deployments r ON 'deployment:' || r.source = f.incident_source
                                    AND r.deployment_id = f.incident_id""")
         incidents = store.query("SELECT * FROM _dora_inc")
-        bugs = store.query("SELECT source, incident_id, lower(service) AS service_l, lower(repo) AS repo_l, team, "
-                           "created_at FROM incidents WHERE lower(kind) = 'bug'")
+        bugs = store.query("SELECT * FROM _dora_bug WHERE created_at >= ? AND created_at < ?", [lo, hi])
         changes = store.query("""
-            SELECT c.*, d.finished_at AS deployed_at, d.team AS dep_team, p.merged_at
+            SELECT c.rule, c.lead_time_s, d.finished_at AS deployed_at, d.team AS dep_team, p.merged_at,
+                   o.team AS repo_team
             FROM deployment_changes c
             LEFT JOIN _dora_dep d ON d.source = c.deployment_source AND d.deployment_id = c.deployment_id
-            LEFT JOIN pull_requests p ON p.repo = c.repo AND p.number = c.number""")
-        prs = store.query("SELECT repo, merged_at FROM pull_requests WHERE merged_at IS NOT NULL "
-                          "AND merged_at >= ? AND merged_at < ?", [lo, hi])
-        for name in ("_dora_anc", "_dora_dep", "_dora_inc", "_dora_pr", "_dora_rem"):
-            store.con.execute(f"DROP TABLE IF EXISTS {name}")
-    incidents = _owned(incidents, team, config)
-    bugs = _owned(bugs, team, config)
-    return DoraMetrics(
-        team=team, since=since, until=until,
-        deployment_frequency=_frequency(deps, since, until, tz),
-        lead_time=_lead_time(changes, lo, hi, team, config),
-        change_failure_rate=_cfr(deps, links),
-        failed_deployment_recovery=_recovery(deps, links),
-        time_to_restore=_restore(incidents, lo, hi),
-        rework_rate=_rework(deps, incidents),
-        incident_rate=Rate("incident_rate", int(((incidents.created_at >= lo) & (incidents.created_at < hi)).sum()),
-                           days, 7.0, "incidents per week",
-                           "incidents (kind incident) started in the window, per 7 days of the window"),
-        bug_rate=_bug_rate(bugs, prs, lo, hi, team, config),
-    )
+            LEFT JOIN pull_requests p ON p.repo = c.repo AND p.number = c.number
+            LEFT JOIN _dora_owner o ON o.kind = 'repo' AND o.key = lower(c.repo)
+            WHERE (d.finished_at >= $1 AND d.finished_at < $2) OR (c.rule = 'merge_proxy' AND p.merged_at >= $1
+                   AND p.merged_at < $2)""", [lo, hi])
+        prs = store.query("SELECT o.team FROM pull_requests p "
+                          "LEFT JOIN _dora_owner o ON o.kind = 'repo' AND o.key = lower(p.repo) "
+                          "WHERE p.merged_at IS NOT NULL AND p.merged_at >= ? AND p.merged_at < ?", [lo, hi])
+        drop_temp(store)
 
+    is_proxy = (changes["rule"] == "merge_proxy").to_numpy()
+    deployed = changes[~is_proxy & changes["deployed_at"].notna().to_numpy()]
+    proxies = changes[is_proxy & changes["merged_at"].notna().to_numpy()]
+    split = {name: _by_team(frame, column) for name, frame, column in (
+        ("deps", deps, "team"), ("inc", incidents, "team"), ("bugs", bugs, "team"), ("prs", prs, "team"),
+        ("deployed", deployed, "dep_team"), ("proxies", proxies, "repo_team"))}
+    whole = {"deps": deps, "inc": incidents, "bugs": bugs, "prs": prs, "deployed": deployed, "proxies": proxies}
 
-def _deployments(store: Store, lo: datetime, hi: datetime, team: str | None) -> pd.DataFrame:
-    sql = "SELECT * FROM _dora_dep WHERE finished_at >= ? AND finished_at < ?"
-    params: list[object] = [lo, hi]
-    if team is not None:
-        sql += " AND team = ?"
-        params.append(team)
-    return store.query(sql, params)
+    def only(name: str, team: str | None) -> pd.DataFrame:
+        return whole[name] if team is None else split[name].get(team, whole[name].iloc[0:0])
 
-
-def _owned(frame: pd.DataFrame, team: str | None, config: Config) -> pd.DataFrame:
-    if team is None:
-        return frame
-    owner = frame["team"].astype("object").where(frame["team"].notna(), None)
-    for n in np.flatnonzero(owner.isna().to_numpy()):
-        row = frame.iloc[n]
-        owner.iloc[n] = (team_of_service(config, _str(row["service_l"])) or team_of_repo(config, _str(row["repo_l"])))
-    return frame[(owner == team).to_numpy()]
-
-
-def _rows(frame: pd.DataFrame, mask: list[bool]) -> pd.DataFrame:
-    """Rows where ``mask`` holds (a plain list would select columns when empty)."""
-    return frame.loc[np.asarray(mask, dtype=bool).reshape(len(frame))]
-
-
-def _str(value: object) -> str | None:
-    return value if isinstance(value, str) else None
+    out: dict[str | None, DoraMetrics] = {}
+    for team in (teams if teams is not None else [*config.team_names, None]):
+        d, inc = only("deps", team), only("inc", team)
+        out[team] = DoraMetrics(
+            team=team, since=since, until=until,
+            deployment_frequency=_frequency(d, since, until, tz),
+            lead_time=_lead_time(only("deployed", team), only("proxies", team)),
+            change_failure_rate=_cfr(d, links),
+            failed_deployment_recovery=_recovery(d, links),
+            time_to_restore=_restore(inc, lo, hi),
+            rework_rate=_rework(d),
+            incident_rate=Rate("incident_rate", int(((inc.created_at >= lo) & (inc.created_at < hi)).sum()),
+                               days, 7.0, "incidents per week",
+                               "incidents (kind incident) started in the window, per 7 days of the window"),
+            bug_rate=Rate("bug_rate", len(only("bugs", team)), len(only("prs", team)), 100.0,
+                          "bugs per 100 merged PRs",
+                          "bugs (kind bug: bug-labelled issues, CSV kind=bug) opened in the window per 100 PRs "
+                          "merged in the window (PRs belong to the team owning their repo)"),
+        )
+    return out
 
 
 def _quantiles(values: pd.Series) -> tuple[float | None, float | None, float | None]:
@@ -234,23 +238,23 @@ def _quantiles(values: pd.Series) -> tuple[float | None, float | None, float | N
 
 
 def _frequency(deps: pd.DataFrame, since: date, until: date, tz: ZoneInfo) -> Frequency:
-    local_days = set(pd.to_datetime(deps["finished_at"], utc=True).dt.tz_convert(tz).dt.date) if len(deps) else set()
-    first_monday = since + timedelta(days=(7 - since.weekday()) % 7)
-    weeks = []
-    start = first_monday
-    while start + timedelta(days=6) <= until:
-        weeks.append(sum(1 for d in local_days if start <= d <= start + timedelta(days=6)))
-        start += timedelta(days=7)
+    local = pd.to_datetime(deps["finished_at"], utc=True).dt.tz_convert(tz).dt.date if len(deps) else pd.Series([])
+    day_no = np.unique(np.array([(d - since).days for d in set(local)], dtype=np.int64))  # deploy days, 0-based
+    first_week = (7 - since.weekday()) % 7  # offset of the first Monday
+    n_weeks = max(0, ((until - since).days + 1 - first_week) // 7)
+    week_of = (day_no - first_week) // 7
+    weeks = np.bincount(week_of[(day_no >= first_week) & (week_of < n_weeks)], minlength=n_weeks)[:n_weeks]
     months = []
     m = date(since.year, since.month, 1)
     if m < since:
         m = _next_month(m)
     while _next_month(m) - timedelta(days=1) <= until:
-        months.append(sum(1 for d in local_days if d.year == m.year and d.month == m.month))
+        lo, hi = (m - since).days, (_next_month(m) - since).days
+        months.append(int(((day_no >= lo) & (day_no < hi)).sum()))
         m = _next_month(m)
     return Frequency(
-        "deployment_frequency", len(deps), (until - since).days + 1, len(local_days), len(weeks),
-        float(np.median(weeks)) if weeks else None, len(months), float(np.median(months)) if months else None,
+        "deployment_frequency", len(deps), (until - since).days + 1, len(day_no), n_weeks,
+        float(np.median(weeks)) if n_weeks else None, len(months), float(np.median(months)) if months else None,
         "successful production deployments by finish day; DORA classification uses the median number of days with "
         "a deployment per complete Monday-Sunday week (weeks without deployments count as 0) and per complete "
         "calendar month",
@@ -261,15 +265,12 @@ def _next_month(d: date) -> date:
     return date(d.year + (d.month == 12), d.month % 12 + 1, 1)
 
 
-def _lead_time(changes: pd.DataFrame, lo: datetime, hi: datetime, team: str | None, config: Config) -> Duration:
-    proxy = changes["rule"] == "merge_proxy"
-    deployed = changes[~proxy & changes["deployed_at"].notna()]
-    deployed = deployed[(deployed["deployed_at"] >= lo) & (deployed["deployed_at"] < hi)]
-    proxies = changes[proxy & changes["merged_at"].notna()]
-    proxies = proxies[(proxies["merged_at"] >= lo) & (proxies["merged_at"] < hi)]
-    if team is not None:
-        deployed = deployed[deployed["dep_team"] == team]
-        proxies = _rows(proxies, [team_of_repo(config, r) == team for r in proxies["repo"]])
+def _by_team(frame: pd.DataFrame, column: str) -> dict[str, pd.DataFrame]:
+    return {str(k): g for k, g in frame.groupby(column, dropna=True, sort=False)}
+
+
+def _lead_time(deployed: pd.DataFrame, proxies: pd.DataFrame) -> Duration:
+    """Deploy-linked changes (deployed in the window) and merge-proxy changes (merged in the window)."""
     if len(deployed):
         med, p75, p90 = _quantiles(deployed["lead_time_s"])
         rules = ", ".join(f"{n} {r}" for r, n in sorted(deployed["rule"].value_counts().items()))
@@ -286,9 +287,9 @@ def _lead_time(changes: pd.DataFrame, lo: datetime, hi: datetime, team: str | No
 
 
 def _cfr(deps: pd.DataFrame, links: pd.DataFrame) -> Rate:
-    keys = set(zip(deps["source"], deps["deployment_id"], strict=True))
-    mine = _rows(links, [k in keys for k in zip(links["deployment_source"], links["deployment_id"], strict=True)])
-    failed = {*zip(mine["deployment_source"], mine["deployment_id"], strict=True)}
+    keys = deps[["source", "deployment_id"]].drop_duplicates().rename(columns={"source": "deployment_source"})
+    mine = links.merge(keys, on=["deployment_source", "deployment_id"], how="inner")
+    failed = mine[["deployment_source", "deployment_id"]].drop_duplicates()
     low, high = wilson(len(failed), len(keys))
     evidence = tuple(sorted((str(r), int(n)) for r, n in mine["rule"].value_counts().items()))
     return Rate("change_failure_rate", len(failed), len(keys), 1.0, "share of deployments",
@@ -297,16 +298,16 @@ def _cfr(deps: pd.DataFrame, links: pd.DataFrame) -> Rate:
 
 
 def _recovery(deps: pd.DataFrame, links: pd.DataFrame) -> Duration:
-    finished = {(s, i): f for s, i, f in zip(deps["source"], deps["deployment_id"], deps["finished_at"], strict=True)}
-    values, unresolved = [], 0
-    mine = _rows(links, [k in finished for k in zip(links["deployment_source"], links["deployment_id"], strict=True)])
-    for key, group in mine.groupby(["deployment_source", "deployment_id"]):
-        if group["unresolved"].fillna(False).astype(bool).any() or group["restored_at"].isna().all():
-            unresolved += 1
-            continue
-        values.append((group["restored_at"].max() - finished[key]).total_seconds())
-    med, p75, p90 = _quantiles(pd.Series(values, dtype=float))
-    return Duration("failed_deployment_recovery", med, p75, p90, len(values), unresolved,
+    keys = ["deployment_source", "deployment_id"]
+    finished = deps[["source", "deployment_id", "finished_at"]].rename(columns={"source": "deployment_source"})
+    mine = links.merge(finished, on=keys, how="inner")
+    mine = mine.assign(unresolved=mine["unresolved"].fillna(False).astype(bool))
+    per = mine.groupby(keys).agg(unresolved=("unresolved", "any"), restored_at=("restored_at", "max"),
+                                 finished_at=("finished_at", "first"))
+    open_ = per["unresolved"].to_numpy(dtype=bool) | per["restored_at"].isna().to_numpy()
+    values = (per["restored_at"] - per["finished_at"]).dt.total_seconds()[~open_]
+    med, p75, p90 = _quantiles(values)
+    return Duration("failed_deployment_recovery", med, p75, p90, len(values), int(open_.sum()),
                     "per failed production deployment (by deploy finish day): the last linked incident's resolution "
                     "or the remediating rollback/revert deploy's finish - the deployment's finish; excluded = a "
                     "linked incident is still unresolved")
@@ -325,34 +326,13 @@ def _restore(incidents: pd.DataFrame, lo: datetime, hi: datetime) -> Duration:
                     "still unresolved")
 
 
-def _rework(deps: pd.DataFrame, incidents: pd.DataFrame) -> Rate:
-    planned = ~deps["kind"].isin(REWORK_KINDS)
-    during = np.zeros(len(deps), dtype=bool)
-    for n, d in enumerate(deps.itertuples()):
-        if not planned.iloc[n]:
-            continue
-        same = (incidents["team"] == d.team) if d.team is not None else np.zeros(len(incidents), dtype=bool)
-        if d.service_l is not None:
-            same = same | (incidents["service_l"] == d.service_l)
-        if d.repo_l is not None:
-            same = same | (incidents["repo_l"] == d.repo_l)
-        open_then = (incidents["created_at"] <= d.finished_at) & (
-            incidents["resolved_at"].isna() | (incidents["resolved_at"] > d.finished_at))
-        during[n] = bool((same & open_then).any())
-    rework = int((~planned).sum() + during.sum())
+def _rework(deps: pd.DataFrame) -> Rate:
+    remediation = deps["kind"].isin(REWORK_KINDS).to_numpy()
+    during = deps["during_incident"].fillna(False).astype(bool).to_numpy() & ~remediation
+    rework = int(remediation.sum() + during.sum())
     low, high = wilson(rework, len(deps))
     return Rate("deployment_rework_rate", rework, len(deps), 1.0, "share of deployments",
                 "DORA 2024: production deployments that are hotfix, revert or rollback, or that finished while an "
                 "incident of the same team, service or repo was open / production deployments",
-                (("remediation kind", int((~planned).sum())), ("during an open incident", int(during.sum()))),
+                (("remediation kind", int(remediation.sum())), ("during an open incident", int(during.sum()))),
                 low, high)
-
-
-def _bug_rate(bugs: pd.DataFrame, prs: pd.DataFrame, lo: datetime, hi: datetime, team: str | None,
-              config: Config) -> Rate:
-    bugs = bugs[(bugs["created_at"] >= lo) & (bugs["created_at"] < hi)]
-    if team is not None:
-        prs = _rows(prs, [team_of_repo(config, r) == team for r in prs["repo"]])
-    return Rate("bug_rate", len(bugs), len(prs), 100.0, "bugs per 100 merged PRs",
-                "bugs (kind bug: bug-labelled issues, CSV kind=bug) opened in the window per 100 PRs merged in the "
-                "window (PRs belong to the team owning their repo)")

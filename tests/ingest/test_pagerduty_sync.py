@@ -88,16 +88,16 @@ def test_sync_maps_teams_stores_cursor_and_is_idempotent(tmp_path: Path, monkeyp
         cfg = write_config(tmp_path, server.url)
         summary, rows, cursor = run(cfg)
         again_summary, again, _ = run(cfg)
+    second_since = datetime.fromisoformat(server.requests[-1].q("since").replace("Z", "+00:00"))
     teams = dict(zip(rows.incident_id, rows.team.fillna("(none)"), strict=True))
     assert teams == {"PINC1": "payments", "PINC2": "web", "PINC3": "(none)"}
     assert summary.rows["incidents"] == 3
     assert any("1 incidents on services no team owns" in n for n in summary.notes)
     assert again.equals(rows)
     assert cursor is not None and datetime.fromisoformat(cursor.replace("Z", "+00:00")) >= NOW - timedelta(minutes=1)
-    # 60 backfill days: one window; the second sync starts at cursor - 14 days lookback... or at the
-    # oldest still-open incident (PINC1, 3 days old), whichever is earlier
-    second_since = datetime.fromisoformat(server.requests[-1].q("since").replace("Z", "+00:00"))
-    assert NOW - timedelta(days=15) < second_since <= NOW - timedelta(days=14)
+    # the second sync starts at the first one's cursor minus the 14-day lookback (earlier than the
+    # oldest still-open incident, PINC1, 3 days old)
+    assert second_since == datetime.fromisoformat(cursor.replace("Z", "+00:00")) - timedelta(days=14)
     assert again_summary.rows["incidents"] == 3
 
 
