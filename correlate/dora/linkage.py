@@ -33,7 +33,9 @@ bugs). For each incident, the highest-priority rule that finds a deployment:
    ``[dora] failure_window_hours`` earlier.
 
 Besides incidents, every rollback/revert deploy marks the deploy it undid as failed, with
-``incident_source = 'deployment:<source>'`` and ``incident_id`` = the remediation deploy's id.
+``incident_source = 'deployment:<source>'`` and ``incident_id`` = the remediation deploy's id; and a
+merged revert PR (GitHub's title ``Revert "<title>"``) marks the deployment that shipped the reverted
+PR as failed, with ``incident_source = 'revert_pr'`` and ``incident_id = '<repo>#<number>'`` of the revert.
 
 Rows with ``rule = 'declared'`` (written by a source that knows the link, such as the demo generator)
 are kept as they are, and the PRs and incidents they cover are not re-linked.
@@ -100,6 +102,8 @@ def link_all(store: Store, config: Config, *, ancestry: pd.DataFrame | None = No
         store.con.execute("DELETE FROM deployment_changes WHERE rule IS DISTINCT FROM 'declared'")
         store.con.execute("DELETE FROM deployment_failures WHERE rule IS DISTINCT FROM 'declared'")
         store.upsert(DeploymentChange, changes)
+        # revert PRs need the change links just written: the deploy that shipped the reverted PR failed
+        failures = pd.concat([failures, store.query(_REVERT_PR_SQL)], ignore_index=True)
         store.upsert(DeploymentFailure, failures)
         drop_temp(store)
     return LinkSummary(dict(Counter(changes["rule"])), dict(Counter(failures["rule"])))
@@ -277,6 +281,22 @@ deployment_links AS (
 SELECT DISTINCT ds AS deployment_source, di AS deployment_id, src AS incident_source, iid AS incident_id, rule
 FROM (SELECT ds, di, src, iid, rule FROM incident_links UNION ALL SELECT * FROM deployment_links)
 ORDER BY 1, 2, 3, 4
+"""
+
+
+_REVERT_PR_SQL = """
+WITH rv AS (
+    SELECT r.repo, r.number AS r_number, o.number AS o_number
+    FROM pull_requests r JOIN pull_requests o
+      ON o.repo = r.repo AND r.title = 'Revert "' || o.title || '"' AND o.number <> r.number
+     AND o.merged_at IS NOT NULL AND o.merged_at <= r.merged_at
+    WHERE r.merged_at IS NOT NULL
+    QUALIFY row_number() OVER (PARTITION BY r.repo, r.number ORDER BY o.merged_at DESC, o.number DESC) = 1)
+SELECT c.deployment_source, c.deployment_id, 'revert_pr' AS incident_source,
+       rv.repo || '#' || rv.r_number AS incident_id, 'revert' AS rule
+FROM rv JOIN deployment_changes c ON c.repo = rv.repo AND c.number = rv.o_number
+WHERE c.rule IS DISTINCT FROM 'merge_proxy'
+ORDER BY 1, 2, 4
 """
 
 

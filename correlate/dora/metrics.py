@@ -173,13 +173,17 @@ def compute_teams(store: Store, config: Config, *, since: date, until: date,
             FROM _dora_dep d WHERE d.finished_at >= ? AND d.finished_at < ?""", [lo, hi])
         links = store.query("""
             SELECT f.deployment_source, f.deployment_id, f.incident_source, f.incident_id, f.rule,
-                   coalesce(i.resolved_at, r.finished_at) AS restored_at,
+                   coalesce(i.resolved_at, r.finished_at, rd.finished_at) AS restored_at,
                    (f.incident_source NOT LIKE 'deployment:%' AND i.incident_id IS NOT NULL
                     AND i.resolved_at IS NULL) AS unresolved
             FROM deployment_failures f
             LEFT JOIN incidents i ON i.source = f.incident_source AND i.incident_id = f.incident_id
             LEFT JOIN deployments r ON 'deployment:' || r.source = f.incident_source
-                                   AND r.deployment_id = f.incident_id""")
+                                   AND r.deployment_id = f.incident_id
+            LEFT JOIN deployment_changes rc ON f.incident_source = 'revert_pr'
+                                           AND rc.repo || '#' || rc.number = f.incident_id
+                                           AND rc.rule IS DISTINCT FROM 'merge_proxy'
+            LEFT JOIN deployments rd ON rd.source = rc.deployment_source AND rd.deployment_id = rc.deployment_id""")
         incidents = store.query("SELECT * FROM _dora_inc")
         bugs = store.query("SELECT * FROM _dora_bug WHERE created_at >= ? AND created_at < ?", [lo, hi])
         changes = store.query("""
@@ -308,9 +312,10 @@ def _recovery(deps: pd.DataFrame, links: pd.DataFrame) -> Duration:
     values = (per["restored_at"] - per["finished_at"]).dt.total_seconds()[~open_]
     med, p75, p90 = _quantiles(values)
     return Duration("failed_deployment_recovery", med, p75, p90, len(values), int(open_.sum()),
-                    "per failed production deployment (by deploy finish day): the last linked incident's resolution "
-                    "or the remediating rollback/revert deploy's finish - the deployment's finish; excluded = a "
-                    "linked incident is still unresolved")
+                    "per failed production deployment (by deploy finish day): the last linked incident's resolution, "
+                    "the remediating rollback/revert deploy's finish, or the deploy of the revert PR - the "
+                    "deployment's finish; excluded = a linked incident is still unresolved (or the revert not "
+                    "yet deployed)")
 
 
 def _restore(incidents: pd.DataFrame, lo: datetime, hi: datetime) -> Duration:

@@ -6,6 +6,7 @@ correlate/dora/linkage.py's docstring.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -189,3 +190,15 @@ def test_link_all_is_idempotent_and_keeps_declared_links(store: Store) -> None:
     assert snapshot[0][("acme/api", 4)] == ("x", 60.0, "declared")
     assert ("d1", "csv", "i2", "declared") in snapshot[1]
     assert not any(f[2] == "i2" and f[3] != "declared" for f in snapshot[1])  # declared incidents not re-linked
+
+
+def test_a_merged_revert_pr_fails_the_deploy_that_shipped_the_reverted_pr(store: Store) -> None:
+    store.upsert(PullRequest, [
+        replace(pr(1, merged=at(1), sha="aaa1111", first_commit=at(0)), title="Add cache"),
+        replace(pr(2, merged=at(5), sha="aaa2222", first_commit=at(4)), title='Revert "Add cache"'),
+        replace(pr(3, merged=at(6), sha="aaa3333", first_commit=at(5)), title='Revert "Something never merged"'),
+    ])
+    store.upsert(Deployment, [deploy("d0", finished=at(0.5)), deploy("d1", finished=at(2)),
+                              deploy("d2", finished=at(7))])
+    link_all(store, config())
+    assert failures(store) == {("d1", "revert_pr", "acme/api#2", "revert")}

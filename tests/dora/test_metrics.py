@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -115,3 +116,17 @@ def test_wilson_interval_matches_the_closed_form() -> None:
     low, high = wilson(3, 10)
     assert (round(low, 4), round(high, 4)) == (0.1078, 0.6032)
     assert wilson(0, 0) == (None, None)
+
+
+def test_a_revert_pr_counts_as_a_failure_recovered_when_the_revert_ships(store: Store) -> None:
+    store.upsert(PullRequest, [
+        replace(pr(1, merged=at(1), sha="aaa1111", first_commit=at(0)), title="Add cache"),
+        replace(pr(2, merged=at(5), sha="aaa2222", first_commit=at(4)), title='Revert "Add cache"'),
+    ])
+    store.upsert(Deployment, [deploy("d0", finished=at(0.5)), deploy("d1", finished=at(2)),
+                              deploy("d2", finished=at(7))])
+    link_all(store, config())
+    m = compute(store, config(), since=SINCE, until=UNTIL)
+    assert (m.change_failure_rate.numerator, m.change_failure_rate.denominator) == (1, 3)
+    rec = m.failed_deployment_recovery
+    assert (rec.n, rec.excluded, rec.median_s) == (1, 0, 5 * H)  # d1 finished at 2 h, the revert shipped at 7 h
