@@ -69,6 +69,7 @@ def serve(handler: Handler) -> Iterator[Server]:
 
     class _H(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # small replies otherwise wait ~40 ms for a delayed ACK
 
         def log_message(self, *args: object) -> None:  # keep test output quiet
             pass
@@ -123,7 +124,7 @@ def serve(handler: Handler) -> Iterator[Server]:
     httpd.daemon_threads = True
     server = Server(httpd)
     holder["s"] = server
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     try:
         yield server
