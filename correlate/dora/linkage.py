@@ -140,7 +140,7 @@ def prepare(store: Store, config: Config, *, ancestry: pd.DataFrame | None = Non
         LEFT JOIN _dora_owner r ON r.kind = 'repo' AND r.key = lower(d.repo)
         LEFT JOIN _dora_owner s ON s.kind = 'service' AND s.key = lower(d.service)
         WHERE d.finished_at IS NOT NULL
-          AND lower(coalesce(d.status, 'success')) = 'success'
+          AND lower(d.status) = 'success'  -- an unknown status is not a known success (as in the panel)
           AND (d.is_production OR (d.is_production IS NULL
                AND (d.environment IS NULL OR list_contains(?, lower(d.environment)))))""", [envs])
     con.execute("""
