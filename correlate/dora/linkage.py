@@ -186,7 +186,9 @@ def drop_temp(store: Store) -> None:
         store.con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
-_SHA_MATCH = ("(length({a}) >= 7 AND length({b}) >= 7 AND (starts_with({a}, {b}) OR starts_with({b}, {a})))")
+# a 7+ character prefix either way; the equality on the first 7 characters lets DuckDB hash-join
+_SHA_MATCH = ("(left({a}, 7) = left({b}, 7) AND length({a}) >= 7 AND length({b}) >= 7 "
+              "AND (starts_with({a}, {b}) OR starts_with({b}, {a})))")
 
 _CHANGES_SQL = f"""
 WITH anc_repos AS (SELECT DISTINCT repo_l FROM _dora_anc),

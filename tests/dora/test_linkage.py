@@ -202,3 +202,12 @@ def test_a_merged_revert_pr_fails_the_deploy_that_shipped_the_reverted_pr(store:
                               deploy("d2", finished=at(7))])
     link_all(store, config())
     assert failures(store) == {("d1", "revert_pr", "acme/api#2", "revert")}
+
+
+def test_first_commit_time_falls_back_to_the_earliest_authored_pr_commit(store: Store) -> None:
+    store.upsert(PullRequest, [pr(1, merged=at(1), sha="aaa1111", first_commit=None)])
+    store.upsert(Deployment, [deploy("d0", finished=at(0.5)), deploy("d1", finished=at(4))])
+    commits = pd.DataFrame({"repo": ["acme/api", "acme/api"], "number": [1, 1], "sha": ["c1", "c2"],
+                            "authored_at": [at(-2), at(-6)]})
+    link_all(store, config(), pr_commits=commits)
+    assert changes(store)[("acme/api", 1)] == ("d1", 10 * H, "time_order")  # 4 h - (-6 h)
