@@ -188,6 +188,9 @@ class AnalysisConfig(_Section):
 
 class DoraConfig(_Section):
     year: Literal[2021, 2023] = 2023
+    # time heuristic (definitions.md §5.3): an incident goes to the last successful production deploy of its
+    # service/repo/team that finished at most this long before it started; older deploys are not blamed.
+    failure_window_hours: Annotated[float, Field(gt=0)] = 168.0
 
 
 class PricesConfig(_Section):
