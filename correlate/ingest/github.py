@@ -90,6 +90,10 @@ def sync(ctx: SyncContext, since: date | None) -> SyncSummary:
         if not cfg.org:
             raise ConfigError("import_teams needs `org`.", key="sources.github")
         _import_teams(ctx, gh, cfg, summary)
+    # PRs, deployments and incident issues changed: rebuild the lead-time and failure links (issue 5's rules)
+    from correlate.dora.linkage import link_all
+
+    summary.notes.append(link_all(ctx.store, ctx.config).describe())
     return summary
 
 
