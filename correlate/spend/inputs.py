@@ -37,7 +37,7 @@ class SpendInputs:
             tokens_cache_read, tokens_cache_creation``.
         models: the model split of each unit: ``uid, model, share`` (shares sum to 1 per unit) plus
             the model rows' tokens. A unit without model rows has one row with model ``unknown``.
-        unmapped_cost_usd: spend of identities no team claims (outside the panel too).
+        unmapped: ``day, actor, cost_usd`` of identities no team claims (outside the panel too).
         prs: pull requests with the author's ``person``.
         reviews: ``repo, number, state, submitted_at``.
         pr_incidents: ``repo, number`` of PRs shipped in a deployment with a linked failure, or named
@@ -51,7 +51,7 @@ class SpendInputs:
 
     units: pd.DataFrame
     models: pd.DataFrame
-    unmapped_cost_usd: float
+    unmapped: pd.DataFrame
     prs: pd.DataFrame
     reviews: pd.DataFrame
     pr_incidents: pd.DataFrame
@@ -60,6 +60,11 @@ class SpendInputs:
     membership: pd.DataFrame
     as_of: date
     timezone: str = "UTC"
+
+    @property
+    def unmapped_cost_usd(self) -> float:
+        """Spend of identities no team claims."""
+        return float(self.unmapped["cost_usd"].sum())
 
 
 def _table_exists(store: Store, name: str) -> bool:
@@ -101,7 +106,7 @@ def load_inputs(store: Store, config: Config, since: date, until: date, as_of: d
     raw = con.execute(_units_sql(), {"since": since, "until": until}).df()
     raw["day"] = pd.to_datetime(raw["day"]).dt.date
     mapped = raw[raw["team"].notna()].reset_index(drop=True)
-    unmapped = float(raw.loc[raw["team"].isna(), "cost_usd"].sum())
+    unmapped = raw.loc[raw["team"].isna(), ["day", "actor", "cost_usd"]].reset_index(drop=True)
     units = mapped.assign(uid=range(len(mapped)))
     models = _model_split(store, units)
 
@@ -114,6 +119,7 @@ def load_inputs(store: Store, config: Config, since: date, until: date, as_of: d
                {day_sql('p.merged_at', tz)} AS merged_day
         FROM pull_requests p
     """).df()
+    prs["merged_day"] = [d.date() if not pd.isna(d) else None for d in pd.to_datetime(prs["merged_day"])]
     reviews = con.execute("SELECT repo, number, state, submitted_at FROM reviews").df()
     pr_incidents = con.execute("""
         SELECT DISTINCT c.repo, c.number FROM deployment_changes c
@@ -139,7 +145,7 @@ def load_inputs(store: Store, config: Config, since: date, until: date, as_of: d
               UNION ALL SELECT max(CAST(coalesce(merged_at, closed_at, created_at) AS DATE)) FROM pull_requests)
         """).fetchone()
         as_of = row[0] if row and row[0] is not None else until
-    inputs = SpendInputs(units=units, models=models, unmapped_cost_usd=unmapped, prs=prs, reviews=reviews,
+    inputs = SpendInputs(units=units, models=models, unmapped=unmapped, prs=prs, reviews=reviews,
                          pr_incidents=pr_incidents, sessions=None, pr_commits=None, membership=membership,
                          as_of=max(as_of, until), timezone=tz)
     return with_evidence(inputs, sessions=sessions, pr_commits=pr_commits)
