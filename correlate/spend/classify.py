@@ -105,7 +105,6 @@ def pr_outcomes(inputs: SpendInputs, spend: SpendConfig) -> pd.DataFrame:
     closed = prs["closed_at"].notna() & ~merged
     prs["state"] = np.where(merged, "merged", np.where(closed, "closed", "open"))
     prs["merged_day"] = timestamp_days(prs["merged_at"], tz)
-    key = ["repo", "number"]
 
     # reverted: a merged PR titled Revert "<title>" in the same repo, merged after the original
     titles = prs["title"].fillna("").astype(str)
@@ -127,18 +126,22 @@ def pr_outcomes(inputs: SpendInputs, spend: SpendConfig) -> pd.DataFrame:
     fx = fx[(gap >= pd.Timedelta(0)) & (gap <= pd.Timedelta(days=spend.rework_days))]
     fixed = set(zip(fx["repo"], fx["number"], strict=True))
 
-    incident = set(zip(inputs.pr_incidents["repo"], inputs.pr_incidents["number"].astype(int), strict=True))
-    cr = inputs.reviews[inputs.reviews["state"] == "CHANGES_REQUESTED"].groupby(key).size()
-    pairs = list(zip(prs["repo"], prs["number"].astype(int), strict=True))
+    incident = set(zip(inputs.pr_incidents["repo"].tolist(), [int(n) for n in inputs.pr_incidents["number"].tolist()],
+                       strict=True))
+    crs = inputs.reviews[inputs.reviews["state"] == "CHANGES_REQUESTED"]
+    cr: dict[tuple[str, int], int] = {}
+    for repo, number in zip(crs["repo"].tolist(), crs["number"].tolist(), strict=True):
+        cr[(repo, int(number))] = cr.get((repo, int(number)), 0) + 1
+    pairs = list(zip(prs["repo"].tolist(), [int(n) for n in prs["number"].tolist()], strict=True))
     prs["reverted"] = [p in reverted for p in pairs]
     prs["follow_up_fix"] = [p in fixed for p in pairs]
     prs["incident"] = [p in incident for p in pairs]
-    prs["changes_requested"] = [int(cr.get(p, 0)) for p in pairs]
+    prs["changes_requested"] = [cr.get(p, 0) for p in pairs]
     many_rounds = prs["changes_requested"] >= spend.review_rounds
     reasons = np.select(
-        [prs["reverted"], prs["incident"], prs["follow_up_fix"], many_rounds],
+        [_bools(prs[c]) for c in ("reverted", "incident", "follow_up_fix")] + [_bools(many_rounds)],
         ["reverted", "incident", "follow_up_fix", "review_rounds"], default="")
-    prs["rework"] = merged & (reasons != "")
+    prs["rework"] = _bools(merged) & (reasons != "")
     prs["rework_reason"] = np.where(prs["rework"], reasons, None)
     age = pd.Series([(inputs.as_of - d).days if not pd.isna(d) else np.nan for d in prs["merged_day"]],
                     index=prs.index)
@@ -148,13 +151,17 @@ def pr_outcomes(inputs: SpendInputs, spend: SpendConfig) -> pd.DataFrame:
                 "incident", "changes_requested", "rework", "rework_reason", "settled"]]
 
 
+def _bools(values: pd.Series) -> np.ndarray:
+    return np.asarray(values, dtype=bool)
+
+
 def _pr_class(outcomes: pd.DataFrame) -> pd.DataFrame:
     o = outcomes
-    cls = np.select(
-        [o["state"] == "open", o["state"] == "closed", o["rework"], ~o["settled"]],
-        ["pending", "wasteful", "inefficient", "pending"], default="productive")
+    conds = [_bools(o["state"] == "open"), _bools(o["state"] == "closed"), _bools(o["rework"]),
+             ~_bools(o["settled"])]
+    cls = np.select(conds, ["pending", "wasteful", "inefficient", "pending"], default="productive")
     reason = np.select(
-        [o["state"] == "open", o["state"] == "closed", o["rework"], ~o["settled"]],
+        conds,
         ["open_pr", "closed_unmerged", o["rework_reason"].fillna(""), "survival_window_open"],
         default="merged_survived")
     return o.assign(**{"class": cls, "reason": reason})

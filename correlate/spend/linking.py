@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import timedelta
 
 import numpy as np
 import pandas as pd
@@ -94,7 +95,9 @@ def _sha_index(inputs: SpendInputs) -> dict[str, list[tuple[str, str, int]]]:
     for col in ("head_sha", "merge_commit_sha"):
         frames.append(inputs.prs[["repo", "number", col]].rename(columns={col: "sha"}))
     for frame in frames:
-        for repo, number, sha in frame.dropna().itertuples(index=False):
+        frame = frame.dropna()
+        for repo, number, sha in zip(frame["repo"].tolist(), frame["number"].tolist(), frame["sha"].tolist(),
+                                     strict=True):
             key = (str(sha).lower(), repo, int(number))
             if len(key[0]) >= _MIN_PREFIX and key not in seen:
                 seen.add(key)
@@ -139,33 +142,35 @@ def _session_links(inputs: SpendInputs, spend: SpendConfig, prs: pd.DataFrame, p
 
     index = _sha_index(inputs)
     by_branch: dict[tuple[str, str], list[tuple[object, object, str, int]]] = defaultdict(list)
-    for row in prs[prs["head_branch"].notna() & prs["person"].notna()].itertuples(index=False):
-        if str(row.head_branch).lower() not in BASE_BRANCHES:
-            by_branch[(row.person, row.head_branch)].append((row.start_day, row.done_day, row.repo, int(row.number)))
-    slack = pd.Timedelta(days=spend.wasteful_days)
+    b = prs[prs["head_branch"].notna() & prs["person"].notna() & prs["start_day"].notna()]
+    for person, branch, start, done, repo, number in zip(*(b[c].tolist() for c in (
+            "person", "head_branch", "start_day", "done_day", "repo", "number")), strict=True):
+        if str(branch).lower() not in BASE_BRANCHES:
+            by_branch[(person, branch)].append((start, None if pd.isna(done) else done, repo, int(number)))
+    slack = timedelta(days=spend.wasteful_days)
     out = []
-    for row in s.itertuples(index=False):
-        if not row.frac or pd.isna(row.frac):
+    cols = ("tool", "day", "person", "frac", "commit_ids", "git_branch")
+    for tool, day, person, frac, commit_ids, git_branch in zip(*(s[c].tolist() for c in cols), strict=True):
+        if not frac or pd.isna(frac):
             continue
-        key = (row.tool, row.day, row.person)
-        ids = parse_list(row.commit_ids)
+        key = (tool, day, person)
+        ids = parse_list(commit_ids)
         hits = _match_commits(ids, index)
         if hits:
             n = sum(hits.values())
-            out.extend((*key, "session_commit", repo, num, row.frac * k / n) for (repo, num), k in hits.items())
+            out.extend((*key, "session_commit", repo, num, frac * k / n) for (repo, num), k in hits.items())
             continue
-        branch = row.git_branch if isinstance(row.git_branch, str) else ""
+        branch = git_branch if isinstance(git_branch, str) else ""
         has_branch = branch.strip().lower() not in BASE_BRANCHES
         if has_branch:
-            cands = [c for c in by_branch.get((row.person, branch), ())
-                     if c[0] is not None and pd.Timestamp(c[0]) - slack <= pd.Timestamp(row.day)
-                     and (c[1] is None or pd.isna(c[1]) or pd.Timestamp(row.day) <= pd.Timestamp(c[1]))]
+            cands = [c for c in by_branch.get((person, branch), ())
+                     if c[0] - slack <= day and (c[1] is None or day <= c[1])]
             if cands:
-                start, _, repo, num = max(cands, key=lambda c: pd.Timestamp(c[0]))
-                out.append((*key, "session_branch", repo, num, row.frac))
+                _, _, repo, num = max(cands, key=lambda c: c[0])
+                out.append((*key, "session_branch", repo, num, frac))
                 continue
         if (ids and commits_checkable) or (has_branch and branches_checkable):
-            out.append((*key, "session_unshipped", None, None, row.frac))
+            out.append((*key, "session_unshipped", None, None, frac))
     if not out:
         return empty, commits_checkable, branches_checkable
     return pd.DataFrame(out, columns=empty.columns), commits_checkable, branches_checkable
