@@ -8,8 +8,8 @@ and returns a :class:`SpendWorld`:
 * PR commits (``pr_commits`` shape: SHAs authored between first commit and ready, some with the
   tool's co-author trailer);
 * coding sessions (``ai_session_daily`` shape) that split each Claude Code actor-day's cost exactly;
-* the truth: for every session (and one pseudo-session per Cursor actor-day, which has no telemetry),
-  its fate and its true class.
+* the truth: for every session (and one pseudo-session per Cursor actor-day, which has no telemetry:
+  its evidence is ``no_telemetry``), its fate, the evidence it left and its true class.
 
 Fates: ``pr`` (work on one of the author's PRs being written that day: the session shows that PR's
 commit ids, or its branch, or nothing), ``abandoned`` (git activity that never became a PR, usually
@@ -212,6 +212,8 @@ def plant(org: SyntheticOrg, *, seed: int = 11, p_commit: float = 0.55, p_branch
                     ids, branch, evidence = _hex(rng, 2), f"spike/{u.actor.split('@')[0]}-{u.day}-{k}", "unshipped"
             else:
                 fate, truth_class, ids, branch, evidence = "untraced", "unattributed", [], "main", "none"
+            if u.tool != "claude_code":
+                evidence = "no_telemetry"  # no sessions are emitted for other tools
             truth_rows.append((u.tool, u.day, u.actor, sid, person is not None, fate, evidence, repo, number,
                                truth_class, float(costs[k])))
             if u.tool == "claude_code":
