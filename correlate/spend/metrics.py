@@ -53,7 +53,7 @@ def class_split(c: Classified, grain: str = "week") -> pd.DataFrame:
     """Spend per team, period and class (``team, period, <classes...>, total``); grain is day, week or month."""
     d = c.detail.copy()
     day = pd.to_datetime(d["day"])
-    d["period"] = {"day": day, "week": day - pd.to_timedelta(day.dt.weekday, unit="D"),
+    d["period"] = {"day": day, "week": day - pd.to_timedelta(day.dt.day_of_week, unit="D"),
                    "month": day.dt.to_period("M").dt.start_time}[grain].dt.date
     t = d.pivot_table(index=["team", "period"], columns="class", values="cost_usd", aggfunc="sum", fill_value=0.0)
     for cls in CLASSES:

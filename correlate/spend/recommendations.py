@@ -103,7 +103,7 @@ def recommend(*, spend: SpendConfig, model_mix: pd.DataFrame, cache: pd.DataFram
 
     if len(shares_now) and len(shares_before):
         now, before = wasteful_share(shares_now), wasteful_share(shares_before)
-        both = now.join(before, lsuffix="_now", rsuffix="_before", how="inner").dropna()
+        both = now.add_suffix("_now").join(before.add_suffix("_before"), how="inner").dropna()
         for name, r in both.iterrows():
             if (r["share_now"] - r["share_before"] >= share and r["decided_now"] >= usd and r["decided_before"] >= usd):
                 out.append(Recommendation(
