@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -57,7 +58,7 @@ class Classified:
     medians: pd.DataFrame
     links: LinkResult
     config: SpendConfig
-    as_of: object
+    as_of: date
 
     def shares(self, by: list[str] | None = None) -> pd.DataFrame:
         """Class shares of spend, overall or per ``by`` columns (a column per class, rows sum to 1)."""
@@ -142,7 +143,7 @@ def pr_outcomes(inputs: SpendInputs, spend: SpendConfig) -> pd.DataFrame:
         [_bools(prs[c]) for c in ("reverted", "incident", "follow_up_fix")] + [_bools(many_rounds)],
         ["reverted", "incident", "follow_up_fix", "review_rounds"], default="")
     prs["rework"] = _bools(merged) & (reasons != "")
-    prs["rework_reason"] = np.where(prs["rework"], reasons, None)
+    prs["rework_reason"] = pd.Series(reasons, index=prs.index).where(prs["rework"].to_numpy(dtype=bool))
     age = pd.Series([(inputs.as_of - d).days if not pd.isna(d) else np.nan for d in prs["merged_day"]],
                     index=prs.index)
     prs["settled"] = merged & (age >= spend.rework_days)

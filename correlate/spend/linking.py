@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -137,18 +137,18 @@ def _session_links(inputs: SpendInputs, spend: SpendConfig, prs: pd.DataFrame, p
     unit_total = units.groupby(["tool", "day", "person"])["cost_usd"].sum().rename("unit_total")
     sess_total = s.groupby(["tool", "day", "person"])["cost_usd"].sum().rename("sess_total")
     s = s.join(unit_total, on=["tool", "day", "person"]).join(sess_total, on=["tool", "day", "person"])
-    s = s[s["unit_total"].notna()]
+    s = s[s["unit_total"] > 0]  # a credit (negative day) is never linked; it stays unattributed
     s["frac"] = s["cost_usd"] / np.maximum(s["sess_total"], s["unit_total"]).replace(0, np.nan)
 
     index = _sha_index(inputs)
-    by_branch: dict[tuple[str, str], list[tuple[object, object, str, int]]] = defaultdict(list)
+    by_branch: dict[tuple[str, str], list[tuple[date, date | None, str, int]]] = defaultdict(list)
     b = prs[prs["head_branch"].notna() & prs["person"].notna() & prs["start_day"].notna()]
     for person, branch, start, done, repo, number in zip(*(b[c].tolist() for c in (
             "person", "head_branch", "start_day", "done_day", "repo", "number")), strict=True):
         if str(branch).lower() not in BASE_BRANCHES:
             by_branch[(person, branch)].append((start, None if pd.isna(done) else done, repo, int(number)))
     slack = timedelta(days=spend.wasteful_days)
-    out = []
+    out: list[tuple[object, ...]] = []
     cols = ("tool", "day", "person", "frac", "commit_ids", "git_branch")
     for tool, day, person, frac, commit_ids, git_branch in zip(*(s[c].tolist() for c in cols), strict=True):
         if not frac or pd.isna(frac):
@@ -205,7 +205,9 @@ def link_spend(inputs: SpendInputs, spend: SpendConfig, precedence: tuple[str, .
         parts.append(pieces[["uid", "rule", "repo", "number", "cost_usd"]])
         linked_frac = linked_frac.add(pieces.groupby("uid")["frac"].sum(), fill_value=0.0)
     rest = units.assign(rem=units["cost_usd"] * (1 - linked_frac.clip(upper=1.0).reindex(units["uid"]).to_numpy()))
-    rest = rest[rest["rem"] > 1e-12]
+    rest = rest[rest["rem"].abs() > 1e-12]
+    # only positive remainders are linked; a negative one (a credit) stays unattributed, so the
+    # pieces still add up to every unit's cost
 
     # Rule 2: the tool's co-authored commits by this person that day.
     if inputs.pr_commits is not None and len(inputs.pr_commits) and len(rest):
@@ -214,7 +216,7 @@ def link_spend(inputs: SpendInputs, spend: SpendConfig, precedence: tuple[str, .
             prs[["repo", "number", "person"]], on=["repo", "number"])
         c = c.assign(day=timestamp_days(c["authored_at"], inputs.timezone), tool=c["ai_tool"])
         counts = c.groupby(["tool", "day", "person", "repo", "number"]).size().rename("n").reset_index()
-        pieces = rest.merge(counts, on=["tool", "day", "person"])
+        pieces = rest[rest["rem"] > 0].merge(counts, on=["tool", "day", "person"])
         if len(pieces):
             pieces = _weighted(pieces, "n")
             pieces["cost_usd"] = pieces["rem"] * pieces["w"]
@@ -222,9 +224,9 @@ def link_spend(inputs: SpendInputs, spend: SpendConfig, precedence: tuple[str, .
             rest = rest[~rest["uid"].isin(pieces["uid"])]
 
     # Rule 3: PRs being written that day (first commit -> ready), split by size.
-    if len(rest):
+    if (rest["rem"] > 0).any():
         cand = prs[prs["person"].notna()][["repo", "number", "person", "start_day", "ready_day", "size_lines"]]
-        pieces = rest.merge(cand, on="person")
+        pieces = rest[rest["rem"] > 0].merge(cand, on="person")
         pieces = pieces[(pieces["day"] >= pieces["start_day"]) & (pieces["day"] <= pieces["ready_day"])].copy()
         if len(pieces):
             size = pd.to_numeric(pieces["size_lines"], errors="coerce").astype(float)

@@ -175,8 +175,11 @@ def model_mix(c: Classified, spend: SpendConfig) -> pd.DataFrame:
     rows = []
     for team, g in small.groupby("team"):
         by_model = g.groupby("model")["cost_usd"].sum()
-        priced = {m: input_price(m) for m in by_model.index}
-        priced = {m: p for m, p in priced.items() if p is not None}
+        priced: dict[str, float] = {}
+        for m in by_model.index:
+            p = input_price(str(m))
+            if p is not None:
+                priced[str(m)] = p
         if not priced:
             continue
         top = max(priced, key=lambda m: priced[m])

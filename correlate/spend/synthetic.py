@@ -165,7 +165,7 @@ def plant(org: SyntheticOrg, *, seed: int = 11, p_commit: float = 0.55, p_branch
         "start": pd.to_datetime(prs["first_commit_at"], utc=True).dt.date,
         "ready": pd.to_datetime(prs["ready_at"].fillna(prs["created_at"]), utc=True).dt.date,
     })
-    by_person: dict[str, list[int]] = defaultdict(list)
+    by_person: dict[str | None, list[int]] = defaultdict(list)
     for i, p in enumerate(prs_days["person"]):
         if p is not None:
             by_person[p].append(i)

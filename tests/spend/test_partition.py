@@ -51,3 +51,12 @@ def test_the_same_source_precedence_and_membership_as_the_panel(build: Build) ->
     alice = c.detail[(c.detail["day"] == D) & (c.detail["team"] == "payments")].groupby("model")["cost_usd"].sum()
     assert alice.to_dict() == {"claude-opus-4-8": pytest.approx(3.75), "claude-sonnet-5": pytest.approx(1.25)}
     assert set(c.detail.loc[c.detail["day"] == later, "model"]) == {"unknown"}
+
+
+def test_a_credit_day_is_kept_as_unattributed_so_the_sum_still_matches(build: Build) -> None:
+    b = build(usage=[usage("alice@acme.com", D, -4.0), usage("bob@acme.com", D, 10.0)],
+              prs=[pr(1, "alice-gh", D, D, merged=D + timedelta(days=1)),
+                   pr(2, "bob-gh", D, D, merged=D + timedelta(days=1))])
+    _, c = classify_window(b.store, b.config, D, D)
+    assert gap(c.detail, build_panel(b.store, b.config, D, D)) < 1e-12
+    assert c.detail.loc[c.detail["cost_usd"] < 0, "class"].tolist() == ["unattributed"]
