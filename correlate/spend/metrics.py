@@ -49,13 +49,25 @@ def input_price(model: str) -> float | None:
     return None
 
 
-def class_split(c: Classified, grain: str = "week") -> pd.DataFrame:
-    """Spend per team, period and class (``team, period, <classes...>, total``); grain is day, week or month."""
+def class_split(c: Classified, grain: str = "week", by_model: bool = False) -> pd.DataFrame:
+    """Spend per team (and model), period and class: ``team, [model,] period, <classes...>, total``.
+
+    Args:
+        c: classified spend.
+        grain: ``day``, ``week`` (Monday) or ``month``; ``all`` gives one period per team (its first day).
+        by_model: also split by model.
+    """
     d = c.detail.copy()
     day = pd.to_datetime(d["day"])
-    d["period"] = {"day": day, "week": day - pd.to_timedelta(day.dt.day_of_week, unit="D"),
-                   "month": day.dt.to_period("M").dt.start_time}[grain].dt.date
-    t = d.pivot_table(index=["team", "period"], columns="class", values="cost_usd", aggfunc="sum", fill_value=0.0)
+    if grain == "all":
+        d["period"] = d.groupby("team")["day"].transform("min")
+    else:
+        d["period"] = {"day": day, "week": day - pd.to_timedelta(day.dt.day_of_week, unit="D"),
+                       "month": day.dt.to_period("M").dt.start_time}[grain].dt.date
+    keys = ["team", "model", "period"] if by_model else ["team", "period"]
+    if d.empty:
+        return pd.DataFrame(columns=[*keys, *CLASSES, "total"])
+    t = d.pivot_table(index=keys, columns="class", values="cost_usd", aggfunc="sum", fill_value=0.0)
     for cls in CLASSES:
         if cls not in t.columns:
             t[cls] = 0.0
@@ -89,8 +101,7 @@ def cost_per_merged_pr(c: Classified, inputs: SpendInputs, first: object, last: 
     on_merged = d[d["repo"].notna()].astype({"number": "Int64"}).merge(states, on=["repo", "number"])
     on_merged = on_merged[on_merged["state"] == "merged"]
     linked = on_merged.groupby(["team", "model"])["cost_usd"].sum()
-    linked_prs = on_merged.groupby(["team", "model"]).apply(
-        lambda g: len(set(zip(g["repo"], g["number"], strict=True))), include_groups=False)
+    linked_prs = on_merged.drop_duplicates(["team", "model", "repo", "number"]).groupby(["team", "model"]).size()
     out = pd.DataFrame({"cost_usd": total}).reset_index()
     out["merged_prs"] = out["team"].map(n_merged).fillna(0).astype(int)
     out["cost_per_merged_pr"] = out["cost_usd"] / out["merged_prs"].replace(0, np.nan)

@@ -42,7 +42,9 @@ class SpendSection:
         rule_shares: share of spend per linking rule (all rules listed).
         evidence: which evidence was available (sessions, PR commits, head branches).
         by_team: ``team`` + USD per class + ``total``.
-        over_time: :func:`correlate.spend.metrics.class_split` by week over the window.
+        over_time: :func:`correlate.spend.metrics.class_split` by week over the comparison window and
+            the report window (``period`` before ``first`` is the comparison).
+        by_team_model: class split per team and model over the report window.
         team_model: cost per merged PR per team and model.
         cost_per_commit: per team and month, with the ``rising`` flag.
         cache: cache-read share and savings per team and model.
@@ -63,6 +65,7 @@ class SpendSection:
     evidence: dict[str, bool]
     by_team: pd.DataFrame
     over_time: pd.DataFrame
+    by_team_model: pd.DataFrame
     team_model: pd.DataFrame
     cost_per_commit: pd.DataFrame
     cache: pd.DataFrame
@@ -109,7 +112,8 @@ def spend_section(store: Store, config: Config, first: date, last: date, as_of: 
     batch = batch_eligible(window_inputs, spend)
     by_team = shares_now.copy()
     by_team["total"] = by_team.sum(axis=1)
-    over_time = class_split(now_classified, "week")
+    over_time = class_split(classified, "week")
+    by_team_model = class_split(now_classified, "all", by_model=True).drop(columns=["period"])
     recs = recommend(spend=spend, model_mix=mix, cache=cache, shares_now=shares_now, shares_before=shares_before,
                      cost_per_commit=cpc, batch=batch)
     um = inputs.unmapped
@@ -121,7 +125,7 @@ def spend_section(store: Store, config: Config, first: date, last: date, as_of: 
         rule_shares={r: (float(by_rule.get(r, 0.0)) / link_total if link_total else 0.0) for r in LINK_RULES},
         evidence={"sessions": classified.links.sessions_available, "pr_commits": classified.links.commits_checkable,
                   "head_branches": classified.links.branches_checkable},
-        by_team=by_team.reset_index(), over_time=over_time,
+        by_team=by_team.reset_index(), over_time=over_time, by_team_model=by_team_model,
         team_model=cost_per_merged_pr(now_classified, window_inputs, first, last), cost_per_commit=cpc, cache=cache,
         model_mix=mix, batch=batch, medians=classified.medians, recommendations=recs)
 

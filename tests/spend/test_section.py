@@ -25,7 +25,10 @@ def test_the_section_adds_up_and_names_its_thresholds_and_evidence(world: World)
     assert sum(s.by_class.values()) == pytest.approx(s.total_usd)
     assert list(s.by_class) == list(CLASSES) and list(s.rule_shares) == list(LINK_RULES)
     assert s.by_team["total"].sum() == pytest.approx(s.total_usd)
-    assert s.over_time[list(CLASSES)].to_numpy().sum() == pytest.approx(s.total_usd)
+    recent = s.over_time[s.over_time["period"] >= first - timedelta(days=6)]
+    assert s.over_time[list(CLASSES)].to_numpy().sum() > s.total_usd  # the comparison window is in it too
+    assert s.by_team_model["total"].sum() == pytest.approx(s.total_usd)
+    assert len(recent) > 0
     assert set(s.thresholds) == set(SpendConfig.model_fields)
     assert s.evidence == {"sessions": False, "pr_commits": False, "head_branches": True}
     assert s.unmapped_usd > 0  # the demo plants identities the mapping lacks
@@ -42,6 +45,13 @@ def test_no_recommendation_is_printed_below_its_bar(world: World) -> None:
         "min_evidence_usd": 1e12, "min_evidence_share": 1.0, "min_evidence_prs": 10**9}}, path=None)
     s = spend_section(world.store, strict, world.until - timedelta(days=29), world.until, as_of=world.as_of)
     assert s.recommendations == []
+
+
+def test_an_empty_store_gives_an_empty_section_not_an_error(build: Build) -> None:
+    b = build()
+    s = spend_section(b.store, b.config, D, D + timedelta(days=30))
+    assert s.total_usd == 0 and s.recommendations == [] and s.by_team.empty
+    assert set(s.by_class.values()) == {0.0}
 
 
 def frame(**cols: list[object]) -> pd.DataFrame:
