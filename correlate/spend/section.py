@@ -41,6 +41,8 @@ class SpendSection:
         unmapped_usd: spend of identities no team claims (outside the classes and the panel).
         rule_shares: share of spend per linking rule (all rules listed).
         evidence: which evidence was available (sessions, PR commits, head branches).
+        by_reason: ``class, reason, cost_usd, prs`` — why each class holds what it holds (e.g.
+            inefficient: reverted / incident / follow_up_fix / review_rounds / cost_above_median).
         by_team: ``team`` + USD per class + ``total``.
         over_time: :func:`correlate.spend.metrics.class_split` by week over the comparison window and
             the report window (``period`` before ``first`` is the comparison).
@@ -63,6 +65,7 @@ class SpendSection:
     unmapped_usd: float
     rule_shares: dict[str, float]
     evidence: dict[str, bool]
+    by_reason: pd.DataFrame
     by_team: pd.DataFrame
     over_time: pd.DataFrame
     by_team_model: pd.DataFrame
@@ -125,7 +128,19 @@ def spend_section(store: Store, config: Config, first: date, last: date, as_of: 
         rule_shares={r: (float(by_rule.get(r, 0.0)) / link_total if link_total else 0.0) for r in LINK_RULES},
         evidence={"sessions": classified.links.sessions_available, "pr_commits": classified.links.commits_checkable,
                   "head_branches": classified.links.branches_checkable},
-        by_team=by_team.reset_index(), over_time=over_time, by_team_model=by_team_model,
+        by_reason=_by_reason(now), by_team=by_team.reset_index(), over_time=over_time, by_team_model=by_team_model,
         team_model=cost_per_merged_pr(now_classified, window_inputs, first, last), cost_per_commit=cpc, cache=cache,
         model_mix=mix, batch=batch, medians=classified.medians, recommendations=recs)
 
+
+
+def _by_reason(detail: pd.DataFrame) -> pd.DataFrame:
+    """Spend and distinct PRs per class and reason, classes in their fixed order."""
+    if detail.empty:
+        return pd.DataFrame(columns=["class", "reason", "cost_usd", "prs"])
+    d = detail.assign(pr=detail["repo"].astype(str) + "#" + detail["number"].astype(str))
+    g = d.groupby(["class", "reason"]).agg(cost_usd=("cost_usd", "sum"),
+                                           prs=("pr", lambda p: p[d.loc[p.index, "repo"].notna()].nunique()))
+    g = g.reset_index()
+    g["order"] = g["class"].map({c: i for i, c in enumerate(CLASSES)})
+    return g.sort_values(["order", "cost_usd"], ascending=[True, False]).drop(columns=["order"]).reset_index(drop=True)

@@ -25,6 +25,9 @@ def test_the_section_adds_up_and_names_its_thresholds_and_evidence(world: World)
     assert sum(s.by_class.values()) == pytest.approx(s.total_usd)
     assert list(s.by_class) == list(CLASSES) and list(s.rule_shares) == list(LINK_RULES)
     assert s.by_team["total"].sum() == pytest.approx(s.total_usd)
+    assert s.by_reason["cost_usd"].sum() == pytest.approx(s.total_usd)
+    assert set(s.by_reason.loc[s.by_reason["class"] == "unattributed", "prs"]) == {0}
+    assert {"incident", "merged_survived", "closed_unmerged"} <= set(s.by_reason["reason"])
     recent = s.over_time[s.over_time["period"] >= first - timedelta(days=6)]
     assert s.over_time[list(CLASSES)].to_numpy().sum() > s.total_usd  # the comparison window is in it too
     assert s.by_team_model["total"].sum() == pytest.approx(s.total_usd)
