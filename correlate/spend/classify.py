@@ -114,6 +114,8 @@ def pr_outcomes(inputs: SpendInputs, spend: SpendConfig) -> pd.DataFrame:
     hit = prs[merged].assign(t=titles[merged]).merge(reverts, left_on=["repo", "t"],
                                                      right_on=["repo", "orig_title"], suffixes=("", "_rev"))
     hit = hit[hit["merged_at_rev"] > hit["merged_at"]]
+    # titles repeat ("Bump dependencies"): a revert undoes the latest same-titled PR merged before it
+    hit = hit.sort_values("merged_at").drop_duplicates(["repo", "orig_title", "merged_at_rev"], keep="last")
     reverted = set(zip(hit["repo"], hit["number"], strict=True))
 
     # follow-up fix: a PR in the same repo titled fix/follow-up naming #<number>, opened within rework_days

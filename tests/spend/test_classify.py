@@ -119,3 +119,13 @@ def test_every_dollar_is_in_exactly_one_class(build: Build) -> None:
     assert set(c.detail["class"]) <= set(CLASSES)
     assert c.detail["cost_usd"].sum() == pytest.approx(14.0)
     assert classes_of(c) == {"productive": 5.0, "pending": 5.0, "unattributed": 4.0}
+
+
+def test_a_revert_undoes_only_the_latest_pr_with_that_title(build: Build) -> None:
+    older = pr(1, "alice-gh", D, D, merged=MERGED, title="Bump dependencies")
+    newer = pr(2, "bob-gh", D, D, merged=MERGED + timedelta(days=1), title="Bump dependencies", size=100)
+    revert = pr(3, "carol-gh", MERGED, MERGED, merged=MERGED + timedelta(days=2), title='Revert "Bump dependencies"')
+    b = build(usage=[usage("alice@acme.com", D, 10.0), usage("bob@acme.com", D, 5.0)], prs=[older, newer, revert])
+    c = run(b)
+    by = c.detail.groupby("actor")["class"].agg(set).to_dict()
+    assert by == {"alice@acme.com": {"productive"}, "bob@acme.com": {"inefficient"}}
