@@ -26,6 +26,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -176,6 +177,23 @@ def _session_links(inputs: SpendInputs, spend: SpendConfig, prs: pd.DataFrame, p
     return pd.DataFrame(out, columns=empty.columns), commits_checkable, branches_checkable
 
 
+def _in_writing(rest: pd.DataFrame, cand: pd.DataFrame) -> pd.DataFrame:
+    """Units joined to the same person's PRs whose writing window holds the unit's day (a DuckDB range join:
+    a person × PR cross product in pandas is millions of rows at a thousand developers)."""
+    con = duckdb.connect()
+    try:
+        con.register("r", rest.assign(day=pd.to_datetime(rest["day"])))
+        con.register("c", cand.assign(start_day=pd.to_datetime(cand["start_day"]),
+                                      ready_day=pd.to_datetime(cand["ready_day"])))
+        return con.execute("""
+            SELECT r.uid, r.rem, c.repo, c.number, c.size_lines
+            FROM r JOIN c ON c.person = r.person AND r.day BETWEEN c.start_day AND c.ready_day
+            ORDER BY r.uid, c.repo, c.number
+        """).df()
+    finally:
+        con.close()
+
+
 def _weighted(pieces: pd.DataFrame, weight: str) -> pd.DataFrame:
     """Normalise ``weight`` within each uid to fractions of the uid's remainder."""
     pieces = pieces.copy()
@@ -225,9 +243,9 @@ def link_spend(inputs: SpendInputs, spend: SpendConfig, precedence: tuple[str, .
 
     # Rule 3: PRs being written that day (first commit -> ready), split by size.
     if (rest["rem"] > 0).any():
-        cand = prs[prs["person"].notna()][["repo", "number", "person", "start_day", "ready_day", "size_lines"]]
-        pieces = rest[rest["rem"] > 0].merge(cand, on="person")
-        pieces = pieces[(pieces["day"] >= pieces["start_day"]) & (pieces["day"] <= pieces["ready_day"])].copy()
+        cand = prs[prs["person"].notna() & prs["start_day"].notna()][
+            ["repo", "number", "person", "start_day", "ready_day", "size_lines"]]
+        pieces = _in_writing(rest[rest["rem"] > 0][["uid", "person", "day", "rem"]], cand)
         if len(pieces):
             size = pd.to_numeric(pieces["size_lines"], errors="coerce").astype(float)
             size = size.fillna(size.groupby(pieces["uid"]).transform("median")).fillna(1.0).clip(lower=1.0)
