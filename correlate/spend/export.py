@@ -60,6 +60,8 @@ def export_spend(config_path: Path, out: Path, since: date | None, until: date |
         console.print(f"  {c:<13} ${value:>12,.2f}  {100 * value / total if total else 0:5.1f}%")
     shares = classified.links.rule_shares()
     console.print("Linked by: " + ", ".join(f"{r} {100 * s:.1f}%" for r, s in shares.items()))
+    console.print("Thresholds ([spend]): " + ", ".join(f"{k}={v}" for k, v in config.root.spend.model_dump().items()),
+                  soft_wrap=True)
     if inputs.unmapped_cost_usd:
         console.print(f"Not in any team (fix the mapping): ${inputs.unmapped_cost_usd:,.2f}")
     console.print(f"Wrote {len(rows):,} rows to {out}")
