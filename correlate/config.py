@@ -197,6 +197,23 @@ class PricesConfig(_Section):
     file: Path | None = None
 
 
+class SpendConfig(_Section):
+    """Thresholds of the token-intelligence classes (correlate/spend); every one is printed in the report."""
+
+    rework_days: Annotated[int, Field(ge=0)] = 14  # a follow-up fix PR within N days of the merge is rework
+    wasteful_days: Annotated[int, Field(ge=0)] = 14  # git activity in no PR after N days is wasteful
+    review_rounds: Annotated[int, Field(ge=1)] = 2  # >= N changes-requested reviews is rework
+    size_buckets: tuple[int, ...] = (50, 200, 800)  # PR size (lines) bucket edges for "similar size"
+    inefficiency_multiple: Annotated[float, Field(gt=0)] | None = 2.0  # cost above k x median is inefficient
+    min_evidence_prs: Annotated[int, Field(ge=1)] = 5  # PRs behind a median or a recommendation
+    min_evidence_usd: Annotated[float, Field(ge=0)] = 50.0  # spend behind a recommendation
+    min_evidence_share: Annotated[float, Field(ge=0, le=1)] = 0.10  # share change a recommendation must show
+    small_pr_lines: Annotated[int, Field(ge=1)] = 50  # "small PR" for the model-mix view
+    rising_cost_per_commit: Annotated[float, Field(gt=0)] = 0.25  # flag a 25 % rise not matched by PR size
+    batch_actor_types: tuple[str, ...] = ("api_key",)  # non-interactive actors whose spend could use the Batch API
+    batch_discount: Annotated[float, Field(ge=0, le=1)] = 0.5  # Batch API: 50 % off (sources.md section 6)
+
+
 class _Root(_Section):
     store: StoreConfig = StoreConfig()
     calendar: CalendarConfig = CalendarConfig()
@@ -209,6 +226,7 @@ class _Root(_Section):
     analysis: AnalysisConfig = AnalysisConfig()
     dora: DoraConfig = DoraConfig()
     prices: PricesConfig = PricesConfig()
+    spend: SpendConfig = SpendConfig()
 
 
 class Secret:
