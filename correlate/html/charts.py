@@ -19,7 +19,7 @@ import matplotlib
 matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402
 
-__all__ = ["bar_chart", "line_chart", "PALETTE"]
+__all__ = ["PALETTE", "bar_chart", "event_study_chart", "line_chart", "safe_label"]
 
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 STYLES = ["-", "--", "-.", ":"]
@@ -32,6 +32,12 @@ RC = {
     "axes.spines.top": False,
     "axes.spines.right": False,
 }
+
+
+def safe_label(text: str) -> str:
+    """A data string made literal for matplotlib: ``$`` would start mathtext (and a malformed
+    formula raises), so it is escaped. XML escaping of the text happens in matplotlib's SVG writer."""
+    return str(text).replace("$", r"\$")
 
 
 def _to_svg(fig: Figure, title: str) -> str:
@@ -56,7 +62,7 @@ def line_chart(title: str, x: Sequence[date], series: dict[str, Sequence[float |
         ax = fig.add_subplot()
         for i, (name, values) in enumerate(series.items()):
             ys = [float("nan") if v is None else (100 * v if percent else v) for v in values]
-            ax.plot(list(x), ys, label=name, color=PALETTE[i % len(PALETTE)], linestyle=STYLES[i % len(STYLES)],
+            ax.plot(list(x), ys, label=safe_label(name), color=PALETTE[i % len(PALETTE)], linestyle=STYLES[i % len(STYLES)],
                     marker=MARKERS[i % len(MARKERS)], markersize=2.5, linewidth=1.4)
         if vline is not None:
             ax.axvline(vline, color="#555555", linewidth=0.8, linestyle=":")
@@ -76,7 +82,30 @@ def bar_chart(title: str, labels: Sequence[str], values: Sequence[float], *, xla
         ax = fig.add_subplot()
         pos = list(range(len(labels)))[::-1]
         ax.barh(pos, list(values), color=PALETTE[0], hatch="//", edgecolor="white", linewidth=0)
-        ax.set_yticks(pos, list(labels))
+        ax.set_yticks(pos, [safe_label(v) for v in labels])
         ax.set_xlabel(xlabel)
         ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+        return _to_svg(fig, title)
+
+
+def event_study_chart(title: str, event_time: Sequence[int], estimate: Sequence[float], low: Sequence[float],
+                      high: Sequence[float], *, ylabel: str = "", mde: float | None = None, width: float = 7.0,
+                      height: float = 2.8) -> str:
+    """Estimates by weeks relative to adoption with their interval band, a zero line, a dotted line at
+    adoption and (optionally) dashed lines at ± the minimum detectable effect."""
+    with matplotlib.rc_context(RC):
+        fig = Figure(figsize=(width, height))
+        ax = fig.add_subplot()
+        xs = list(event_time)
+        ax.fill_between(xs, list(low), list(high), color=PALETTE[4], alpha=0.35, linewidth=0, label="95% band")
+        ax.plot(xs, list(estimate), color=PALETTE[0], marker="o", markersize=2.5, linewidth=1.4, label="estimate")
+        ax.axhline(0, color="#333333", linewidth=0.8)
+        ax.axvline(-0.5, color="#555555", linewidth=0.8, linestyle=":")
+        if mde is not None and mde == mde:
+            ax.axhline(mde, color=PALETTE[5], linewidth=0.9, linestyle="--", label="± minimum detectable effect")
+            ax.axhline(-mde, color=PALETTE[5], linewidth=0.9, linestyle="--")
+        ax.set_xlabel("weeks relative to adoption (0 = first adopted week)")
+        ax.set_ylabel(ylabel)
+        ax.grid(axis="y", color="#dddddd", linewidth=0.6)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
         return _to_svg(fig, title)

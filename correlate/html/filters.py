@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["FILTERS", "fmt_ci", "fmt_hours", "fmt_int", "fmt_num", "fmt_pct", "fmt_pvalue", "fmt_usd", "missing"]
+__all__ = ["FILTERS", "fmt_ci", "fmt_effect", "fmt_effect_ci", "fmt_rho", "fmt_hours", "fmt_int", "fmt_num", "fmt_pct", "fmt_pvalue", "fmt_usd", "missing"]
 
 DASH = "—"
 
@@ -73,6 +73,33 @@ def fmt_ci(low: Any, high: Any, fmt: str = "num") -> str:
     return f"[{f(low)}, {f(high)}]"
 
 
+def fmt_effect(value: Any, unit: str = "") -> str:
+    """A signed estimate with its unit: "−12.3%", "+1.8 pp", "+0.40 PRs per dev-week", or a dash."""
+    if missing(value):
+        return DASH
+    v = float(value)
+    sign = "+" if v > 0 else ("−" if v < 0 else "±")
+    if unit == "%":
+        return f"{sign}{abs(v):.1f}%"
+    if unit == "pp":
+        return f"{sign}{abs(v):.1f} pp"
+    if unit in ("h", "hours"):
+        return f"{sign}{fmt_hours(abs(v))}"
+    return f"{sign}{abs(v):,.2f} {unit}".rstrip()
+
+
+def fmt_effect_ci(low: Any, high: Any, unit: str = "") -> str:
+    """An interval of two signed estimates: "[−20.1%, −4.2%]"."""
+    if missing(low) or missing(high):
+        return DASH
+    return f"[{fmt_effect(low, unit)}, {fmt_effect(high, unit)}]"
+
+
+def fmt_rho(value: Any) -> str:
+    """A correlation coefficient with two decimals and an explicit sign."""
+    return DASH if missing(value) else f"{float(value):+.2f}".replace("-", "−")
+
+
 def attr_fmt(value: Any, fmt: str) -> str:
     """Format ``value`` with the formatter named ``fmt`` (templates pick it from data, not by branching)."""
     return FILTERS[fmt](value)
@@ -87,4 +114,7 @@ FILTERS = {
     "pvalue": fmt_pvalue,
     "ci": fmt_ci,
     "attr_fmt": attr_fmt,
+    "effect": fmt_effect,
+    "effect_ci": fmt_effect_ci,
+    "rho": fmt_rho,
 }

@@ -1,0 +1,200 @@
+"""The statistics a report prints, as plain view-models — or a stated reason why there are none.
+
+The numbers come only from the statistics engine (``correlate.stats``, issue 6:
+``correlate.stats.suite.run_suite``); this module converts its immutable results into rows the
+templates print and never computes an estimate itself. When the engine is not part of the build, or
+cannot run on these data, :func:`unavailable` carries the reason and the report prints
+"statistical estimates unavailable: <reason>" instead of numbers. Wording (which verbs a rung allows)
+is the engine's (``correlate.stats.wording``); the report prints its sentences as given.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from correlate.config import Config
+from correlate.errors import CorrelateError
+from correlate.html import charts
+from correlate.html.chart import Chart
+from correlate.panel import build_panel
+from correlate.store import Store
+
+__all__ = ["AssocRow", "AttRow", "CohortRow", "StatLine", "StatsView", "from_suite", "monthly_stats", "unavailable"]
+
+RUNG_LABEL = {1: "1 · between-team association", 2: "2 · within-team association",
+              3: "3 · interrupted time series", 4: "4 · difference-in-differences"}
+
+
+@dataclass(frozen=True)
+class StatLine:
+    """One Summary sentence for a primary outcome, with the numbers it states."""
+
+    outcome: str
+    sentence: str
+    paragraph: str
+    estimate: float
+    low: float
+    high: float
+    unit: str
+    n: int
+    n_units: int
+    rung_label: str
+    p_bh: float | None
+    verdict: str
+
+
+@dataclass(frozen=True)
+class AssocRow:
+    """Association of adoption with one outcome: between teams (rung 1) and within teams (rung 2)."""
+
+    outcome: str
+    between: float
+    between_low: float
+    between_high: float
+    between_n: int
+    between_p_bh: float | None
+    within: float
+    within_low: float
+    within_high: float
+    within_n: int
+    within_p_bh: float | None
+    twfe_sentence: str
+
+
+@dataclass(frozen=True)
+class AttRow:
+    """The cohort-aggregated ATT of one outcome, in business units, with its minimum detectable effect."""
+
+    outcome: str
+    estimate: float
+    low: float
+    high: float
+    unit: str
+    mde: float
+    p_bh: float | None
+    verdict: str
+    pretrend: str
+    n_adopting: int
+    n_control: int
+    paragraph: str
+
+
+@dataclass(frozen=True)
+class CohortRow:
+    outcome: str
+    cohort: str
+    att: float
+    se: float
+    scale: str
+
+
+@dataclass(frozen=True)
+class StatsView:
+    """What sections 1, 4 and 6 print from the statistics engine."""
+
+    available: bool
+    reason: str = ""
+    level: str = ""
+    gate_text: str = ""
+    summary: list[StatLine] = field(default_factory=list)
+    association: list[AssocRow] = field(default_factory=list)
+    att: list[AttRow] = field(default_factory=list)
+    cohorts: list[CohortRow] = field(default_factory=list)
+    event_studies: list[Chart] = field(default_factory=list)
+    definitions: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    method_notes: list[str] = field(default_factory=list)
+
+
+def unavailable(reason: str) -> StatsView:
+    """A view that says why there are no estimates (the report prints the reason, never numbers)."""
+    return StatsView(available=False, reason=reason)
+
+
+def _to_display(value: float, scale: str) -> float:
+    """Model scale → the unit the report prints: log ratios as % change, proportions as points."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return math.nan
+    if scale == "log":
+        return 100 * math.expm1(value)
+    if scale == "pp":
+        return 100 * value
+    return float(value)
+
+
+def _display_unit(scale: str, spec_unit: str) -> str:
+    return {"log": "%", "pp": "pp"}.get(scale, spec_unit)
+
+
+def from_suite(suite: Any) -> StatsView:
+    """Convert a ``correlate.stats.suite.SuiteResult`` into the report's view."""
+    summary, assoc, att, cohorts, studies = [], [], [], [], []
+    for r in suite.outcomes:
+        name, label = r.spec.name, r.spec.label
+        head = r.headline
+        if r.primary:
+            if head is not None:
+                est = r.did.att_group if r.did else r.twfe
+                summary.append(StatLine(label, r.sentence, r.paragraph or "", head.value, head.ci.low, head.ci.high,
+                                        head.unit, est.n, est.n_units, RUNG_LABEL.get(r.rung, str(r.rung)),
+                                        suite.bh(name, est.term if est.term != "att_group" else "did_att_group"),
+                                        r.verdict))
+            else:
+                summary.append(StatLine(label, r.sentence, r.paragraph or "", math.nan, math.nan, math.nan, "",
+                                        r.descriptive.n, r.descriptive.n_units, RUNG_LABEL[1], None, r.verdict))
+        if r.association is not None and r.within is not None:
+            a, w = r.association, r.within
+            assoc.append(AssocRow(label, a.statistic, a.ci.low, a.ci.high, a.n,
+                                  suite.bh(name, "association_between_teams"), w.statistic, w.ci.low, w.ci.high, w.n,
+                                  None, ""))
+        if r.did is not None and head is not None:
+            d = r.did
+            att.append(AttRow(label, head.value, head.ci.low, head.ci.high, head.unit,
+                              r.mde_business if r.mde_business is not None else math.nan,
+                              suite.bh(name, "did_att_group"), r.verdict,
+                              "flat (every pre-period band covers 0)" if d.pretrend_ok else "not flat: read with care",
+                              d.n_adopting, d.n_control, r.paragraph or ""))
+            scale = d.att_group.scale
+            unit = _display_unit(scale, r.spec.unit)
+            for cohort, value, se in d.cohort_effects:
+                cohorts.append(CohortRow(label, f"week {int(cohort)}", _to_display(value, scale), float(se), unit))
+            pts = sorted(d.event_study, key=lambda e: e.event_time)
+            if pts:
+                xs = [e.event_time for e in pts]
+                ys = [_to_display(e.att, scale) for e in pts]
+                lo = [_to_display(e.ci.low, scale) for e in pts]
+                hi = [_to_display(e.ci.high, scale) for e in pts]
+                mde = _to_display(d.att_group.mde, scale) if d.att_group.mde is not None else None
+                title = f"Event study: {label} relative to adoption ({unit})"
+                svg = charts.event_study_chart(title, xs, ys, lo, hi, ylabel=unit, mde=mde)
+                studies.append(Chart(title, svg, ["weeks from adoption", "estimate", "95% low", "95% high"],
+                                     [[x, y, a, b] for x, y, a, b in zip(xs, ys, lo, hi, strict=True)], "num"))
+    return StatsView(available=True, level=suite.gates.level, gate_text=suite.gate_text, summary=summary,
+                     association=assoc, att=att, cohorts=cohorts, event_studies=studies,
+                     definitions=list(suite.adoption_definitions), warnings=list(suite.warnings),
+                     method_notes=list(suite.method_notes))
+
+
+def monthly_stats(store: Store, config: Config, last: date, *, weeks: int = 53) -> StatsView:
+    """Run the statistics engine on the team × week panel of the ``weeks`` weeks ending on ``last``.
+
+    Returns :func:`unavailable` with the reason when the engine is not in this build or says the
+    data cannot support an analysis (an ``AnalysisError``/``InputError``); other errors propagate.
+    """
+    try:
+        from correlate.stats.suite import run_suite  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        return unavailable("the statistics engine (correlate.stats, issue 6) is not part of this build, so this "
+                           "report shows descriptive numbers only")
+    weekly = build_panel(store, config, last - timedelta(weeks=weeks) + timedelta(days=1), last, "week")
+    # the engine's column names: weekly distinct AI users, and working days as the deploy-rate exposure
+    weekly["ai_weekly_active_users"] = weekly["ai_active_users"]
+    weekly["working_days"] = weekly["days"].clip(upper=5)
+    try:
+        suite = run_suite(weekly, config.root.analysis, primary=config.root.report.primary_outcomes)
+    except CorrelateError as exc:
+        return unavailable(str(exc))
+    return from_suite(suite)
