@@ -32,6 +32,7 @@ class PageVisit:
     requests: list[str] = field(default_factory=list)
     console: list[tuple[str, str]] = field(default_factory=list)  # (level, text)
     exceptions: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)  # alert()/confirm() a script would open
     screenshot: bytes = b""
     title: str = ""
 
@@ -147,6 +148,8 @@ def visit(chromium: str, url: str, *, width: int = 1200, height: int = 900, full
                 elif method == "Log.entryAdded":
                     entry = params.get("entry", {})
                     visit_.console.append((str(entry.get("level")), str(entry.get("text"))))
+                elif method == "Page.javascriptDialogOpening":
+                    visit_.dialogs.append(str(params.get("message")))
                 elif method == "Runtime.exceptionThrown":
                     visit_.exceptions.append(json.dumps(params.get("exceptionDetails", {}))[:500])
             try:
