@@ -8,6 +8,7 @@ carries an SVG ``<title>`` as its text alternative; the report prints the data t
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 from collections.abc import Sequence
@@ -50,6 +51,12 @@ def _to_svg(fig: Figure, title: str) -> str:
     # Inline SVG in HTML needs no namespace declarations (the HTML parser supplies them); dropping them
     # keeps every URL-looking string out of the report.
     svg = re.sub(r'\s+xmlns(:xlink)?="[^"]*"', "", svg)
+    # matplotlib's ids (clip paths, markers) repeat across figures; several SVGs inline in one HTML
+    # document need unique ids, so each chart's ids get a prefix derived from its title (deterministic).
+    prefix = "c" + hashlib.sha1(title.encode("utf-8")).hexdigest()[:10] + "-"
+    svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', svg)
+    svg = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})", svg)
+    svg = re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}{m.group(1)}"', svg)
     svg = svg.replace("<svg ", '<svg role="img" aria-label="' + escape(title, {'"': "&quot;"}) + '" ', 1)
     return re.sub(r"(<svg[^>]*>)", r"\1<title>" + escape(title) + "</title>", svg, count=1)
 
@@ -62,7 +69,8 @@ def line_chart(title: str, x: Sequence[date], series: dict[str, Sequence[float |
         ax = fig.add_subplot()
         for i, (name, values) in enumerate(series.items()):
             ys = [float("nan") if v is None else (100 * v if percent else v) for v in values]
-            ax.plot(list(x), ys, label=safe_label(name), color=PALETTE[i % len(PALETTE)], linestyle=STYLES[i % len(STYLES)],
+            ax.plot(list(x), ys, label=safe_label(name), color=PALETTE[i % len(PALETTE)],
+                    linestyle=STYLES[i % len(STYLES)],
                     marker=MARKERS[i % len(MARKERS)], markersize=2.5, linewidth=1.4)
         if vline is not None:
             ax.axvline(vline, color="#555555", linewidth=0.8, linestyle=":")

@@ -184,7 +184,7 @@ def _deploy_days(daily: pd.DataFrame, teams: list[str], first: date, last: date)
     days = pd.Series(0, index=pd.date_range(first, last, freq="D").date)
     days.update(d)
     frame = pd.DataFrame({"day": pd.to_datetime(list(days.index)), "deployed": (days.to_numpy() > 0)})
-    frame["week"] = frame["day"] - pd.to_timedelta(frame["day"].dt.weekday, unit="D")
+    frame["week"] = frame["day"] - pd.to_timedelta(frame["day"].dt.day_of_week, unit="D")
     per_week = frame.groupby("week").agg(n=("day", "size"), deployed=("deployed", "sum"))
     per_week = per_week[per_week["n"] == 7]
     med = float(per_week["deployed"].median()) if len(per_week) else float("nan")

@@ -45,7 +45,7 @@ def price_of(model: str) -> tuple[float, float] | None:
     """(input, output) list price for a model id; dated suffixes and ``[1m]`` tags are ignored."""
     key = re.sub(r"\[.*?\]$", "", (model or "").strip().lower())
     for prefix in sorted(LIST_PRICES, key=len, reverse=True):
-        if key == prefix or key.startswith(prefix + "-") or key.startswith(prefix + "@"):
+        if key == prefix or key.startswith((prefix + "-", prefix + "@")):
             return LIST_PRICES[prefix]
     return None
 

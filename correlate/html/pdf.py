@@ -48,7 +48,8 @@ def find_chromium() -> str:
     raise NotAvailableError(
         "--format pdf needs headless Chromium, and none was found on PATH (tried "
         f"{', '.join(CANDIDATES)}). Install it (Debian/Ubuntu: `apt-get install chromium`; macOS: install Google "
-        "Chrome and set CORRELATE_CHROMIUM to its binary), or write HTML with --format html and print it from a browser.")
+        "Chrome and set CORRELATE_CHROMIUM to its binary), or write HTML with --format html and print it from a "
+        "browser.")
 
 
 def html_to_pdf(html: str, out: Path, *, timeout: float = 120.0) -> Path:

@@ -44,7 +44,8 @@ THRESHOLD_TEXT = {
 LABELS = {"deploy_days_per_week": "Deployment frequency", "lead_time_h": "Lead time for changes",
           "cfr": "Change failure rate", "restore_h": "Time to restore service"}
 SOURCE_NOTE = ("DORA tiers: DevLake’s benchmark tables (the {year} variant), applied per metric to the medians of the "
-               "12 complete weeks {window} (a month is too short for the minimum n); the value judged is in brackets; an interim copy in the report module until the DORA module (issue 5) supplies them. "
+               "12 complete weeks {window} (a month is too short for the minimum n); the value judged is in "
+               "brackets; an interim copy in the report module until the DORA module (issue 5) supplies them. "
                "Recovery is judged on time to restore (incident start → resolved), the 2021 definition, because "
                "failed-deployment recovery time needs deployment-linked incidents. A benchmark comparison, "
                "not an outcome of AI adoption.")
