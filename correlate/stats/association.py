@@ -64,16 +64,21 @@ def between_team(data: pd.DataFrame, x: str, y: str, *, unit: str = "team", reps
         warnings.warn(InsufficientDataWarning(f"between-team correlation of {x} and {y}: {n} teams with data "
                                               "or no variation"), stacklevel=2)
         return CorrelationResult("Spearman (between teams)", rho, None, NAN_CI, n, n, rung=1)
-    ci = NAN_CI
+    ci, ci_method = NAN_CI, "BCa bootstrap over teams"
     with warnings.catch_warnings():
         # a degenerate resample (all ties) gives NaN, reported as an unavailable interval instead of a crash
         warnings.simplefilter("ignore")
-        try:
-            res = stats.bootstrap((xv, yv), _spearman_vec, paired=True, vectorized=True,
-                                  n_resamples=reps, method="BCa", rng=np.random.default_rng(seed))
-            ci = ConfidenceInterval(float(res.confidence_interval.low), float(res.confidence_interval.high))
-        except (ValueError, FloatingPointError):
-            ci = NAN_CI
+        for method in ("BCa", "percentile"):
+            try:
+                res = stats.bootstrap((xv, yv), _spearman_vec, paired=True, vectorized=True, n_resamples=reps,
+                                      method=method, rng=np.random.default_rng(seed))
+            except (ValueError, FloatingPointError):
+                continue
+            lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
+            if not (math.isnan(lo) or math.isnan(hi)):
+                # BCa is undefined when every resample gives the same rho (e.g. a perfect rank order)
+                ci, ci_method = ConfidenceInterval(lo, hi), f"{method} bootstrap over teams"
+                break
     pvalue: float | None = None
     pmethod: str | None = None
     if pvalues:
@@ -86,7 +91,7 @@ def between_team(data: pd.DataFrame, x: str, y: str, *, unit: str = "team", reps
         else:
             pvalue, pmethod = float(stats.spearmanr(xv, yv).pvalue), "t approximation"
     return CorrelationResult("Spearman (between teams)", rho, pvalue, ci, n, n, pvalue_method=pmethod,
-                             ci_method="BCa bootstrap over teams", rung=1)
+                             ci_method=ci_method if not math.isnan(ci.low) else None, rung=1)
 
 
 def rm_corr(data: pd.DataFrame, x: str, y: str, *, unit: str = "team") -> CorrelationResult:
@@ -132,12 +137,14 @@ def cluster_bootstrap(data: pd.DataFrame, stat: Callable[[pd.DataFrame], float],
         (interval, the bootstrap draws).
     """
     rng = np.random.default_rng(seed)
-    parts = [g for _, g in data.groupby(unit, sort=True)]
-    G = len(parts)
+    codes = pd.factorize(data[unit], sort=True)[0]
+    rows = [np.flatnonzero(codes == k) for k in range(int(codes.max()) + 1)]
+    G = len(rows)
     draws = np.empty(reps)
     for b in range(reps):
         pick = rng.integers(0, G, G)
-        sample = pd.concat([parts[k].assign(**{unit: i}) for i, k in enumerate(pick)], ignore_index=True)
+        idx = np.concatenate([rows[k] for k in pick])
+        sample = data.iloc[idx].assign(**{unit: np.repeat(np.arange(G), [len(rows[k]) for k in pick])})
         draws[b] = stat(sample)
     a = (1 - level) / 2
     if np.isnan(draws).all():

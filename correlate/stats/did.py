@@ -279,7 +279,8 @@ def imputation(data: pd.DataFrame, y: str, *, unit: str, time: str, cohort: str,
     Treated rows whose unit or period has no untreated row cannot be imputed and are left out.
     """
     d = data[[unit, time, cohort, y]].dropna(subset=[y])
-    c = pd.to_numeric(d[cohort], errors="coerce").to_numpy()
+    c = pd.to_numeric(d[cohort], errors="coerce")
+    c = c.where(c > 0).to_numpy()  # 0 / empty = never adopted
     tv = d[time].to_numpy()
     treated = np.nan_to_num(c, nan=np.inf) <= tv
     if not treated.any():
