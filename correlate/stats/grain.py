@@ -125,10 +125,10 @@ def to_weekly(daily: pd.DataFrame, *, workdays: Iterable[int] = (0, 1, 2, 3, 4),
         d["day"] = pd.to_datetime(d["day"]).dt.normalize()
     except (ValueError, TypeError) as exc:
         raise InputError(f"cannot read days: {exc}", field="day") from None
-    d["week"] = (d["day"] - pd.to_timedelta(d["day"].dt.weekday, unit="D")).dt.date
+    d["week"] = (d["day"] - pd.to_timedelta(d["day"].dt.day_of_week, unit="D")).dt.date
     hol = {pd.Timestamp(h).date() for h in holidays}
     wd = set(workdays)
-    d["working"] = d["day"].dt.weekday.isin(wd) & ~d["day"].dt.date.isin(hol)
+    d["working"] = d["day"].dt.day_of_week.isin(wd) & ~d["day"].dt.date.isin(hol)
     d["work_head"] = d["headcount"].where(d["working"], 0.0)
 
     keys = ["team", "week"]
@@ -243,7 +243,7 @@ def weekly_durations_from_events(events: pd.DataFrame, *, start: str, end: str, 
     else:
         ev["h"] = (ev[end] - ev[start]).dt.total_seconds() / 3600
     day = ev[start].dt.normalize()
-    ev["week"] = (day - pd.to_timedelta(day.dt.weekday, unit="D")).dt.date
+    ev["week"] = (day - pd.to_timedelta(day.dt.day_of_week, unit="D")).dt.date
     g = ev.groupby(["team", "week"], sort=True)
     return g.agg(**{name: ("h", "median"), "n_events": ("h", "size"),
                     "n_open": ("h", lambda s: int(s.isna().sum()))}).reset_index()

@@ -47,7 +47,7 @@ def daily_panel(*, teams: int = 12, weeks: int = 40, seed: int = 0, effect: floa
     for i in range(teams):
         wk = np.arange(len(days)) // 7
         post = wk >= adopt_week[i]
-        work = days.weekday < 5
+        work = days.day_of_week < 5
         share = np.clip(np.where(post, 0.75, 0.08) + rng.normal(0, 0.08, len(days)), 0, 1)
         active = np.where(work, np.round(share * head[i]), np.round(share * head[i] * 0.1)).astype(int)
         lam = np.where(work, 0.45 * head[i], 0.03 * head[i]) * np.exp(count_effect * post)
