@@ -46,11 +46,13 @@ def before_after(weekly: pd.DataFrame, spec: OutcomeSpec, cohorts: pd.Series, *,
     v = _level(weekly, spec)
     d = weekly[[unit, time]].assign(v=v, c=weekly[unit].map(cohorts))
     d["after"] = d["c"].notna() & (d[time] >= d["c"])
-    rows = []
-    for team, g in d.groupby(unit, sort=True):
-        b, a = g.loc[~g["after"], "v"].dropna(), g.loc[g["after"], "v"].dropna()
-        rows.append({unit: team, "adoption_week": cohorts.get(team, math.nan),
-                     "median_before": float(b.median()) if len(b) else math.nan,
-                     "median_after": float(a.median()) if len(a) else math.nan,
-                     "n_before": len(b), "n_after": len(a)})
-    return pd.DataFrame(rows)
+    ok = d.dropna(subset=["v"])
+    stats_ = ok.groupby([unit, "after"])["v"].agg(["median", "size"]).unstack("after")
+    teams = pd.Index(sorted(d[unit].unique()), name=unit)
+    out = pd.DataFrame({unit: teams, "adoption_week": [cohorts.get(t, math.nan) for t in teams]})
+    for flag, name in ((False, "before"), (True, "after")):
+        med = stats_["median"][flag] if ("median", flag) in stats_.columns else pd.Series(dtype=float)
+        size = stats_["size"][flag] if ("size", flag) in stats_.columns else pd.Series(dtype=float)
+        out[f"median_{name}"] = med.reindex(teams).to_numpy(dtype=float)
+        out[f"n_{name}"] = size.reindex(teams).fillna(0).to_numpy(dtype=int)
+    return out[[unit, "adoption_week", "median_before", "median_after", "n_before", "n_after"]]
