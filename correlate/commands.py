@@ -11,6 +11,7 @@ from correlate.days import last_complete_month
 from correlate.errors import UsageError
 from correlate.html.compare import compare_context, default_window, parse_teams
 from correlate.html.context import monthly_context
+from correlate.html.queries import data_span
 from correlate.html.render import render
 from correlate.html.statsview import StatsView
 from correlate.panel import build_panel
@@ -21,17 +22,12 @@ __all__ = ["export_panel", "report_compare", "report_monthly", "sync", "write_co
 
 
 def _default_window(store: Store, config: Config) -> tuple[date, date]:
-    """The store's data span: first to last day with any PR, usage or deployment."""
-    row = store.con.execute("""
-        SELECT min(d), max(d) FROM (
-          SELECT min(day) AS d FROM ai_usage_daily UNION ALL SELECT max(day) FROM ai_usage_daily
-          UNION ALL SELECT min(CAST(created_at AS DATE)) FROM pull_requests
-          UNION ALL SELECT max(CAST(coalesce(merged_at, closed_at, created_at) AS DATE)) FROM pull_requests)
-        """).fetchone()
-    if not row or row[0] is None:
+    """The store's data span: first to last day with any PR or AI usage (the last 90 days when empty)."""
+    span = data_span(store)
+    if span is None:
         today = datetime.now(UTC).date()
         return today - timedelta(days=90), today
-    return row[0], row[1]
+    return span
 
 
 def sync(config_path: Path, sources: list[str], since: date | None) -> None:

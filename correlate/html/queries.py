@@ -17,7 +17,7 @@ from correlate.days import day_sql
 from correlate.panel import register_mapping
 from correlate.store import Store
 
-__all__ = ["cost_by_team_model", "edit_acceptance", "models", "pr_split"]
+__all__ = ["cost_by_team_model", "data_span", "edit_acceptance", "models", "pr_split"]
 
 _MEMBER = ("JOIN _membership m ON m.identity = {ident} AND (m.since IS NULL OR {day} >= m.since) "
            "AND (m.until IS NULL OR {day} < m.until)")
@@ -83,3 +83,16 @@ def pr_split(store: Store, config: Config, since: date, until: date) -> pd.DataF
                median(size_lines) FILTER (WHERE merged_at IS NOT NULL) AS size,
                count(*) FILTER (WHERE merged_at IS NOT NULL AND merged_without_review) AS without_review
         FROM pr GROUP BY grp ORDER BY grp""", {"since": since, "until": until}).df()
+
+
+def data_span(store: Store) -> tuple[date, date] | None:
+    """First and last day with any AI usage or pull request in the store (None when both are empty)."""
+    row = store.con.execute("""
+        SELECT min(d), max(d) FROM (
+          SELECT min(day) AS d FROM ai_usage_daily UNION ALL SELECT max(day) FROM ai_usage_daily
+          UNION ALL SELECT min(CAST(created_at AS DATE)) FROM pull_requests
+          UNION ALL SELECT max(CAST(coalesce(merged_at, closed_at, created_at) AS DATE)) FROM pull_requests)
+        """).fetchone()
+    if not row or row[0] is None:
+        return None
+    return row[0], row[1]

@@ -19,6 +19,7 @@ from correlate.config import Config
 from correlate.errors import CorrelateError
 from correlate.html import charts
 from correlate.html.chart import Chart
+from correlate.html.queries import data_span
 from correlate.panel import build_panel
 from correlate.store import Store
 
@@ -129,8 +130,19 @@ def _display_unit(scale: str, spec_unit: str) -> str:
     return {"log": "%", "pp": "pp"}.get(scale, spec_unit)
 
 
-def from_suite(suite: Any) -> StatsView:
-    """Convert a ``correlate.stats.suite.SuiteResult`` into the report's view."""
+def from_suite(suite: Any, first_week: date | None = None) -> StatsView:
+    """Convert a ``correlate.stats.suite.SuiteResult`` into the report's view.
+
+    Args:
+        suite: the engine's result.
+        first_week: the Monday of week index 0 in the panel the suite ran on (labels cohorts by date).
+    """
+
+    def week(index: float) -> str:
+        if first_week is None:
+            return f"week {int(index)}"
+        return f"week of {(first_week + timedelta(weeks=int(index))).isoformat()}"
+
     summary, assoc, att, cohorts, studies = [], [], [], [], []
     for r in suite.outcomes:
         name, label = r.spec.name, r.spec.label
@@ -160,7 +172,7 @@ def from_suite(suite: Any) -> StatsView:
             scale = d.att_group.scale
             unit = _display_unit(scale, r.spec.unit)
             for cohort, value, se in d.cohort_effects:
-                cohorts.append(CohortRow(label, f"week {int(cohort)}", _to_display(value, scale), float(se), unit))
+                cohorts.append(CohortRow(label, week(cohort), _to_display(value, scale), float(se), unit))
             pts = sorted(d.event_study, key=lambda e: e.event_time)
             if pts:
                 xs = [e.event_time for e in pts]
@@ -189,7 +201,15 @@ def monthly_stats(store: Store, config: Config, last: date, *, weeks: int = 53) 
     except ImportError:
         return unavailable("the statistics engine (correlate.stats, issue 6) is not part of this build, so this "
                            "report shows descriptive numbers only")
-    weekly = build_panel(store, config, last - timedelta(weeks=weeks) + timedelta(days=1), last, "week")
+    span = data_span(store)
+    if span is None:
+        return unavailable("the store holds no AI usage and no pull requests")
+    # weeks before the first stored row are not weeks of zero activity: start at the data
+    start = max(last - timedelta(weeks=weeks) + timedelta(days=1), span[0])
+    start -= timedelta(days=start.weekday())  # whole ISO weeks
+    if start >= last:
+        return unavailable(f"the store has no data before {last.isoformat()}")
+    weekly = build_panel(store, config, start, last, "week")
     # the engine's column names: weekly distinct AI users, and working days as the deploy-rate exposure
     weekly["ai_weekly_active_users"] = weekly["ai_active_users"]
     weekly["working_days"] = weekly["days"].clip(upper=5)
@@ -197,4 +217,4 @@ def monthly_stats(store: Store, config: Config, last: date, *, weeks: int = 53) 
         suite = run_suite(weekly, config.root.analysis, primary=config.root.report.primary_outcomes)
     except CorrelateError as exc:
         return unavailable(str(exc))
-    return from_suite(suite)
+    return from_suite(suite, min(weekly["week"]) if len(weekly) else None)

@@ -3,7 +3,6 @@ privacy, determinism, and the statistics shown or honestly missing."""
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import re
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from correlate.html.render import render
 from correlate.html.statsview import AttRow, StatLine, StatsView, monthly_stats, unavailable
 from correlate.html.teams import summarise_teams
 from correlate.panel import build_panel
+from correlate.stats.wording import check_wording
 from correlate.store import Store
 from tests.htmlcheck import EXTERNAL, parse
 from tests.reportdata import MONTH, build
@@ -124,11 +124,33 @@ def test_the_report_itself_uses_no_causal_verbs(html: str) -> None:
         assert verb not in text, verb
 
 
-def test_monthly_stats_names_the_missing_engine() -> None:
-    if importlib.util.find_spec("correlate.stats") is not None:
-        pytest.skip("correlate.stats is present in this build: the engine path is exercised by the demo report")
-    view = monthly_stats(None, None, None)  # type: ignore[arg-type]  # returns before touching the store
-    assert not view.available and "issue 6" in view.reason
+def test_statistics_are_unavailable_with_a_reason_on_an_empty_store(org: tuple[Config, Store], tmp_path: Path) -> None:
+    config, _ = org
+    with Store.open(tmp_path / "empty.duckdb") as empty:
+        view = monthly_stats(empty, config, month_bounds(MONTH)[1])
+    assert not view.available and view.reason == "the store holds no AI usage and no pull requests"
+
+
+@pytest.mark.slow
+def test_the_statistics_engine_fills_sections_1_4_and_6(org: tuple[Config, Store], ctx: MonthlyContext) -> None:
+    config, store = org
+    view = monthly_stats(store, config, month_bounds(MONTH)[1])
+    assert view.available, view.reason
+    assert {s.outcome for s in view.summary} == {"median PR cycle time", "merged PRs per developer-week",
+                                                  "change failure rate", "deployments per working week"}
+    for line in view.summary:
+        assert line.n > 0 and line.n_units == 5 and line.rung_label
+        assert line.verdict in ("detected", "inconclusive", "descriptive")
+        if line.verdict == "inconclusive":
+            assert "reliably detect only changes larger than" in line.paragraph
+        rung = int(line.rung_label[0])
+        check_wording(line.sentence, rung if rung >= 4 else 1)  # raises on causal verbs below rung 4
+    out = render("monthly.html.j2", ctx=replace(ctx, stats=view))
+    doc = parse(out)
+    assert 'data-stats="unavailable"' not in out
+    assert "p (BH-adjusted)" in out and "Minimum detectable effect" in out
+    assert sum(1 for t, a in doc.tags if t == "svg") >= 4 + len(view.event_studies) and view.event_studies
+    assert all(c.cohort.startswith("week of 20") for c in view.cohorts)
 
 
 def test_statistics_when_present_print_estimate_interval_n_rung_and_bh_p(ctx: MonthlyContext) -> None:
