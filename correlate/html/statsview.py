@@ -85,11 +85,10 @@ class AttRow:
 
 @dataclass(frozen=True)
 class CohortRow:
-    outcome: str
+    """One adoption cohort's ATT per primary outcome: ``cells`` are (value, unit) in column order."""
+
     cohort: str
-    att: float
-    se: float
-    scale: str
+    cells: list[tuple[float, str]]
 
 
 @dataclass(frozen=True)
@@ -103,6 +102,7 @@ class StatsView:
     summary: list[StatLine] = field(default_factory=list)
     association: list[AssocRow] = field(default_factory=list)
     att: list[AttRow] = field(default_factory=list)
+    cohort_columns: list[str] = field(default_factory=list)
     cohorts: list[CohortRow] = field(default_factory=list)
     event_studies: list[Chart] = field(default_factory=list)
     definitions: list[str] = field(default_factory=list)
@@ -143,7 +143,9 @@ def from_suite(suite: Any, first_week: date | None = None) -> StatsView:
             return f"week {int(index)}"
         return f"week of {(first_week + timedelta(weeks=int(index))).isoformat()}"
 
-    summary, assoc, att, cohorts, studies = [], [], [], [], []
+    summary, assoc, att, studies = [], [], [], []
+    by_cohort: dict[float, dict[str, tuple[float, str]]] = {}
+    cohort_columns: list[str] = []
     for r in suite.outcomes:
         name, label = r.spec.name, r.spec.label
         head = r.headline
@@ -167,14 +169,16 @@ def from_suite(suite: Any, first_week: date | None = None) -> StatsView:
             att.append(AttRow(label, head.value, head.ci.low, head.ci.high, head.unit,
                               r.mde_business if r.mde_business is not None else math.nan,
                               suite.bh(name, "did_att_group"), r.verdict,
-                              "flat (every pre-period band covers 0)" if d.pretrend_ok else "not flat: read with care",
+                              "flat" if d.pretrend_ok else "not flat: read with care",
                               d.n_adopting, d.n_control, r.paragraph or ""))
             scale = d.att_group.scale
             unit = _display_unit(scale, r.spec.unit)
-            for cohort, value, se in d.cohort_effects:
-                cohorts.append(CohortRow(label, week(cohort), _to_display(value, scale), float(se), unit))
+            if r.primary:
+                cohort_columns.append(label)
+                for cohort, value, _se in d.cohort_effects:
+                    by_cohort.setdefault(float(cohort), {})[label] = (_to_display(value, scale), unit)
             pts = sorted(d.event_study, key=lambda e: e.event_time)
-            if pts:
+            if pts and r.primary:
                 xs = [e.event_time for e in pts]
                 ys = [_to_display(e.att, scale) for e in pts]
                 lo = [_to_display(e.ci.low, scale) for e in pts]
@@ -184,10 +188,16 @@ def from_suite(suite: Any, first_week: date | None = None) -> StatsView:
                 svg = charts.event_study_chart(title, xs, ys, lo, hi, ylabel=unit, mde=mde)
                 studies.append(Chart(title, svg, ["weeks from adoption", "estimate", "95% low", "95% high"],
                                      [[x, y, a, b] for x, y, a, b in zip(xs, ys, lo, hi, strict=True)], "num"))
-    return StatsView(available=True, level=suite.gates.level, gate_text=suite.gate_text, summary=summary,
-                     association=assoc, att=att, cohorts=cohorts, event_studies=studies,
+    cohorts = [CohortRow(week(c), [by_cohort[c].get(col, (math.nan, "")) for col in cohort_columns])
+               for c in sorted(by_cohort)]
+    gates = suite.gates
+    level = (f"{gates.level} ({gates.n_units} teams: {gates.n_adopting} adopting, {gates.n_control} comparison; "
+             f"{gates.n_weeks} weeks)")
+    return StatsView(available=True, level=level, gate_text=suite.gate_text, summary=summary,
+                     association=assoc, att=att, cohort_columns=cohort_columns, cohorts=cohorts,
+                     event_studies=studies,
                      definitions=list(suite.adoption_definitions), warnings=list(suite.warnings),
-                     method_notes=list(suite.method_notes))
+                     method_notes=[suite.gate_text, *suite.method_notes])
 
 
 def monthly_stats(store: Store, config: Config, last: date, *, weeks: int = 53) -> StatsView:
