@@ -91,7 +91,8 @@ class _Pipe:
             self.events.append(ev)
 
 
-def visit(chromium: str, url: str, *, width: int = 1200, height: int = 900, full_page: bool = True) -> PageVisit:
+def visit(chromium: str, url: str, *, width: int = 1200, height: int = 900, full_page: bool = True,
+          media: str = "screen") -> PageVisit:
     """Open ``url`` in headless Chromium with the network off; record requests, console and a PNG screenshot."""
     to_chrome_r, to_chrome_w = os.pipe()
     from_chrome_r, from_chrome_w = os.pipe()
@@ -124,6 +125,7 @@ def visit(chromium: str, url: str, *, width: int = 1200, height: int = 900, full
             pipe.send("Emulation.setDeviceMetricsOverride", {"width": width, "height": height,
                                                              "deviceScaleFactor": 1, "mobile": False},
                       session=session)
+            pipe.send("Emulation.setEmulatedMedia", {"media": media}, session=session)
             pipe.send("Page.navigate", {"url": url}, session=session)
             pipe.wait_for("Page.loadEventFired", timeout=60)
             visit_.title = str(pipe.send("Runtime.evaluate", {"expression": "document.title", "returnByValue": True},

@@ -22,7 +22,10 @@ from matplotlib.figure import Figure  # noqa: E402
 
 __all__ = ["PALETTE", "bar_chart", "event_study_chart", "line_chart", "safe_label"]
 
-PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+# Okabe–Ito, ordered so neighbouring series also differ in lightness (greyscale print); the pale yellow,
+# hard to see on white even in colour, comes last.
+PALETTE = ["#000000", "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442"]
+BLUE, SKY, VERMILLION = "#0072B2", "#56B4E9", "#D55E00"
 STYLES = ["-", "--", "-.", ":"]
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
 RC = {
@@ -89,7 +92,7 @@ def bar_chart(title: str, labels: Sequence[str], values: Sequence[float], *, xla
         fig = Figure(figsize=(width, 0.35 * max(3, len(labels)) + 0.6))
         ax = fig.add_subplot()
         pos = list(range(len(labels)))[::-1]
-        ax.barh(pos, list(values), color=PALETTE[0], hatch="//", edgecolor="white", linewidth=0)
+        ax.barh(pos, list(values), color=BLUE, hatch="//", edgecolor="white", linewidth=0)
         ax.set_yticks(pos, [safe_label(v) for v in labels])
         ax.set_xlabel(xlabel)
         ax.grid(axis="x", color="#dddddd", linewidth=0.6)
@@ -97,21 +100,23 @@ def bar_chart(title: str, labels: Sequence[str], values: Sequence[float], *, xla
 
 
 def event_study_chart(title: str, event_time: Sequence[int], estimate: Sequence[float], low: Sequence[float],
-                      high: Sequence[float], *, ylabel: str = "", mde: float | None = None, width: float = 7.0,
+                      high: Sequence[float], *, ylabel: str = "", mde: tuple[float, float] | None = None,
+                      width: float = 7.0,
                       height: float = 2.8) -> str:
     """Estimates by weeks relative to adoption with their interval band, a zero line, a dotted line at
-    adoption and (optionally) dashed lines at ± the minimum detectable effect."""
+    adoption and (optionally) dashed lines at the minimum detectable effect (lower, upper: they differ
+    when a log-scale effect is shown as a % change)."""
     with matplotlib.rc_context(RC):
         fig = Figure(figsize=(width, height))
         ax = fig.add_subplot()
         xs = list(event_time)
-        ax.fill_between(xs, list(low), list(high), color=PALETTE[4], alpha=0.35, linewidth=0, label="95% band")
-        ax.plot(xs, list(estimate), color=PALETTE[0], marker="o", markersize=2.5, linewidth=1.4, label="estimate")
+        ax.fill_between(xs, list(low), list(high), color=SKY, alpha=0.35, linewidth=0, label="95% band")
+        ax.plot(xs, list(estimate), color=BLUE, marker="o", markersize=2.5, linewidth=1.4, label="estimate")
         ax.axhline(0, color="#333333", linewidth=0.8)
         ax.axvline(-0.5, color="#555555", linewidth=0.8, linestyle=":")
-        if mde is not None and mde == mde:
-            ax.axhline(mde, color=PALETTE[5], linewidth=0.9, linestyle="--", label="± minimum detectable effect")
-            ax.axhline(-mde, color=PALETTE[5], linewidth=0.9, linestyle="--")
+        if mde is not None and mde[0] == mde[0] and mde[1] == mde[1]:
+            ax.axhline(mde[1], color=VERMILLION, linewidth=0.9, linestyle="--", label="minimum detectable effect")
+            ax.axhline(mde[0], color=VERMILLION, linewidth=0.9, linestyle="--")
         ax.set_xlabel("weeks relative to adoption (0 = first adopted week)")
         ax.set_ylabel(ylabel)
         ax.grid(axis="y", color="#dddddd", linewidth=0.6)

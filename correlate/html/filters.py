@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["FILTERS", "fmt_ci", "fmt_d_hours", "fmt_d_num", "fmt_d_pct", "fmt_d_usd", "fmt_effect", "fmt_effect_ci",
-           "fmt_hours", "fmt_int", "fmt_num", "fmt_pct", "fmt_pvalue", "fmt_rho", "fmt_usd", "missing"]
+__all__ = ["FILTERS", "fmt_ci", "fmt_d_hours", "fmt_d_num", "fmt_d_pct", "fmt_d_usd", "fmt_days_week", "fmt_effect",
+           "fmt_effect_ci", "fmt_hours", "fmt_int", "fmt_num", "fmt_pct", "fmt_pvalue", "fmt_rho", "fmt_usd", "missing"]
 
 DASH = "—"
 
@@ -124,6 +124,11 @@ def fmt_d_num(value: Any) -> str:
     return _signed(value, lambda v: f"{v:,.1f}")
 
 
+def fmt_days_week(value: Any) -> str:
+    """Deployment days per week: "2.5 days/week"."""
+    return DASH if missing(value) else f"{float(value):.1f} days/week"
+
+
 def fmt_rho(value: Any) -> str:
     """A correlation coefficient with two decimals and an explicit sign."""
     return DASH if missing(value) else f"{float(value):+.2f}".replace("-", "−")
@@ -146,6 +151,7 @@ FILTERS = {
     "effect": fmt_effect,
     "effect_ci": fmt_effect_ci,
     "rho": fmt_rho,
+    "days_week": fmt_days_week,
     "d_pct": fmt_d_pct,
     "d_usd": fmt_d_usd,
     "d_hours": fmt_d_hours,

@@ -25,6 +25,7 @@ from correlate.store import Store
 
 __all__ = ["AssocRow", "AttRow", "CohortRow", "StatLine", "StatsView", "from_suite", "monthly_stats", "unavailable"]
 
+EVENT_WINDOW = (-12, 26)  # weeks around adoption drawn in event-study charts
 RUNG_LABEL = {1: "1 · between-team association", 2: "2 · within-team association",
               3: "3 · interrupted time series", 4: "4 · difference-in-differences"}
 
@@ -177,17 +178,24 @@ def from_suite(suite: Any, first_week: date | None = None) -> StatsView:
                 cohort_columns.append(label)
                 for cohort, value, _se in d.cohort_effects:
                     by_cohort.setdefault(float(cohort), {})[label] = (_to_display(value, scale), unit)
-            pts = sorted(d.event_study, key=lambda e: e.event_time)
+            # Far event times rest on one or two early cohorts; their bands (exponentiated for log
+            # outcomes) would set the axis and flatten everything else. The chart shows the window
+            # around adoption; its data table keeps every point.
+            every = sorted(d.event_study, key=lambda e: e.event_time)
+            pts = [e for e in every if EVENT_WINDOW[0] <= e.event_time <= EVENT_WINDOW[1]]
             if pts and r.primary:
                 xs = [e.event_time for e in pts]
                 ys = [_to_display(e.att, scale) for e in pts]
                 lo = [_to_display(e.ci.low, scale) for e in pts]
                 hi = [_to_display(e.ci.high, scale) for e in pts]
-                mde = _to_display(d.att_group.mde, scale) if d.att_group.mde is not None else None
-                title = f"Event study: {label} relative to adoption ({unit})"
+                m = d.att_group.mde
+                mde = (_to_display(-m, scale), _to_display(m, scale)) if m is not None else None
+                title = (f"Event study: {label} relative to adoption ({unit}), weeks {EVENT_WINDOW[0]} to "
+                         f"+{EVENT_WINDOW[1]}")
                 svg = charts.event_study_chart(title, xs, ys, lo, hi, ylabel=unit, mde=mde)
                 studies.append(Chart(title, svg, ["weeks from adoption", "estimate", "95% low", "95% high"],
-                                     [[x, y, a, b] for x, y, a, b in zip(xs, ys, lo, hi, strict=True)], "num"))
+                                     [[e.event_time, _to_display(e.att, scale), _to_display(e.ci.low, scale),
+                                       _to_display(e.ci.high, scale)] for e in every], "num"))
     cohorts = [CohortRow(week(c), [by_cohort[c].get(col, (math.nan, "")) for col in cohort_columns])
                for c in sorted(by_cohort)]
     gates = suite.gates

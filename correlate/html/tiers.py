@@ -79,7 +79,7 @@ def tier_cells(*, year: int, weeks: int, deploy_days_per_week: float, deploy_day
               "cfr": (cfr, deployments >= MIN_DEPLOYS, f"{deployments} deployments; a tier needs {MIN_DEPLOYS}"),
               "restore_h": (restore_h, restore_n >= MIN_RESTORES,
                             f"{restore_n} restored incidents; a tier needs {MIN_RESTORES}")}
-    fmts = {"deploy_days_per_week": "num", "lead_time_h": "hours", "cfr": "pct", "restore_h": "hours"}
+    fmts = {"deploy_days_per_week": "days_week", "lead_time_h": "hours", "cfr": "pct", "restore_h": "hours"}
     cells = []
     for metric, (value, enough, why) in values.items():
         text, fmt = THRESHOLD_TEXT[year][metric], fmts[metric]
