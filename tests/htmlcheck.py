@@ -75,6 +75,15 @@ def parse(html: str) -> Parsed:
     return c.out
 
 
-# anything that could load from outside the file; ``url(#id)`` (an in-document SVG reference) is fine
-EXTERNAL = re.compile(r"(https?:|ftp:|file:|data:|//[a-z0-9.-]+\.[a-z]{2,}|url\((?!#)|@import|src=|href=\"(?!#))",
-                      re.I)
+# Anything that could load from outside the file. Checked on the markup, so escaped data text such as
+# "&lt;img src=x&gt;" (inert by construction) does not count; ``url(#id)`` is an in-document reference.
+_SCHEME = re.compile(r"(https?:|ftp:|file:|data:|//[a-z0-9.-]+\.[a-z]{2,}|url\((?!#)|@import)", re.I)
+_LOADING_ATTR = re.compile(
+    r"<[a-z][^>]*\s(?:src|href|xlink:href|srcset|action|poster)\s*=\s*(?:\"(?!#)|'(?!#)|(?![\"'#]))", re.I)
+
+
+def external_reference(html: str) -> str | None:
+    """The first thing in ``html`` that would load from outside the document, or None."""
+    markup = re.sub(r">[^<]*<", "><", html)  # drop text between tags (escaped data cannot form a tag)
+    m = _LOADING_ATTR.search(html) or _SCHEME.search(markup)
+    return m.group(0) if m else None

@@ -6,11 +6,19 @@ and edit-tool names are attack strings too, so every place the report prints dat
 
 from __future__ import annotations
 
+import atexit
+import functools
+import shutil
+import tempfile
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from correlate.config import Config, from_mapping
 from correlate.demo import generate, load
+from correlate.html.context import MonthlyContext, monthly_context
+from correlate.html.render import render
+from correlate.html.statsview import unavailable
 from correlate.store import Store
 
 END = date(2026, 10, 31)
@@ -59,3 +67,33 @@ def _hostile_rows(store: Store, config: Config) -> None:
                        0.01)""", [who, HOSTILE_MODEL])
         con.execute("""INSERT INTO ai_edit_actions (tool, source, day, actor, edit_tool, accepted, rejected)
                        VALUES ('claude_code', 'demo', DATE '2026-10-15', ?, ?, 3, 1)""", [who, HOSTILE_EDIT_TOOL])
+
+
+@dataclass
+class Rendered:
+    """The hostile organisation's monthly report, built once per test process (it takes seconds)."""
+
+    config: Config
+    store: Store
+    ctx: MonthlyContext
+    html: str
+    path: Path
+
+
+NO_STATS = unavailable("the statistics engine (correlate.stats, issue 6) is not part of this build")
+
+
+@functools.cache
+def hostile_monthly() -> Rendered:
+    """Build the hostile organisation and render its monthly report (without running the statistics,
+    which have their own test); shared by the HTML and browser tests so the work happens once."""
+    folder = Path(tempfile.mkdtemp(prefix="correlate-report-tests-"))
+    atexit.register(shutil.rmtree, folder, True)
+    config, store_path = build(folder, hostile=True)
+    store = Store.open(store_path)
+    atexit.register(store.close)
+    ctx = monthly_context(store, config, MONTH, org_name=HOSTILE[0], stats=NO_STATS)
+    html = render("monthly.html.j2", ctx=ctx)
+    path = folder / "monthly.html"
+    path.write_text(html, encoding="utf-8")
+    return Rendered(config, store, ctx, html, path)

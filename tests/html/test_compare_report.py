@@ -16,7 +16,7 @@ from correlate.demo import dump_toml
 from correlate.errors import UsageError
 from correlate.html.team_bootstrap import median_difference
 from correlate.store import Store
-from tests.htmlcheck import EXTERNAL, parse
+from tests.htmlcheck import external_reference, parse
 from tests.reportdata import build
 
 
@@ -46,7 +46,7 @@ def test_compare_shows_each_indicator_for_each_team_with_differences_and_interva
         assert label in doc.row_headers
     assert f"{b} − {a} (weekly medians)" in doc.all_text() and f"{c} − {a} (weekly medians)" in doc.all_text()
     assert "Teams differ in the work they do" in html
-    assert not EXTERNAL.search(html) and "<script" not in html
+    assert external_reference(html) is None and "<script" not in html
     again = write_compare(store, config, f"{a},{b},{c}", None, None, tmp_path / "d.html").read_text(encoding="utf-8")
     assert again == html
 

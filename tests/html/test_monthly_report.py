@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,39 +12,40 @@ import pytest
 
 from correlate.commands import write_monthly
 from correlate.config import Config
-from correlate.html.context import MonthlyContext, month_bounds, monthly_context
+from correlate.html.context import MonthlyContext, month_bounds
 from correlate.html.render import render
-from correlate.html.statsview import AttRow, StatLine, StatsView, monthly_stats, unavailable
+from correlate.html.statsview import AttRow, StatLine, StatsView, monthly_stats
 from correlate.html.teams import summarise_teams
 from correlate.panel import build_panel
 from correlate.stats.wording import check_wording
 from correlate.store import Store
-from tests.htmlcheck import EXTERNAL, parse
-from tests.reportdata import MONTH, build
+from tests.htmlcheck import external_reference, parse
+from tests.reportdata import HOSTILE, MONTH, NO_STATS, Rendered, hostile_monthly
 
 SECTIONS = [("summary", "1. Summary"), ("adoption", "2. Adoption"), ("cost", "3. Cost"),
             ("leading", "4. Leading indicators"), ("lagging", "5. Lagging indicators"),
             ("before-after", "6. Before and after adoption"), ("data-quality", "7. Data quality"),
             ("method", "8. Method notes")]
-NO_STATS = unavailable("the statistics engine (correlate.stats, issue 6) is not part of this build")
 
 
 @pytest.fixture(scope="module")
-def org(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Config, Store]]:
-    config, store_path = build(tmp_path_factory.mktemp("monthly"))
-    with Store.open(store_path) as store:
-        yield config, store
+def rendered() -> Rendered:
+    return hostile_monthly()
 
 
 @pytest.fixture(scope="module")
-def ctx(org: tuple[Config, Store]) -> MonthlyContext:
-    config, store = org
-    return monthly_context(store, config, MONTH, stats=NO_STATS)
+def org(rendered: Rendered) -> tuple[Config, Store]:
+    return rendered.config, rendered.store
 
 
 @pytest.fixture(scope="module")
-def html(ctx: MonthlyContext) -> str:
-    return render("monthly.html.j2", ctx=ctx)
+def ctx(rendered: Rendered) -> MonthlyContext:
+    return rendered.ctx
+
+
+@pytest.fixture(scope="module")
+def html(rendered: Rendered) -> str:
+    return rendered.html
 
 
 def test_every_section_is_there_in_the_issue_order(html: str) -> None:
@@ -58,7 +58,7 @@ def test_the_file_is_self_contained_and_forbids_loading_anything(html: str) -> N
     assert csp and "default-src 'none'" in (csp[0] or "")
     assert not [t for t, _ in doc.tags if t in ("script", "link", "img", "iframe", "object", "embed")]
     assert not doc.attrs("src") and not doc.attrs("href")
-    assert not EXTERNAL.search(html), EXTERNAL.search(html)
+    assert external_reference(html) is None, external_reference(html)
     assert html.index("<style>") < html.index("</head>")  # the inlined stylesheet (charts carry their own)
 
 
@@ -106,7 +106,8 @@ def test_small_teams_are_merged_into_other_when_together_they_are_big_enough(org
 
 def test_same_data_renders_byte_identical_html(org: tuple[Config, Store], html: str, tmp_path: Path) -> None:
     config, store = org
-    again = write_monthly(store, config, MONTH, tmp_path / "again.html", stats=NO_STATS).read_text(encoding="utf-8")
+    again = write_monthly(store, config, MONTH, tmp_path / "again.html", org_name=HOSTILE[0],
+                          stats=NO_STATS).read_text(encoding="utf-8")
     assert again == html
 
 
@@ -139,7 +140,7 @@ def test_the_statistics_engine_fills_sections_1_4_and_6(org: tuple[Config, Store
     assert {s.outcome for s in view.summary} == {"median PR cycle time", "merged PRs per developer-week",
                                                   "change failure rate", "deployments per working week"}
     for line in view.summary:
-        assert line.n > 0 and line.n_units == 5 and line.rung_label
+        assert line.n > 0 and line.n_units == len(config.team_names) and line.rung_label
         assert line.verdict in ("detected", "inconclusive", "descriptive")
         if line.verdict == "inconclusive":
             assert "reliably detect only changes larger than" in line.paragraph
