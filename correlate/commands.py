@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from correlate.config import Config, load_config
 from correlate.console import console, install_countdown, progress
 from correlate.days import last_complete_month
 from correlate.errors import UsageError
-from correlate.html.compare import compare_context, default_window, parse_teams
-from correlate.html.context import monthly_context
-from correlate.html.queries import data_span
-from correlate.html.render import render
-from correlate.html.statsview import StatsView
+from correlate.html.queries import data_span  # SQL only: no matplotlib or jinja2
 from correlate.panel import build_panel
 from correlate.store import Store
 from correlate.sync import SyncContext, configured_sources, run_sync
+
+if TYPE_CHECKING:
+    from correlate.html.statsview import StatsView
 
 __all__ = ["export_panel", "report_compare", "report_monthly", "sync", "write_compare", "write_monthly"]
 
@@ -72,6 +72,10 @@ def write_monthly(store: Store, config: Config, month: str, out: Path, fmt: str 
     """Render the monthly report for ``month`` into ``out`` (HTML or PDF); returns the path written."""
     if fmt not in ("html", "pdf"):
         raise UsageError(f"--format must be html or pdf, not {fmt!r}")
+    # the report stack (matplotlib, jinja2) loads only for commands that write reports
+    from correlate.html.context import monthly_context
+    from correlate.html.render import render
+
     ctx = monthly_context(store, config, month, org_name=org_name, stats=stats)
     return _write(render("monthly.html.j2", ctx=ctx), out, fmt)
 
@@ -81,6 +85,9 @@ def write_compare(store: Store, config: Config, teams: str, since: date | None, 
     """Render the team comparison for ``teams`` ("A,B[,C]") into ``out``; returns the path written."""
     if fmt not in ("html", "pdf"):
         raise UsageError(f"--format must be html or pdf, not {fmt!r}")
+    from correlate.html.compare import compare_context, default_window, parse_teams
+    from correlate.html.render import render
+
     names = parse_teams(teams, config.team_names)
     if since is None or until is None:
         _, hi = _default_window(store, config)
