@@ -40,7 +40,8 @@ def _block_resample(v: np.ndarray, rng: np.random.Generator, reps: int) -> np.nd
     k = max(1, math.ceil(n / BLOCK))
     starts = rng.integers(0, max(n - BLOCK, 0) + 1, size=(reps, k))
     idx = (starts[:, :, None] + np.arange(min(BLOCK, n))[None, None, :]).reshape(reps, -1)[:, :n]
-    return np.median(v[idx], axis=1)
+    med: np.ndarray = np.median(v[idx], axis=1)
+    return med
 
 
 def compare_teams(weekly: pd.DataFrame, spec: OutcomeSpec, team_a: str, team_b: str, *, unit: str = "team",

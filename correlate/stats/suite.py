@@ -18,6 +18,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from correlate.config import AnalysisConfig
 from correlate.errors import AnalysisError, InputError
 from correlate.stats import association, did, intensity
 from correlate.stats.adoption import adoption_share, adoption_share_definition, adoption_week, adoption_week_definition
@@ -131,7 +132,7 @@ def _business(spec: OutcomeSpec, est: Estimate, baseline: float) -> tuple[Busine
     return BusinessEffect(est.statistic, est.ci, spec.unit, None, "outcome units"), None, est.mde or math.nan
 
 
-def run_suite(weekly: pd.DataFrame, config: object, outcomes: Sequence[OutcomeSpec] = DEFAULT_OUTCOMES, *,
+def run_suite(weekly: pd.DataFrame, config: AnalysisConfig, outcomes: Sequence[OutcomeSpec] = DEFAULT_OUTCOMES, *,
               primary: Sequence[str] = ("pr_cycle_time_h", "prs_merged_per_dev_week", "change_failure_rate",
                                         "deployments_per_week"),
               unit: str = "team", time: str = "week_index", robustness_reps: int = 199) -> SuiteResult:
@@ -147,13 +148,13 @@ def run_suite(weekly: pd.DataFrame, config: object, outcomes: Sequence[OutcomeSp
     cfg = config
     notes: list[str] = []
     d = prepare_weekly(weekly, unit=unit, time=time)
-    threshold = float(cfg.adoption_threshold)  # type: ignore[attr-defined]
-    sustain = tuple(cfg.adoption_sustain)  # type: ignore[attr-defined]
-    reps = int(cfg.bootstrap_reps)  # type: ignore[attr-defined]
-    seed = int(cfg.seed)  # type: ignore[attr-defined]
-    control = str(cfg.control_group)  # type: ignore[attr-defined]
-    antic = int(cfg.anticipation_weeks)  # type: ignore[attr-defined]
-    cohorts = adoption_week(d, threshold=threshold, sustain=sustain, unit=unit, time=time)  # type: ignore[arg-type]
+    threshold = float(cfg.adoption_threshold)
+    sustain = cfg.adoption_sustain
+    reps = int(cfg.bootstrap_reps)
+    seed = int(cfg.seed)
+    control = str(cfg.control_group)
+    antic = int(cfg.anticipation_weeks)
+    cohorts = adoption_week(d, threshold=threshold, sustain=sustain, unit=unit, time=time)
     d["adoption_cohort"] = d[unit].map(cohorts)
     n_weeks = int(d[time].nunique())
     gates = evaluate(cohorts, n_weeks, float(d[time].min()))
@@ -237,7 +238,7 @@ def run_suite(weekly: pd.DataFrame, config: object, outcomes: Sequence[OutcomeSp
     pv = tuple(PValueRow(o, k, p, float(a), pr) for (o, k, p, pr), a in zip(rows, adj, strict=True)
                if a is not None)
     return SuiteResult(tuple(results), pv, gates, cohorts,
-                       (adoption_share_definition(), adoption_week_definition(threshold, sustain)),  # type: ignore[arg-type]
+                       (adoption_share_definition(), adoption_week_definition(threshold, sustain)),
                        GATE_TEXT, tuple(notes))
 
 
