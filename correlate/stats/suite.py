@@ -93,6 +93,9 @@ class SuiteResult:
 def prepare_weekly(weekly: pd.DataFrame, *, unit: str = "team", time: str = "week_index") -> pd.DataFrame:
     """Add what the models need if absent: ``week_index``, log exposures, ``adoption_share``.
 
+    Accepts :func:`correlate.stats.grain.to_weekly` output and ``correlate.panel.build_panel(grain="week")``
+    output (whose ``ai_active_users`` already counts distinct weekly-active people).
+
     Raises:
         InputError: no unit or time column, or no way to compute adoption_share.
     """
@@ -104,6 +107,14 @@ def prepare_weekly(weekly: pd.DataFrame, *, unit: str = "team", time: str = "wee
             raise InputError(f"the weekly panel has neither {time!r} nor 'week'", field=time)
         wk = pd.to_datetime(d["week"])
         d[time] = ((wk - wk.min()).dt.days // 7).astype(int)
+    if "ai_weekly_active_users" not in d.columns and "ai_active_users" in d.columns and "week" in d.columns:
+        # build_panel(grain="week") counts distinct AI-active people per week: that is weekly-active users
+        d["ai_weekly_active_users"] = d["ai_active_users"]
+    if "working_days" not in d.columns and "week" in d.columns:
+        # Monday-Friday in the ISO week, capped by the days the window covers (holidays are not removed)
+        monday = pd.to_datetime(d["week"]).to_numpy().astype("datetime64[D]")
+        wd = np.busday_count(monday, monday + 7).astype(float)
+        d["working_days"] = np.minimum(wd, d["days"]) if "days" in d.columns else wd
     with np.errstate(divide="ignore"):
         for col in ("dev_days", "working_days", "deployments"):
             if col in d.columns and f"log_{col}" not in d.columns:
