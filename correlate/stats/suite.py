@@ -24,6 +24,7 @@ from correlate.stats import association, did, intensity
 from correlate.stats.adoption import adoption_share, adoption_share_definition, adoption_week, adoption_week_definition
 from correlate.stats.descriptives import before_after, describe
 from correlate.stats.gates import GATE_TEXT, evaluate
+from correlate.stats.grain import apply_maturity, maturity_days
 from correlate.stats.multiple import bh_adjust
 from correlate.stats.notes import METHOD_NOTES
 from correlate.stats.outcomes import DEFAULT_OUTCOMES, OutcomeSpec, did_outcome
@@ -165,6 +166,10 @@ def run_suite(weekly: pd.DataFrame, config: AnalysisConfig, outcomes: Sequence[O
     seed = int(cfg.seed)
     control = str(cfg.control_group)
     antic = int(cfg.anticipation_weeks)
+    d = _maturity(d, cfg, notes)
+    if cfg.business_hours:
+        notes.append("business_hours = true: durations in a team x week panel are calendar hours; business-hour "
+                     "medians need event-level rows (correlate.stats.grain.weekly_durations_from_events)")
     cohorts = adoption_week(d, threshold=threshold, sustain=sustain, unit=unit, time=time)
     d["adoption_cohort"] = d[unit].map(cohorts)
     n_weeks = int(d[time].nunique())
@@ -251,6 +256,28 @@ def run_suite(weekly: pd.DataFrame, config: AnalysisConfig, outcomes: Sequence[O
     return SuiteResult(tuple(results), pv, gates, cohorts,
                        (adoption_share_definition(), adoption_week_definition(threshold, sustain)),
                        GATE_TEXT, tuple(notes))
+
+
+def _maturity(d: pd.DataFrame, cfg: AnalysisConfig, notes: list[str]) -> pd.DataFrame:
+    """Blank duration outcomes of the most recent weeks (maturity window, docs/statistics.md §2.5).
+
+    ``maturity_days`` from config, else the p90 of weekly median cycle time over the first half of the
+    window (a lower bound of the PR-level p90 the method names: weekly medians are less spread).
+    """
+    if "week" not in d.columns:
+        return d
+    weeks = pd.to_datetime(d["week"])
+    if cfg.maturity_days is not None:
+        days = int(cfg.maturity_days)
+    elif "pr_cycle_time_h_median" in d.columns:
+        early = weeks <= weeks.min() + (weeks.max() - weeks.min()) / 2
+        days = maturity_days(d.loc[early, "pr_cycle_time_h_median"])
+    else:
+        return d
+    cutoff = (weeks.max() + pd.Timedelta(days=7)).date()
+    notes.append(f"maturity window: duration outcomes of weeks ending within {days} days of {cutoff} are left out "
+                 "(PRs still open there would bias recent medians downwards)")
+    return apply_maturity(d, cutoff=cutoff, days=days)
 
 
 def _verdict(res: OutcomeResult, spec: OutcomeSpec, est: Estimate, baseline: float, gates: Gates,
