@@ -41,7 +41,8 @@ def _spearman_vec(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
     rx = rx - rx.mean(axis=axis, keepdims=True)
     ry = ry - ry.mean(axis=axis, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return (rx * ry).sum(axis=axis) / np.sqrt((rx**2).sum(axis=axis) * (ry**2).sum(axis=axis))
+        rho: np.ndarray = (rx * ry).sum(axis=axis) / np.sqrt((rx**2).sum(axis=axis) * (ry**2).sum(axis=axis))
+    return rho
 
 
 def between_team(data: pd.DataFrame, x: str, y: str, *, unit: str = "team", reps: int = 999, seed: int = 1,
@@ -61,8 +62,9 @@ def between_team(data: pd.DataFrame, x: str, y: str, *, unit: str = "team", reps
     xv, yv = teams[x].to_numpy(float), teams[y].to_numpy(float)
     rho = _spearman(xv, yv) if n >= 3 else math.nan
     if math.isnan(rho):
-        warnings.warn(InsufficientDataWarning(f"between-team correlation of {x} and {y}: {n} teams with data "
-                                              "or no variation"), stacklevel=2)
+        warnings.warn(InsufficientDataWarning(f"between-team correlation of {x} and {y} not computed: {n} teams "
+                                              "with data, and it needs at least 3 that differ on both"),
+                      stacklevel=2)
         return CorrelationResult("Spearman (between teams)", rho, None, NAN_CI, n, n, rung=1)
     ci, ci_method = NAN_CI, "BCa bootstrap over teams"
     with warnings.catch_warnings():

@@ -59,9 +59,9 @@ def load_panel(path: Path, *, unit: str, time: str, outcome: str, adoption: str 
         line = int(np.flatnonzero(d["unit"] == "")[0]) + 2
         raise InputError("empty unit id", path=str(path), line=line, field=unit)
     d["time"] = _time_values(raw[time], path, time)
-    for col, name, allow_empty in ((outcome, "y", True), (adoption, "x", True)):
-        if col:
-            d[name] = _numeric(raw[col], path, col, allow_empty=allow_empty)
+    d["y"] = _numeric(raw[outcome], path, outcome, allow_empty=True)
+    if adoption:
+        d["x"] = _numeric(raw[adoption], path, adoption, allow_empty=True)
     if cohort:
         c = raw[cohort].str.strip()
         if not pd.api.types.is_numeric_dtype(pd.to_numeric(raw[time], errors="coerce")) or \

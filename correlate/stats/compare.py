@@ -17,7 +17,7 @@ from correlate.stats.descriptives import _level
 from correlate.stats.outcomes import OutcomeSpec
 from correlate.stats.results import NAN_CI, ComparisonResult, ConfidenceInterval
 
-__all__ = ["cliffs_delta", "compare_teams"]
+__all__ = ["cliffs_delta", "compare_outcomes", "compare_teams"]
 
 BLOCK = 4
 
@@ -40,7 +40,8 @@ def _block_resample(v: np.ndarray, rng: np.random.Generator, reps: int) -> np.nd
     k = max(1, math.ceil(n / BLOCK))
     starts = rng.integers(0, max(n - BLOCK, 0) + 1, size=(reps, k))
     idx = (starts[:, :, None] + np.arange(min(BLOCK, n))[None, None, :]).reshape(reps, -1)[:, :n]
-    return np.median(v[idx], axis=1)
+    med: np.ndarray = np.median(v[idx], axis=1)
+    return med
 
 
 def compare_teams(weekly: pd.DataFrame, spec: OutcomeSpec, team_a: str, team_b: str, *, unit: str = "team",
@@ -66,3 +67,15 @@ def compare_teams(weekly: pd.DataFrame, spec: OutcomeSpec, team_a: str, team_b: 
     p = min(1.0, 2 * min(float((diffs <= 0).mean()), float((diffs >= 0).mean())))
     return ComparisonResult(spec.name, team_a, team_b, ma, mb, ma - mb, ConfidenceInterval(float(lo), float(hi)),
                             p if pvalues_allowed else None, cliffs_delta(a, b), len(a), len(b))
+
+
+def compare_outcomes(weekly: pd.DataFrame, outcomes: tuple[OutcomeSpec, ...], team_a: str, team_b: str, *,
+                     unit: str = "team", time: str = "week_index", reps: int = 999, seed: int = 1,
+                     pvalues_allowed: bool = True) -> tuple[tuple[ComparisonResult, ...], list[float | None]]:
+    """:func:`compare_teams` for every outcome present, plus BH-adjusted p-values across them (same order)."""
+    from correlate.stats.multiple import bh_adjust
+
+    res = tuple(compare_teams(weekly, o, team_a, team_b, unit=unit, time=time, reps=reps, seed=seed,
+                              pvalues_allowed=pvalues_allowed)
+                for o in outcomes if o.column in weekly.columns)
+    return res, bh_adjust([r.pvalue for r in res])

@@ -54,7 +54,8 @@ class CsFit:
         s = pg.sum()
         if1 = (ind - pg) / s
         if2 = (ind - pg).sum(axis=1, keepdims=True) * (pg / s**2)[None, :]
-        return if1 - if2
+        out: np.ndarray = if1 - if2
+        return out
 
     def _weighted(self, keep: np.ndarray) -> tuple[float, np.ndarray]:
         """Cohort-share-weighted average of the cells in ``keep`` and its influence function (with wif)."""

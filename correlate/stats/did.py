@@ -25,7 +25,7 @@ import contextlib
 import io
 import math
 import warnings
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -148,7 +148,7 @@ def callaway_santanna(data: pd.DataFrame, y: str, *, unit: str, time: str, cohor
         notes.append("some pre-adoption event-study bands exclude zero: adopting teams were already diverging "
                      "before adoption, so the DiD estimate is reported as an association, not an effect")
         rung = 2
-    kw = dict(rung=rung, pvalues_allowed=pvalues_allowed, inference=inference)
+    kw: dict[str, Any] = dict(rung=rung, pvalues_allowed=pvalues_allowed, inference=inference)
     rob: list[Estimate] = []
     if robustness:
         try:

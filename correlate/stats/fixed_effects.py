@@ -106,11 +106,13 @@ def demean(x: np.ndarray, codes: list[np.ndarray], w: np.ndarray | None = None, 
             break
     else:
         raise AnalysisError("the fixed-effects sweep did not converge; the panel may be too sparse or collinear")
-    return out[:, 0] if one_d else out
+    result: np.ndarray = out[:, 0] if one_d else out
+    return result
 
 
 def _codes(values: pd.Series) -> np.ndarray:
-    return pd.factorize(values, sort=True)[0].astype(np.int64)
+    codes: np.ndarray = pd.factorize(values, sort=True)[0].astype(np.int64)
+    return codes
 
 
 def _drop_unidentified(y: np.ndarray, trials: np.ndarray | None, codes: list[np.ndarray],
@@ -274,7 +276,7 @@ def _irls(yv: np.ndarray, X: np.ndarray, codes: list[np.ndarray], off: np.ndarra
     if family == "poisson":
         w = mu
     else:
-        p = mu / nv  # type: ignore[operator]
-        w = nv * p * (1 - p)  # type: ignore[operator]
+        p = mu / nv
+        w = nv * p * (1 - p)
     Xt = demean(X, codes, w, tol=1e-12) if codes else X
     return beta, Xt, w, mu

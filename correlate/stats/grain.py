@@ -181,7 +181,7 @@ def business_hours(start: pd.Series, end: pd.Series, *, workdays: Iterable[int] 
 
     def clip(ts: pd.Series) -> np.ndarray:
         h = (ts - ts.dt.floor("D")).dt.total_seconds().to_numpy() / 3600
-        return np.clip(h, day_start, day_end) - day_start
+        return np.asarray(np.clip(h, day_start, day_end) - day_start, dtype=float)
 
     s_work = np.is_busday(sd, busdaycal=cal)
     e_work = np.is_busday(ed, busdaycal=cal)

@@ -18,11 +18,13 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from correlate.config import AnalysisConfig
 from correlate.errors import AnalysisError, InputError
 from correlate.stats import association, did, intensity
 from correlate.stats.adoption import adoption_share, adoption_share_definition, adoption_week, adoption_week_definition
 from correlate.stats.descriptives import before_after, describe
 from correlate.stats.gates import GATE_TEXT, evaluate
+from correlate.stats.grain import apply_maturity, maturity_days
 from correlate.stats.multiple import bh_adjust
 from correlate.stats.notes import METHOD_NOTES
 from correlate.stats.outcomes import DEFAULT_OUTCOMES, OutcomeSpec, did_outcome
@@ -92,6 +94,9 @@ class SuiteResult:
 def prepare_weekly(weekly: pd.DataFrame, *, unit: str = "team", time: str = "week_index") -> pd.DataFrame:
     """Add what the models need if absent: ``week_index``, log exposures, ``adoption_share``.
 
+    Accepts :func:`correlate.stats.grain.to_weekly` output and ``correlate.panel.build_panel(grain="week")``
+    output (whose ``ai_active_users`` already counts distinct weekly-active people).
+
     Raises:
         InputError: no unit or time column, or no way to compute adoption_share.
     """
@@ -103,6 +108,14 @@ def prepare_weekly(weekly: pd.DataFrame, *, unit: str = "team", time: str = "wee
             raise InputError(f"the weekly panel has neither {time!r} nor 'week'", field=time)
         wk = pd.to_datetime(d["week"])
         d[time] = ((wk - wk.min()).dt.days // 7).astype(int)
+    if "ai_weekly_active_users" not in d.columns and "ai_active_users" in d.columns and "week" in d.columns:
+        # build_panel(grain="week") counts distinct AI-active people per week: that is weekly-active users
+        d["ai_weekly_active_users"] = d["ai_active_users"]
+    if "working_days" not in d.columns and "week" in d.columns:
+        # Monday-Friday in the ISO week, capped by the days the window covers (holidays are not removed)
+        monday = pd.to_datetime(d["week"]).to_numpy().astype("datetime64[D]")
+        wd = np.busday_count(monday, monday + 7).astype(float)
+        d["working_days"] = np.minimum(wd, d["days"]) if "days" in d.columns else wd
     with np.errstate(divide="ignore"):
         for col in ("dev_days", "working_days", "deployments"):
             if col in d.columns and f"log_{col}" not in d.columns:
@@ -131,7 +144,7 @@ def _business(spec: OutcomeSpec, est: Estimate, baseline: float) -> tuple[Busine
     return BusinessEffect(est.statistic, est.ci, spec.unit, None, "outcome units"), None, est.mde or math.nan
 
 
-def run_suite(weekly: pd.DataFrame, config: object, outcomes: Sequence[OutcomeSpec] = DEFAULT_OUTCOMES, *,
+def run_suite(weekly: pd.DataFrame, config: AnalysisConfig, outcomes: Sequence[OutcomeSpec] = DEFAULT_OUTCOMES, *,
               primary: Sequence[str] = ("pr_cycle_time_h", "prs_merged_per_dev_week", "change_failure_rate",
                                         "deployments_per_week"),
               unit: str = "team", time: str = "week_index", robustness_reps: int = 199) -> SuiteResult:
@@ -147,13 +160,17 @@ def run_suite(weekly: pd.DataFrame, config: object, outcomes: Sequence[OutcomeSp
     cfg = config
     notes: list[str] = []
     d = prepare_weekly(weekly, unit=unit, time=time)
-    threshold = float(cfg.adoption_threshold)  # type: ignore[attr-defined]
-    sustain = tuple(cfg.adoption_sustain)  # type: ignore[attr-defined]
-    reps = int(cfg.bootstrap_reps)  # type: ignore[attr-defined]
-    seed = int(cfg.seed)  # type: ignore[attr-defined]
-    control = str(cfg.control_group)  # type: ignore[attr-defined]
-    antic = int(cfg.anticipation_weeks)  # type: ignore[attr-defined]
-    cohorts = adoption_week(d, threshold=threshold, sustain=sustain, unit=unit, time=time)  # type: ignore[arg-type]
+    threshold = float(cfg.adoption_threshold)
+    sustain = cfg.adoption_sustain
+    reps = int(cfg.bootstrap_reps)
+    seed = int(cfg.seed)
+    control = str(cfg.control_group)
+    antic = int(cfg.anticipation_weeks)
+    d = _maturity(d, cfg, notes)
+    if cfg.business_hours:
+        notes.append("business_hours = true: durations in a team x week panel are calendar hours; business-hour "
+                     "medians need event-level rows (correlate.stats.grain.weekly_durations_from_events)")
+    cohorts = adoption_week(d, threshold=threshold, sustain=sustain, unit=unit, time=time)
     d["adoption_cohort"] = d[unit].map(cohorts)
     n_weeks = int(d[time].nunique())
     gates = evaluate(cohorts, n_weeks, float(d[time].min()))
@@ -237,8 +254,30 @@ def run_suite(weekly: pd.DataFrame, config: object, outcomes: Sequence[OutcomeSp
     pv = tuple(PValueRow(o, k, p, float(a), pr) for (o, k, p, pr), a in zip(rows, adj, strict=True)
                if a is not None)
     return SuiteResult(tuple(results), pv, gates, cohorts,
-                       (adoption_share_definition(), adoption_week_definition(threshold, sustain)),  # type: ignore[arg-type]
+                       (adoption_share_definition(), adoption_week_definition(threshold, sustain)),
                        GATE_TEXT, tuple(notes))
+
+
+def _maturity(d: pd.DataFrame, cfg: AnalysisConfig, notes: list[str]) -> pd.DataFrame:
+    """Blank duration outcomes of the most recent weeks (maturity window, docs/statistics.md §2.5).
+
+    ``maturity_days`` from config, else the p90 of weekly median cycle time over the first half of the
+    window (a lower bound of the PR-level p90 the method names: weekly medians are less spread).
+    """
+    if "week" not in d.columns:
+        return d
+    weeks = pd.to_datetime(d["week"])
+    if cfg.maturity_days is not None:
+        days = int(cfg.maturity_days)
+    elif "pr_cycle_time_h_median" in d.columns:
+        early = weeks <= weeks.min() + (weeks.max() - weeks.min()) / 2
+        days = maturity_days(d.loc[early, "pr_cycle_time_h_median"])
+    else:
+        return d
+    cutoff = (weeks.max() + pd.Timedelta(days=7)).date()
+    notes.append(f"maturity window: duration outcomes of weeks ending within {days} days of {cutoff} are left out "
+                 "(PRs still open there would bias recent medians downwards)")
+    return apply_maturity(d, cutoff=cutoff, days=days)
 
 
 def _verdict(res: OutcomeResult, spec: OutcomeSpec, est: Estimate, baseline: float, gates: Gates,

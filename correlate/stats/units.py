@@ -26,7 +26,9 @@ class BusinessEffect:
 
 def pct_change(est: Estimate) -> BusinessEffect:
     """Log-scale effect (log-OLS, PPML, CS on log y) to % change: ``100 * (exp(b) - 1)`` for point and ends."""
-    f = lambda b: 100.0 * math.expm1(b)  # noqa: E731 - tiny local transform
+    def f(b: float) -> float:
+        return 100.0 * math.expm1(b)
+
     return BusinessEffect(f(est.statistic), ConfidenceInterval(f(est.ci.low), f(est.ci.high), est.ci.level), "%", None,
                           "100 x (exp(beta) - 1), interval ends transformed")
 
@@ -38,14 +40,18 @@ def hours(est: Estimate, baseline_h: float, *,
     A log model estimates a ratio of geometric means (roughly medians), so this is a change in the
     *median* duration. It is elapsed time, not engineer effort saved.
     """
-    f = lambda b: baseline_h * math.expm1(b)  # noqa: E731
+    def f(b: float) -> float:
+        return baseline_h * math.expm1(b)
+
     return BusinessEffect(f(est.statistic), ConfidenceInterval(f(est.ci.low), f(est.ci.high), est.ci.level), "h",
                           baseline_h, f"baseline x (exp(beta) - 1), baseline = {baseline_label}")
 
 
 def per_unit(est: Estimate, baseline_rate: float, unit: str) -> BusinessEffect:
     """Log-scale effect on a rate (IRR) to an absolute change at ``baseline_rate`` (e.g. PRs per dev-week)."""
-    f = lambda b: baseline_rate * math.expm1(b)  # noqa: E731
+    def f(b: float) -> float:
+        return baseline_rate * math.expm1(b)
+
     return BusinessEffect(f(est.statistic), ConfidenceInterval(f(est.ci.low), f(est.ci.high), est.ci.level), unit,
                           baseline_rate, "baseline rate x (IRR - 1)")
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from correlate.stats.compare import cliffs_delta, compare_teams
+from correlate.stats.compare import cliffs_delta, compare_outcomes, compare_teams
 from correlate.stats.outcomes import OutcomeSpec
 
 CYCLE = OutcomeSpec("pr_cycle_time_h", "pr_cycle_time_h_median", "duration", "median PR cycle time", "h")
@@ -39,3 +39,11 @@ def test_no_difference_is_not_significant_and_short_series_get_no_interval() -> 
 def test_cliffs_delta_bounds() -> None:
     assert cliffs_delta(np.array([1.0, 2.0]), np.array([1.0, 2.0])) == 0.0
     assert cliffs_delta(np.array([5.0]), np.array([1.0, 2.0])) == 1.0
+
+
+def test_every_outcome_with_bh_adjustment() -> None:
+    from correlate.stats.outcomes import DEFAULT_OUTCOMES
+
+    res, adj = compare_outcomes(_two_teams(np.log(1.5)), DEFAULT_OUTCOMES, "a", "b", reps=499)
+    assert [r.outcome for r in res] == ["pr_cycle_time_h"]  # the only outcome column present
+    assert adj[0] == pytest.approx(res[0].pvalue)
