@@ -228,9 +228,7 @@ def monthly_stats(store: Store, config: Config, last: date, *, weeks: int = 53) 
     if start >= last:
         return unavailable(f"the store has no data before {last.isoformat()}")
     weekly = build_panel(store, config, start, last, "week")
-    # the engine's column names: weekly distinct AI users, and working days as the deploy-rate exposure
-    weekly["ai_weekly_active_users"] = weekly["ai_active_users"]
-    weekly["working_days"] = weekly["days"].clip(upper=5)
+    # the engine derives weekly-active users and working days from build_panel's weekly columns
     try:
         suite = run_suite(weekly, config.root.analysis, primary=config.root.report.primary_outcomes)
     except CorrelateError as exc:
