@@ -97,20 +97,23 @@ def visit(chromium: str, url: str, *, width: int = 1200, height: int = 900, full
     to_chrome_r, to_chrome_w = os.pipe()
     from_chrome_r, from_chrome_w = os.pipe()
     with tempfile.TemporaryDirectory(prefix="correlate-cdp-") as profile:
-        # Chromium expects its pipe on fds 3 (read) and 4 (write): remap in the child before exec (via
-        # fds >= 10 first, so neither dup2 clobbers the other's source). subprocess closes other fds after
-        # preexec_fn, so 3 and 4 are listed in pass_fds.
+        # Chromium expects its pipe on fds 3 (read) and 4 (write): remap in the child before exec, via
+        # fds >= 10 so neither dup2 clobbers the other's source. os.dup2 makes 3 and 4 inheritable; every
+        # other Python fd is non-inheritable, so close_fds=False passes exactly these two (pass_fds=(3, 4)
+        # would fail when the parent has no fd 3 or 4 open).
         def remap() -> None:
             r = fcntl.fcntl(to_chrome_r, fcntl.F_DUPFD, 10)
             w = fcntl.fcntl(from_chrome_w, fcntl.F_DUPFD, 10)
             os.dup2(r, 3)
             os.dup2(w, 4)
+            os.close(r)
+            os.close(w)
 
         proc = subprocess.Popen(
             [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--remote-debugging-pipe",
              f"--window-size={width},{height}", "about:blank"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            preexec_fn=remap, pass_fds=(3, 4))
+            preexec_fn=remap, close_fds=False)
         os.close(to_chrome_r)
         os.close(from_chrome_w)
         pipe = _Pipe(proc, to_chrome_w, from_chrome_r)

@@ -308,14 +308,15 @@ def monthly_context(store: Store, config: Config, month: str, *, org_name: str =
     model_frame = queries.models(store, first, last)
     model_rows = [model_cost(str(r.tool), str(r.model), _num(r.cost_usd), _num(r.tokens_input), _num(r.tokens_output),
                              _num(r.tokens_cache_read)) for r in model_frame.itertuples()]
-    totals = ModelCost("All", "all models (savings: priced models only)", *[
-        float(sum(getattr(m, f) for m in model_rows)) for f in ("cost_usd", "tokens_input", "tokens_output",
-                                                                "tokens_cache_read")],
-        ratio(sum(m.tokens_cache_read for m in model_rows),
-              sum(m.tokens_cache_read + m.tokens_input for m in model_rows)),
-        # models without a list price have no savings figure; the total covers the priced models
-        *[float(sum(getattr(m, f) for m in model_rows if getattr(m, f) == getattr(m, f)))
-          for f in ("cache_saved_usd", "uncached_cost_usd", "batch_saving_usd")])
+    def total(name: str) -> float:
+        # a source that does not report a field leaves it empty; the total covers the rows that do
+        return float(sum(v for m in model_rows if (v := getattr(m, name)) == v))
+
+    totals = ModelCost(
+        "All", "all models (savings: priced models only)", total("cost_usd"), total("tokens_input"),
+        total("tokens_output"), total("tokens_cache_read"),
+        ratio(total("tokens_cache_read"), total("tokens_cache_read") + total("tokens_input")),
+        total("cache_saved_usd"), total("uncached_cost_usd"), total("batch_saving_usd"))
     team_model = _cost_matrix(queries.cost_by_team_model(store, config, first, last), grouping)
 
     split, split_note = _split(queries.pr_split(store, config, first, last), min_n)
