@@ -46,13 +46,18 @@ CAVEATS = [
 
 @dataclass(frozen=True)
 class Diff:
-    """One team's weekly-median difference from the first team on one indicator."""
+    """One team's weekly-median difference from the first team on one indicator.
+
+    ``p_bh`` (Benjamini–Hochberg across the engine's outcomes for this pair) is set only where the
+    statistics engine made the comparison; the report's own bootstrap gives intervals, no p-values.
+    """
 
     team: str
     value: float
     low: float
     high: float
     weeks: int
+    p_bh: float | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,7 @@ class CompareContext:
     min_group_size: int
     reps: int
     block: int
+    engine: bool = False
 
 
 def parse_teams(teams: str, known: tuple[str, ...]) -> list[str]:
@@ -108,6 +114,11 @@ _Weekly = Callable[[pd.DataFrame], pd.Series]
 def _safe_div(num: pd.Series, den: pd.Series) -> pd.Series:
     return (num.astype(float) / den.astype(float).where(den > 0)).astype(float)
 
+
+# indicator label -> the statistics engine's outcome (correlate.stats.outcomes) measuring the same thing
+ENGINE_OUTCOME = {"Merged PRs per person-week": "prs_merged_per_dev_week", "Median PR cycle time": "pr_cycle_time_h",
+                  "Median review time": "pr_review_time_h", "Deployments per week": "deployments_per_week",
+                  "Change failure rate": "change_failure_rate"}
 
 INDICATORS: list[tuple[str, str, str, str, _Weekly]] = [
     # label, TeamRow field, fmt, diff fmt, weekly series
@@ -154,11 +165,15 @@ def compare_context(store: Store, config: Config, teams: list[str], since: date,
                          "monthly report.")
     rows = [team_row(t, weekly[weekly["team"] == t], days) for t in teams]
     series = {t: weekly[weekly["team"] == t].sort_values("week") for t in teams}
+    engine = _engine_diffs(weekly, teams, reps, seed)
     indicators = []
     for label, field, fmt, diff_fmt, fn in INDICATORS:
         per_team = {t: fn(series[t]).to_numpy(dtype=float) for t in teams}
         diffs = []
         for t in teams[1:]:
+            if (t, ENGINE_OUTCOME.get(label)) in engine:
+                diffs.append(engine[(t, ENGINE_OUTCOME[label])])
+                continue
             d = median_difference(per_team[teams[0]], per_team[t], reps=reps, seed=seed)
             diffs.append(Diff(t, d.difference, d.low, d.high, min(d.n_a, d.n_b)))
         medians = [float(np.nanmedian(v)) if np.isfinite(v).any() else float("nan") for v in per_team.values()]
@@ -186,7 +201,27 @@ def compare_context(store: Store, config: Config, teams: list[str], since: date,
     return CompareContext(
         title=f"Team comparison — {' vs '.join(teams)}", org_name=org_name,
         window=f"{since.isoformat()} to {until.isoformat()}", teams=teams, rows=rows, reference=teams[0],
-        indicators=indicators, charts=chart_list, caveats=CAVEATS, min_group_size=min_n, reps=reps, block=BLOCK)
+        indicators=indicators, charts=chart_list, caveats=CAVEATS, min_group_size=min_n, reps=reps, block=BLOCK,
+        engine=bool(engine))
+
+
+def _engine_diffs(weekly: pd.DataFrame, teams: list[str], reps: int, seed: int) -> dict[tuple[str, str], Diff]:
+    """The statistics engine's team comparison (``correlate.stats.compare``) for the outcomes it defines,
+    each team against the first; empty when the engine is not part of this build."""
+    try:
+        from correlate.stats.compare import compare_outcomes
+        from correlate.stats.outcomes import outcome_by_name
+        from correlate.stats.suite import prepare_weekly
+    except ImportError:
+        return {}
+    specs = tuple(s for s in (outcome_by_name(n) for n in ENGINE_OUTCOME.values()) if s is not None)
+    prepared = prepare_weekly(weekly.drop(columns=[c for c in weekly.columns if c.startswith("_")]))
+    out: dict[tuple[str, str], Diff] = {}
+    for t in teams[1:]:
+        results, adjusted = compare_outcomes(prepared, specs, t, teams[0], reps=reps, seed=seed)
+        for r, p in zip(results, adjusted, strict=True):
+            out[(t, r.outcome)] = Diff(t, r.statistic, r.ci.low, r.ci.high, min(r.n_a, r.n_b), p)
+    return out
 
 
 def default_window(last_day: date, days: int = 91) -> tuple[date, date]:
