@@ -3,7 +3,8 @@
 The comparison report uses the statistics engine's team comparison (``correlate.stats.compare``,
 issue 6) for the outcomes the engine defines, and this helper for the report's other indicators
 (adoption share, spend per active day, PR size, unreviewed merges, lead time) and when the engine is
-not part of a build. The method is the one that module documents (same block length and draw order): weeks within a team are autocorrelated, so each team's weekly
+not part of a build. The method is the one that module documents (same block length and draw order):
+weeks within a team are autocorrelated, so each team's weekly
 values are resampled in moving blocks of 4 weeks (not week by week, which would give intervals
 that are too narrow), and the 95% interval is the 2.5th–97.5th percentile of the bootstrap
 differences. It describes two teams (evidence rung 1); it says nothing about why they differ.

@@ -57,7 +57,9 @@ def test_the_file_is_self_contained_and_forbids_loading_anything(html: str) -> N
     csp = [a.get("content") for t, a in doc.tags if t == "meta" and a.get("http-equiv") == "Content-Security-Policy"]
     assert csp and "default-src 'none'" in (csp[0] or "")
     assert not [t for t, _ in doc.tags if t in ("script", "link", "img", "iframe", "object", "embed")]
-    assert not doc.attrs("src") and not doc.attrs("href")
+    assert not doc.attrs("src")
+    ids = set(doc.attrs("id"))
+    assert doc.attrs("href") and all(h.startswith("#") and h[1:] in ids for h in doc.attrs("href"))  # in-page only
     assert external_reference(html) is None, external_reference(html)
     assert html.index("<style>") < html.index("</head>")  # the inlined stylesheet (charts carry their own)
 
