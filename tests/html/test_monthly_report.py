@@ -20,7 +20,16 @@ from correlate.panel import build_panel
 from correlate.stats.wording import check_wording
 from correlate.store import Store
 from tests.htmlcheck import external_reference, parse
-from tests.reportdata import HOSTILE, MONTH, NO_STATS, Rendered, hostile_monthly
+from tests.reportdata import (
+    HOSTILE,
+    HOSTILE_EDIT_TOOL,
+    HOSTILE_EMAIL,
+    HOSTILE_MODEL,
+    MONTH,
+    NO_STATS,
+    Rendered,
+    hostile_monthly,
+)
 
 SECTIONS = [("summary", "1. Summary"), ("adoption", "2. Adoption"), ("cost", "3. Cost"),
             ("leading", "4. Leading indicators"), ("lagging", "5. Lagging indicators"),
@@ -188,3 +197,17 @@ def test_element_ids_are_unique_across_the_inline_charts(html: str) -> None:
     assert len(ids) == len(set(ids))
     for ref in re.findall(r"url\(#([^)]+)\)", html):
         assert ref in ids
+
+
+def test_hostile_team_names_emails_models_and_edit_tools_are_inert_text(html: str) -> None:
+    doc = parse(html)
+    assert not [t for t, _ in doc.tags if t in ("script", "img")]
+    assert not [(t, k) for t, a in doc.tags for k in a if k.lower().startswith("on")]  # no event handlers
+    text, svg_text = doc.all_text(), "".join(doc.svg_text)
+    for name in HOSTILE:  # team names: in tables (row headers) and in chart legends and axis labels
+        assert name in doc.row_headers, name
+        assert name in svg_text, name
+    assert "{{ 7*7 }}" in text and ">49<" not in html  # no template evaluation of data
+    for value in (HOSTILE_EMAIL, HOSTILE_MODEL, HOSTILE_EDIT_TOOL):
+        assert value in text, value
+    assert "$x^2$" in text  # a model name with TeX markup prints literally
