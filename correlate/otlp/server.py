@@ -33,6 +33,7 @@ __all__ = ["OtlpServer", "make_server", "serve"]
 PATHS: dict[str, Signal] = {"/v1/metrics": "metrics", "/v1/logs": "logs"}
 CONTENT_TYPES: dict[str, Encoding] = {"application/x-protobuf": "protobuf", "application/json": "json"}
 _INFLATE_CHUNK = 64 * 1024
+_DRAIN_MAX = 8 * 1024 * 1024  # refused bodies larger than this are cut off by closing the connection
 
 
 class _TooLarge(Exception):
@@ -100,6 +101,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _reply(self, status: int, body: bytes = b"", ctype: str = "text/plain; charset=utf-8") -> None:
         self.send_response(status)
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -111,6 +114,15 @@ class _Handler(BaseHTTPRequestHandler):
         if close:
             self.close_connection = True
         self._reply(status, reason.encode("utf-8", "replace"))
+
+    def _drain(self, length: int) -> None:
+        """Read and discard a refused body (up to a bound), so the client sees the answer, not a reset."""
+        left = min(length, _DRAIN_MAX)
+        while left > 0:
+            chunk = self.rfile.read(min(left, _INFLATE_CHUNK))
+            if not chunk:
+                break
+            left -= len(chunk)
 
     def do_GET(self) -> None:  # noqa: N802 - stdlib naming
         self._fail(405, "use POST /v1/metrics or POST /v1/logs")
@@ -152,6 +164,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         limit = self.server.max_body_bytes
         if length > limit:
+            self._drain(length)
             self._fail(413, f"body of {length} bytes exceeds the limit of {limit} bytes", close=True)
             return
         body = self.rfile.read(length) if length > 0 else b""
@@ -212,10 +225,11 @@ def serve(config_path: Path, host: str = "127.0.0.1", port: int = 4318) -> None:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}. Pick another --port.") from None
     bound_host, bound_port = server.server_address[:2]
     console.print(f"OTLP/HTTP receiver on http://{bound_host}:{bound_port} (POST /v1/metrics, /v1/logs; "
-                  f"protobuf or JSON{', bearer token required' if token else ''})")
-    console.print(f"Spooling to {spool_dir}. Fold into the store with: correlate sync --source otel")
+                  f"protobuf or JSON{', bearer token required' if token else ''})", soft_wrap=True)
+    console.print(f"Spooling to {spool_dir}. Fold into the store with: correlate sync --source otel",
+                  soft_wrap=True)
     console.print(f"Point Claude Code at it: OTEL_EXPORTER_OTLP_ENDPOINT=http://{bound_host}:{bound_port} "
-                  "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf")
+                  "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf", soft_wrap=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
