@@ -6,9 +6,10 @@ keyed (a metric increment by series and times, an event by a hash of its content
 exporter delivered twice, or a file imported twice, is stored once.
 
 Metrics (sources.md §3): every ``claude_code.*`` counter, delta or cumulative. Cumulative points are
-differenced per series in time order; a changed start time or a drop is a reset (the new value is the
-increment). The last point per series is kept (``otel_series_state``) so differencing continues in the
-next fold. Points and events are bucketed into days of the configured ``[calendar] timezone``.
+differenced per series in time order; a later start time or a drop is a reset (the new value is the
+increment), and a point older than the last one folded (or from an earlier start) is a repeat, skipped.
+The last point per series is kept (``otel_series_state``) so differencing continues in the next fold.
+Points and events are bucketed into days of the configured ``[calendar] timezone``.
 
 **Double-counting rule.** Claude Code reports tokens and cost twice: as ``claude_code.token.usage`` /
 ``claude_code.cost.usage`` metrics and on every ``claude_code.api_request`` event. Totals (tokens, cost)
@@ -154,7 +155,10 @@ def _increments(store: Store, points: list[MetricPoint], clock: _Clock, team_att
         out.append(_delta_row(p, p.value, clock, team_attr))
     for p in cumulative:
         prev = state.get(p.series)
-        if prev is None or p.start_ns != prev[0]:
+        if prev is not None and p.start_ns < prev[0]:
+            stats.skipped_points += 1  # a late point of an earlier run of this series: that run is folded
+            continue
+        if prev is None or p.start_ns > prev[0]:
             inc = p.value  # first point of the series, or a restart (new start time)
         elif p.time_ns <= prev[1]:
             stats.skipped_points += 1  # a repeat or an out-of-order point: already counted
@@ -439,7 +443,7 @@ def fold_spool(store: Store, spool_dir: Path, *, tz: str, team_attribute: str | 
     segs = segments(spool_dir)
     task = progress.add_task("folding OTLP spool", total=len(segs)) if progress is not None else None
     for seg in segs:
-        offset = int(store.get_cursor(SOURCE, "spool", seg.name) or 0)
+        offset = int(store.get_cursor(SOURCE, "spool", seg.stem) or 0)
         while True:
             batch, size = [], 0
             for rec in read_records(seg, offset):
@@ -451,7 +455,7 @@ def fold_spool(store: Store, spool_dir: Path, *, tz: str, team_attribute: str | 
                 break
             with store.transaction():
                 part = fold_messages(store, _decode(batch), tz=tz, team_attribute=team_attribute)
-                store.set_cursor(SOURCE, "spool", seg.name, str(batch[-1].end_offset))
+                store.set_cursor(SOURCE, "spool", seg.stem, str(batch[-1].end_offset))
             stats.add(part)
             offset = batch[-1].end_offset
         if seg.suffix == ".seg":
@@ -475,7 +479,7 @@ def _retire(store: Store, seg: Path, offset: int, stats: FoldStats) -> None:
         seg.unlink()
     with store.transaction():
         store.con.execute("DELETE FROM sync_state WHERE source = ? AND stream = 'spool' AND \"partition\" = ?",
-                          [SOURCE, seg.name])
+                          [SOURCE, seg.stem])
 
 
 def sync(ctx: SyncContext, since: date | None) -> SyncSummary:
