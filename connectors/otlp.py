@@ -231,7 +231,9 @@ def attr_int(attrs: dict[str, Any], key: str) -> int | None:
 
 
 def _series_key(*parts: Any) -> str:
-    text = json.dumps(parts, sort_keys=True, default=str, separators=(",", ":"))
+    # repr of sorted items is stable across processes for the plain values attributes hold, and cheaper
+    # than json.dumps(sort_keys=True); nested dicts (kvlist values) are rare and keep insertion order
+    text = repr(tuple(sorted(p.items()) if isinstance(p, dict) else p for p in parts))
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 

@@ -12,9 +12,11 @@ Each record in a segment::
 
     b"OTS1" | signal (b"m"/b"l") | encoding (b"p"/b"j") | 2 reserved bytes | length u32 BE | crc32 u32 BE | body
 
-``body`` is the validated request as received (after gzip), so a fold decodes exactly what was
-accepted. A receiver killed mid-write leaves at most one torn record at the tail of its segment; it
-was never acknowledged (the 200 follows the fsync), and readers stop at it.
+``body`` is the validated request after gzip: protobuf as received, JSON re-encoded as the protobuf
+of the validated message (the receiver's choice, so folds never re-parse JSON; the format keeps an
+encoding byte so JSON bodies stay readable). A receiver killed mid-write leaves at most one torn
+record at the tail of its segment; it was never acknowledged (the 200 follows the fsync), and readers
+stop at it.
 
 Races: a fold reads segments by byte offset and only up to the last complete record, so it may run
 while a receiver appends. ``.open`` segments whose flock can be taken belong to a dead receiver and are

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from connectors.otlp import log_events, parse_request
 from correlate.config import from_mapping
 from correlate.ingest.otel import fold_spool
 from correlate.otlp.server import OtlpServer, make_server
@@ -61,9 +62,13 @@ def test_accepts_protobuf_json_and_gzip_and_answers_in_the_request_content_type(
     assert [r.status_code for r in (r1, r2, r3, r4)] == [200, 200, 200, 200]
     assert r1.headers["content-type"] == "application/x-protobuf" and r1.content == b""
     assert r2.headers["content-type"] == "application/json" and r2.json() == {}
-    # the spool holds the validated, decompressed bytes, in arrival order
-    assert _spooled(tmp_path / "spool") == [("metrics", "protobuf", metrics), ("logs", "json", logs_json),
-                                            ("metrics", "protobuf", metrics), ("logs", "json", logs_json)]
+    # the spool holds the validated, decompressed requests in arrival order; JSON as the protobuf of the
+    # validated message, which decodes to the same rows
+    logs_pb = parse_request("logs", logs_json, "json").SerializeToString()
+    assert _spooled(tmp_path / "spool") == [("metrics", "protobuf", metrics), ("logs", "protobuf", logs_pb),
+                                            ("metrics", "protobuf", metrics), ("logs", "protobuf", logs_pb)]
+    assert list(log_events(parse_request("logs", logs_pb, "protobuf"))) == list(
+        log_events(parse_request("logs", logs_json, "json")))
 
 
 def test_garbage_gets_400_with_a_reason_and_nothing_is_spooled(receiver: tuple[OtlpServer, str],
