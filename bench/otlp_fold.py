@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -20,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from connectors.otlp import parse_request  # noqa: E402
 from correlate.ingest.otel import fold_spool  # noqa: E402
 from correlate.otlp.spool import Spool  # noqa: E402
 from correlate.store import Store  # noqa: E402
@@ -40,8 +42,10 @@ def build(spool_dir: Path, sessions: int, exports: int, events: int, json_share:
                                  for i in range(events)])
             for signal, msg, k in (("metrics", m, len(points)), ("logs", logs, events)):
                 as_json = (n % 100) < json_share * 100
-                body = to_json(msg) if as_json else msg.SerializeToString()
-                spool.append(signal, "json" if as_json else "protobuf", body)
+                # as the receiver does: JSON is validated once and spooled as the message's protobuf
+                body = parse_request(signal, to_json(msg), "json").SerializeToString() if as_json else (
+                    msg.SerializeToString())
+                spool.append(signal, "protobuf", body)
                 counts["requests"] += 1
                 counts["points" if signal == "metrics" else "events"] += k
                 counts["bytes"] += len(body)
@@ -74,6 +78,7 @@ def main() -> None:
         "rows_per_second": round(rows / seconds), "requests_per_second": round(counts["requests"] / seconds),
         "folded_requests": stats.requests, "actor_days": actor_days, "spool_write_seconds": round(built, 3),
         "spool_writes_per_second_fsync": round(counts["requests"] / built),
+        "load_average_1m": round(os.getloadavg()[0], 2), "cpus": os.cpu_count(),
     }, indent=2))
 
 

@@ -164,3 +164,22 @@ def test_sigkill_between_spool_write_and_sync_loses_nothing(tmp_path: Path) -> N
         (commits,) = store.con.execute("SELECT sum(commits) FROM ai_usage_daily").fetchone()  # type: ignore[misc]
         assert commits == 20
     assert segments(tmp_path / "spool") == []  # the orphaned segment was closed, folded and removed
+
+
+def test_concurrent_requests_are_all_spooled_intact(receiver: tuple[OtlpServer, str], tmp_path: Path) -> None:
+    _, url = receiver
+    bodies = [metrics_request([Point("claude_code.commit.count", float(i), {"session.id": f"s{i}"})])
+              .SerializeToString() for i in range(40)]
+    statuses: list[int] = []
+
+    def send(chunk: list[bytes]) -> None:
+        with httpx.Client(base_url=url) as client:
+            statuses.extend(client.post("/v1/metrics", content=b, headers=PB).status_code for b in chunk)
+
+    threads = [threading.Thread(target=send, args=(bodies[i::8],)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [200] * 40
+    assert sorted(b for _, _, b in _spooled(tmp_path / "spool")) == sorted(bodies)
