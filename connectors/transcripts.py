@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["TranscriptScan", "UsageEntry", "scan"]
+__all__ = ["TranscriptScan", "UsageEntry", "scan", "transcript_files"]
 
 _SEMVER = re.compile(r"^\d+\.\d+\.\d+")
 _NON_NULL = ("id", "cwd", "model", "speed", "costUSD", "version", "sessionId", "requestId", "isApiErrorMessage",
@@ -149,30 +149,43 @@ def _entry(obj: dict[str, Any], file: str) -> UsageEntry | str | None:
     )
 
 
-def _lines(root: Path) -> Iterator[tuple[str, int, bytes]]:
-    files = [root] if root.is_file() else sorted(root.rglob("*.jsonl"))
+def _lines(files: list[Path], on_file: Callable[[Path], None] | None) -> Iterator[tuple[str, int, bytes]]:
     for path in files:
-        with open(path, "rb") as f:
-            for lineno, line in enumerate(f, 1):
-                yield str(path), lineno, line
+        try:
+            with open(path, "rb") as f:
+                for lineno, line in enumerate(f, 1):
+                    yield str(path), lineno, line
+        finally:
+            if on_file is not None:
+                on_file(path)
 
 
 def _rank(e: UsageEntry) -> tuple[int, int, int]:
     return (e.total_tokens, 0 if e.is_sidechain else 1, 1 if e.speed else 0)
 
 
-def scan(root: Path) -> TranscriptScan:
+def transcript_files(root: Path) -> list[Path]:
+    """Every ``*.jsonl`` under ``root`` (recursively), or ``root`` itself when it is a file."""
+    return [root] if root.is_file() else sorted(root.rglob("*.jsonl"))
+
+
+def scan(root: Path, on_file: Callable[[Path], None] | None = None) -> TranscriptScan:
     """Read every ``*.jsonl`` under ``root`` (recursively; or ``root`` itself if it is a file).
+
+    Args:
+        root: a folder such as ``~/.claude/projects``, or one transcript file.
+        on_file: called after each file (progress bars).
 
     Returns:
         A :class:`TranscriptScan`: entries deduplicated on (message id, request id), sidechain replays
         removed, and counts of lines read, skipped as malformed, synthetic, duplicate or replay.
     """
     result = TranscriptScan()
-    result.files = len([root] if root.is_file() else list(root.rglob("*.jsonl")))
+    files = transcript_files(root)
+    result.files = len(files)
     keyed: dict[tuple[str, str], UsageEntry] = {}
     unkeyed: list[UsageEntry] = []
-    for file, lineno, raw in _lines(root):
+    for file, lineno, raw in _lines(files, on_file):
         result.lines += 1
         if not raw.strip():
             continue

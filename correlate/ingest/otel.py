@@ -236,9 +236,9 @@ def fold_messages(store: Store, messages: Iterable[tuple[str, Message]], *, tz: 
     for signal, msg in messages:
         stats.requests += 1
         if signal == "metrics":
-            points.extend(metric_points(msg))  # type: ignore[arg-type]
+            points.extend(metric_points(msg))
         else:
-            for e in log_events(msg):  # type: ignore[arg-type]
+            for e in log_events(msg):
                 if e.name in KEPT_EVENTS:
                     events.append(_event_row(e, clock, team_attribute))
                 else:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from connectors.otel_records import AISessionDay
 from connectors.records import AIUsageDay, AIUsageModelDay
-from connectors.transcripts import TranscriptScan, UsageEntry, scan
+from connectors.transcripts import TranscriptScan, UsageEntry, scan, transcript_files
 from correlate.errors import UsageError
 from correlate.prices import PriceTable, table_for_config
 from correlate.store import Store
@@ -115,7 +115,7 @@ def import_dir(config_path: Path, path: Path, actor: str) -> TranscriptScan:
         UsageError: the folder does not exist, or ``--actor`` is empty.
     """
     from correlate.config import load_config
-    from correlate.console import console
+    from correlate.console import console, progress
 
     actor = actor.strip()
     if not actor:
@@ -128,7 +128,9 @@ def import_dir(config_path: Path, path: Path, actor: str) -> TranscriptScan:
                          "(or $CLAUDE_CONFIG_DIR/projects).")
     config = load_config(config_path)
     prices = table_for_config(config)
-    result = scan(path)
+    with progress(transient=True) as bar:
+        task = bar.add_task("reading transcripts", total=len(transcript_files(path)))
+        result = scan(path, on_file=lambda _: bar.advance(task))
     days, models, sessions, unpriced = records(result.entries, actor, prices)
     with Store.open(config.store_path) as store, store.transaction():
         store.upsert(AIUsageDay, days)

@@ -227,7 +227,7 @@ def serve(config_path: Path, host: str = "127.0.0.1", port: int = 4318) -> None:
         server = make_server(spool_dir, host, port, max_body_bytes=otel.max_body_bytes, token=token)
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}. Pick another --port.") from None
-    bound_host, bound_port = server.server_address[:2]
+    bound_host, bound_port = str(server.server_address[0]), int(server.server_address[1])
     console.print(f"OTLP/HTTP receiver on http://{bound_host}:{bound_port} (POST /v1/metrics, /v1/logs; "
                   f"protobuf or JSON{', bearer token required' if token else ''})", soft_wrap=True)
     console.print(f"Spooling to {spool_dir}. Fold into the store with: correlate sync --source otel",

@@ -111,9 +111,9 @@ class Spool:
             if self._synced >= seq:
                 return  # another request's fsync (or a rotation) already covered this record
             with self._lock:
-                target, f = self._written, self._file
-            if f is not None:
-                os.fsync(f.fileno())
+                target, current = self._written, self._file
+            if current is not None:
+                os.fsync(current.fileno())
             self._synced = max(self._synced, target)
 
     def rotate(self) -> None:

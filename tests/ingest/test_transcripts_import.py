@@ -62,3 +62,19 @@ def test_import_derives_cost_from_prices_and_leaves_unknown_models_empty(tmp_pat
 def test_import_names_a_missing_folder(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="does not exist"):
         import_dir(_cfg(tmp_path), tmp_path / "nope", "dev@example.com")
+
+
+def test_import_transcripts_command_reports_what_it_did(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from correlate.cli import app
+
+    root = write(tmp_path, "p/s.jsonl", [line("m1", "r1"), '{"message":{"usage":{"input_tok'])
+    cfg = _cfg(tmp_path)
+    result = CliRunner().invoke(app, ["--config", str(cfg), "import", "transcripts", str(root), "--actor", "a@b.c"],
+                                env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "1 requests" in result.output and "1 malformed" in result.output
+    missing = CliRunner().invoke(app, ["--config", str(cfg), "import", "transcripts", str(tmp_path / "x"),
+                                       "--actor", "a@b.c"])
+    assert missing.exit_code == 2
