@@ -142,7 +142,7 @@ def parse_request(signal: Signal, body: bytes, encoding: Encoding) -> Message:
         return msg
     try:
         data = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise PayloadError(f"not valid JSON: {exc}", source=SOURCE, stream=signal) from None
     return parse_json_object(signal, data)
 

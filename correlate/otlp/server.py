@@ -116,6 +116,15 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         self._reply(status, reason.encode("utf-8", "replace"))
 
+    def _refuse(self, status: int, reason: str) -> None:
+        """Refuse before reading the body: read it away (bounded) so the client gets the answer, then close."""
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
+        self._drain(length)
+        self._fail(status, reason, close=True)
+
     def _drain(self, length: int) -> None:
         """Read and discard a refused body (up to a bound), so the client sees the answer, not a reset."""
         left = min(length, _DRAIN_MAX)
@@ -124,6 +133,26 @@ class _Handler(BaseHTTPRequestHandler):
             if not chunk:
                 break
             left -= len(chunk)
+
+    def _read_chunked(self, limit: int) -> bytes | None:
+        """A ``Transfer-Encoding: chunked`` body; ``None`` if the client hung up, _TooLarge past ``limit``."""
+        out = bytearray()
+        while True:
+            line = self.rfile.readline(1024)
+            if not line:
+                return None
+            size = int(line.split(b";", 1)[0].strip() or b"x", 16)  # ValueError on garbage
+            if size == 0:
+                while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return bytes(out)
+            if len(out) + size > limit:
+                raise _TooLarge()
+            chunk = self.rfile.read(size)
+            if len(chunk) < size:
+                return None
+            out += chunk
+            self.rfile.readline(1024)  # the CRLF after the chunk
 
     def do_GET(self) -> None:  # noqa: N802 - stdlib naming
         self._fail(405, "use POST /v1/metrics or POST /v1/logs")
@@ -142,36 +171,48 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         signal = PATHS.get(path)
         if signal is None:
-            self._fail(404, f"unknown path {path!r}; this receiver accepts /v1/metrics and /v1/logs", close=True)
+            self._refuse(404, f"unknown path {path!r}; this receiver accepts /v1/metrics and /v1/logs")
             return
         token = self.server.token
         if token is not None:
             given = self.headers.get("Authorization", "")
             if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-                self._fail(401, "missing or wrong bearer token (Authorization: Bearer ...)", close=True)
+                self._refuse(401, "missing or wrong bearer token (Authorization: Bearer ...)")
                 return
         ctype = (self.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
         encoding = CONTENT_TYPES.get(ctype)
         if encoding is None:
-            self._fail(415, "Content-Type must be application/x-protobuf or application/json", close=True)
-            return
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            self._fail(411, "send Content-Length (chunked bodies are not accepted)", close=True)
-            return
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            self._fail(400, "Content-Length is not a number", close=True)
+            self._refuse(415, "Content-Type must be application/x-protobuf or application/json")
             return
         limit = self.server.max_body_bytes
-        if length > limit:
-            self._drain(length)
-            self._fail(413, f"body of {length} bytes exceeds the limit of {limit} bytes", close=True)
-            return
-        body = self.rfile.read(length) if length > 0 else b""
-        if len(body) < length:
-            self.close_connection = True
-            return  # the client went away mid-body
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            # Claude Code v2.1.191-2.1.211 sent chunked bodies; the limit applies while reading
+            try:
+                chunked = self._read_chunked(limit)
+            except _TooLarge:
+                self._fail(413, f"body exceeds the limit of {limit} bytes", close=True)
+                return
+            except ValueError:
+                self._fail(400, "malformed chunked body", close=True)
+                return
+            if chunked is None:
+                self.close_connection = True
+                return  # the client went away mid-body
+            body = chunked
+        else:
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                self._fail(400, "Content-Length is not a number", close=True)
+                return
+            if length > limit:
+                self._drain(length)
+                self._fail(413, f"body of {length} bytes exceeds the limit of {limit} bytes", close=True)
+                return
+            body = self.rfile.read(length) if length > 0 else b""
+            if len(body) < length:
+                self.close_connection = True
+                return  # the client went away mid-body
         content_encoding = (self.headers.get("Content-Encoding") or "identity").strip().lower()
         try:
             if content_encoding == "gzip":

@@ -171,3 +171,10 @@ def test_json_lines_export_with_a_bad_line_names_the_line(tmp_path: Path) -> Non
     with pytest.raises(PayloadError) as info:
         list(read_export_file(path))
     assert info.value.where == f"{path}:2"
+
+
+def test_absurdly_nested_json_is_a_payload_error_not_a_crash() -> None:
+    head = b'{"resourceLogs": [{"resource": {"attributes": [{"key": "k", "value": '
+    deep = head + b'{"arrayValue": {"values": [' * 5000
+    with pytest.raises(PayloadError):
+        parse_request("logs", deep + b"]}}" * 5000 + b"}]}}]}", "json")

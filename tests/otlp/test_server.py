@@ -183,3 +183,15 @@ def test_concurrent_requests_are_all_spooled_intact(receiver: tuple[OtlpServer, 
         t.join()
     assert statuses == [200] * 40
     assert sorted(b for _, _, b in _spooled(tmp_path / "spool")) == sorted(bodies)
+
+
+def test_chunked_bodies_are_accepted_and_limited(receiver: tuple[OtlpServer, str], tmp_path: Path) -> None:
+    # Claude Code v2.1.191-2.1.211 sent chunked request bodies (sources.md §3); an iterator body makes httpx chunk
+    _, url = receiver
+    body = metrics_request(day_of_usage()).SerializeToString()
+    with httpx.Client(base_url=url) as client:
+        ok = client.post("/v1/metrics", content=iter([body[:100], body[100:]]), headers=PB)
+        big = client.post("/v1/metrics", content=iter([b"\x00" * 100_000] * 4), headers=PB)
+    assert ok.request.headers.get("transfer-encoding") == "chunked"
+    assert (ok.status_code, big.status_code) == (200, 413)
+    assert [b for _, _, b in _spooled(tmp_path / "spool")] == [body]
