@@ -1,0 +1,95 @@
+"""Bodies of the store-backed commands (the CLI only parses and calls these)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from correlate.config import Config, load_config
+from correlate.console import console, install_countdown, progress
+from correlate.days import last_complete_month
+from correlate.errors import NotAvailableError, UsageError
+from correlate.html.context import monthly_context
+from correlate.html.render import render
+from correlate.panel import build_panel
+from correlate.store import Store
+from correlate.sync import SyncContext, configured_sources, run_sync
+
+__all__ = ["export_panel", "report_compare", "report_monthly", "sync", "write_monthly"]
+
+
+def _default_window(store: Store, config: Config) -> tuple[date, date]:
+    """The store's data span: first to last day with any PR, usage or deployment."""
+    row = store.con.execute("""
+        SELECT min(d), max(d) FROM (
+          SELECT min(day) AS d FROM ai_usage_daily UNION ALL SELECT max(day) FROM ai_usage_daily
+          UNION ALL SELECT min(CAST(created_at AS DATE)) FROM pull_requests
+          UNION ALL SELECT max(CAST(coalesce(merged_at, closed_at, created_at) AS DATE)) FROM pull_requests)
+        """).fetchone()
+    if not row or row[0] is None:
+        today = datetime.now(UTC).date()
+        return today - timedelta(days=90), today
+    return row[0], row[1]
+
+
+def sync(config_path: Path, sources: list[str], since: date | None) -> None:
+    """``correlate sync``: every configured source, or the ones named."""
+    config = load_config(config_path)
+    names = [s for item in sources for s in item.split(",") if s] or configured_sources(config)
+    if not names:
+        raise UsageError("no source is configured: add a [sources.<name>] section (see examples/correlate.toml).")
+    with Store.open(config.store_path) as store, install_countdown(), progress() as bar:
+        summaries = run_sync(SyncContext(config, store, bar), names, since)
+    for s in summaries:
+        console.print(f"[green]✓[/] {s.describe()}")
+    console.print(f"Store: {config.store_path}")
+
+
+def export_panel(config_path: Path, out: Path, since: date | None, until: date | None, grain: str) -> None:
+    """``correlate export panel``: the team × day table (or weekly/monthly) as CSV."""
+    config = load_config(config_path)
+    with Store.open(config.store_path) as store:
+        lo, hi = _default_window(store, config)
+        frame = build_panel(store, config, since or lo, until or hi, grain)  # type: ignore[arg-type]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(out, index=False)
+    console.print(f"Wrote {len(frame):,} rows ({frame['team'].nunique()} teams × {grain}) to {out}")
+
+
+def write_monthly(store: Store, config: Config, month: str, out: Path, fmt: str = "html",
+                  org_name: str = "Your organisation") -> Path:
+    """Render the monthly report for ``month`` into ``out``; returns the path written."""
+    if fmt != "html":
+        raise NotAvailableError(f"--format {fmt} is not available yet; use --format html.")
+    ctx = monthly_context(store, config, month, org_name=org_name)
+    html = render("monthly.html.j2", ctx=ctx)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(html, encoding="utf-8")
+    return out
+
+
+def _month_arg(month: str | None) -> str:
+    if month is None:
+        first, _ = last_complete_month(datetime.now(UTC).date())
+        return first.strftime("%Y-%m")
+    try:
+        datetime.strptime(month, "%Y-%m")
+    except ValueError:
+        raise UsageError(f"--month must look like 2026-10, not {month!r}") from None
+    return month
+
+
+def report_monthly(config_path: Path, month: str | None, out: Path | None, fmt: str) -> None:
+    """``correlate report monthly``."""
+    config = load_config(config_path)
+    m = _month_arg(month)
+    target = out or Path(f"correlate-report-{m}.{fmt}")
+    with Store.open(config.store_path) as store:
+        path = write_monthly(store, config, m, target, fmt)
+    console.print(f"Wrote the monthly report for {m} to {path}")
+
+
+def report_compare(config_path: Path, teams: str, since: date | None, until: date | None, out: Path | None,
+                   fmt: str) -> None:
+    """``correlate report compare``: filled by the reports work."""
+    raise NotAvailableError("`report compare` is not built in this release yet; `report monthly` is.")

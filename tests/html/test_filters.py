@@ -1,0 +1,34 @@
+"""Formatters: table-driven, one decision each."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from correlate.html import filters
+
+
+@pytest.mark.parametrize(("fn", "value", "expected"), [
+    (filters.fmt_int, 12345.4, "12,345"),
+    (filters.fmt_int, None, "—"),
+    (filters.fmt_int, math.nan, "—"),
+    (filters.fmt_pct, 0.1234, "12%"),
+    (filters.fmt_pct, 0.0, "0%"),
+    (filters.fmt_usd, 1234.5, "$1,234"),
+    (filters.fmt_usd, 12.345, "$12.35"),
+    (filters.fmt_usd, math.nan, "—"),
+    (filters.fmt_hours, 0.5, "30 min"),
+    (filters.fmt_hours, 12.34, "12.3 h"),
+    (filters.fmt_hours, 72, "3.0 d"),
+    (filters.fmt_pvalue, 0.0004, "<0.001"),
+    (filters.fmt_pvalue, 0.0123, "0.012"),
+    (filters.fmt_pvalue, 0.456, "0.46"),
+])
+def test_formatters(fn, value, expected) -> None:  # type: ignore[no-untyped-def]
+    assert fn(value) == expected
+
+
+def test_an_interval_uses_its_estimates_formatter() -> None:
+    assert filters.fmt_ci(0.1, 0.25, "pct") == "[10%, 25%]"
+    assert filters.fmt_ci(None, 1, "pct") == "—"
