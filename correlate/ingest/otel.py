@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 from google.protobuf.message import Message
@@ -51,6 +50,7 @@ from connectors.otlp import (
     read_export_file,
 )
 from connectors.records import AIUsageDay, AIUsageModelDay
+from correlate.days import day_of
 from correlate.otlp.spool import close_orphans, read_records, segments
 from correlate.store import Store, to_arrow
 from correlate.sync import SyncContext, SyncSummary
@@ -115,15 +115,15 @@ class _Clock:
     """Nanoseconds to (UTC datetime, local day), with a per-minute cache (points cluster in time)."""
 
     def __init__(self, tz: str) -> None:
-        self.tz = ZoneInfo(tz)
+        self.tz = tz
         self._cache: dict[int, date] = {}
 
     def at(self, ns: int) -> tuple[datetime, date]:
         when = datetime.fromtimestamp(ns / 1e9, UTC)
-        minute = ns // 60_000_000_000
+        minute = ns // 60_000_000_000  # every zone offset is whole minutes, so a minute has one day
         day = self._cache.get(minute)
         if day is None:
-            day = when.astimezone(self.tz).date()
+            day = day_of(when, self.tz)
             self._cache[minute] = day
         return when, day
 

@@ -103,7 +103,7 @@ def records(entries: list[UsageEntry], actor: str, prices: PriceTable
             tokens_cache_read=sum(e.cache_read_tokens for e in es),
             tokens_cache_creation=sum(e.cache_creation_tokens for e in es),
             cost_usd=cost, cost_provenance="derived" if cost is not None else None,
-            models=json.dumps(sorted({e.model for e in es})),
+            models=json.dumps(sorted({e.model for e in es}), separators=(",", ":")),  # as DuckDB writes it
         ))
     return days, models, sessions, unpriced
 
