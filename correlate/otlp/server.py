@@ -19,6 +19,7 @@ The server never opens the DuckDB store; ``correlate sync --source otel`` folds 
 from __future__ import annotations
 
 import hmac
+import signal
 import threading
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -275,6 +276,10 @@ def serve(config_path: Path, host: str = "127.0.0.1", port: int = 4318) -> None:
                   soft_wrap=True)
     console.print(f"Point Claude Code at it: OTEL_EXPORTER_OTLP_ENDPOINT=http://{bound_host}:{bound_port} "
                   "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf", soft_wrap=True)
+    def _stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # SIGTERM (systemd, docker stop) closes the segment like Ctrl-C does
+
+    signal.signal(signal.SIGTERM, _stop)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

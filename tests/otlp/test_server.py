@@ -195,3 +195,20 @@ def test_chunked_bodies_are_accepted_and_limited(receiver: tuple[OtlpServer, str
     assert ok.request.headers.get("transfer-encoding") == "chunked"
     assert (ok.status_code, big.status_code) == (200, 413)
     assert [b for _, _, b in _spooled(tmp_path / "spool")] == [body]
+
+
+def test_sigterm_stops_the_receiver_cleanly_and_closes_its_segment(tmp_path: Path) -> None:
+    cfg = _config(tmp_path)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)}
+    with subprocess.Popen([sys.executable, "-m", "correlate", "--config", str(cfg), "serve-otlp", "--port", "0"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True, cwd=tmp_path) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        line = proc.stdout.readline()
+        url = line.split(" on ")[1].split()[0]
+        body = metrics_request(day_of_usage()).SerializeToString()
+        assert httpx.post(f"{url}/v1/metrics", content=body, headers=PB).status_code == 200
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=10)
+    assert proc.returncode == 0
+    assert "Accepted 1 requests" in out
+    assert [p.suffix for p in segments(tmp_path / "spool")] == [".seg"]
