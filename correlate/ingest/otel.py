@@ -508,14 +508,16 @@ def import_files(config_path: Path, paths: list[Path]) -> None:
     malformed file leaves the store unchanged.
     """
     from correlate.config import load_config
-    from correlate.console import console
+    from correlate.console import console, progress
 
     config = load_config(config_path)
     otel = config.root.otel
     total = FoldStats()
-    with Store.open(config.store_path) as store:
+    with Store.open(config.store_path) as store, progress(transient=True) as bar:
+        task = bar.add_task("importing OTLP files", total=len(paths))
         for path in paths:
             messages = list(read_export_file(Path(path)))
             with store.transaction():
                 total.add(fold_messages(store, messages, tz=config.timezone, team_attribute=otel.team_attribute))
+            bar.advance(task)
     console.print(_summary(total).describe() + f" from {len(paths)} file(s) into {config.store_path}")

@@ -294,3 +294,16 @@ def test_user_header_attribute_names_are_the_documented_ones() -> None:
     # guards the hand-built payloads against drifting from sources.md §3
     assert set(USER) <= {"user.email", "user.account_uuid", "user.account_id", "user.id", "organization.id",
                          "session.id", "terminal.type", "app.version"}
+
+
+def test_json_and_protobuf_spools_of_the_same_requests_fold_to_the_same_store(tmp_path: Path) -> None:
+    msgs: list[tuple[str, Message]] = [*_series(2)[:4], ("metrics", metrics_request(day_of_usage())),
+                                       ("logs", logs_request([api_request("claude-opus-5", 0.2, 10, 20),
+                                                              event("api_error", {"status_code": "529"})]))]
+    snaps = []
+    for as_json in (False, True):
+        _write_spool(tmp_path / f"spool{as_json}", msgs, as_json=as_json)
+        with Store.open(tmp_path / f"s{as_json}.duckdb") as store:
+            fold_spool(store, tmp_path / f"spool{as_json}", tz="UTC", team_attribute="team.id")
+            snaps.append(snapshot(store))
+    assert snaps[0] == snaps[1] and snaps[0]["otel_events"]
