@@ -442,27 +442,54 @@ def fold_spool(store: Store, spool_dir: Path, *, tz: str, team_attribute: str | 
     close_orphans(spool_dir)
     segs = segments(spool_dir)
     task = progress.add_task("folding OTLP spool", total=len(segs)) if progress is not None else None
-    for seg in segs:
-        offset = int(store.get_cursor(SOURCE, "spool", seg.stem) or 0)
+    for listed in segs:
+        offset = int(store.get_cursor(SOURCE, "spool", listed.stem) or 0)
         while True:
-            batch, size = [], 0
+            offset = _fold_segment(store, listed, offset, stats, tz=tz, team_attribute=team_attribute,
+                                   batch_bytes=batch_bytes)
+            seg = _current(listed)
+            if seg is None or seg.suffix != ".seg":
+                break  # still being written by a live receiver: the next fold resumes at ``offset``
+            if next(iter(read_records(seg, offset)), None) is not None:
+                continue  # closed after our last read, with records appended before it closed
+            _retire(store, seg, offset, stats)
+            break
+        if task is not None:
+            progress.advance(task)
+    return stats
+
+
+def _fold_segment(store: Store, listed: Path, offset: int, stats: FoldStats, *, tz: str,
+                  team_attribute: str | None, batch_bytes: int) -> int:
+    """Fold the complete records of one segment from ``offset``; returns the new offset."""
+    while True:
+        seg = _current(listed)
+        if seg is None:
+            return offset
+        batch, size = [], 0
+        try:
             for rec in read_records(seg, offset):
                 batch.append(rec)
                 size += len(rec.body)
                 if size >= batch_bytes:
                     break
-            if not batch:
-                break
-            with store.transaction():
-                part = fold_messages(store, _decode(batch), tz=tz, team_attribute=team_attribute)
-                store.set_cursor(SOURCE, "spool", seg.stem, str(batch[-1].end_offset))
-            stats.add(part)
-            offset = batch[-1].end_offset
-        if seg.suffix == ".seg":
-            _retire(store, seg, offset, stats)
-        if task is not None:
-            progress.advance(task)
-    return stats
+        except FileNotFoundError:
+            continue  # the receiver rotated it (.open -> .seg) just now: read it under its new name
+        if not batch:
+            return offset
+        with store.transaction():
+            part = fold_messages(store, _decode(batch), tz=tz, team_attribute=team_attribute)
+            store.set_cursor(SOURCE, "spool", seg.stem, str(batch[-1].end_offset))
+        stats.add(part)
+        offset = batch[-1].end_offset
+
+
+def _current(seg: Path) -> Path | None:
+    """The segment's present name (a receiver may rename ``.open`` to ``.seg`` at any moment)."""
+    for candidate in (seg, seg.with_suffix(".seg")):
+        if candidate.exists():
+            return candidate
+    return None
 
 
 def _retire(store: Store, seg: Path, offset: int, stats: FoldStats) -> None:

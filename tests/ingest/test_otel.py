@@ -6,6 +6,7 @@ Every Claude Code payload here is HAND-BUILT from the documented shapes (tests/o
 from __future__ import annotations
 
 import json
+import threading
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -307,3 +308,30 @@ def test_json_and_protobuf_spools_of_the_same_requests_fold_to_the_same_store(tm
             fold_spool(store, tmp_path / f"spool{as_json}", tz="UTC", team_attribute="team.id")
             snaps.append(snapshot(store))
     assert snaps[0] == snaps[1] and snaps[0]["otel_events"]
+
+
+def test_folds_racing_a_rotating_receiver_count_every_request_once(tmp_path: Path) -> None:
+    spool_dir = tmp_path / "spool"
+    spool = Spool(spool_dir, rotate_bytes=1_000)  # rotates every few requests
+    n = 40
+    bodies = [metrics_request([Point("claude_code.commit.count", 1.0, {"session.id": f"r{i}"}, T0 + i)])
+              .SerializeToString() for i in range(n)]
+    done = threading.Event()
+
+    def receive() -> None:
+        for b in bodies:
+            spool.append("metrics", "protobuf", b)
+        done.set()
+
+    thread = threading.Thread(target=receive)
+    with Store.open(tmp_path / "store.duckdb") as store:
+        thread.start()
+        damaged: list[str] = []
+        while not done.is_set():
+            damaged += fold_spool(store, spool_dir, tz="UTC", team_attribute=None).damaged
+        thread.join()
+        spool.close()
+        damaged += fold_spool(store, spool_dir, tz="UTC", team_attribute=None).damaged
+        assert damaged == []
+        assert usage(store)["commits"] == n
+        assert segments(spool_dir) == []
