@@ -327,7 +327,7 @@ def test_folds_racing_a_rotating_receiver_count_every_request_once(tmp_path: Pat
     with Store.open(tmp_path / "store.duckdb") as store:
         thread.start()
         damaged: list[str] = []
-        while not done.is_set():
+        while not done.wait(0.02):
             damaged += fold_spool(store, spool_dir, tz="UTC", team_attribute=None).damaged
         thread.join()
         spool.close()
