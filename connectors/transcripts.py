@@ -149,12 +149,15 @@ def _entry(obj: dict[str, Any], file: str) -> UsageEntry | str | None:
     )
 
 
-def _lines(files: list[Path], on_file: Callable[[Path], None] | None) -> Iterator[tuple[str, int, bytes]]:
+def _lines(files: list[Path], on_file: Callable[[Path], None] | None,
+           result: TranscriptScan) -> Iterator[tuple[str, int, bytes]]:
     for path in files:
         try:
             with open(path, "rb") as f:
                 for lineno, line in enumerate(f, 1):
                     yield str(path), lineno, line
+        except OSError as exc:  # unreadable (permissions, vanished mid-scan): counted, the rest still read
+            result.note(str(path), f"cannot read the file: {exc.strerror or exc}")
         finally:
             if on_file is not None:
                 on_file(path)
@@ -166,7 +169,7 @@ def _rank(e: UsageEntry) -> tuple[int, int, int]:
 
 def transcript_files(root: Path) -> list[Path]:
     """Every ``*.jsonl`` under ``root`` (recursively), or ``root`` itself when it is a file."""
-    return [root] if root.is_file() else sorted(root.rglob("*.jsonl"))
+    return [root] if root.is_file() else sorted(p for p in root.rglob("*.jsonl") if p.is_file())
 
 
 def scan(root: Path, on_file: Callable[[Path], None] | None = None) -> TranscriptScan:
@@ -185,7 +188,7 @@ def scan(root: Path, on_file: Callable[[Path], None] | None = None) -> Transcrip
     result.files = len(files)
     keyed: dict[tuple[str, str], UsageEntry] = {}
     unkeyed: list[UsageEntry] = []
-    for file, lineno, raw in _lines(files, on_file):
+    for file, lineno, raw in _lines(files, on_file, result):
         result.lines += 1
         if not raw.strip():
             continue
