@@ -335,3 +335,22 @@ def test_folds_racing_a_rotating_receiver_count_every_request_once(tmp_path: Pat
         assert damaged == []
         assert usage(store)["commits"] == n
         assert segments(spool_dir) == []
+
+
+def test_import_otlp_command_exits_1_naming_the_bad_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from correlate.cli import app
+
+    cfg = tmp_path / "correlate.toml"
+    cfg.write_text('[store]\npath = "store.duckdb"\n')
+    good = tmp_path / "ok.json"
+    good.write_text(json.dumps(json.loads(to_json(metrics_request(day_of_usage())))) + "\n")
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"resourceMetrics": []}\n{"resourceMetrics": 5}\n')
+    ok = CliRunner().invoke(app, ["--config", str(cfg), "import", "otlp", str(good)], env={"COLUMNS": "200"})
+    assert ok.exit_code == 0, ok.output
+    assert "14 metric increments" in ok.output
+    failed = CliRunner().invoke(app, ["--config", str(cfg), "import", "otlp", str(bad)], env={"COLUMNS": "300"})
+    assert failed.exit_code == 1
+    assert "PayloadError" in failed.output and f"{bad}:2" in failed.output
