@@ -67,15 +67,16 @@ def main() -> None:
         counts = build(spool_dir, args.sessions, args.exports, args.events, args.json_share)
         built = time.perf_counter() - t0
         with Store.open(Path(tmp) / "store.duckdb") as store:
-            t1 = time.perf_counter()
+            t1, c1 = time.perf_counter(), time.process_time()
             stats = fold_spool(store, spool_dir, tz="Europe/Berlin", team_attribute="team.id")
-            seconds = time.perf_counter() - t1
+            seconds, cpu = time.perf_counter() - t1, time.process_time() - c1
             actor_days = store.con.execute("SELECT count(*) FROM ai_usage_daily").fetchone()[0]  # type: ignore[index]
     rows = counts["points"] + counts["events"]
     print(json.dumps({
         "requests": counts["requests"], "metric_points": counts["points"], "events": counts["events"],
         "spool_bytes": counts["bytes"], "json_share": args.json_share, "fold_seconds": round(seconds, 3),
         "rows_per_second": round(rows / seconds), "requests_per_second": round(counts["requests"] / seconds),
+        "fold_cpu_seconds": round(cpu, 3), "rows_per_cpu_second": round(rows / cpu),
         "folded_requests": stats.requests, "actor_days": actor_days, "spool_write_seconds": round(built, 3),
         "spool_writes_per_second_fsync": round(counts["requests"] / built),
         "load_average_1m": round(os.getloadavg()[0], 2), "cpus": os.cpu_count(),
