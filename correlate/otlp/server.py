@@ -10,8 +10,8 @@ or ``application/json``, optionally ``Content-Encoding: gzip``. Answers (OTLP/HT
 * 401 when ``[otel] token_env`` names a bearer token and the request does not carry it;
 * 413 when the body exceeds ``[otel] max_body_bytes``, before or after decompression (gzip bombs are
   stopped while inflating, never inflated whole);
-* 404 / 405 / 415 for other paths, methods and content types; 503 if the spool cannot be written
-  (retryable: the client keeps the data).
+* 404 / 405 / 415 for other paths, methods and content types; 503 + ``Retry-After`` if the spool
+  cannot be written or too many requests are in flight (retryable: the client keeps the data).
 
 The server never opens the DuckDB store; ``correlate sync --source otel`` folds the spool.
 """
@@ -35,7 +35,9 @@ __all__ = ["OtlpServer", "make_server", "serve"]
 PATHS: dict[str, Signal] = {"/v1/metrics": "metrics", "/v1/logs": "logs"}
 CONTENT_TYPES: dict[str, Encoding] = {"application/x-protobuf": "protobuf", "application/json": "json"}
 _INFLATE_CHUNK = 64 * 1024
-_DRAIN_MAX = 8 * 1024 * 1024  # refused bodies larger than this are cut off by closing the connection
+_DRAIN_MAX = 8 * 1024 * 1024
+MAX_INFLIGHT = 16  # requests read and validated at once
+_INFLIGHT_WAIT_S = 30.0  # refused bodies larger than this are cut off by closing the connection
 
 
 class _TooLarge(Exception):
@@ -79,6 +81,7 @@ class OtlpServer(ThreadingHTTPServer):
         self.token = token
         self.accepted = 0
         self.rejected = 0
+        self.inflight = threading.BoundedSemaphore(MAX_INFLIGHT)
         self._count_lock = threading.Lock()
         super().__init__(address, _Handler)
 
@@ -101,10 +104,13 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass  # requests are not logged: bodies can carry prompts and emails
 
-    def _reply(self, status: int, body: bytes = b"", ctype: str = "text/plain; charset=utf-8") -> None:
+    def _reply(self, status: int, body: bytes = b"", ctype: str = "text/plain; charset=utf-8",
+               retry_after: int | None = None) -> None:
         self.send_response(status)
         if self.close_connection:
             self.send_header("Connection", "close")
+        if retry_after is not None:
+            self.send_header("Retry-After", str(retry_after))
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -112,19 +118,19 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
         self.server.count(status == 200)
 
-    def _fail(self, status: int, reason: str, *, close: bool = False) -> None:
+    def _fail(self, status: int, reason: str, *, close: bool = False, retry_after: int | None = None) -> None:
         if close:
             self.close_connection = True
-        self._reply(status, reason.encode("utf-8", "replace"))
+        self._reply(status, reason.encode("utf-8", "replace"), retry_after=retry_after)
 
-    def _refuse(self, status: int, reason: str) -> None:
+    def _refuse(self, status: int, reason: str, *, retry_after: int | None = None) -> None:
         """Refuse before reading the body: read it away (bounded) so the client gets the answer, then close."""
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
             length = 0
         self._drain(length)
-        self._fail(status, reason, close=True)
+        self._fail(status, reason, close=True, retry_after=retry_after)
 
     def _drain(self, length: int) -> None:
         """Read and discard a refused body (up to a bound), so the client sees the answer, not a reset."""
@@ -161,6 +167,17 @@ class _Handler(BaseHTTPRequestHandler):
     do_PUT = do_DELETE = do_PATCH = do_GET
 
     def do_POST(self) -> None:  # noqa: N802 - stdlib naming
+        # Bound memory: at most MAX_INFLIGHT bodies (each up to max_body_bytes) are held at once; a client
+        # beyond that gets a retryable 503 with Retry-After, as the OTLP spec asks.
+        if not self.server.inflight.acquire(timeout=_INFLIGHT_WAIT_S):
+            self._refuse(503, "too many requests in flight; retry shortly", retry_after=5)
+            return
+        try:
+            self._post_guarded()
+        finally:
+            self.server.inflight.release()
+
+    def _post_guarded(self) -> None:
         try:
             self._post()
         except (ConnectionError, TimeoutError):
@@ -235,7 +252,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             self.server.spool.append(signal, "protobuf", stored)
         except OSError as exc:
-            self._fail(503, f"cannot write the spool: {exc.strerror or exc}")
+            self._fail(503, f"cannot write the spool: {exc.strerror or exc}", retry_after=30)
             return
         # An empty Export*ServiceResponse: zero bytes in protobuf, "{}" in JSON.
         if encoding == "json":

@@ -212,3 +212,19 @@ def test_sigterm_stops_the_receiver_cleanly_and_closes_its_segment(tmp_path: Pat
     assert proc.returncode == 0
     assert "Accepted 1 requests" in out
     assert [p.suffix for p in segments(tmp_path / "spool")] == [".seg"]
+
+
+def test_a_spool_that_cannot_be_written_gets_a_retryable_503(receiver: tuple[OtlpServer, str]) -> None:
+    server, url = receiver
+
+    class Broken:
+        def append(self, *args: object) -> None:
+            raise OSError(28, "No space left on device")
+
+    real = server.spool
+    server.spool = Broken()  # type: ignore[assignment]  # a full disk, without filling one
+    try:
+        r = httpx.post(f"{url}/v1/metrics", content=metrics_request(day_of_usage()).SerializeToString(), headers=PB)
+    finally:
+        server.spool = real
+    assert r.status_code == 503 and r.headers["retry-after"] == "30" and "No space left" in r.text
