@@ -49,7 +49,7 @@ from connectors.otlp import (
     parse_request,
     read_export_file,
 )
-from connectors.records import AIUsageDay, AIUsageModelDay
+from connectors.records import AIEditActions, AIUsageDay, AIUsageModelDay
 from correlate.days import day_of
 from correlate.otlp.spool import close_orphans, read_records, segments
 from correlate.store import Store, to_arrow
@@ -402,8 +402,21 @@ FROM k LEFT JOIN has h USING (day, actor) LEFT JOIN mx USING (day, actor, sessio
 """
 
 
+# code_edit_tool.decision's tool_name, in the Analytics API's tool_actions vocabulary (sources.md §1, §3)
+_EDIT_SQL = """
+SELECT 'claude_code' AS tool, 'otel' AS source, d.day, d.actor,
+  CASE d.tool_name WHEN 'Edit' THEN 'edit_tool' WHEN 'MultiEdit' THEN 'multi_edit_tool' WHEN 'Write' THEN 'write_tool'
+    WHEN 'NotebookEdit' THEN 'notebook_edit_tool' ELSE lower(coalesce(d.tool_name, 'unknown')) END AS edit_tool,
+  round(sum(CASE WHEN d.decision = 'accept' THEN d.value ELSE 0 END))::BIGINT AS accepted,
+  round(sum(CASE WHEN d.decision = 'reject' THEN d.value ELSE 0 END))::BIGINT AS rejected
+FROM otel_metric_deltas d JOIN _touched USING (day, actor)
+WHERE d.metric = 'claude_code.code_edit_tool.decision'
+GROUP BY ALL
+"""
+
+
 def _refresh(store: Store, touched: list[tuple[date, str]]) -> int:
-    """Recompute the actor-day, model-day and session-day rows of ``touched`` from the stored facts."""
+    """Recompute the actor-day, model-day, session-day and edit-tool rows of ``touched`` from the facts."""
     if not touched:
         return 0
     keys = pa.table({"day": pa.array([d for d, _ in touched], pa.date32()),
@@ -411,7 +424,7 @@ def _refresh(store: Store, touched: list[tuple[date, str]]) -> int:
     store.con.register("_touched", keys)
     try:
         for record_type, sql in ((AIUsageDay, _USAGE_SQL), (AIUsageModelDay, _MODEL_SQL),
-                                 (AISessionDay, _SESSION_SQL)):
+                                 (AISessionDay, _SESSION_SQL), (AIEditActions, _EDIT_SQL)):
             table = store.con.sql(sql).to_arrow_table()
             store.upsert(record_type, to_arrow(record_type, table))
     finally:

@@ -34,8 +34,8 @@ from tests.otlp_payloads import (
     to_json,
 )
 
-TABLES = ("ai_usage_daily", "ai_usage_model_daily", "ai_session_daily", "otel_metric_deltas", "otel_events",
-          "otel_series_state")
+TABLES = ("ai_usage_daily", "ai_usage_model_daily", "ai_session_daily", "ai_edit_actions", "otel_metric_deltas",
+          "otel_events", "otel_series_state")
 HOUR = 60 * MINUTE
 
 
@@ -84,6 +84,8 @@ def test_a_day_of_metrics_becomes_one_actor_day_with_every_counter(store_path: P
         extra = json.loads(row["extra_json"])
         assert extra["totals_from"] == "metrics" and extra["team"] == "payments"
         assert extra["active_seconds_user"] == 600.0 and extra["active_seconds_cli"] == 300.0
+        edits = store.query("SELECT edit_tool, accepted, rejected FROM ai_edit_actions ORDER BY edit_tool")
+        assert edits.values.tolist() == [["edit_tool", 5, 0], ["write_tool", 0, 1]]
         (model,) = store.query("SELECT * FROM ai_usage_model_daily").to_dict("records")
         assert model["model"] == "claude-sonnet-4-6" and model["tokens_input"] == 1200
         assert model["cost_usd"] == pytest.approx(0.04)
