@@ -9,8 +9,6 @@ from correlate.config import Config, load_config
 from correlate.console import console, install_countdown, progress
 from correlate.days import last_complete_month
 from correlate.errors import NotAvailableError, UsageError
-from correlate.html.context import monthly_context
-from correlate.html.render import render
 from correlate.panel import build_panel
 from correlate.store import Store
 from correlate.sync import SyncContext, configured_sources, run_sync
@@ -61,6 +59,10 @@ def write_monthly(store: Store, config: Config, month: str, out: Path, fmt: str 
     """Render the monthly report for ``month`` into ``out``; returns the path written."""
     if fmt != "html":
         raise NotAvailableError(f"--format {fmt} is not available yet; use --format html.")
+    # the report stack (matplotlib, jinja2) loads only for commands that write reports
+    from correlate.html.context import monthly_context
+    from correlate.html.render import render
+
     ctx = monthly_context(store, config, month, org_name=org_name)
     html = render("monthly.html.j2", ctx=ctx)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -165,7 +165,8 @@ class OtelConfig(_Section):
 
 class IngestConfig(_Section):
     # When one actor-day of one tool arrives by several paths, the first source listed wins.
-    precedence: tuple[str, ...] = ("analytics_api", "enterprise_api", "otel", "transcripts", "demo")
+    precedence: tuple[str, ...] = ("analytics_api", "enterprise_api", "otel", "transcripts", "copilot_api", "cursor_api",
+                                   "demo")
 
 
 class ReportConfig(_Section):

@@ -17,6 +17,7 @@ planted so tests can check that the analysis recovers it.
 
 from __future__ import annotations
 
+import binascii
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -55,6 +56,9 @@ MODELS = {
     "claude-haiku-4-5-20251001": (1.0, 5.0, 1.25, 0.10),
 }
 TOOLS = ("claude_code", "copilot", "cursor")
+SOURCES = ("demo", "copilot_api", "cursor_api")  # the path each tool's demo rows arrive by, as in TOOLS
+TITLES = ["Fix flaky retry in client", "Add pagination to list endpoint", "Refactor settings loader",
+          "Bump dependencies", "Improve error messages", "Cache lookups", "Add metrics", "Tidy tests"]
 
 
 @dataclass
@@ -78,6 +82,12 @@ class SyntheticOrg:
 def _hours(hours: np.ndarray) -> pd.TimedeltaIndex:
     """Durations of ``hours``, to the second (timestamps in the store have microsecond precision)."""
     return pd.to_timedelta(np.round(np.asarray(hours, dtype=float) * 3600), unit="s").as_unit("us")
+
+
+def _shas(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` random 40-hex-digit commit ids."""
+    raw = rng.integers(0, 256, n * 20, dtype=np.uint8).tobytes()
+    return np.frombuffer(binascii.hexlify(raw), dtype="S40").astype("U40")
 
 
 def _ns(instants: pd.Series | pd.DatetimeIndex) -> np.ndarray:
@@ -169,8 +179,10 @@ def generate(*, teams: int = 8, devs: int = 120, days: int = 365, seed: int = 7,
     # -- AI usage per active dev-day ---------------------------------------------------------------
     d_idx, t_idx = np.nonzero(ai_active)
     n_ai = len(d_idx)
-    actor = np.where(unmatched[d_idx], np.char.replace(np.array(emails)[d_idx], "@acme.example", "@gmail.test"),
-                     np.array(emails)[d_idx])
+    # identities as categoricals (codes into a small list): cheap at 22,000 developers
+    actor_names = emails + [e.replace("@acme.example", "@gmail.test") for e in emails]
+    actor_codes = d_idx + devs * unmatched[d_idx]
+    actor = pd.Categorical.from_codes(actor_codes, actor_names)
     tool = np.array(TOOLS)[tool_of[d_idx]]
     sessions = rng.poisson(3.0, n_ai) + 1
     # Token volumes calibrated to Anthropic's published anchor (~$13 per developer per active day,
@@ -187,7 +199,7 @@ def generate(*, teams: int = 8, devs: int = 120, days: int = 365, seed: int = 7,
     edit_rej = rng.binomial(edit_acc + 1, 0.12)
     commits = rng.poisson(sessions * 0.8)
     prs_cc = rng.binomial(commits, 0.2)
-    days_arr = day_index[t_idx].date
+    days_arr = np.array(day_index.date)[t_idx]  # index a 365-element array: no per-row conversion
 
     # model mix per dev (preferences), tokens split between a primary and (sometimes) a second model
     model_names = np.array(list(MODELS))
@@ -211,8 +223,8 @@ def generate(*, teams: int = 8, devs: int = 120, days: int = 365, seed: int = 7,
     nan = np.nan
 
     usage = pd.DataFrame({
-        "tool": tool,
-        "source": np.where(is_claude, "demo", np.where(is_copilot, "copilot_api", "cursor_api")),
+        "tool": pd.Categorical.from_codes(tool_of[d_idx], TOOLS),
+        "source": pd.Categorical.from_codes(tool_of[d_idx], SOURCES),
         "day": days_arr,
         "actor": actor,
         "actor_type": "user",
@@ -231,8 +243,8 @@ def generate(*, teams: int = 8, devs: int = 120, days: int = 365, seed: int = 7,
         "tokens_cache_read": pd.array(np.where(is_claude, tok_cache_read, -1), dtype="Int64"),
         "tokens_cache_creation": pd.array(np.where(is_claude, tok_cache_create, -1), dtype="Int64"),
         "cost_usd": np.where(is_copilot, nan, np.round(total_cost, 6)),
-        "cost_provenance": np.where(is_claude, "estimated", np.where(is_cursor, "billed", "seat")),
-        "customer_type": np.where(is_claude, "api", None),
+        "cost_provenance": pd.Categorical.from_codes(tool_of[d_idx], ["estimated", "seat", "billed"]),
+        "customer_type": pd.Categorical.from_codes(np.where(is_claude, 0, -1), ["api"]),
     })
     # columns a tool does not report are empty, never zero (the -1 markers above)
     for col in ["sessions", "requests", "lines_removed", "lines_suggested", "lines_accepted", "commits", "prs",
@@ -246,15 +258,17 @@ def generate(*, teams: int = 8, devs: int = 120, days: int = 365, seed: int = 7,
     frac = np.concatenate([share[prim_rows], 1 - share[sec_rows]])
     midx = np.concatenate([primary[prim_rows], second[sec_rows]])
     model_usage = pd.DataFrame({
-        "tool": tool[mi], "source": usage["source"].to_numpy()[mi], "day": days_arr[mi], "actor": actor[mi],
-        "model": np.where(is_cursor[mi], np.char.add("cursor:", model_names[midx]), model_names[midx]),
+        "tool": pd.Categorical.from_codes(tool_of[d_idx][mi], TOOLS),
+        "source": pd.Categorical.from_codes(tool_of[d_idx][mi], SOURCES), "day": days_arr[mi], "actor": actor[mi],
+        "model": pd.Categorical.from_codes(midx + len(MODELS) * is_cursor[mi],
+                                           [*model_names, *(f"cursor:{m}" for m in model_names)]),
         "tokens_input": np.round(tok_in[mi] * frac).astype(np.int64),
         "tokens_output": np.round(tok_out[mi] * frac).astype(np.int64),
         "tokens_cache_read": pd.array(np.where(is_claude[mi], np.round(tok_cache_read[mi] * frac), -1), "Int64"),
         "tokens_cache_creation": pd.array(np.where(is_claude[mi], np.round(tok_cache_create[mi] * frac), -1),
                                           "Int64"),
         "cost_usd": np.round(np.where(np.arange(len(mi)) < len(prim_rows), cost_primary[mi], cost_second[mi]), 6),
-        "cost_provenance": np.where(is_claude[mi], "estimated", "billed"),
+        "cost_provenance": pd.Categorical.from_codes(is_cursor[mi].astype(np.int8), ["estimated", "billed"]),
     })
     for col in ["tokens_cache_read", "tokens_cache_creation"]:
         model_usage[col] = model_usage[col].mask(model_usage[col] < 0)
@@ -265,7 +279,7 @@ def generate(*, teams: int = 8, devs: int = 120, days: int = 365, seed: int = 7,
     edits = pd.DataFrame({
         "tool": "claude_code", "source": "demo",
         "day": np.concatenate([days_arr[claude_rows]] * 2),
-        "actor": np.concatenate([actor[claude_rows]] * 2),
+        "actor": pd.Categorical.from_codes(np.concatenate([actor_codes[claude_rows]] * 2), actor_names),
         "edit_tool": np.repeat(["edit_tool", "write_tool"], len(claude_rows)),
         "accepted": np.concatenate([np.round(edit_acc[claude_rows] * 0.8), edit_acc[claude_rows]
                                     - np.round(edit_acc[claude_rows] * 0.8)]).astype(np.int64),
@@ -310,23 +324,25 @@ def generate(*, teams: int = 8, devs: int = 120, days: int = 365, seed: int = 7,
     repo_of_team = np.array([f"acme/{t}-api" for t in team_names])
     repo = repo_of_team[author_team]
     number = pd.Series(repo).groupby(repo).cumcount().to_numpy() + 1
-    state = np.where(is_merged, "merged", np.where(closed_unmerged, "closed", "open"))
+    state_code = np.where(is_merged, 0, np.where(closed_unmerged, 1, 2))
+    state = pd.Categorical.from_codes(state_code, ["merged", "closed", "open"])
     reviewed = ~no_review
     merged_at = pd.Series(merged, dtype="datetime64[us, UTC]").where(is_merged)
     fr = pd.Series(first_review, dtype="datetime64[us, UTC]").where(reviewed & (first_review < cutoff))
     ready_s = pd.Series(ready, dtype="datetime64[us, UTC]")
     prs = pd.DataFrame({
-        "repo": repo, "number": number, "author": np.array(logins)[pd_idx], "author_type": "User",
-        "title": [f"Change {i}" for i in range(n_pr)], "state": state, "is_draft": draft & (state == "open"),
-        "created_at": created, "ready_at": ready_s.to_numpy(), "first_commit_at": first_commit,
-        "first_review_at": fr.to_numpy(), "first_approval_at": fr.to_numpy(),
-        "merged_at": merged_at.to_numpy(), "closed_at": closed_at.to_numpy(),
-        "updated_at": closed_at.fillna(pd.Series(created)).to_numpy(),
+        "repo": repo, "number": number, "author": pd.Categorical.from_codes(pd_idx, logins), "author_type": "User",
+        "title": pd.Categorical.from_codes(rng.integers(0, len(TITLES), n_pr), TITLES), "state": state,
+        "is_draft": draft & (state_code == 2),
+        "created_at": created, "ready_at": ready_s.array, "first_commit_at": first_commit,
+        "first_review_at": fr.array, "first_approval_at": fr.array,
+        "merged_at": merged_at.array, "closed_at": closed_at.array,
+        "updated_at": closed_at.fillna(pd.Series(created)).array,
         "additions": additions, "deletions": size - additions, "changed_files": 1 + rng.poisson(size / 60),
-        "size_lines": size, "merge_commit_sha": [f"{h:040x}" for h in rng.integers(0, 2**62, n_pr)],
+        "size_lines": size, "merge_commit_sha": _shas(rng, n_pr),
         "base_branch": "main",
-        "ai_assisted": ai_assisted, "ai_rule": np.where(ai_assisted, "trailer", None),
-        "ai_tool": np.where(ai_assisted, np.array(TOOLS)[tool_of[pd_idx]], None),
+        "ai_assisted": ai_assisted, "ai_rule": pd.Categorical.from_codes(np.where(ai_assisted, 0, -1), ["trailer"]),
+        "ai_tool": pd.Categorical.from_codes(np.where(ai_assisted, tool_of[pd_idx], -1), TOOLS),
         "merged_without_review": is_merged & no_review,
     })
     from correlate.pr_stages import derive_stages
@@ -334,13 +350,13 @@ def generate(*, teams: int = 8, devs: int = 120, days: int = 365, seed: int = 7,
     prs = derive_stages(prs)
 
     # reviews: first review by a teammate (author excluded), plus a second one for half of them
-    rv = np.flatnonzero(reviewed & fr.notna().to_numpy())
+    rv = np.flatnonzero(reviewed & fr.notna().to_numpy(dtype=bool))
     reviewer = (pd_idx[rv] + 1 + rng.integers(0, max(1, devs - 1), len(rv))) % devs
     reviews = pd.DataFrame({
-        "repo": repo[rv], "number": number[rv], "review_id": [f"r{i}" for i in rv],
-        "author": np.array(logins)[reviewer], "author_type": "User",
+        "repo": repo[rv], "number": number[rv], "review_id": np.char.add("r", rv.astype(str)),
+        "author": pd.Categorical.from_codes(reviewer, logins), "author_type": "User",
         "state": np.where(rng.random(len(rv)) < 0.8, "APPROVED", "CHANGES_REQUESTED"),
-        "submitted_at": fr.to_numpy()[rv],
+        "submitted_at": fr.array[rv],
     })
 
     # -- deployments, lead time, failures, incidents --------------------------------------------------
@@ -349,43 +365,40 @@ def generate(*, teams: int = 8, devs: int = 120, days: int = 365, seed: int = 7,
     dt_team, dt_day = np.nonzero(deploy_grid)
     n_dep = len(dt_team)
     dep_finish = _ts(day_index[dt_day].values, rng.uniform(10, 17, n_dep))
-    dep_id = np.array([f"demo-{i}" for i in range(n_dep)])
+    dep_id = np.char.add("demo-", np.arange(n_dep).astype(str))
     adopted_at_deploy = dt_day >= adopt_day[dt_team]
     fail_p = 0.07 * np.where(adopted_at_deploy, 1.0 + incident_effect, 1.0)
     failed = rng.random(n_dep) < fail_p
     kinds = np.where(rng.random(n_dep) < 0.03, "hotfix", "deploy")
     deployments = pd.DataFrame({
         "source": "demo", "deployment_id": dep_id, "repo": repo_of_team[dt_team], "environment": "production",
-        "sha": [f"{h:040x}" for h in rng.integers(0, 2**62, n_dep)], "started_at": dep_finish - pd.Timedelta("9min"),
+        "sha": _shas(rng, n_dep), "started_at": dep_finish - pd.Timedelta("9min"),
         "finished_at": dep_finish, "status": "success", "kind": kinds, "is_production": True,
     })
 
-    # each merged PR ships in the first deployment of its repo that finishes after the merge
-    changes_parts = []
+    # each merged PR ships in the first deployment of its team's repo that finishes after the merge:
+    # one global searchsorted on (team, time) keys instead of a loop over teams
     merged_idx = np.flatnonzero(is_merged)
-    merged_ns = _ns(merged_at.iloc[merged_idx])
-    finish_ns = _ns(dep_finish)
-    for t in range(teams):
-        dsel = np.flatnonzero(dt_team == t)
-        psel = merged_idx[author_team[merged_idx] == t]
-        if len(dsel) == 0 or len(psel) == 0:
-            continue
-        pos = np.searchsorted(finish_ns[dsel], merged_ns[np.isin(merged_idx, psel)], side="left")
-        ok = pos < len(dsel)
-        psel, pos = psel[ok], pos[ok]
-        lead = (finish_ns[dsel][pos] - _ns(first_commit[psel])) / 1e9
-        changes_parts.append(pd.DataFrame({
-            "deployment_source": "demo", "deployment_id": dep_id[dsel][pos], "repo": repo[psel],
-            "number": number[psel], "lead_time_s": lead, "rule": "declared"}))
-    changes = pd.concat(changes_parts, ignore_index=True) if changes_parts else pd.DataFrame(
-        columns=["deployment_source", "deployment_id", "repo", "number", "lead_time_s", "rule"])
+    origin = _ns(pd.DatetimeIndex([pd.Timestamp(start, tz=UTC)]))[0]
+    dep_sec = (_ns(dep_finish) - origin) // 1_000_000_000
+    dep_key = dt_team.astype(np.int64) * 10**9 + dep_sec
+    dep_order = np.argsort(dep_key, kind="stable")
+    pr_sec = (_ns(merged_at.iloc[merged_idx]) - origin) // 1_000_000_000
+    pr_key = author_team[merged_idx].astype(np.int64) * 10**9 + pr_sec
+    pos = np.searchsorted(dep_key[dep_order], pr_key, side="left")
+    ok = pos < n_dep
+    ok[ok] &= dt_team[dep_order[pos[ok]]] == author_team[merged_idx[ok]]
+    psel, dsel = merged_idx[ok], dep_order[pos[ok]]
+    lead = (_ns(dep_finish[dsel]) - _ns(first_commit[psel])) / 1e9
+    changes = pd.DataFrame({"deployment_source": "demo", "deployment_id": dep_id[dsel], "repo": repo[psel],
+                            "number": number[psel], "lead_time_s": lead, "rule": "declared"})
 
     fi = np.flatnonzero(failed)
     inc_start = dep_finish[fi] + _hours(rng.lognormal(np.log(2), 0.8, len(fi)))
     restore_h = rng.lognormal(np.log(3), 1.1, len(fi))
     unresolved = rng.random(len(fi)) < 0.03
     resolved = pd.Series(inc_start + _hours(restore_h), dtype="datetime64[us, UTC]")
-    resolved[unresolved | (resolved >= cutoff).to_numpy()] = pd.NaT
+    resolved[unresolved | (resolved >= cutoff).to_numpy(dtype=bool)] = pd.NaT
     # background incidents with no deployment behind them
     n_bg = max(1, int(n_days * teams * 0.004))
     bg_team = rng.integers(0, teams, n_bg)
@@ -407,11 +420,10 @@ def generate(*, teams: int = 8, devs: int = 120, days: int = 365, seed: int = 7,
                                    np.full(n_bug, None)]),
         "repo": np.concatenate([np.full(len(fi) + n_bg, None), repo_of_team[bug_team]]),
         "kind": ["incident"] * (len(fi) + n_bg) + ["bug"] * n_bug,
-        "created_at": pd.DatetimeIndex(np.concatenate([inc_start.to_numpy(), bg_start.to_numpy(),
-                                                       bug_start.to_numpy()])).tz_localize(None).tz_localize(UTC),
+        "created_at": inc_start.append([bg_start, bug_start]),
         "resolved_at": pd.concat([resolved, pd.Series(bg_resolved, dtype="datetime64[us, UTC]"),
                                   pd.Series(pd.NaT, index=range(n_bug), dtype="datetime64[us, UTC]")],
-                                 ignore_index=True).to_numpy(),
+                                 ignore_index=True).array,
         "caused_by_deployment": np.concatenate([dep_id[fi], np.full(n_bg + n_bug, None)]),
     })
     failures = pd.DataFrame({"deployment_source": "demo", "deployment_id": dep_id[fi], "incident_source": "demo",
@@ -434,7 +446,7 @@ def generate(*, teams: int = 8, devs: int = 120, days: int = 365, seed: int = 7,
                    for i in range(teams)}
     truth = {"effect": effect, "incident_effect": incident_effect, "adoption_day": adopt_dates,
              "never_adopting": [team_names[i] for i in order[:n_never]], "low_cache_team": team_names[low_cache_team],
-             "unmatched_identities": sorted({a for a, u in zip(actor, unmatched[d_idx], strict=True) if u})}
+             "unmatched_identities": sorted({actor_names[devs + d] for d in np.flatnonzero(unmatched)})}
     tables: dict[type[Record], pd.DataFrame] = {
         AIUsageDay: usage, AIUsageModelDay: model_usage, AIEditActions: edits, PullRequest: prs, Review: reviews,
         Deployment: deployments, DeploymentChange: changes, Incident: incidents, DeploymentFailure: failures,

@@ -109,3 +109,19 @@ def test_a_store_from_a_newer_correlate_is_refused(store_path: Path) -> None:
         store.con.execute("INSERT INTO schema_version VALUES (999, 'future', now())")
     with pytest.raises(StoreError, match="newer than this correlate"):
         Store.open(store_path)
+
+
+def test_every_table_holds_one_row_per_natural_key_after_repeated_upserts(store_path: Path) -> None:
+    from correlate.demo import generate, load
+
+    org = generate(teams=3, devs=20, days=30, seed=2)
+    with Store.open(store_path) as store:
+        load(store, org)
+        load(store, org)
+        for record_type in RECORD_TYPES:
+            keys = ", ".join(record_type.KEY)
+            total, distinct = store.con.execute(
+                f"SELECT count(*), (SELECT count(*) FROM (SELECT DISTINCT {keys} FROM {record_type.TABLE})) "
+                f"FROM {record_type.TABLE}").fetchone()
+            assert total == distinct, record_type.TABLE
+        assert store.count(PullRequest) == len(org.tables[PullRequest])

@@ -1,5 +1,6 @@
 -- 0007: Claude Code telemetry paths (OpenTelemetry receiver + local transcripts).
--- One table per record type in connectors/otel_records.py (tests keep them in step).
+-- One table per record type in connectors/otel_records.py (tests keep them in step). As in 0001, natural
+-- keys are enforced by Store.upsert (delete matching keys, insert), not by PRIMARY KEY indexes.
 
 -- Every counter increment once: delta points as sent, cumulative points differenced per series.
 CREATE TABLE otel_metric_deltas (
@@ -18,9 +19,8 @@ CREATE TABLE otel_metric_deltas (
     attr_type VARCHAR,
     decision VARCHAR,
     tool_name VARCHAR,
-    temporality BIGINT,
-    PRIMARY KEY (series, start_ns, time_ns)
-);
+    temporality BIGINT
+);  -- key: (series, start_ns, time_ns)
 
 -- The last cumulative point folded per series, so differencing continues across folds.
 CREATE TABLE otel_series_state (
@@ -28,9 +28,8 @@ CREATE TABLE otel_series_state (
     metric VARCHAR,
     start_ns BIGINT,
     time_ns BIGINT,
-    value DOUBLE,
-    PRIMARY KEY (series)
-);
+    value DOUBLE
+);  -- key: (series)
 
 CREATE TABLE otel_events (
     event_id VARCHAR NOT NULL,
@@ -55,9 +54,8 @@ CREATE TABLE otel_events (
     tool_name VARCHAR,
     success BOOLEAN,
     git_commit_id VARCHAR,
-    git_branch VARCHAR,
-    PRIMARY KEY (event_id)
-);
+    git_branch VARCHAR
+);  -- key: (event_id)
 
 CREATE TABLE ai_session_daily (
     tool VARCHAR NOT NULL,
@@ -79,6 +77,5 @@ CREATE TABLE ai_session_daily (
     models VARCHAR,
     commit_ids VARCHAR,
     lines_added BIGINT,
-    lines_removed BIGINT,
-    PRIMARY KEY (tool, source, day, actor, session_id)
-);
+    lines_removed BIGINT
+);  -- key: (tool, source, day, actor, session_id)

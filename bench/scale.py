@@ -1,0 +1,107 @@
+"""Scale benchmark: a synthetic organisation of --devs developers in --teams teams over --days days.
+
+Builds the store from the synthetic generator (bulk Arrow upserts), then times the team × day table,
+the statistics set and the monthly report separately, with peak memory, and the "floor": the time
+DuckDB needs for one bare aggregation of the raw tables into team × day. Prints one JSON object.
+
+    python bench/scale.py --devs 22000 --teams 2000 --days 365
+
+Goals (issue 9, 2 cores / 24 GB): monthly report ≤ 60 s from a populated store, peak RSS ≤ 4 GB,
+ingest ≥ 200,000 rows/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from correlate.demo import generate, load  # noqa: E402
+from correlate.panel import build_panel, register_mapping  # noqa: E402
+from correlate.store import Store  # noqa: E402
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--devs", type=int, default=22000)
+    ap.add_argument("--teams", type=int, default=2000)
+    ap.add_argument("--days", type=int, default=365)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--dir", type=Path, default=None, help="keep the store here (default: a temp folder)")
+    args = ap.parse_args()
+    out: dict[str, object] = {"devs": args.devs, "teams": args.teams, "days": args.days}
+    work = args.dir or Path(tempfile.mkdtemp(prefix="correlate-scale-"))
+    work.mkdir(parents=True, exist_ok=True)
+
+    t = time.perf_counter()
+    org = generate(teams=args.teams, devs=args.devs, days=args.days, seed=args.seed)
+    out["generate_s"] = round(time.perf_counter() - t, 2)
+    config = org.config
+    store_path = work / "scale.duckdb"
+    store_path.unlink(missing_ok=True)
+
+    with Store.open(store_path) as store:
+        rows = org.rows()
+        t = time.perf_counter()
+        load(store, org)
+        ingest_s = time.perf_counter() - t
+        out.update(rows=rows, ingest_s=round(ingest_s, 2), ingest_rows_per_s=round(rows / ingest_s))
+        del org
+
+        # the floor: one bare aggregation of the raw tables into team x day
+        register_mapping(store, config)
+        t = time.perf_counter()
+        store.con.execute("""
+            SELECT m.team, u.day, count(DISTINCT m.person), sum(u.cost_usd), sum(u.sessions)
+            FROM ai_usage_daily u JOIN _membership m ON m.identity = _norm_id(u.actor)
+            GROUP BY ALL""").fetchall()
+        store.con.execute("""
+            SELECT m.team, CAST(p.merged_at AS DATE), count(*), median(p.cycle_s)
+            FROM pull_requests p JOIN _membership m ON m.identity = _norm_id(p.author)
+            WHERE p.merged_at IS NOT NULL GROUP BY ALL""").fetchall()
+        floor_s = time.perf_counter() - t
+        out["floor_s"] = round(floor_s, 3)
+
+        start, end = store.con.execute("SELECT min(day), max(day) FROM ai_usage_daily").fetchone()
+        t = time.perf_counter()
+        panel = build_panel(store, config, start, end, "day")
+        out["panel_s"] = round(time.perf_counter() - t, 2)
+        out["panel_rows"] = len(panel)
+        del panel
+
+        t = time.perf_counter()
+        try:
+            from correlate.stats.suite import run_suite_on_store  # type: ignore[attr-defined]
+        except ImportError as exc:
+            out["stats_s"] = None
+            out["stats_note"] = f"statistics suite not available: {exc}"
+        else:
+            run_suite_on_store(store, config, start, end)
+            out["stats_s"] = round(time.perf_counter() - t, 2)
+
+        from correlate.commands import write_monthly
+        from correlate.days import last_complete_month
+
+        first, _ = last_complete_month(end)
+        t = time.perf_counter()
+        write_monthly(store, config, first.strftime("%Y-%m"), work / "report.html")
+        report_s = time.perf_counter() - t
+        out["report_s"] = round(report_s, 2)
+        out["report_to_floor"] = round(report_s / floor_s, 1) if floor_s else None
+    out["peak_rss_mb"] = round(peak_rss_mb())
+    out["store_mb"] = round(store_path.stat().st_size / 1e6)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
