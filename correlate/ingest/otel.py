@@ -256,8 +256,8 @@ def fold_messages(store: Store, messages: Iterable[tuple[str, Message]], *, tz: 
 
 
 _USAGE_SQL = """
-WITH m AS (SELECT d.* FROM otel_metric_deltas d JOIN _touched USING (day, actor)),
-e AS (SELECT v.* FROM otel_events v JOIN _touched USING (day, actor)),
+WITH m AS (SELECT d.* FROM otel_metric_deltas d JOIN _touched USING (day, actor) WHERE d.day BETWEEN $lo AND $hi),
+e AS (SELECT v.* FROM otel_events v JOIN _touched USING (day, actor) WHERE v.day BETWEEN $lo AND $hi),
 mx AS (
   SELECT day, actor, max(actor_type) AS actor_type,
     sum(CASE WHEN metric = 'claude_code.session.count' THEN value END) AS sessions,
@@ -321,9 +321,10 @@ FROM _touched t LEFT JOIN mx USING (day, actor) LEFT JOIN ex USING (day, actor)
 """
 
 _MODEL_SQL = """
-WITH m AS (SELECT d.* FROM otel_metric_deltas d JOIN _touched USING (day, actor)
-           WHERE metric IN ('claude_code.token.usage', 'claude_code.cost.usage')),
-e AS (SELECT v.* FROM otel_events v JOIN _touched USING (day, actor) WHERE event = 'api_request'),
+WITH m AS (SELECT d.* FROM otel_metric_deltas d JOIN _touched USING (day, actor) WHERE d.day BETWEEN $lo AND $hi
+           AND metric IN ('claude_code.token.usage', 'claude_code.cost.usage')),
+e AS (SELECT v.* FROM otel_events v JOIN _touched USING (day, actor)
+      WHERE v.day BETWEEN $lo AND $hi AND event = 'api_request'),
 has AS (SELECT DISTINCT day, actor FROM m),
 mx AS (
   SELECT day, actor, coalesce(model, 'unknown') AS model,
@@ -353,8 +354,8 @@ FROM k LEFT JOIN has h USING (day, actor) LEFT JOIN mx USING (day, actor, model)
 """
 
 _SESSION_SQL = """
-WITH m AS (SELECT d.* FROM otel_metric_deltas d JOIN _touched USING (day, actor)),
-e AS (SELECT v.* FROM otel_events v JOIN _touched USING (day, actor)),
+WITH m AS (SELECT d.* FROM otel_metric_deltas d JOIN _touched USING (day, actor) WHERE d.day BETWEEN $lo AND $hi),
+e AS (SELECT v.* FROM otel_events v JOIN _touched USING (day, actor) WHERE v.day BETWEEN $lo AND $hi),
 has AS (SELECT DISTINCT day, actor FROM m WHERE metric IN ('claude_code.token.usage', 'claude_code.cost.usage')),
 mx AS (
   SELECT day, actor, coalesce(session_id, '') AS session_id, max(team) AS team,
@@ -409,8 +410,8 @@ SELECT 'claude_code' AS tool, 'otel' AS source, d.day, d.actor,
     WHEN 'NotebookEdit' THEN 'notebook_edit_tool' ELSE lower(coalesce(d.tool_name, 'unknown')) END AS edit_tool,
   round(sum(CASE WHEN d.decision = 'accept' THEN d.value ELSE 0 END))::BIGINT AS accepted,
   round(sum(CASE WHEN d.decision = 'reject' THEN d.value ELSE 0 END))::BIGINT AS rejected
-FROM otel_metric_deltas d JOIN _touched USING (day, actor)
-WHERE d.metric = 'claude_code.code_edit_tool.decision'
+FROM otel_metric_deltas d JOIN _touched USING (day, actor) WHERE d.day BETWEEN $lo AND $hi
+  AND d.metric = 'claude_code.code_edit_tool.decision'
 GROUP BY ALL
 """
 
@@ -425,7 +426,8 @@ def _refresh(store: Store, touched: list[tuple[date, str]]) -> int:
     try:
         for record_type, sql in ((AIUsageDay, _USAGE_SQL), (AIUsageModelDay, _MODEL_SQL),
                                  (AISessionDay, _SESSION_SQL), (AIEditActions, _EDIT_SQL)):
-            table = store.con.sql(sql).to_arrow_table()
+            # the day range lets DuckDB's zone maps skip old row groups: facts arrive roughly in time order
+            table = store.con.sql(sql, params={"lo": touched[0][0], "hi": touched[-1][0]}).to_arrow_table()
             store.upsert(record_type, to_arrow(record_type, table))
     finally:
         store.con.unregister("_touched")

@@ -5,6 +5,7 @@ lock it; ``correlate sync --source otel`` folds the spool into the store later.
 
 Layout of ``[otel] spool_dir``::
 
+    <20-digit ns>-<pid>.new    a segment being created (locked, then renamed; never read)
     <20-digit ns>-<pid>.open   the segment a live receiver appends to (it holds an exclusive flock)
     <20-digit ns>-<pid>.seg    a closed segment (rotated by size/age, at shutdown, or found orphaned)
 
@@ -125,10 +126,19 @@ class Spool:
         self.rotate()
 
     def _open_locked(self) -> BinaryIO:
-        path = self.dir / f"{time.time_ns():020d}-{os.getpid()}.open"
-        f = open(path, "ab")  # noqa: SIM115 - kept open across requests on purpose
-        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        _fsync_dir(self.dir)  # the new name survives a crash
+        stem = f"{time.time_ns():020d}-{os.getpid()}"
+        # Created under a name no reader looks at, locked, and only then renamed to ``.open``: a fold
+        # checking for orphans can never take the lock of a segment that is being born.
+        new = self.dir / f"{stem}.new"
+        f = open(new, "ab")  # noqa: SIM115 - kept open across requests on purpose
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            path = new.with_suffix(".open")
+            os.replace(new, path)
+            _fsync_dir(self.dir)  # the new name survives a crash
+        except BaseException:
+            f.close()
+            raise
         self._file, self._path, self._opened, self._size = f, path, time.monotonic(), 0
         return f
 

@@ -319,11 +319,16 @@ def test_folds_racing_a_rotating_receiver_count_every_request_once(tmp_path: Pat
     bodies = [metrics_request([Point("claude_code.commit.count", 1.0, {"session.id": f"r{i}"}, T0 + i)])
               .SerializeToString() for i in range(n)]
     done = threading.Event()
+    errors: list[BaseException] = []
 
     def receive() -> None:
-        for b in bodies:
-            spool.append("metrics", "protobuf", b)
-        done.set()
+        try:
+            for b in bodies:
+                spool.append("metrics", "protobuf", b)
+        except BaseException as exc:  # surfaced below: a dead receiver must fail the test, not hang it
+            errors.append(exc)
+        finally:
+            done.set()
 
     thread = threading.Thread(target=receive)
     with Store.open(tmp_path / "store.duckdb") as store:
@@ -332,6 +337,7 @@ def test_folds_racing_a_rotating_receiver_count_every_request_once(tmp_path: Pat
         while not done.wait(0.02):
             damaged += fold_spool(store, spool_dir, tz="UTC", team_attribute=None).damaged
         thread.join()
+        assert errors == []
         spool.close()
         damaged += fold_spool(store, spool_dir, tz="UTC", team_attribute=None).damaged
         assert damaged == []
