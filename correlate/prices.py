@@ -247,7 +247,9 @@ def show(config_path: Path) -> None:
     out = Table(title=f"Model prices, USD per million tokens — version {table.version}, source dated "
                       f"{table.source_date}")
     for col in ("model", "from", "input", "output", "5m write", "1h write", "cache read", "note"):
-        out.add_column(col, justify="right" if col not in ("model", "from", "note") else "left")
+        # model ids and dates never wrap (a narrow pipe or CI terminal squeezes the notes instead)
+        out.add_column(col, justify="right" if col not in ("model", "from", "note") else "left",
+                       no_wrap=col in ("model", "from"))
 
     def fmt(v: float | None) -> str:
         return "—" if v is None else f"{v:g}"
