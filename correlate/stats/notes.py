@@ -22,9 +22,10 @@ METHOD_NOTES: tuple[str, ...] = (
     "Pre-trends: a pre-adoption event-study band that excludes zero downgrades the DiD result to an association "
     "(evidence rung 2). This is a diagnostic, not a test that parallel trends hold (Roth 2022).",
     "Robustness: the imputation estimator (Borusyak, Jaravel & Spiess 2024) is computed by hand on the engine's "
-    "fixed-effects core; deviation: its SE comes from a team cluster bootstrap instead of the BJS analytic formula "
-    "(simpler, and adequate for a robustness check). Sun-Abraham is not computed separately: with never-treated "
-    "controls and no covariates its cohort x period effects equal the CS ATT(g,t) shown. The naive TWFE on a "
+    "fixed-effects core; deviation: its SE comes from a team cluster bootstrap (99 draws in reports, 199 in "
+    "`correlate analyze`) instead of the BJS analytic formula (simpler, and adequate for a robustness check). "
+    "Sun-Abraham is not computed separately: with never-treated controls and no covariates its cohort x period "
+    "effects equal the CS ATT(g,t) shown. The naive TWFE on a "
     "post-adoption dummy is shown only as a diagnostic of staggered-adoption bias.",
     "Fixed-effects models (TWFE on adoption intensity, PPML, binomial) use one numerical core (alternating "
     "projections, IRLS) instead of pyfixest/linearmodels, to avoid two fast-moving dependencies. Small-sample "
