@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from conftest import run_analyze
+from cli_run import run_analyze
 from synthetic import weekly_panel
 
 from correlate.cli import main
