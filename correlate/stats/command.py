@@ -132,7 +132,7 @@ def _est_json(e: Estimate) -> dict[str, Any]:
             "rung": e.rung}
 
 
-def _did_json(r: DidResult) -> dict[str, Any]:
+def _did_json(r: DidResult, *, allowed: bool = True) -> dict[str, Any]:
     g = r.att_group
     rob = {e.term: _est_json(e) for e in r.robustness}
     return {
@@ -146,7 +146,8 @@ def _did_json(r: DidResult) -> dict[str, Any]:
         "cohort_effects": [{"cohort": _num(c), "att": _num(a), "se": _num(s)} for c, a, s in r.cohort_effects],
         "event_study": [{"event_time": e.event_time, "att": _num(e.att), "se": _num(e.se),
                          "ci": [_num(e.ci.low), _num(e.ci.high)], "band": e.band} for e in r.event_study],
-        "pretrend_ok": r.pretrend_ok, "n_adopting": r.n_adopting, "n_never": r.n_control,
+        "pretrend_ok": r.pretrend_ok, "pretest_pvalue": _num(r.pretest_pvalue) if allowed else None,
+        "n_adopting": r.n_adopting, "n_never": r.n_control,
         "twfe_naive": rob.get("twfe_post"), "imputation": rob.get("att_imputation"), "method": r.method,
     }
 
@@ -205,7 +206,7 @@ def analyze_frame(d: pd.DataFrame, *, control: str = "not_yet", has_adoption: bo
             r = did.callaway_santanna(obs, "y", unit="unit", time="time", cohort="cohort",
                                       control=control, boot_reps=reps, seed=seed,  # type: ignore[arg-type]
                                       pvalues_allowed=allowed, outcome_name="outcome")
-            out["did"] = _did_json(r)
+            out["did"] = _did_json(r, allowed=allowed)
             warnings_ += list(r.warnings)
             headline_mde = r.att_group.mde
         except AnalysisError as exc:

@@ -119,6 +119,25 @@ class CsFit:
         v = inf[:, post].mean(axis=1)
         return float(ev.loc[post, "att"].mean()), self._se(v)
 
+    def pretest(self) -> tuple[float, int, float]:
+        """Wald pre-test that every pre-adoption ATT(g,t) is zero (R ``did``'s "pre-test of parallel trends").
+
+        ``W = n * theta' V^-1 theta`` with ``V = IF'IF / n`` over the pre cells, chi-squared with as many
+        degrees of freedom as pre cells. Low power, and conditioning on it distorts inference (Roth 2022):
+        report it, never gate on it. Returns (W, df, p); NaN when there are no pre cells or V is singular.
+        """
+        c = self.cells
+        pre = np.flatnonzero((c["time"] < c["cohort"]).to_numpy())
+        if len(pre) == 0:
+            return math.nan, 0, math.nan
+        theta = c["att"].to_numpy()[pre]
+        V = self.inf[:, pre].T @ self.inf[:, pre] / self.n
+        try:
+            W = float(self.n * theta @ np.linalg.solve(V, theta))
+        except np.linalg.LinAlgError:
+            return math.nan, len(pre), math.nan
+        return W, len(pre), float(stats.chi2.sf(W, len(pre)))
+
     def uniform_band(self, inf: np.ndarray, att: np.ndarray, *, reps: int, seed: int,
                      level: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Simultaneous band by the multiplier bootstrap (R ``mboot``: Mammen weights, IQR-based SE, sup-t).

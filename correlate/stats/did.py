@@ -137,7 +137,7 @@ def callaway_santanna(data: pd.DataFrame, y: str, *, unit: str, time: str, cohor
     else:
         parts = _with_fast(d, y, unit=unit, time=time, cohort=cohort, control=control, anticipation=anticipation,
                            boot_reps=boot_reps, seed=seed)
-    (a_g, s_g), (a_s, s_s), (a_d, s_d), att_gt, cohort_eff, events = parts
+    (a_g, s_g), (a_s, s_s), (a_d, s_d), att_gt, cohort_eff, events, pretest_p = parts
     if not math.isnan(s_g) and s_g == 0:
         notes.append("the headline standard error is zero (no variation in the comparison); treat as not estimable")
     # the diagnostic looks at the PRETREND_WINDOW periods before adoption: far-out event times rest on one or two
@@ -168,11 +168,11 @@ def callaway_santanna(data: pd.DataFrame, y: str, *, unit: str, time: str, cohor
         att_dynamic=_est("CS dynamic (event-time) average ATT", "att_dynamic", a_d, s_d, df, n, G, scale, **kw),
         att_gt=att_gt, event_study=events, cohort_effects=cohort_eff, robustness=tuple(rob),
         pretrend_ok=pretrend_ok, n_units=G, n_adopting=n_adopt, n_control=n_never,
-        n_periods=int(d[time].nunique()), baseline=baseline, warnings=tuple(notes))
+        n_periods=int(d[time].nunique()), baseline=baseline, pretest_pvalue=pretest_p, warnings=tuple(notes))
 
 
 Parts = tuple[tuple[float, float], tuple[float, float], tuple[float, float], tuple[AttGt, ...],
-              tuple[tuple[float, float, float], ...], tuple[EventTime, ...]]
+              tuple[tuple[float, float, float], ...], tuple[EventTime, ...], float]
 
 
 def _with_fast(d: pd.DataFrame, y: str, *, unit: str, time: str, cohort: str, control: Control, anticipation: int,
@@ -193,7 +193,7 @@ def _with_fast(d: pd.DataFrame, y: str, *, unit: str, time: str, cohort: str, co
     events = tuple(EventTime(int(e), float(a), float(s), ConfidenceInterval(float(lo_), float(hi_)), band)
                    for e, a, s, lo_, hi_ in zip(ev["event_time"], att, ev["se"], lo, hi, strict=True))
     att_gt = tuple(AttGt(float(r.cohort), float(r.time), float(r.att), float(r.se)) for r in fit.cells.itertuples())
-    return (a_g, s_g), (a_s, s_s), (a_d, s_d), att_gt, tuple(by_group), events
+    return (a_g, s_g), (a_s, s_s), (a_d, s_d), att_gt, tuple(by_group), events, fit.pretest()[2]
 
 
 def _with_differences(d: pd.DataFrame, y: str, *, unit: str, time: str, cohort: str, control: Control,
@@ -226,7 +226,7 @@ def _with_differences(d: pd.DataFrame, y: str, *, unit: str, time: str, cohort: 
         for e, r in ev.iterrows())
     att_gt = tuple(AttGt(float(idx[0]), float(idx[-1]), float(r.iloc[0]), float(r.iloc[1])) for idx, r in gt.iterrows())
     cohort_eff = tuple((float(c), float(r.iloc[0]), float(r.iloc[1])) for c, r in grp_by.iterrows())
-    return first(grp), first(simple), first(dyn), att_gt, cohort_eff, events
+    return first(grp), first(simple), first(dyn), att_gt, cohort_eff, events, math.nan
 
 
 def naive_twfe(data: pd.DataFrame, y: str, *, unit: str, time: str, cohort: str, scale: str = "level",

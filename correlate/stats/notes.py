@@ -20,7 +20,8 @@ METHOD_NOTES: tuple[str, ...] = (
     "IQR-based SEs, sup-t critical value, as R did's mboot). They were not verified against R did's uniform bands "
     "(docs/statistics.md §8); the band type is labelled on each point.",
     "Pre-trends: a pre-adoption event-study band that excludes zero downgrades the DiD result to an association "
-    "(evidence rung 2). This is a diagnostic, not a test that parallel trends hold (Roth 2022).",
+    "(evidence rung 2). This is a diagnostic, not a test that parallel trends hold (Roth 2022). The Wald pre-test "
+    "p-value of R did (0.16812 on mpdta, reproduced) is shown next to it and never used as a gate.",
     "Robustness: the imputation estimator (Borusyak, Jaravel & Spiess 2024) is computed by hand on the engine's "
     "fixed-effects core; deviation: its SE comes from a team cluster bootstrap (99 draws in reports, 199 in "
     "`correlate analyze`) instead of the BJS analytic formula (simpler, and adequate for a robustness check). "

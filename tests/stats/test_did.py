@@ -67,6 +67,8 @@ def test_event_study_points_and_bands(never: dict) -> None:
         # a simultaneous band over 7 points is wider than the pointwise 1.96 x SE one
         assert hi - lo > 2 * 1.96 * e["se"]
     assert never["did"]["pretrend_ok"] is True
+    # R did README: "P-value for pre-test of parallel trends assumption: 0.16812" (analytic Wald, reproducible)
+    assert never["did"]["pretest_pvalue"] == pytest.approx(0.16812, abs=1e-5)
 
 
 def test_naive_twfe_diagnostic_matches_fixest(never: dict) -> None:
