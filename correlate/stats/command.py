@@ -38,7 +38,8 @@ def load_panel(path: Path, *, unit: str, time: str, outcome: str, adoption: str 
                cohort: str | None) -> pd.DataFrame:
     """Read and validate the CSV; returns columns ``unit, time, outcome[, adoption][, cohort]`` with numeric time.
 
-    Dates in ``time`` (and ``cohort``) become consecutive period numbers (0, 1, ...) in sorted order.
+    Dates in ``time`` (and ``cohort``) become consecutive period numbers (1, 2, ...) in sorted order; a
+    cohort date between two periods maps to the first period on or after it.
 
     Raises:
         InputError: unreadable file, missing column, non-numeric value (names the line), duplicate unit-period.
@@ -74,9 +75,10 @@ def load_panel(path: Path, *, unit: str, time: str, outcome: str, adoption: str 
                 line = int(np.flatnonzero(bad)[0]) + 2
                 raise InputError(f"cohort {c[bad].iloc[0]!r} is not a date, 0 or empty", path=str(path), line=line,
                                  field=cohort)
-            idx = np.searchsorted(periods, parsed.to_numpy(), side="left").astype(float)
-            d["cohort"] = np.where(parsed.isna(), np.nan, idx + 1) - 1
-            d.loc[parsed.isna(), "cohort"] = np.nan
+            # periods are numbered from 1 (see _time_values), so a cohort in the first period stays a real
+            # (always-treated) cohort and 0 keeps meaning "never"
+            idx = np.searchsorted(periods, parsed.to_numpy(), side="left").astype(float) + 1
+            d["cohort"] = np.where(parsed.isna(), np.nan, idx)
         else:
             d["cohort"] = _numeric(c.where(c != "", "0"), path, cohort, allow_empty=False)
             d.loc[d["cohort"] <= 0, "cohort"] = np.nan
@@ -116,7 +118,7 @@ def _time_values(s: pd.Series, path: Path, col: str) -> pd.Series:
         raise InputError("time values must be numbers (year, week number) or dates", path=str(path), line=line,
                          field=col) from None
     periods = np.sort(dt.unique())
-    return pd.Series(np.searchsorted(periods, dt.to_numpy()).astype(float), index=s.index)
+    return pd.Series(np.searchsorted(periods, dt.to_numpy()).astype(float) + 1, index=s.index)
 
 
 def _num(v: float | None) -> float | None:
