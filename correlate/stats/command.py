@@ -140,7 +140,7 @@ def _did_json(r: DidResult, *, allowed: bool = True) -> dict[str, Any]:
     return {
         "control_group": r.control_group, "anticipation": r.anticipation,
         "att_group": _num(g.statistic), "se": _num(g.se), "ci": [_num(g.ci.low), _num(g.ci.high)],
-        "pvalue": _num(g.pvalue), "df": g.df, "rung": g.rung,
+        "pvalue": _num(g.pvalue), "df": g.df, "rung": g.rung, "inference": g.inference,
         "att_simple": _num(r.att_simple.statistic), "att_simple_se": _num(r.att_simple.se),
         "att_dynamic": _num(r.att_dynamic.statistic), "att_dynamic_se": _num(r.att_dynamic.se),
         "att_gt": [{"cohort": _num(a.cohort), "time": _num(a.time), "att": _num(a.att), "se": _num(a.se)}
@@ -207,7 +207,8 @@ def analyze_frame(d: pd.DataFrame, *, control: str = "not_yet", has_adoption: bo
         try:
             r = did.callaway_santanna(obs, "y", unit="unit", time="time", cohort="cohort",
                                       control=control, boot_reps=reps, seed=seed,  # type: ignore[arg-type]
-                                      pvalues_allowed=allowed, outcome_name="outcome")
+                                      pvalues_allowed=allowed, outcome_name="outcome",
+                                      exploratory=gates.level == "exploratory")
             out["did"] = _did_json(r, allowed=allowed)
             warnings_ += list(r.warnings)
             headline_mde = r.att_group.mde

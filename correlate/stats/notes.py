@@ -39,9 +39,9 @@ METHOD_NOTES: tuple[str, ...] = (
     "simplification).",
     "Within-team association: repeated-measures correlation (Bakdash & Marusich 2017) with a team cluster-bootstrap "
     "interval; its inference is carried by the TWFE slope, so no separate p-value is shown for it.",
-    "Teams 5-14 (exploratory): linear TWFE p-values come from a wild cluster restricted bootstrap (Webb weights when "
-    "G < 12); Poisson and binomial models keep CRV1 t(G-1) p-values, labelled exploratory (no nonlinear wild "
-    "bootstrap is implemented).",
+    "Teams 5-14 (exploratory): the CS headline p-value comes from the multiplier (wild) bootstrap over teams; linear "
+    "TWFE p-values from a wild cluster restricted bootstrap (Webb weights when G < 12); Poisson and binomial "
+    "models keep CRV1 t(G-1) p-values, labelled exploratory (no nonlinear wild bootstrap is implemented).",
     "Minimum detectable effect: (t_0.975,G-1 + t_0.80,G-1) x SE from each estimate's own SE. The placebo-"
     "simulation MDE (§3.J) is not computed.",
     "Multiple comparisons: Benjamini-Hochberg across every p-value shown (between-team association, TWFE, cumulative "

@@ -231,7 +231,8 @@ def run_suite(weekly: pd.DataFrame, config: AnalysisConfig, outcomes: Sequence[O
                 d.assign(_cohort=d["adoption_cohort"]), "_y", unit=unit, time=time, cohort="adoption_cohort",
                 control=control, anticipation=antic, boot_reps=reps, seed=seed,  # type: ignore[arg-type]
                 scale="log" if spec.kind == "duration" else ("pp" if spec.kind == "rate" else "level"),
-                outcome_name=spec.name, pvalues_allowed=allowed, robust_reps=robustness_reps, baseline=baseline)
+                outcome_name=spec.name, pvalues_allowed=allowed, robust_reps=robustness_reps, baseline=baseline,
+                exploratory=gates.level == "exploratory")
             notes.extend(f"{spec.name}: {w}" for w in didres.warnings)
         except AnalysisError as exc:
             notes.append(f"{spec.name}: staggered DiD not estimable: {exc}")

@@ -115,3 +115,17 @@ def test_fast_engine_equals_the_differences_package(mpdta: Path, control: str) -
         assert getattr(fast, name).se == pytest.approx(getattr(ref, name).se, rel=1e-8)
     for a, b in zip(fast.event_study, ref.event_study, strict=True):
         assert a.event_time == b.event_time and a.att == pytest.approx(b.att, abs=1e-10)
+
+
+def test_exploratory_gate_uses_the_multiplier_bootstrap_pvalue() -> None:
+    """With 5-14 teams the headline p-value is a wild (multiplier) bootstrap one, close to the analytic p here."""
+    from synthetic import weekly_panel
+
+    d = weekly_panel(teams=12, weeks=14, seed=7, effect=0.5)
+    kw = dict(unit="team", time="week_index", cohort="cohort", boot_reps=999, robustness=False)
+    plain = callaway_santanna(d, "y", **kw)
+    boot = callaway_santanna(d, "y", exploratory=True, **kw)
+    assert boot.att_group.statistic == plain.att_group.statistic
+    assert "multiplier (wild) bootstrap" in boot.att_group.inference and "exploratory" in boot.att_group.inference
+    assert boot.att_group.pvalue is not None and boot.att_group.pvalue < 0.05
+    assert boot.att_group.pvalue == pytest.approx(plain.att_group.pvalue, abs=0.03)
