@@ -43,7 +43,8 @@ METHOD_NOTES: tuple[str, ...] = (
     "TWFE p-values from a wild cluster restricted bootstrap (Webb weights when G < 12); Poisson and binomial "
     "models keep CRV1 t(G-1) p-values, labelled exploratory (no nonlinear wild bootstrap is implemented).",
     "Minimum detectable effect: (t_0.975,G-1 + t_0.80,G-1) x SE from each estimate's own SE. The placebo-"
-    "simulation MDE (§3.J) is not computed.",
+    "simulation MDE (§3.J) is available (correlate.stats.placebo.placebo_power) but not run by default in reports "
+    "(it refits the estimator about 200 times per outcome).",
     "Multiple comparisons: Benjamini-Hochberg across every p-value shown (between-team association, TWFE, cumulative "
     "lags, CS group ATT, imputation), raw and adjusted side by side. Event studies use bands, not per-point p-values.",
     "Adoption gate: 'fewer than 4 pre-adoption weeks' is read as the periods before the median adopting team's "
