@@ -37,8 +37,8 @@ PANEL_COLUMNS = [
     "lead_time_h_median", "incidents", "time_to_restore_h_median",
 ]
 # Columns beyond the contract, appended after it.
-EXTRA_COLUMNS = ["dev_days", "active_devs", "ai_active_dev_days", "ai_requests", "pr_coding_time_h_median", "pr_files_median",
-                 "deployments_rework", "bugs"]
+EXTRA_COLUMNS = ["dev_days", "active_devs", "ai_active_dev_days", "ai_requests", "pr_coding_time_h_median",
+                 "pr_files_median", "deployments_rework", "bugs", "lead_time_proxy_h_median"]
 
 NORM_MACRO = r"""
 CREATE OR REPLACE TEMP MACRO _norm_id(x) AS
@@ -187,6 +187,16 @@ lead AS (
     WHERE c.lead_time_s IS NOT NULL AND dep.day BETWEEN $since AND $until
     GROUP BY ALL
 ),
+lead_proxy AS (
+    -- repos without deploy data: merge time stands in for the deploy (rule merge_proxy), kept apart
+    SELECT ro.team, {merged} AS day, list(c.lead_time_s / 3600.0) AS _lead_proxy
+    FROM deployment_changes c
+    JOIN pull_requests p ON p.repo = c.repo AND p.number = c.number
+    JOIN _repo_owner ro ON ro.repo = lower(c.repo)
+    WHERE c.rule = 'merge_proxy' AND c.lead_time_s IS NOT NULL AND p.merged_at IS NOT NULL
+      AND {merged} BETWEEN $since AND $until
+    GROUP BY ALL
+),
 inc AS (
     SELECT i.*, coalesce(t.team, so.team, ro.team) AS owner
     FROM incidents i
@@ -228,6 +238,7 @@ SELECT s.team, s.day,
        coalesce(d.deployments, 0) AS deployments, coalesce(d.deployments_failed, 0) AS deployments_failed,
        coalesce(d.deployments_rework, 0) AS deployments_rework,
        coalesce(l._lead, []) AS _lead,
+       coalesce(lp._lead_proxy, []) AS _lead_proxy,
        coalesce(io.incidents, 0) AS incidents, coalesce(io.bugs, 0) AS bugs,
        coalesce(ir._restore, []) AS _restore
 FROM spine s
@@ -239,6 +250,7 @@ LEFT JOIN closed c USING (team, day)
 LEFT JOIN reviewed rv USING (team, day)
 LEFT JOIN deps d USING (team, day)
 LEFT JOIN lead l USING (team, day)
+LEFT JOIN lead_proxy lp USING (team, day)
 LEFT JOIN inc_open io USING (team, day)
 LEFT JOIN inc_resolved ir USING (team, day)
 """
@@ -251,7 +263,8 @@ _COUNTS = ["prs_opened", "prs_merged", "prs_closed_unmerged", "ai_assisted_prs_m
            "deployments", "deployments_failed", "deployments_rework", "incidents", "bugs"]
 _MEDIANS = {"pr_cycle_time_h_median": "_cycle", "pr_pickup_time_h_median": "_pickup",
             "pr_review_time_h_median": "_review", "pr_coding_time_h_median": "_coding", "pr_size_median": "_size",
-            "pr_files_median": "_files", "lead_time_h_median": "_lead", "time_to_restore_h_median": "_restore"}
+            "pr_files_median": "_files", "lead_time_h_median": "_lead", "lead_time_proxy_h_median": "_lead_proxy",
+            "time_to_restore_h_median": "_restore"}
 
 
 def _aggregate_sql(grain: Grain, keep_lists: bool) -> str:
