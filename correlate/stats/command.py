@@ -38,7 +38,8 @@ def load_panel(path: Path, *, unit: str, time: str, outcome: str, adoption: str 
                cohort: str | None) -> pd.DataFrame:
     """Read and validate the CSV; returns columns ``unit, time, outcome[, adoption][, cohort]`` with numeric time.
 
-    Dates in ``time`` (and ``cohort``) become consecutive period numbers (0, 1, ...) in sorted order.
+    Dates in ``time`` (and ``cohort``) become consecutive period numbers (1, 2, ...) in sorted order; a
+    cohort date between two periods maps to the first period on or after it.
 
     Raises:
         InputError: unreadable file, missing column, non-numeric value (names the line), duplicate unit-period.
@@ -74,9 +75,10 @@ def load_panel(path: Path, *, unit: str, time: str, outcome: str, adoption: str 
                 line = int(np.flatnonzero(bad)[0]) + 2
                 raise InputError(f"cohort {c[bad].iloc[0]!r} is not a date, 0 or empty", path=str(path), line=line,
                                  field=cohort)
-            idx = np.searchsorted(periods, parsed.to_numpy(), side="left").astype(float)
-            d["cohort"] = np.where(parsed.isna(), np.nan, idx + 1) - 1
-            d.loc[parsed.isna(), "cohort"] = np.nan
+            # periods are numbered from 1 (see _time_values), so a cohort in the first period stays a real
+            # (always-treated) cohort and 0 keeps meaning "never"
+            idx = np.searchsorted(periods, parsed.to_numpy(), side="left").astype(float) + 1
+            d["cohort"] = np.where(parsed.isna(), np.nan, idx)
         else:
             d["cohort"] = _numeric(c.where(c != "", "0"), path, cohort, allow_empty=False)
             d.loc[d["cohort"] <= 0, "cohort"] = np.nan
@@ -116,7 +118,7 @@ def _time_values(s: pd.Series, path: Path, col: str) -> pd.Series:
         raise InputError("time values must be numbers (year, week number) or dates", path=str(path), line=line,
                          field=col) from None
     periods = np.sort(dt.unique())
-    return pd.Series(np.searchsorted(periods, dt.to_numpy()).astype(float), index=s.index)
+    return pd.Series(np.searchsorted(periods, dt.to_numpy()).astype(float) + 1, index=s.index)
 
 
 def _num(v: float | None) -> float | None:
@@ -132,13 +134,13 @@ def _est_json(e: Estimate) -> dict[str, Any]:
             "rung": e.rung}
 
 
-def _did_json(r: DidResult) -> dict[str, Any]:
+def _did_json(r: DidResult, *, allowed: bool = True) -> dict[str, Any]:
     g = r.att_group
     rob = {e.term: _est_json(e) for e in r.robustness}
     return {
         "control_group": r.control_group, "anticipation": r.anticipation,
         "att_group": _num(g.statistic), "se": _num(g.se), "ci": [_num(g.ci.low), _num(g.ci.high)],
-        "pvalue": _num(g.pvalue), "df": g.df, "rung": g.rung,
+        "pvalue": _num(g.pvalue), "df": g.df, "rung": g.rung, "inference": g.inference,
         "att_simple": _num(r.att_simple.statistic), "att_simple_se": _num(r.att_simple.se),
         "att_dynamic": _num(r.att_dynamic.statistic), "att_dynamic_se": _num(r.att_dynamic.se),
         "att_gt": [{"cohort": _num(a.cohort), "time": _num(a.time), "att": _num(a.att), "se": _num(a.se)}
@@ -146,7 +148,8 @@ def _did_json(r: DidResult) -> dict[str, Any]:
         "cohort_effects": [{"cohort": _num(c), "att": _num(a), "se": _num(s)} for c, a, s in r.cohort_effects],
         "event_study": [{"event_time": e.event_time, "att": _num(e.att), "se": _num(e.se),
                          "ci": [_num(e.ci.low), _num(e.ci.high)], "band": e.band} for e in r.event_study],
-        "pretrend_ok": r.pretrend_ok, "n_adopting": r.n_adopting, "n_never": r.n_control,
+        "pretrend_ok": r.pretrend_ok, "pretest_pvalue": _num(r.pretest_pvalue) if allowed else None,
+        "n_adopting": r.n_adopting, "n_never": r.n_control,
         "twfe_naive": rob.get("twfe_post"), "imputation": rob.get("att_imputation"), "method": r.method,
     }
 
@@ -204,8 +207,9 @@ def analyze_frame(d: pd.DataFrame, *, control: str = "not_yet", has_adoption: bo
         try:
             r = did.callaway_santanna(obs, "y", unit="unit", time="time", cohort="cohort",
                                       control=control, boot_reps=reps, seed=seed,  # type: ignore[arg-type]
-                                      pvalues_allowed=allowed, outcome_name="outcome")
-            out["did"] = _did_json(r)
+                                      pvalues_allowed=allowed, outcome_name="outcome",
+                                      exploratory=gates.level == "exploratory")
+            out["did"] = _did_json(r, allowed=allowed)
             warnings_ += list(r.warnings)
             headline_mde = r.att_group.mde
         except AnalysisError as exc:

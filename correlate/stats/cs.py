@@ -75,6 +75,11 @@ class CsFit:
 
     def group(self) -> tuple[float, float, list[tuple[float, float, float]]]:
         """R ``aggte(type="group")`` overall ATT (the headline) and the per-cohort averages (cohort, att, se)."""
+        att, se, rows, _ = self.group_with_inf()
+        return att, se, rows
+
+    def group_with_inf(self) -> tuple[float, float, list[tuple[float, float, float]], np.ndarray]:
+        """:meth:`group` plus the influence function of the overall ATT (for bootstrap p-values)."""
         c = self.cells
         cohorts = np.unique(c["cohort"])
         pg = self.pg
@@ -94,7 +99,7 @@ class CsFit:
         ind = (self.unit_cohort[:, None] == gs[None, :]).astype(float)
         wif = (ind - p) / p.sum() - (ind - p).sum(axis=1, keepdims=True) * (p / p.sum() ** 2)[None, :]
         inf = np.column_stack(infs) @ w + wif @ np.array(atts)
-        return float(w @ np.array(atts)), self._se(inf), rows
+        return float(w @ np.array(atts)), self._se(inf), rows, inf
 
     def event(self) -> tuple[pd.DataFrame, np.ndarray]:
         """R ``aggte(type="dynamic")`` per event time e = t - g: (event_time, att, se) and the IF matrix."""
@@ -118,6 +123,38 @@ class CsFit:
         post = (ev["event_time"] >= 0).to_numpy()
         v = inf[:, post].mean(axis=1)
         return float(ev.loc[post, "att"].mean()), self._se(v)
+
+    def pretest(self) -> tuple[float, int, float]:
+        """Wald pre-test that every pre-adoption ATT(g,t) is zero (R ``did``'s "pre-test of parallel trends").
+
+        ``W = n * theta' V^-1 theta`` with ``V = IF'IF / n`` over the pre cells, chi-squared with as many
+        degrees of freedom as pre cells. Low power, and conditioning on it distorts inference (Roth 2022):
+        report it, never gate on it. Returns (W, df, p); NaN when there are no pre cells or V is singular.
+        """
+        c = self.cells
+        pre = np.flatnonzero((c["time"] < c["cohort"]).to_numpy())
+        if len(pre) == 0:
+            return math.nan, 0, math.nan
+        theta = c["att"].to_numpy()[pre]
+        V = self.inf[:, pre].T @ self.inf[:, pre] / self.n
+        try:
+            W = float(self.n * theta @ np.linalg.solve(V, theta))
+        except np.linalg.LinAlgError:
+            return math.nan, len(pre), math.nan
+        return W, len(pre), float(stats.chi2.sf(W, len(pre)))
+
+    def multiplier_pvalue(self, inf: np.ndarray, att: float, *, reps: int, seed: int) -> float:
+        """Two-sided p-value of ``att = 0`` from the multiplier (wild) bootstrap over units.
+
+        Draws ``v @ inf / n`` with Mammen weights approximate the sampling distribution of the estimate
+        around its value; p is the share of draws at least as far from 0 as ``|att|``. Used for the
+        exploratory gate (5-14 teams), where t(G-1) with an analytic SE can over-reject.
+        """
+        rng = np.random.default_rng(seed)
+        k = (1 + math.sqrt(5)) / 2
+        v = np.where(rng.random((reps, self.n)) < k / math.sqrt(5), 1 - k, k)
+        draws = v @ inf / self.n
+        return float((np.abs(draws) >= abs(att)).mean())
 
     def uniform_band(self, inf: np.ndarray, att: np.ndarray, *, reps: int, seed: int,
                      level: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -25,6 +25,7 @@ import contextlib
 import io
 import math
 import warnings
+from dataclasses import replace
 from typing import Any, Literal
 
 import numpy as np
@@ -93,7 +94,7 @@ def callaway_santanna(data: pd.DataFrame, y: str, *, unit: str, time: str, cohor
                       control: Control = "not_yet", anticipation: int = 0, boot_reps: int = 999, seed: int = 1,
                       scale: str = "level", outcome_name: str | None = None, pvalues_allowed: bool = True,
                       robustness: bool = True, robust_reps: int = 199, baseline: float = math.nan,
-                      engine: Literal["fast", "differences"] = "fast") -> DidResult:
+                      engine: Literal["fast", "differences"] = "fast", exploratory: bool = False) -> DidResult:
     """Callaway–Sant'Anna ATT(g,t) with aggregations, event study, robustness and diagnostics.
 
     Args:
@@ -108,6 +109,7 @@ def callaway_santanna(data: pd.DataFrame, y: str, *, unit: str, time: str, cohor
         robustness: also run imputation and naive TWFE.
         engine: ``"fast"`` (:mod:`correlate.stats.cs`, closed-form influence functions, default) or
             ``"differences"`` (the pinned package; identical numbers, 100x slower on weekly panels).
+        exploratory: the 5-14-team gate; the headline p-value then comes from the multiplier bootstrap.
 
     Returns:
         :class:`DidResult`. Standard errors of ATT(g,t) and the aggregates are analytic
@@ -137,7 +139,7 @@ def callaway_santanna(data: pd.DataFrame, y: str, *, unit: str, time: str, cohor
     else:
         parts = _with_fast(d, y, unit=unit, time=time, cohort=cohort, control=control, anticipation=anticipation,
                            boot_reps=boot_reps, seed=seed)
-    (a_g, s_g), (a_s, s_s), (a_d, s_d), att_gt, cohort_eff, events = parts
+    (a_g, s_g), (a_s, s_s), (a_d, s_d), att_gt, cohort_eff, events, pretest_p, boot_p = parts
     if not math.isnan(s_g) and s_g == 0:
         notes.append("the headline standard error is zero (no variation in the comparison); treat as not estimable")
     # the diagnostic looks at the PRETREND_WINDOW periods before adoption: far-out event times rest on one or two
@@ -149,6 +151,11 @@ def callaway_santanna(data: pd.DataFrame, y: str, *, unit: str, time: str, cohor
                      "before adoption, so the DiD estimate is reported as an association, not an effect")
         rung = 2
     kw: dict[str, Any] = dict(rung=rung, pvalues_allowed=pvalues_allowed, inference=inference)
+    group_est = _est("CS group-aggregated ATT (aggte type='group')", "att_group", a_g, s_g, df, n, G, scale, **kw)
+    if exploratory and not math.isnan(boot_p) and pvalues_allowed:
+        # few teams: the headline p-value comes from the multiplier (wild) bootstrap, labelled exploratory
+        group_est = replace(group_est, pvalue=boot_p, inference=f"multiplier (wild) bootstrap p over units "
+                            f"({boot_reps} draws), exploratory; analytic t(G-1) interval")
     rob: list[Estimate] = []
     if robustness:
         try:
@@ -163,22 +170,23 @@ def callaway_santanna(data: pd.DataFrame, y: str, *, unit: str, time: str, cohor
             notes.append(f"naive TWFE diagnostic not available: {exc}")
     return DidResult(
         outcome=outcome_name or y, control_group=control, anticipation=anticipation,
-        att_group=_est("CS group-aggregated ATT (aggte type='group')", "att_group", a_g, s_g, df, n, G, scale, **kw),
+        att_group=group_est,
         att_simple=_est("CS simple-aggregated ATT", "att_simple", a_s, s_s, df, n, G, scale, **kw),
         att_dynamic=_est("CS dynamic (event-time) average ATT", "att_dynamic", a_d, s_d, df, n, G, scale, **kw),
         att_gt=att_gt, event_study=events, cohort_effects=cohort_eff, robustness=tuple(rob),
         pretrend_ok=pretrend_ok, n_units=G, n_adopting=n_adopt, n_control=n_never,
-        n_periods=int(d[time].nunique()), baseline=baseline, warnings=tuple(notes))
+        n_periods=int(d[time].nunique()), baseline=baseline, pretest_pvalue=pretest_p, warnings=tuple(notes))
 
 
 Parts = tuple[tuple[float, float], tuple[float, float], tuple[float, float], tuple[AttGt, ...],
-              tuple[tuple[float, float, float], ...], tuple[EventTime, ...]]
+              tuple[tuple[float, float, float], ...], tuple[EventTime, ...], float, float]
 
 
 def _with_fast(d: pd.DataFrame, y: str, *, unit: str, time: str, cohort: str, control: Control, anticipation: int,
                boot_reps: int, seed: int) -> Parts:
     fit = fit_cs(d, y, unit=unit, time=time, cohort=cohort, control=control, anticipation=anticipation)
-    a_g, s_g, by_group = fit.group()
+    a_g, s_g, by_group, inf_g = fit.group_with_inf()
+    boot_p = fit.multiplier_pvalue(inf_g, a_g, reps=boot_reps, seed=seed) if boot_reps > 0 else math.nan
     a_s, s_s, _ = fit.simple()
     ev, inf = fit.event()
     a_d, s_d = fit.dynamic_from(ev, inf)
@@ -193,7 +201,7 @@ def _with_fast(d: pd.DataFrame, y: str, *, unit: str, time: str, cohort: str, co
     events = tuple(EventTime(int(e), float(a), float(s), ConfidenceInterval(float(lo_), float(hi_)), band)
                    for e, a, s, lo_, hi_ in zip(ev["event_time"], att, ev["se"], lo, hi, strict=True))
     att_gt = tuple(AttGt(float(r.cohort), float(r.time), float(r.att), float(r.se)) for r in fit.cells.itertuples())
-    return (a_g, s_g), (a_s, s_s), (a_d, s_d), att_gt, tuple(by_group), events
+    return (a_g, s_g), (a_s, s_s), (a_d, s_d), att_gt, tuple(by_group), events, fit.pretest()[2], boot_p
 
 
 def _with_differences(d: pd.DataFrame, y: str, *, unit: str, time: str, cohort: str, control: Control,
@@ -226,7 +234,7 @@ def _with_differences(d: pd.DataFrame, y: str, *, unit: str, time: str, cohort: 
         for e, r in ev.iterrows())
     att_gt = tuple(AttGt(float(idx[0]), float(idx[-1]), float(r.iloc[0]), float(r.iloc[1])) for idx, r in gt.iterrows())
     cohort_eff = tuple((float(c), float(r.iloc[0]), float(r.iloc[1])) for c, r in grp_by.iterrows())
-    return first(grp), first(simple), first(dyn), att_gt, cohort_eff, events
+    return first(grp), first(simple), first(dyn), att_gt, cohort_eff, events, math.nan, math.nan
 
 
 def naive_twfe(data: pd.DataFrame, y: str, *, unit: str, time: str, cohort: str, scale: str = "level",

@@ -20,11 +20,13 @@ METHOD_NOTES: tuple[str, ...] = (
     "IQR-based SEs, sup-t critical value, as R did's mboot). They were not verified against R did's uniform bands "
     "(docs/statistics.md §8); the band type is labelled on each point.",
     "Pre-trends: a pre-adoption event-study band that excludes zero downgrades the DiD result to an association "
-    "(evidence rung 2). This is a diagnostic, not a test that parallel trends hold (Roth 2022).",
+    "(evidence rung 2). This is a diagnostic, not a test that parallel trends hold (Roth 2022). The Wald pre-test "
+    "p-value of R did (0.16812 on mpdta, reproduced) is shown next to it and never used as a gate.",
     "Robustness: the imputation estimator (Borusyak, Jaravel & Spiess 2024) is computed by hand on the engine's "
-    "fixed-effects core; deviation: its SE comes from a team cluster bootstrap instead of the BJS analytic formula "
-    "(simpler, and adequate for a robustness check). Sun-Abraham is not computed separately: with never-treated "
-    "controls and no covariates its cohort x period effects equal the CS ATT(g,t) shown. The naive TWFE on a "
+    "fixed-effects core; deviation: its SE comes from a team cluster bootstrap (99 draws in reports, 199 in "
+    "`correlate analyze`) instead of the BJS analytic formula (simpler, and adequate for a robustness check). "
+    "Sun-Abraham is not computed separately: with never-treated controls and no covariates its cohort x period "
+    "effects equal the CS ATT(g,t) shown. The naive TWFE on a "
     "post-adoption dummy is shown only as a diagnostic of staggered-adoption bias.",
     "Fixed-effects models (TWFE on adoption intensity, PPML, binomial) use one numerical core (alternating "
     "projections, IRLS) instead of pyfixest/linearmodels, to avoid two fast-moving dependencies. Small-sample "
@@ -37,11 +39,12 @@ METHOD_NOTES: tuple[str, ...] = (
     "simplification).",
     "Within-team association: repeated-measures correlation (Bakdash & Marusich 2017) with a team cluster-bootstrap "
     "interval; its inference is carried by the TWFE slope, so no separate p-value is shown for it.",
-    "Teams 5-14 (exploratory): linear TWFE p-values come from a wild cluster restricted bootstrap (Webb weights when "
-    "G < 12); Poisson and binomial models keep CRV1 t(G-1) p-values, labelled exploratory (no nonlinear wild "
-    "bootstrap is implemented).",
+    "Teams 5-14 (exploratory): the CS headline p-value comes from the multiplier (wild) bootstrap over teams; linear "
+    "TWFE p-values from a wild cluster restricted bootstrap (Webb weights when G < 12); Poisson and binomial "
+    "models keep CRV1 t(G-1) p-values, labelled exploratory (no nonlinear wild bootstrap is implemented).",
     "Minimum detectable effect: (t_0.975,G-1 + t_0.80,G-1) x SE from each estimate's own SE. The placebo-"
-    "simulation MDE (§3.J) is not computed.",
+    "simulation MDE (§3.J) is available (correlate.stats.placebo.placebo_power) but not run by default in reports "
+    "(it refits the estimator about 200 times per outcome).",
     "Multiple comparisons: Benjamini-Hochberg across every p-value shown (between-team association, TWFE, cumulative "
     "lags, CS group ATT, imputation), raw and adjusted side by side. Event studies use bands, not per-point p-values.",
     "Adoption gate: 'fewer than 4 pre-adoption weeks' is read as the periods before the median adopting team's "

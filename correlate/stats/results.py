@@ -162,6 +162,7 @@ class DidResult:
     n_control: int
     n_periods: int
     baseline: float = math.nan  # adopting teams' pre-adoption median of the outcome level (hours, rate, share)
+    pretest_pvalue: float = math.nan  # Wald test that all pre-adoption ATT(g,t) are 0 (diagnostic, Roth 2022)
     warnings: tuple[str, ...] = ()
     method: str = "Callaway & Sant'Anna (2021) ATT(g,t), outcome regression, differences 0.3.0"
 

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import functools
 import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/stats/synthetic.py
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/stats/synthetic.py, cli_run.py
 
-
-def run_analyze(*args: str) -> subprocess.CompletedProcess[str]:
-    """``python -m correlate analyze ARGS`` in a subprocess from the project root."""
-    return subprocess.run([sys.executable, "-m", "correlate", "analyze", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300)
+from cli_run import run_analyze  # noqa: E402
 
 
 @functools.cache

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from conftest import run_analyze
+from cli_run import run_analyze
 from synthetic import weekly_panel
 
 from correlate.cli import main
@@ -65,7 +65,13 @@ def test_dates_as_time_and_cohort(capsys, tmp_path: Path) -> None:
     d["adopted"] = [str((start + pd.Timedelta(weeks=int(c))).date()) if c > 0 else "" for c in d["cohort"]]
     res = _json(capsys, str(_write(tmp_path, d)), "--unit", "team", "--time", "week", "--outcome", "y", "--cohort",
                 "adopted")
-    assert res["n_periods"] == 12 and {a["cohort"] for a in res["did"]["att_gt"]} == {5.0, 8.0}
+    # dates become periods 1..12, so adoption in weeks 5 and 8 (0-based) are cohorts 6 and 9
+    assert res["n_periods"] == 12 and {a["cohort"] for a in res["did"]["att_gt"]} == {6.0, 9.0}
+    # a team adopting in the very first week has no pre-period: dropped with a warning, not made "never"
+    d.loc[d["team"] == 0, "adopted"] = str(start.date())
+    res = _json(capsys, str(_write(tmp_path, d)), "--unit", "team", "--time", "week", "--outcome", "y", "--cohort",
+                "adopted")
+    assert any("already adopted in the first period" in w for w in res["warnings"])
 
 
 def test_thin_panel_has_no_pvalues(capsys, tmp_path: Path) -> None:

@@ -67,6 +67,8 @@ def test_event_study_points_and_bands(never: dict) -> None:
         # a simultaneous band over 7 points is wider than the pointwise 1.96 x SE one
         assert hi - lo > 2 * 1.96 * e["se"]
     assert never["did"]["pretrend_ok"] is True
+    # R did README: "P-value for pre-test of parallel trends assumption: 0.16812" (analytic Wald, reproducible)
+    assert never["did"]["pretest_pvalue"] == pytest.approx(0.16812, abs=1e-5)
 
 
 def test_naive_twfe_diagnostic_matches_fixest(never: dict) -> None:
@@ -113,3 +115,17 @@ def test_fast_engine_equals_the_differences_package(mpdta: Path, control: str) -
         assert getattr(fast, name).se == pytest.approx(getattr(ref, name).se, rel=1e-8)
     for a, b in zip(fast.event_study, ref.event_study, strict=True):
         assert a.event_time == b.event_time and a.att == pytest.approx(b.att, abs=1e-10)
+
+
+def test_exploratory_gate_uses_the_multiplier_bootstrap_pvalue() -> None:
+    """With 5-14 teams the headline p-value is a wild (multiplier) bootstrap one, close to the analytic p here."""
+    from synthetic import weekly_panel
+
+    d = weekly_panel(teams=12, weeks=14, seed=7, effect=0.5)
+    kw = dict(unit="team", time="week_index", cohort="cohort", boot_reps=999, robustness=False)
+    plain = callaway_santanna(d, "y", **kw)
+    boot = callaway_santanna(d, "y", exploratory=True, **kw)
+    assert boot.att_group.statistic == plain.att_group.statistic
+    assert "multiplier (wild) bootstrap" in boot.att_group.inference and "exploratory" in boot.att_group.inference
+    assert boot.att_group.pvalue is not None and boot.att_group.pvalue < 0.05
+    assert boot.att_group.pvalue == pytest.approx(plain.att_group.pvalue, abs=0.03)
