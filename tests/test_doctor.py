@@ -5,9 +5,6 @@ Servers on 127.0.0.1 answer with hand-built pages in the documented shapes (sour
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -17,9 +14,9 @@ import pytest
 from correlate import console as console_module
 from correlate import doctor
 from tests.claude_pages import cc_page, cc_row, ent_page, ent_user, latest_day_400
+from tests.cli import run_cli
 from tests.httpserver import Reply, Request, serve
 
-ROOT = Path(__file__).resolve().parents[1]
 ADMIN_ENV, ANALYTICS_ENV = "DOC_TEST_ADMIN_KEY", "DOC_TEST_ANALYTICS_KEY"
 ADMIN_KEY = "sk-ant-admin01-DOCTOR-FAKE-91f3"
 ANALYTICS_KEY = "sk-ant-api01-DOCTOR-ANALYTICS-FAKE-5e2a"
@@ -118,12 +115,8 @@ def test_enterprise_users_endpoint_served_is_ok(
 
 
 def test_cli_doctor_with_a_refused_key_exits_2_and_never_prints_it(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.endswith(("_KEY", "_TOKEN"))}
-    env.update({ADMIN_ENV: ADMIN_KEY, "COLUMNS": "200"})
     with serve(lambda req: Reply(401, AUTH_401)) as cc:
-        result = subprocess.run([sys.executable, "-m", "correlate", "--config",
-                                 str(write_config(tmp_path, cc.url)), "doctor"],
-                                cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        result = run_cli("doctor", config=write_config(tmp_path, cc.url), secrets={ADMIN_ENV: ADMIN_KEY})
 
     assert result.returncode == 2, result.stderr
     assert ADMIN_ENV in result.stdout and "fail" in result.stdout

@@ -5,9 +5,7 @@ Pages are hand-built from the documented shapes (sources.md §1), see tests/clau
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -22,9 +20,9 @@ from correlate.ingest._days import utc_today
 from correlate.store import Store
 from correlate.sync import SyncContext, SyncSummary
 from tests.claude_pages import cc_page, cc_row, model
+from tests.cli import run_cli
 from tests.httpserver import Reply, Request, serve
 
-ROOT = Path(__file__).resolve().parents[2]
 ENV = "CC_TEST_ADMIN_KEY"
 FAKE_KEY = "sk-ant-admin01-FAKE-7c1d9e-recognisable"
 
@@ -183,10 +181,7 @@ def test_missing_key_variable_is_a_config_error_naming_it(tmp_path: Path) -> Non
 # -- through the CLI, in a subprocess ---------------------------------------------------------------------
 
 def cli(config_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.endswith(("_KEY", "_TOKEN"))}
-    env[ENV] = FAKE_KEY
-    return subprocess.run([sys.executable, "-m", "correlate", "--config", str(config_path), *args],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    return run_cli(*args, config=config_path, secrets={ENV: FAKE_KEY})
 
 
 def assert_key_absent(result: subprocess.CompletedProcess[str], store: Path) -> None:

@@ -5,9 +5,6 @@ All pages and incidents here are HAND-BUILT in PagerDuty's documented v2 shape.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +16,7 @@ from correlate.config import load_config
 from correlate.ingest.pagerduty import sync
 from correlate.store import Store
 from correlate.sync import SyncContext
+from tests.cli import run_cli
 from tests.httpserver import Reply, Request, serve
 
 TOKEN = "pd-secret-value-123"
@@ -132,10 +130,7 @@ def test_cli_401_exits_2_without_showing_the_token(tmp_path: Path) -> None:
     reply = Reply(401, {"error": {"message": "Authentication failed", "code": 2006}})
     with serve(lambda req: reply) as server:
         cfg = write_config(tmp_path, server.url)
-        env = {k: v for k, v in os.environ.items() if not k.endswith("_TOKEN")} | {"PAGERDUTY_TOKEN": TOKEN}
-        done = subprocess.run([sys.executable, "-m", "correlate", "--config", str(cfg), "sync", "--source",
-                               "pagerduty"], capture_output=True, text=True, env=env, timeout=120,
-                              cwd=Path(__file__).resolve().parents[2])
+        done = run_cli("sync", "--source", "pagerduty", config=cfg, secrets={"PAGERDUTY_TOKEN": TOKEN})
     assert done.returncode == 2, done.stderr
     assert "AuthError" in done.stderr and "PAGERDUTY_TOKEN" in done.stderr
     assert TOKEN not in done.stdout + done.stderr
