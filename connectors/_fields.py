@@ -18,10 +18,13 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import httpx
+
+from connectors import _http
 from connectors.errors import PayloadError
 
-__all__ = ["Ctx", "compact_json", "get_bool", "get_count", "get_decimal", "get_map", "get_number", "get_str",
-           "get_text", "sum_present"]
+__all__ = ["Ctx", "compact_json", "get_bool", "get_count", "get_decimal", "get_map", "get_number", "get_rows",
+           "get_str", "get_text", "json_body", "sum_present"]
 
 
 class Ctx:
@@ -60,6 +63,36 @@ class Ctx:
 
 def _describe(value: Any) -> str:
     return f"is a {type(value).__name__}"
+
+
+def json_body(response: httpx.Response, ctx: Ctx) -> Mapping[str, Any]:
+    """The response body as a JSON object; a :class:`PayloadError` when it is not JSON or not an object."""
+    try:
+        body = response.json()
+    except ValueError:
+        raise PayloadError(
+            f"the {ctx.stream} answer for {ctx.unit} is not JSON (HTTP {response.status_code}).",
+            source=ctx.source, stream=ctx.stream, where=_http.redact_url(response.request.url),
+        ) from None
+    if not isinstance(body, Mapping):
+        raise ctx.fail("(top level)", f"should be an object but {_describe(body)}")
+    return body
+
+
+def get_rows(obj: Mapping[str, Any], key: str, ctx: Ctx, path: str | None = None) -> list[Mapping[str, Any]]:
+    """``obj[key]`` as a list of objects (a page's ``data``), ``[]`` when the key is absent.
+
+    Unlike the scalar readers, a ``null`` list is an error: a page whose rows are null is damaged,
+    and reading it as empty would replace a stored day with nothing.
+    """
+    where = path or key
+    rows = obj.get(key, [])
+    if not isinstance(rows, list):
+        raise ctx.fail(where, f"should be a list but {_describe(rows)}")
+    for i, row in enumerate(rows):
+        if not isinstance(row, Mapping):
+            raise ctx.fail(f"{where}[{i}]", f"should be an object but {_describe(row)}")
+    return rows
 
 
 def get_map(obj: Mapping[str, Any], key: str, ctx: Ctx, path: str | None = None) -> Mapping[str, Any] | None:

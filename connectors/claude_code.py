@@ -30,8 +30,7 @@ from typing import Any
 import httpx
 
 from connectors import _http
-from connectors._fields import Ctx, get_bool, get_count, get_decimal, get_map, get_str
-from connectors.errors import PayloadError
+from connectors._fields import Ctx, get_bool, get_count, get_decimal, get_map, get_rows, get_str, json_body
 from connectors.records import AIEditActions, AIUsageDay, AIUsageModelDay
 
 __all__ = [
@@ -103,14 +102,8 @@ def fetch_rows(
     while True:
         response = _http.request(client, "GET", PATH, source=SOURCE, stream=STREAM, env_var=env_var,
                                  key_hint=KEY_HINT, params=params)
-        body = _json(response, ctx)
-        data = body.get("data", [])
-        if not isinstance(data, list):
-            raise ctx.fail("data", f"should be a list but is a {type(data).__name__}")
-        for i, row in enumerate(data):
-            if not isinstance(row, Mapping):
-                raise ctx.fail(f"data[{i}]", f"should be an object but is a {type(row).__name__}")
-        yield data
+        body = json_body(response, ctx)
+        yield get_rows(body, "data", ctx)
         has_more = get_bool(body, "has_more", ctx, "has_more")
         cursor = get_str(body, "next_page", ctx, "next_page")
         if not has_more:
@@ -319,19 +312,6 @@ def _records(day: date, actors: dict[str, _Acc], *, api_rows: int) -> ClaudeCode
     return ClaudeCodeDay(day, usage, models, edits, api_rows, 0)
 
 
-def _json(response: httpx.Response, ctx: Ctx) -> Mapping[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        raise PayloadError(
-            f"the {ctx.stream} answer for {ctx.unit} is not JSON (HTTP {response.status_code}).",
-            source=ctx.source, stream=ctx.stream, where=_http.redact_url(response.request.url),
-        ) from None
-    if not isinstance(body, Mapping):
-        raise ctx.fail("(top level)", f"should be an object but is a {type(body).__name__}")
-    return body
-
-
 def probe(client: httpx.Client, day: date, *, env_var: str | None = None) -> int:
     """One cheap request (first page of ``day``, one row, at most two attempts): how many rows it holds.
 
@@ -340,7 +320,4 @@ def probe(client: httpx.Client, day: date, *, env_var: str | None = None) -> int
     response = _http.request(client, "GET", PATH, source=SOURCE, stream=STREAM, env_var=env_var, key_hint=KEY_HINT,
                              max_attempts=2, params={"starting_at": day.isoformat(), "limit": 1})
     ctx = Ctx(SOURCE, STREAM, day.isoformat())
-    data = _json(response, ctx).get("data", [])
-    if not isinstance(data, list):
-        raise ctx.fail("data", f"should be a list but is a {type(data).__name__}")
-    return len(data)
+    return len(get_rows(json_body(response, ctx), "data", ctx))

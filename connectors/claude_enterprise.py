@@ -36,9 +36,9 @@ from typing import Any
 import httpx
 
 from connectors import _http
-from connectors._fields import Ctx, get_count, get_decimal, get_map, get_str
+from connectors._fields import Ctx, get_count, get_decimal, get_map, get_rows, get_str, json_body
 from connectors.enterprise_records import EnterpriseConnectorDay, EnterpriseSkillDay
-from connectors.errors import FatalSourceError, PayloadError, TransientSourceError
+from connectors.errors import FatalSourceError, TransientSourceError
 from connectors.records import AIEditActions, AIUsageDay, AIUsageModelDay
 
 __all__ = [
@@ -189,14 +189,8 @@ def list_rows(client: EnterpriseClient, endpoint: str, params: list[tuple[str, s
                 break  # the cursor expired after a refresh: start this listing again
             if response.status_code == 400:
                 raise _bad_request(response, ctx, unit)
-            body = _json(response, ctx)
-            data = body.get("data", [])
-            if not isinstance(data, list):
-                raise ctx.fail("data", f"should be a list but is a {type(data).__name__}")
-            for i, row in enumerate(data):
-                if not isinstance(row, Mapping):
-                    raise ctx.fail(f"data[{i}]", f"should be an object but is a {type(row).__name__}")
-            rows.extend(data)
+            body = json_body(response, ctx)
+            rows.extend(get_rows(body, "data", ctx))
             cursor = get_str(body, "next_page", ctx, "next_page")
             if body.get("has_more") is False or not cursor:
                 return rows
@@ -559,17 +553,6 @@ def _bad_request(response: httpx.Response, ctx: Ctx, unit: str) -> FatalSourceEr
                             source=SOURCE, stream=ctx.stream, status=400, where=where)
 
 
-def _json(response: httpx.Response, ctx: Ctx) -> Mapping[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        raise PayloadError(f"the {ctx.stream} answer for {ctx.unit} is not JSON.", source=SOURCE, stream=ctx.stream,
-                           where=_http.redact_url(response.request.url)) from None
-    if not isinstance(body, Mapping):
-        raise ctx.fail("(top level)", f"should be an object but is a {type(body).__name__}")
-    return body
-
-
 
 def probe(client: EnterpriseClient, day: date) -> tuple[bool, date | None]:
     """One cheap request (``/users`` for ``day``, one row, at most two attempts) for ``correlate doctor``.
@@ -590,5 +573,5 @@ def probe(client: EnterpriseClient, day: date) -> tuple[bool, date | None]:
         if isinstance(error, LatestDayReached):
             return False, error.latest
         raise error
-    _json(response, ctx)
+    json_body(response, ctx)
     return True, None
