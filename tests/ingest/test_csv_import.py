@@ -11,22 +11,9 @@ from correlate.errors import InputError
 from correlate.ingest.csv_import import import_deployments, import_incidents
 from correlate.store import Store
 from tests.cli import run_cli
+from tests.dora.builders import TEAMS_TOML
 
 ROOT = Path(__file__).resolve().parents[2]
-
-CONFIG = """
-[store]
-path = "store.duckdb"
-
-[[teams]]
-name = "payments"
-repos = ["acme/api"]
-services = ["checkout"]
-
-[[teams]]
-name = "web"
-repos = ["acme/web"]
-"""
 
 DEPLOYS = """id,repo,team,service,started_at,finished_at,status,environment,sha,kind
 d1,acme/api,,,2026-03-02T09:00:00Z,2026-03-02T09:20:00Z,success,production,abc1234,deploy
@@ -44,7 +31,7 @@ i2,checkout,2026-03-05T11:00:00Z,,,bug,Typo
 @pytest.fixture
 def cfg(tmp_path: Path) -> Path:
     path = tmp_path / "correlate.toml"
-    path.write_text(CONFIG)
+    path.write_text(TEAMS_TOML)
     return path
 
 
