@@ -17,10 +17,11 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from connectors.records import AIEditActions, AIUsageDay, AIUsageModelDay
 from correlate.console import progress
 from correlate.store import Store
 
-__all__ = ["advance_cursor", "day_progress", "first_day", "plan_days", "utc_today"]
+__all__ = ["advance_cursor", "day_progress", "first_day", "plan_days", "replace_usage_day", "utc_today"]
 
 
 def utc_today() -> date:
@@ -62,6 +63,18 @@ def advance_cursor(store: Store, source: str, stream: str, day: date) -> None:
     current = store.get_cursor(source, stream)
     if current is None or date.fromisoformat(current) < day:
         store.set_cursor(source, stream, "", day.isoformat())
+
+
+def replace_usage_day(store: Store, tool: str, source: str, day: date, usage: list[AIUsageDay],
+                      models: list[AIUsageModelDay], edits: list[AIEditActions]) -> None:
+    """Replace one tool-and-source day of actor-day, per-model and edit-tool rows (the API restated it).
+
+    Call inside the day's transaction, next to :func:`advance_cursor`.
+    """
+    where = {"tool": tool, "source": source, "day": day}
+    store.replace(AIUsageDay, where, usage)
+    store.replace(AIUsageModelDay, where, models)
+    store.replace(AIEditActions, where, edits)
 
 
 @contextmanager
