@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -25,6 +25,8 @@ from connectors.errors import PayloadError
 
 __all__ = ["Ctx", "compact_json", "get_bool", "get_count", "get_decimal", "get_map", "get_number", "get_rows",
            "get_str", "get_text", "json_body", "sum_present"]
+
+_N = TypeVar("_N", int, float, Decimal)
 
 
 class Ctx:
@@ -175,10 +177,13 @@ def get_number(obj: Mapping[str, Any], key: str, ctx: Ctx, path: str | None = No
     return None if value is None else float(value)
 
 
-def sum_present(*values: int | None) -> int | None:
+def sum_present(*values: _N | None) -> _N | None:
     """Sum of the values that are present; ``None`` when none is (absent is not zero)."""
-    present = [v for v in values if v is not None]
-    return sum(present) if present else None
+    total: _N | None = None
+    for value in values:
+        if value is not None:
+            total = value if total is None else total + value
+    return total
 
 
 def compact_json(mapping: Mapping[str, Any]) -> str | None:

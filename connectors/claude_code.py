@@ -30,7 +30,7 @@ from typing import Any
 import httpx
 
 from connectors import _http
-from connectors._fields import Ctx, get_bool, get_count, get_decimal, get_map, get_rows, get_str, json_body
+from connectors._fields import Ctx, get_bool, get_count, get_decimal, get_map, get_rows, get_str, json_body, sum_present
 from connectors.records import AIEditActions, AIUsageDay, AIUsageModelDay
 
 __all__ = [
@@ -148,10 +148,6 @@ class _Acc:
             self.sums[name] = (self.sums[name] or 0) + value
 
 
-def _add(a: int | None, b: int | None) -> int | None:
-    return b if a is None else a if b is None else a + b
-
-
 def aggregate_day(day: date, rows: list[Mapping[str, Any]]) -> ClaudeCodeDay:
     """Aggregate one day's API rows (any split by terminal, remote or customer type) to actor-day records.
 
@@ -193,8 +189,8 @@ def aggregate_day(day: date, rows: list[Mapping[str, Any]]) -> ClaudeCodeDay:
             if counts is None:
                 continue
             pair = acc.edits.setdefault(tool_name, [None, None])
-            pair[0] = _add(pair[0], get_count(counts, "accepted", ctx, f"{tp}.accepted"))
-            pair[1] = _add(pair[1], get_count(counts, "rejected", ctx, f"{tp}.rejected"))
+            pair[0] = sum_present(pair[0], get_count(counts, "accepted", ctx, f"{tp}.accepted"))
+            pair[1] = sum_present(pair[1], get_count(counts, "rejected", ctx, f"{tp}.rejected"))
 
         breakdown = row.get("model_breakdown")
         if breakdown is None:
@@ -254,7 +250,7 @@ def _add_model(acc: _Acc, entry: Any, ctx: Ctx, mp: str) -> None:
                                       "cents": None})
     tokens = get_map(entry, "tokens", ctx, f"{mp}.tokens") or {}
     for name in ("input", "output", "cache_read", "cache_creation"):
-        m[name] = _add(m[name], get_count(tokens, name, ctx, f"{mp}.tokens.{name}"))
+        m[name] = sum_present(m[name], get_count(tokens, name, ctx, f"{mp}.tokens.{name}"))
     cost = get_map(entry, "estimated_cost", ctx, f"{mp}.estimated_cost")
     if cost is None:
         return
@@ -279,7 +275,7 @@ def _records(day: date, actors: dict[str, _Acc], *, api_rows: int) -> ClaudeCode
         cents: Decimal | None = None
         for model, m in sorted(acc.models.items()):
             for name in totals:
-                totals[name] = _add(totals[name], m[name])
+                totals[name] = sum_present(totals[name], m[name])
             if m["cents"] is not None:
                 cents = m["cents"] if cents is None else cents + m["cents"]
             models.append(AIUsageModelDay(
@@ -291,7 +287,7 @@ def _records(day: date, actors: dict[str, _Acc], *, api_rows: int) -> ClaudeCode
         accepted: int | None = None
         rejected: int | None = None
         for tool_name, (acc_n, rej_n) in sorted(acc.edits.items()):
-            accepted, rejected = _add(accepted, acc_n), _add(rejected, rej_n)
+            accepted, rejected = sum_present(accepted, acc_n), sum_present(rejected, rej_n)
             edits.append(AIEditActions(tool=TOOL, source=PATH_TAG, day=day, actor=actor, edit_tool=tool_name,
                                        accepted=acc_n, rejected=rej_n))
         extra = {"api_rows": acc.rows, "remote_rows": acc.remote_rows, "terminal_types": sorted(acc.terminals)}
