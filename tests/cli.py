@@ -1,6 +1,7 @@
 """Run the real ``correlate`` CLI in a subprocess, the way a user would, without the caller's secrets.
 
-Every CLI test goes through :func:`run_cli`: it strips ``*_KEY`` and ``*_TOKEN`` variables from the
+:func:`write_config` writes the ``correlate.toml`` such a run reads. Every CLI test goes through
+:func:`run_cli`: it strips ``*_KEY`` and ``*_TOKEN`` variables from the
 inherited environment (so a developer's real keys never reach a test, and a test that expects a
 missing key really has none), adds only the secrets the test names, and runs from the project root.
 """
@@ -14,6 +15,13 @@ from collections.abc import Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def write_config(directory: Path, sections: str = "", *, store: str = "store.duckdb") -> Path:
+    """``directory/correlate.toml``: a ``[store]`` at ``store`` (relative to the file) and the TOML ``sections``."""
+    path = directory / "correlate.toml"
+    path.write_text(f'[store]\npath = "{store}"\n\n{sections.strip()}\n', encoding="utf-8")
+    return path
 
 
 def run_cli(*args: str, config: Path | None = None, secrets: Mapping[str, str] | None = None,

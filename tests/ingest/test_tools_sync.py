@@ -19,7 +19,7 @@ from correlate.ingest import copilot as copilot_ingest
 from correlate.ingest import cursor as cursor_ingest
 from correlate.store import Store
 from correlate.sync import SyncContext
-from tests.cli import run_cli
+from tests.cli import run_cli, write_config
 from tests.connectors.copilot_pages import FakeCopilot, ndjson, team_row, user_row
 from tests.connectors.cursor_pages import FakeCursor, daily_row, days, event
 from tests.httpserver import Reply, Request, serve
@@ -186,9 +186,8 @@ def test_cursor_failure_keeps_earlier_windows_and_their_cursor(
 def test_cursor_refused_key_exits_2_through_the_cli_naming_the_variable_not_the_key(tmp_path: Path) -> None:
     fake = FakeCursor(daily=lambda s, e: [], key="key_theRIGHTone")
     with serve(fake) as server:
-        cfg = tmp_path / "correlate.toml"
-        cfg.write_text(f'[store]\npath = "store.duckdb"\n\n[sources.cursor]\nbase_url = "{server.url}"\n'
-                       'api_key_env = "CURSOR_API_KEY"\nbackfill_days = 3\n', encoding="utf-8")
+        cfg = write_config(tmp_path, f'[sources.cursor]\nbase_url = "{server.url}"\n'
+                                     'api_key_env = "CURSOR_API_KEY"\nbackfill_days = 3\n')
         done = run_cli("sync", "--source", "cursor", config=cfg, secrets={"CURSOR_API_KEY": CURSOR_KEY}, timeout=60)
     output = done.stdout + done.stderr
     assert done.returncode == 2, output
