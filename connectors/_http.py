@@ -206,7 +206,7 @@ def request(
 def _is_rate_limit_403(response: httpx.Response) -> bool:
     if "retry-after" in response.headers:
         return True
-    return response.headers.get("x-ratelimit-remaining") == "0"
+    return bool(response.headers.get("x-ratelimit-remaining") == "0")
 
 
 def _error_text(response: httpx.Response) -> str:

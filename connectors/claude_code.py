@@ -30,8 +30,7 @@ from typing import Any
 import httpx
 
 from connectors import _http
-from connectors._fields import Ctx, get_bool, get_count, get_decimal, get_map, get_str
-from connectors.errors import PayloadError
+from connectors._fields import Ctx, get_bool, get_count, get_decimal, get_map, get_rows, get_str, json_body, sum_present
 from connectors.records import AIEditActions, AIUsageDay, AIUsageModelDay
 
 __all__ = [
@@ -103,14 +102,8 @@ def fetch_rows(
     while True:
         response = _http.request(client, "GET", PATH, source=SOURCE, stream=STREAM, env_var=env_var,
                                  key_hint=KEY_HINT, params=params)
-        body = _json(response, ctx)
-        data = body.get("data", [])
-        if not isinstance(data, list):
-            raise ctx.fail("data", f"should be a list but is a {type(data).__name__}")
-        for i, row in enumerate(data):
-            if not isinstance(row, Mapping):
-                raise ctx.fail(f"data[{i}]", f"should be an object but is a {type(row).__name__}")
-        yield data
+        body = json_body(response, ctx)
+        yield get_rows(body, "data", ctx)
         has_more = get_bool(body, "has_more", ctx, "has_more")
         cursor = get_str(body, "next_page", ctx, "next_page")
         if not has_more:
@@ -155,10 +148,6 @@ class _Acc:
             self.sums[name] = (self.sums[name] or 0) + value
 
 
-def _add(a: int | None, b: int | None) -> int | None:
-    return b if a is None else a if b is None else a + b
-
-
 def aggregate_day(day: date, rows: list[Mapping[str, Any]]) -> ClaudeCodeDay:
     """Aggregate one day's API rows (any split by terminal, remote or customer type) to actor-day records.
 
@@ -200,8 +189,8 @@ def aggregate_day(day: date, rows: list[Mapping[str, Any]]) -> ClaudeCodeDay:
             if counts is None:
                 continue
             pair = acc.edits.setdefault(tool_name, [None, None])
-            pair[0] = _add(pair[0], get_count(counts, "accepted", ctx, f"{tp}.accepted"))
-            pair[1] = _add(pair[1], get_count(counts, "rejected", ctx, f"{tp}.rejected"))
+            pair[0] = sum_present(pair[0], get_count(counts, "accepted", ctx, f"{tp}.accepted"))
+            pair[1] = sum_present(pair[1], get_count(counts, "rejected", ctx, f"{tp}.rejected"))
 
         breakdown = row.get("model_breakdown")
         if breakdown is None:
@@ -261,7 +250,7 @@ def _add_model(acc: _Acc, entry: Any, ctx: Ctx, mp: str) -> None:
                                       "cents": None})
     tokens = get_map(entry, "tokens", ctx, f"{mp}.tokens") or {}
     for name in ("input", "output", "cache_read", "cache_creation"):
-        m[name] = _add(m[name], get_count(tokens, name, ctx, f"{mp}.tokens.{name}"))
+        m[name] = sum_present(m[name], get_count(tokens, name, ctx, f"{mp}.tokens.{name}"))
     cost = get_map(entry, "estimated_cost", ctx, f"{mp}.estimated_cost")
     if cost is None:
         return
@@ -286,7 +275,7 @@ def _records(day: date, actors: dict[str, _Acc], *, api_rows: int) -> ClaudeCode
         cents: Decimal | None = None
         for model, m in sorted(acc.models.items()):
             for name in totals:
-                totals[name] = _add(totals[name], m[name])
+                totals[name] = sum_present(totals[name], m[name])
             if m["cents"] is not None:
                 cents = m["cents"] if cents is None else cents + m["cents"]
             models.append(AIUsageModelDay(
@@ -298,7 +287,7 @@ def _records(day: date, actors: dict[str, _Acc], *, api_rows: int) -> ClaudeCode
         accepted: int | None = None
         rejected: int | None = None
         for tool_name, (acc_n, rej_n) in sorted(acc.edits.items()):
-            accepted, rejected = _add(accepted, acc_n), _add(rejected, rej_n)
+            accepted, rejected = sum_present(accepted, acc_n), sum_present(rejected, rej_n)
             edits.append(AIEditActions(tool=TOOL, source=PATH_TAG, day=day, actor=actor, edit_tool=tool_name,
                                        accepted=acc_n, rejected=rej_n))
         extra = {"api_rows": acc.rows, "remote_rows": acc.remote_rows, "terminal_types": sorted(acc.terminals)}
@@ -319,19 +308,6 @@ def _records(day: date, actors: dict[str, _Acc], *, api_rows: int) -> ClaudeCode
     return ClaudeCodeDay(day, usage, models, edits, api_rows, 0)
 
 
-def _json(response: httpx.Response, ctx: Ctx) -> Mapping[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        raise PayloadError(
-            f"the {ctx.stream} answer for {ctx.unit} is not JSON (HTTP {response.status_code}).",
-            source=ctx.source, stream=ctx.stream, where=_http.redact_url(response.request.url),
-        ) from None
-    if not isinstance(body, Mapping):
-        raise ctx.fail("(top level)", f"should be an object but is a {type(body).__name__}")
-    return body
-
-
 def probe(client: httpx.Client, day: date, *, env_var: str | None = None) -> int:
     """One cheap request (first page of ``day``, one row, at most two attempts): how many rows it holds.
 
@@ -340,7 +316,4 @@ def probe(client: httpx.Client, day: date, *, env_var: str | None = None) -> int
     response = _http.request(client, "GET", PATH, source=SOURCE, stream=STREAM, env_var=env_var, key_hint=KEY_HINT,
                              max_attempts=2, params={"starting_at": day.isoformat(), "limit": 1})
     ctx = Ctx(SOURCE, STREAM, day.isoformat())
-    data = _json(response, ctx).get("data", [])
-    if not isinstance(data, list):
-        raise ctx.fail("data", f"should be a list but is a {type(data).__name__}")
-    return len(data)
+    return len(get_rows(json_body(response, ctx), "data", ctx))

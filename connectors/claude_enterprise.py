@@ -36,9 +36,9 @@ from typing import Any
 import httpx
 
 from connectors import _http
-from connectors._fields import Ctx, get_count, get_decimal, get_map, get_str
+from connectors._fields import Ctx, get_count, get_decimal, get_map, get_rows, get_str, json_body, sum_present
 from connectors.enterprise_records import EnterpriseConnectorDay, EnterpriseSkillDay
-from connectors.errors import FatalSourceError, PayloadError, TransientSourceError
+from connectors.errors import FatalSourceError, TransientSourceError
 from connectors.records import AIEditActions, AIUsageDay, AIUsageModelDay
 
 __all__ = [
@@ -189,14 +189,8 @@ def list_rows(client: EnterpriseClient, endpoint: str, params: list[tuple[str, s
                 break  # the cursor expired after a refresh: start this listing again
             if response.status_code == 400:
                 raise _bad_request(response, ctx, unit)
-            body = _json(response, ctx)
-            data = body.get("data", [])
-            if not isinstance(data, list):
-                raise ctx.fail("data", f"should be a list but is a {type(data).__name__}")
-            for i, row in enumerate(data):
-                if not isinstance(row, Mapping):
-                    raise ctx.fail(f"data[{i}]", f"should be an object but is a {type(row).__name__}")
-            rows.extend(data)
+            body = json_body(response, ctx)
+            rows.extend(get_rows(body, "data", ctx))
             cursor = get_str(body, "next_page", ctx, "next_page")
             if body.get("has_more") is False or not cursor:
                 return rows
@@ -306,7 +300,7 @@ class _Model:
 
     @property
     def cache_creation(self) -> int | None:
-        return _add(self.tokens["cache_5m"], self.tokens["cache_1h"])
+        return sum_present(self.tokens["cache_5m"], self.tokens["cache_1h"])
 
 
 @dataclass
@@ -317,14 +311,6 @@ class _User:
     cents: Decimal | None = None
     list_cents: Decimal | None = None
     models: dict[str, _Model] = field(default_factory=dict)
-
-
-def _add(a: int | None, b: int | None) -> int | None:
-    return b if a is None else a if b is None else a + b
-
-
-def _dadd(a: Decimal | None, b: Decimal | None) -> Decimal | None:
-    return b if a is None else a if b is None else a + b
 
 
 def _claude_code(day: date, users: _Rows, cost: _Rows, tokens: _Rows) -> _Records:
@@ -361,15 +347,16 @@ def _add_users(people: dict[str, _User], day: date, users: list[Mapping[str, Any
             "prs": get_count(core, "pull_request_count", ctx, f"{cp}.core_metrics.pull_request_count"),
         }
         person = people.setdefault(actor, _User(uid))  # the same person twice on one day: add up, do not drop
-        person.counts = {k: _add(person.counts[k], v) for k, v in counts.items()}
+        person.counts = {k: sum_present(person.counts[k], v) for k, v in counts.items()}
         actions = get_map(cc, "tool_actions", ctx, f"{cp}.tool_actions") or {}
         for name in actions:
             tp = f"{cp}.tool_actions.{name}"
             pair = get_map(actions, name, ctx, tp)
             if pair is not None:
                 old_a, old_r = person.edits.get(name, (None, None))
-                person.edits[name] = (_add(old_a, get_count(pair, "accepted_count", ctx, f"{tp}.accepted_count")),
-                                      _add(old_r, get_count(pair, "rejected_count", ctx, f"{tp}.rejected_count")))
+                accepted = get_count(pair, "accepted_count", ctx, f"{tp}.accepted_count")
+                rejected = get_count(pair, "rejected_count", ctx, f"{tp}.rejected_count")
+                person.edits[name] = (sum_present(old_a, accepted), sum_present(old_r, rejected))
     return email_of
 
 
@@ -394,11 +381,11 @@ def _add_cost(people: dict[str, _User], email_of: dict[str, str], day: date, row
             raise ctx.fail(f"{p}.currency", f"is {currency!r}; only USD amounts are understood")
         cents = get_decimal(row, "amount", ctx, f"{p}.amount")
         person = people.setdefault(actor, _User(uid))
-        person.cents = _dadd(person.cents, cents)
-        person.list_cents = _dadd(person.list_cents, get_decimal(row, "list_amount", ctx, f"{p}.list_amount"))
+        person.cents = sum_present(person.cents, cents)
+        person.list_cents = sum_present(person.list_cents, get_decimal(row, "list_amount", ctx, f"{p}.list_amount"))
         m = person.models.setdefault(get_str(row, "model", ctx, f"{p}.model") or "unknown", _Model())
-        m.cents = _dadd(m.cents, cents)
-        m.cost_requests = _add(m.cost_requests, get_count(row, "requests", ctx, f"{p}.requests"))
+        m.cents = sum_present(m.cents, cents)
+        m.cost_requests = sum_present(m.cost_requests, get_count(row, "requests", ctx, f"{p}.requests"))
 
 
 def _add_tokens(people: dict[str, _User], email_of: dict[str, str], day: date,
@@ -419,8 +406,8 @@ def _add_tokens(people: dict[str, _User], email_of: dict[str, str], day: date,
             "cache_1h": get_count(cache, "ephemeral_1h_input_tokens", ctx,
                                   f"{p}.cache_creation.ephemeral_1h_input_tokens"),
         }
-        m.tokens = {k: _add(m.tokens[k], v) for k, v in found.items()}
-        m.usage_requests = _add(m.usage_requests, get_count(row, "requests", ctx, f"{p}.requests"))
+        m.tokens = {k: sum_present(m.tokens[k], v) for k, v in found.items()}
+        m.usage_requests = sum_present(m.usage_requests, get_count(row, "requests", ctx, f"{p}.requests"))
 
 
 def _emit(day: date, people: dict[str, _User]) -> _Records:
@@ -434,7 +421,7 @@ def _emit(day: date, people: dict[str, _User]) -> _Records:
             continue  # a chat-only (or idle) user: not a Claude Code actor-day
         accepted = rejected = None
         for name, (a, r) in sorted(u.edits.items()):
-            accepted, rejected = _add(accepted, a), _add(rejected, r)
+            accepted, rejected = sum_present(accepted, a), sum_present(rejected, r)
             edit_rows.append(AIEditActions(tool=TOOL, source=PATH_TAG, day=day, actor=actor, edit_tool=name,
                                            accepted=a, rejected=r))
         totals: dict[str, int | None] = dict.fromkeys(("input", "output", "cache_read", "cache_creation", "requests"))
@@ -449,7 +436,7 @@ def _emit(day: date, people: dict[str, _User]) -> _Records:
             for name, value in (("input", m.tokens["input"]), ("output", m.tokens["output"]),
                                 ("cache_read", m.tokens["cache_read"]), ("cache_creation", m.cache_creation),
                                 ("requests", m.requests)):
-                totals[name] = _add(totals[name], value)
+                totals[name] = sum_present(totals[name], value)
         extra: dict[str, Any] = {}
         if u.user_id:
             extra["user_id"] = u.user_id
@@ -559,17 +546,6 @@ def _bad_request(response: httpx.Response, ctx: Ctx, unit: str) -> FatalSourceEr
                             source=SOURCE, stream=ctx.stream, status=400, where=where)
 
 
-def _json(response: httpx.Response, ctx: Ctx) -> Mapping[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        raise PayloadError(f"the {ctx.stream} answer for {ctx.unit} is not JSON.", source=SOURCE, stream=ctx.stream,
-                           where=_http.redact_url(response.request.url)) from None
-    if not isinstance(body, Mapping):
-        raise ctx.fail("(top level)", f"should be an object but is a {type(body).__name__}")
-    return body
-
-
 
 def probe(client: EnterpriseClient, day: date) -> tuple[bool, date | None]:
     """One cheap request (``/users`` for ``day``, one row, at most two attempts) for ``correlate doctor``.
@@ -590,5 +566,5 @@ def probe(client: EnterpriseClient, day: date) -> tuple[bool, date | None]:
         if isinstance(error, LatestDayReached):
             return False, error.latest
         raise error
-    _json(response, ctx)
+    json_body(response, ctx)
     return True, None

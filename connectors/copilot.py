@@ -30,7 +30,7 @@ from datetime import date
 from typing import Any, Literal
 
 from connectors import _http
-from connectors._payload import as_count, as_text, compact_json, sum_present
+from connectors._fields import Ctx, compact_json, get_count, get_text, sum_present
 from connectors._seats import seat_share
 from connectors.errors import PayloadError, TransientSourceError
 from connectors.records import AIUsageDay
@@ -253,8 +253,8 @@ def map_user_row(row: Mapping[str, Any], *, where: str, seat_cost_usd_per_month:
     Raises:
         PayloadError: no ``day``/``user_login``, or a counter that is not a count.
     """
-    kw = {"source": SOURCE, "where": where}
-    login = as_text(row, "user_login", **kw)
+    ctx = Ctx.at(SOURCE, where)
+    login = get_text(row, "user_login", ctx)
     if login is None:
         raise PayloadError("row has no 'user_login'", source=SOURCE, where=where)
     day = _day(row, where)
@@ -279,15 +279,15 @@ def map_user_row(row: Mapping[str, Any], *, where: str, seat_cost_usd_per_month:
         actor_type="user",
         # IDE prompts and CLI prompts are counted apart by GitHub (CLI is not in the IDE fields), so
         # their sum does not double count.
-        requests=sum_present(as_count(row, "user_initiated_interaction_count", **kw),
-                             as_count(cli, "prompt_count", **kw)),
-        lines_added=as_count(row, "loc_added_sum", **kw),
-        lines_removed=as_count(row, "loc_deleted_sum", **kw),
-        lines_suggested=as_count(row, "loc_suggested_to_add_sum", **kw),
+        requests=sum_present(get_count(row, "user_initiated_interaction_count", ctx),
+                             get_count(cli, "prompt_count", ctx)),
+        lines_added=get_count(row, "loc_added_sum", ctx),
+        lines_removed=get_count(row, "loc_deleted_sum", ctx),
+        lines_suggested=get_count(row, "loc_suggested_to_add_sum", ctx),
         lines_accepted=_accepted_suggestion_lines(row, where),
-        edit_accepted=as_count(row, "code_acceptance_activity_count", **kw),
-        tokens_input=as_count(tokens, "prompt_tokens_sum", **kw),
-        tokens_output=as_count(tokens, "output_tokens_sum", **kw),
+        edit_accepted=get_count(row, "code_acceptance_activity_count", ctx),
+        tokens_input=get_count(tokens, "prompt_tokens_sum", ctx),
+        tokens_output=get_count(tokens, "output_tokens_sum", ctx),
         cost_usd=cost,
         cost_provenance=provenance,
         extra_json=compact_json(extra),
@@ -309,19 +309,19 @@ def _accepted_suggestion_lines(row: Mapping[str, Any], where: str) -> int | None
             raise PayloadError(f"totals_by_feature[{i}] should be an object", source=SOURCE, where=where)
         if item.get("feature") == "agent_edit":
             continue
-        added = as_count(item, "loc_added_sum", source=SOURCE, where=f"{where} totals_by_feature[{i}]")
+        added = get_count(item, "loc_added_sum", Ctx.at(SOURCE, f"{where} totals_by_feature[{i}]"))
         total = sum_present(total, added)
     if not features:  # an empty breakdown: nothing was added, exactly as loc_added_sum says
-        return as_count(row, "loc_added_sum", source=SOURCE, where=where)
+        return get_count(row, "loc_added_sum", Ctx.at(SOURCE, where))
     return total
 
 
 def map_team_row(row: Mapping[str, Any], *, scope: str, where: str) -> CopilotUserTeam:
     """One ``user-teams-1-day`` row (``user_id, user_login, day, team_id, slug``) as a record."""
-    kw = {"source": SOURCE, "where": where}
-    user_id = as_count(row, "user_id", **kw)
-    team_id = as_count(row, "team_id", **kw)
+    ctx = Ctx.at(SOURCE, where)
+    user_id = get_count(row, "user_id", ctx)
+    team_id = get_count(row, "team_id", ctx)
     if user_id is None or team_id is None:
         raise PayloadError("row needs both 'user_id' and 'team_id'", source=SOURCE, where=where)
     return CopilotUserTeam(scope=scope, day=_day(row, where), user_id=user_id, team_id=team_id,
-                           user_login=as_text(row, "user_login", **kw), team_slug=as_text(row, "slug", **kw))
+                           user_login=get_text(row, "user_login", ctx), team_slug=get_text(row, "slug", ctx))

@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from connectors import _http
-from connectors._payload import as_count, as_number, as_text, compact_json, sum_present
+from connectors._fields import Ctx, compact_json, get_count, get_number, get_text, sum_present
 from connectors._seats import seat_share
 from connectors.errors import PayloadError
 from connectors.records import AIUsageDay, AIUsageModelDay
@@ -259,32 +259,33 @@ def map_events(events: list[Any], *, start: date, end: date
         where = f"/teams/filtered-usage-events usageEvents[{i}]"
         if not isinstance(event, dict):
             raise PayloadError("event is not an object", source=SOURCE, where=where)
-        email = as_text(event, "userEmail", source=SOURCE, where=where)
+        ctx = Ctx.at(SOURCE, where)
+        email = get_text(event, "userEmail", ctx)
         if email is None:
             unattributed += 1
             continue
         day = _ms_to_day(event.get("timestamp"), "timestamp", where)
         if not start <= day <= end:
             continue
-        model = as_text(event, "model", source=SOURCE, where=where) or "unknown"
+        model = get_text(event, "model", ctx) or "unknown"
         usage = event.get("tokenUsage")
         if usage is not None and not isinstance(usage, dict):
             raise PayloadError("`tokenUsage` is not an object", source=SOURCE, where=where)
-        units = as_number(event, "requestsCosts", source=SOURCE, where=where)
-        fee = as_number(event, "cursorTokenFee", source=SOURCE, where=where)
+        units = get_number(event, "requestsCosts", ctx)
+        fee = get_number(event, "cursorTokenFee", ctx)
         for totals in (groups.setdefault((day, email, model), _Totals()), per_day.setdefault((day, email), _Totals())):
             totals.events += 1
             if units is not None:
                 totals.request_units = (totals.request_units or 0.0) + units
             if usage:
-                kw = {"source": SOURCE, "where": f"{where}.tokenUsage"}
-                totals.tokens_input = sum_present(totals.tokens_input, as_count(usage, "inputTokens", **kw))
-                totals.tokens_output = sum_present(totals.tokens_output, as_count(usage, "outputTokens", **kw))
+                usage_ctx = Ctx.at(SOURCE, f"{where}.tokenUsage")
+                totals.tokens_input = sum_present(totals.tokens_input, get_count(usage, "inputTokens", usage_ctx))
+                totals.tokens_output = sum_present(totals.tokens_output, get_count(usage, "outputTokens", usage_ctx))
                 totals.tokens_cache_read = sum_present(totals.tokens_cache_read,
-                                                       as_count(usage, "cacheReadTokens", **kw))
+                                                       get_count(usage, "cacheReadTokens", usage_ctx))
                 totals.tokens_cache_creation = sum_present(totals.tokens_cache_creation,
-                                                           as_count(usage, "cacheWriteTokens", **kw))
-                cents = as_number(usage, "totalCents", **kw)
+                                                           get_count(usage, "cacheWriteTokens", usage_ctx))
+                cents = get_number(usage, "totalCents", usage_ctx)
                 if cents is not None or fee is not None:
                     totals.cost_cents = (totals.cost_cents or 0.0) + (cents or 0.0) + (fee or 0.0)
     models = [
@@ -312,8 +313,8 @@ def map_daily_row(row: Mapping[str, Any], *, where: str, totals: Mapping[tuple[d
     Raises:
         PayloadError: no ``email``, no readable ``date``/``day``, or a counter that is not a count.
     """
-    kw = {"source": SOURCE, "where": where}
-    email = as_text(row, "email", **kw)
+    ctx = Ctx.at(SOURCE, where)
+    email = get_text(row, "email", ctx)
     if email is None:
         raise PayloadError("row has no 'email'", source=SOURCE, where=where)
     if isinstance(row.get("day"), str):
@@ -342,12 +343,12 @@ def map_daily_row(row: Mapping[str, Any], *, where: str, totals: Mapping[tuple[d
         day=day,
         actor=email,
         actor_type="user",
-        requests=sum_present(*(as_count(row, k, **kw) for k in _REQUEST_KINDS)),
-        lines_added=as_count(row, "totalLinesAdded", **kw),
-        lines_removed=as_count(row, "totalLinesDeleted", **kw),
-        lines_accepted=as_count(row, "acceptedLinesAdded", **kw),
-        edit_accepted=as_count(row, "totalAccepts", **kw),
-        edit_rejected=as_count(row, "totalRejects", **kw),
+        requests=sum_present(*(get_count(row, k, ctx) for k in _REQUEST_KINDS)),
+        lines_added=get_count(row, "totalLinesAdded", ctx),
+        lines_removed=get_count(row, "totalLinesDeleted", ctx),
+        lines_accepted=get_count(row, "acceptedLinesAdded", ctx),
+        edit_accepted=get_count(row, "totalAccepts", ctx),
+        edit_rejected=get_count(row, "totalRejects", ctx),
         tokens_input=t.tokens_input,
         tokens_output=t.tokens_output,
         tokens_cache_read=t.tokens_cache_read,

@@ -395,6 +395,7 @@ def _expand_memberships(root: _Root, where: str) -> tuple[Membership, ...]:
                               path=where, key="teams")
         seen_teams.add(team.name)
         for member in team.members:
+            ids: tuple[str, ...]
             if isinstance(member, str):
                 ids, since, until = (member,), None, None
             elif isinstance(member, list):
@@ -404,13 +405,13 @@ def _expand_memberships(root: _Root, where: str) -> tuple[Membership, ...]:
             normalized = [normalize_identity(i) for i in ids if i.strip()]
             if not normalized:
                 raise ConfigError(f"team {team.name!r} has an empty member entry.", path=where, key="teams")
-            person = next((person_of[i] for i in normalized if i in person_of), normalized[0])
+            person_key = next((person_of[i] for i in normalized if i in person_of), normalized[0])
             for ident in dict.fromkeys(normalized):
-                rows.append(Membership(team.name, person, ident, since, until))
+                rows.append(Membership(team.name, person_key, ident, since, until))
             # every identity the [[people]] entry knows for this person belongs to the team too
             for ident, owner in person_of.items():
-                if owner == person and ident not in normalized:
-                    rows.append(Membership(team.name, person, ident, since, until))
+                if owner == person_key and ident not in normalized:
+                    rows.append(Membership(team.name, person_key, ident, since, until))
 
     _check_overlaps(rows, where)
     return tuple(dict.fromkeys(rows))

@@ -17,10 +17,11 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from connectors.records import AIEditActions, AIUsageDay, AIUsageModelDay
 from correlate.console import progress
 from correlate.store import Store
 
-__all__ = ["advance_cursor", "day_progress", "plan_days", "utc_today"]
+__all__ = ["advance_cursor", "day_progress", "first_day", "plan_days", "replace_usage_day", "utc_today"]
 
 
 def utc_today() -> date:
@@ -38,16 +39,23 @@ def plan_days(
     earliest: date | None = None,
 ) -> list[date]:
     """The days to fetch, oldest first (see the module docstring). ``earliest`` clamps the start."""
-    if since is not None:
-        start = since
-    elif cursor:
-        start = min(date.fromisoformat(cursor), end) - timedelta(days=max(lag_days - 1, 0))
-    else:
-        start = end - timedelta(days=max(backfill_days - 1, 0))
+    start = first_day(since=since, cursor=cursor, end=end, backfill_days=backfill_days, lag_days=lag_days)
     if earliest is not None:
         start = max(start, earliest)
     n = (end - start).days + 1
     return [start + timedelta(days=i) for i in range(max(n, 0))]
+
+
+def first_day(*, since: date | None, cursor: str | None, end: date, backfill_days: int, lag_days: int) -> date:
+    """The first day a run covers, before any clamp: ``since``, the last ``lag_days`` stored days, or the backfill.
+
+    For sources that fetch windows rather than single days; :func:`plan_days` lists the days from it.
+    """
+    if since is not None:
+        return since
+    if cursor:
+        return min(date.fromisoformat(cursor), end) - timedelta(days=max(lag_days - 1, 0))
+    return end - timedelta(days=max(backfill_days - 1, 0))
 
 
 def advance_cursor(store: Store, source: str, stream: str, day: date) -> None:
@@ -55,6 +63,18 @@ def advance_cursor(store: Store, source: str, stream: str, day: date) -> None:
     current = store.get_cursor(source, stream)
     if current is None or date.fromisoformat(current) < day:
         store.set_cursor(source, stream, "", day.isoformat())
+
+
+def replace_usage_day(store: Store, tool: str, source: str, day: date, usage: list[AIUsageDay],
+                      models: list[AIUsageModelDay], edits: list[AIEditActions]) -> None:
+    """Replace one tool-and-source day of actor-day, per-model and edit-tool rows (the API restated it).
+
+    Call inside the day's transaction, next to :func:`advance_cursor`.
+    """
+    where = {"tool": tool, "source": source, "day": day}
+    store.replace(AIUsageDay, where, usage)
+    store.replace(AIUsageModelDay, where, models)
+    store.replace(AIEditActions, where, edits)
 
 
 @contextmanager

@@ -12,9 +12,8 @@ from __future__ import annotations
 from datetime import date
 
 from connectors import claude_code as api
-from connectors.records import AIEditActions, AIUsageDay, AIUsageModelDay
 from correlate.errors import UsageError
-from correlate.ingest._days import advance_cursor, day_progress, plan_days, utc_today
+from correlate.ingest._days import advance_cursor, day_progress, plan_days, replace_usage_day, utc_today
 from correlate.sync import SyncContext, SyncSummary
 
 __all__ = ["LAG_DAYS", "STREAM", "sync"]
@@ -54,11 +53,8 @@ def sync(ctx: SyncContext, since: date | None) -> SyncSummary:
             day_progress(ctx.progress, "claude_code", len(days)) as advance:
         for day in days:
             result = api.fetch_day(client, day, env_var=cfg.api_key_env)
-            where = {"tool": api.TOOL, "source": api.PATH_TAG, "day": day}
             with ctx.store.transaction() as tx:
-                tx.replace(AIUsageDay, where, result.usage)
-                tx.replace(AIUsageModelDay, where, result.models)
-                tx.replace(AIEditActions, where, result.edits)
+                replace_usage_day(tx, api.TOOL, api.PATH_TAG, day, result.usage, result.models, result.edits)
                 advance_cursor(tx, api.SOURCE, STREAM, day)
             actor_days += len(result.usage)
             model_rows += len(result.models)

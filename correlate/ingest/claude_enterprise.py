@@ -15,9 +15,8 @@ from datetime import date, timedelta
 
 from connectors import claude_enterprise as api
 from connectors.enterprise_records import EnterpriseConnectorDay, EnterpriseSkillDay
-from connectors.records import AIEditActions, AIUsageDay, AIUsageModelDay
 from correlate.errors import UsageError
-from correlate.ingest._days import advance_cursor, day_progress, plan_days, utc_today
+from correlate.ingest._days import advance_cursor, day_progress, plan_days, replace_usage_day, utc_today
 from correlate.sync import SyncContext, SyncSummary
 
 __all__ = ["LAG_DAYS", "STREAM", "sync"]
@@ -66,11 +65,8 @@ def sync(ctx: SyncContext, since: date | None) -> SyncSummary:
                 latest = f"the latest available day is {stop.latest}" if stop.latest else "the API named no day"
                 summary.notes.append(f"stopped before {day}: not aggregated yet ({latest})")
                 break
-            where = {"tool": api.TOOL, "source": api.PATH_TAG, "day": day}
             with ctx.store.transaction() as tx:
-                tx.replace(AIUsageDay, where, result.usage)
-                tx.replace(AIUsageModelDay, where, result.models)
-                tx.replace(AIEditActions, where, result.edits)
+                replace_usage_day(tx, api.TOOL, api.PATH_TAG, day, result.usage, result.models, result.edits)
                 tx.replace(EnterpriseSkillDay, {"source": api.PATH_TAG, "day": day}, result.skills)
                 tx.replace(EnterpriseConnectorDay, {"source": api.PATH_TAG, "day": day}, result.connectors)
                 advance_cursor(tx, api.SOURCE, STREAM, day)
@@ -122,11 +118,8 @@ def _restate_costs(ctx: SyncContext, client: api.EnterpriseClient, first_fetched
     while day <= end:
         cost, tokens = window.get(day, ([], []))
         usage, models, edits = api.restate_day(day, _stored_day(ctx, day), cost, tokens)
-        where = {"tool": api.TOOL, "source": api.PATH_TAG, "day": day}
         with store.transaction() as tx:
-            tx.replace(AIUsageDay, where, usage)
-            tx.replace(AIUsageModelDay, where, models)
-            tx.replace(AIEditActions, where, edits)
+            replace_usage_day(tx, api.TOOL, api.PATH_TAG, day, usage, models, edits)
         n += 1
         day += timedelta(days=1)
     return n

@@ -8,7 +8,7 @@ the day after the cursor, less ``LOOKBACK_DAYS`` (GitHub may restate a recent da
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from connectors.copilot import FIRST_REPORT_DAY, CopilotClient, CopilotScope
 from connectors.errors import FatalSourceError
@@ -16,6 +16,7 @@ from connectors.records import AIUsageDay
 from connectors.tool_records import CopilotUserTeam
 from correlate.config import CopilotSource
 from correlate.errors import ConfigError
+from correlate.ingest._days import first_day, utc_today
 from correlate.sync import SyncContext, SyncSummary
 
 __all__ = ["LOOKBACK_DAYS", "STREAM", "scope_of", "sync"]
@@ -56,7 +57,7 @@ def sync(ctx: SyncContext, since: date | None) -> SyncSummary:
     scope = scope_of(section, where)
     token = config.secret(section.token_env, what="a GitHub token that can read Copilot usage metrics")
 
-    today = datetime.now(UTC).date()
+    today = utc_today()
     last = today - timedelta(days=1)
     first, notes = _first_day(ctx, scope, since, section.backfill_days, today)
     summary = SyncSummary(source="copilot", notes=notes)
@@ -104,14 +105,8 @@ def _first_day(ctx: SyncContext, scope: CopilotScope, since: date | None, backfi
                today: date) -> tuple[date, list[str]]:
     """Where this sync starts, clamped to what GitHub serves (from 2025-10-10, one year back)."""
     notes: list[str] = []
-    if since is not None:
-        first = since
-    else:
-        cursor = ctx.store.get_cursor("copilot", STREAM, scope.label)
-        if cursor:
-            first = date.fromisoformat(cursor) + timedelta(days=1) - timedelta(days=LOOKBACK_DAYS)
-        else:
-            first = today - timedelta(days=backfill_days)
+    first = first_day(since=since, cursor=ctx.store.get_cursor("copilot", STREAM, scope.label),
+                      end=today - timedelta(days=1), backfill_days=backfill_days, lag_days=LOOKBACK_DAYS)
     floor = max(FIRST_REPORT_DAY, today - timedelta(days=HISTORY_DAYS))
     if first < floor:
         notes.append(f"Copilot reports start at {floor} (from 2025-10-10, at most a year back); earlier days skipped")

@@ -9,11 +9,12 @@ today is incomplete.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from connectors.cursor import CursorClient, windows
 from connectors.records import AIUsageDay, AIUsageModelDay
 from correlate.errors import ConfigError
+from correlate.ingest._days import first_day, utc_today
 from correlate.sync import SyncContext, SyncSummary
 
 __all__ = ["LOOKBACK_DAYS", "STREAM", "sync"]
@@ -38,14 +39,9 @@ def sync(ctx: SyncContext, since: date | None) -> SyncSummary:
                           path=str(config.path) if config.path else None)
     key = config.secret(section.api_key_env, what="a Cursor Admin API key (team admin)")
 
-    today = datetime.now(UTC).date()
-    last = today - timedelta(days=1)
-    if since is not None:
-        first = since
-    else:
-        cursor = ctx.store.get_cursor("cursor", STREAM, "")
-        first = (date.fromisoformat(cursor) + timedelta(days=1) - timedelta(days=LOOKBACK_DAYS) if cursor
-                 else today - timedelta(days=section.backfill_days))
+    last = utc_today() - timedelta(days=1)
+    first = first_day(since=since, cursor=ctx.store.get_cursor("cursor", STREAM, ""), end=last,
+                      backfill_days=section.backfill_days, lag_days=LOOKBACK_DAYS)
     summary = SyncSummary(source="cursor")
     spans = windows(first, last)
     if not spans:

@@ -22,6 +22,7 @@ from correlate.ingest._days import utc_today
 from correlate.store import Store
 from correlate.sync import SyncContext
 from tests.claude_pages import ent_connector, ent_cost, ent_page, ent_skill, ent_usage, ent_user, latest_day_400
+from tests.cli import write_config
 from tests.httpserver import Reply, Request, serve
 
 DAY = date(2026, 11, 2)
@@ -238,11 +239,9 @@ def test_record_fields_match_the_migrated_table(store_path: Path, record: Any) -
 
 # -- sync ------------------------------------------------------------------------------------------------
 
-def write_config(tmp_path: Path, url: str, backfill_days: int = 5) -> Path:
-    path = tmp_path / "correlate.toml"
-    path.write_text(f'[store]\npath = "{tmp_path / "store.duckdb"}"\n\n[sources.claude_enterprise]\n'
-                    f'base_url = "{url}"\napi_key_env = "{ENV}"\nbackfill_days = {backfill_days}\n', encoding="utf-8")
-    return path
+def enterprise_config(tmp_path: Path, url: str, backfill_days: int = 5) -> Path:
+    return write_config(tmp_path, f'[sources.claude_enterprise]\nbase_url = "{url}"\napi_key_env = "{ENV}"\n'
+                                  f'backfill_days = {backfill_days}\n')
 
 
 def test_sync_stops_at_the_latest_available_day_and_stores_what_came_before(
@@ -259,7 +258,7 @@ def test_sync_stops_at_the_latest_available_day_and_stores_what_came_before(
         return inner(req)
 
     with serve(handler) as server:
-        config = load_config(write_config(tmp_path, server.url))
+        config = load_config(enterprise_config(tmp_path, server.url))
         with Store.open(config.store_path) as store:
             summary = ingest.sync(SyncContext(config=config, store=store), None)
             stored = store.query("SELECT DISTINCT day FROM ai_usage_daily ORDER BY day")["day"].dt.date.tolist()
@@ -288,7 +287,7 @@ def test_sync_twice_gives_the_same_rows_and_a_failure_keeps_earlier_days(
     tables = ("ai_usage_daily", "ai_usage_model_daily", "ai_edit_actions", EnterpriseSkillDay.TABLE,
               EnterpriseConnectorDay.TABLE)
     with serve(handler) as server:
-        config = load_config(write_config(tmp_path, server.url, backfill_days=4))
+        config = load_config(enterprise_config(tmp_path, server.url, backfill_days=4))
 
         def sync_and_read() -> dict[str, Any]:
             with Store.open(config.store_path) as store:
@@ -317,7 +316,7 @@ def test_sync_with_an_admin_key_refused_names_variable_and_scope_and_stores_noth
     monkeypatch.setenv(ENV, admin_key)
     body = {"type": "error", "error": {"type": "permission_error", "message": "key lacks read:analytics"}}
     with serve(lambda req: Reply(403, body)) as server:
-        config = load_config(write_config(tmp_path, server.url))
+        config = load_config(enterprise_config(tmp_path, server.url))
         with Store.open(config.store_path) as store, pytest.raises(AuthError) as info:
             ingest.sync(SyncContext(config=config, store=store), None)
         assert len(server.requests) == 1  # a refused key is not retried
@@ -351,7 +350,7 @@ def test_cost_of_older_days_is_restated_within_the_revision_period_keeping_their
                    tokens=[ent_usage("ana@acme.io", "claude-opus-5")])(req)
 
     with serve(handler) as server:
-        config = load_config(write_config(tmp_path, server.url, backfill_days=6))
+        config = load_config(enterprise_config(tmp_path, server.url, backfill_days=6))
         with Store.open(config.store_path) as store:
             ingest.sync(SyncContext(config=config, store=store), None)
         price["cents"] = "300.5"  # the vendor revised every day's cost

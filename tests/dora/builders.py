@@ -10,6 +10,21 @@ from correlate.config import Config, from_mapping
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 
+# a correlate.toml with a store beside it and two teams, one owning the `checkout` service: for CLI and CSV tests
+TEAMS_TOML = """
+[store]
+path = "store.duckdb"
+
+[[teams]]
+name = "payments"
+repos = ["acme/api"]
+services = ["checkout"]
+
+[[teams]]
+name = "web"
+repos = ["acme/web"]
+"""
+
 
 def at(hours: float = 0.0, days: float = 0.0) -> datetime:
     """T0 plus an offset: tests read as a timeline."""

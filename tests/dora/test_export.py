@@ -11,26 +11,13 @@ from correlate.config import load_config
 from correlate.dora.export import EXPORT_COLUMNS, export_deployments
 from correlate.dora.linkage import link_all
 from correlate.store import Store
-from tests.dora.builders import T0, at, deploy, incident, pr
-
-CONFIG = """
-[store]
-path = "store.duckdb"
-
-[[teams]]
-name = "payments"
-repos = ["acme/api"]
-services = ["checkout"]
-
-[[teams]]
-name = "web"
-repos = ["acme/web"]
-"""
+from tests.cli import run_cli
+from tests.dora.builders import T0, TEAMS_TOML, at, deploy, incident, pr
 
 
 def test_the_export_is_the_audit_trail(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     cfg = tmp_path / "correlate.toml"
-    cfg.write_text(CONFIG)
+    cfg.write_text(TEAMS_TOML)
     config = load_config(cfg)
     with Store.open(config.store_path) as store:
         store.upsert(PullRequest, [pr(1, merged=at(1), sha="aaa1111", first_commit=at(0)),
@@ -66,17 +53,12 @@ def test_the_export_is_the_audit_trail(tmp_path: Path, capsys) -> None:  # type:
 
 
 def test_the_cli_writes_the_export_and_says_where(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
     cfg = tmp_path / "correlate.toml"
-    cfg.write_text(CONFIG)
+    cfg.write_text(TEAMS_TOML)
     with Store.open(load_config(cfg).store_path) as store:
         store.upsert(Deployment, [deploy("d1", finished=at(1))])
     out = tmp_path / "deployments.csv"
-    done = subprocess.run([sys.executable, "-m", "correlate", "--config", str(cfg), "export", "deployments",
-                           "--out", str(out)], capture_output=True, text=True, timeout=120,
-                          cwd=Path(__file__).resolve().parents[2])
+    done = run_cli("export", "deployments", "--out", str(out), config=cfg)
     assert done.returncode == 0, done.stderr
     assert "Wrote 1 deployments" in done.stdout and out.name in done.stdout
     assert out.read_text().splitlines()[0] == ",".join(EXPORT_COLUMNS)

@@ -5,9 +5,7 @@ Pages are hand-built from the documented shapes (sources.md §1), see tests/clau
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -22,21 +20,16 @@ from correlate.ingest._days import utc_today
 from correlate.store import Store
 from correlate.sync import SyncContext, SyncSummary
 from tests.claude_pages import cc_page, cc_row, model
+from tests.cli import run_cli, write_config
 from tests.httpserver import Reply, Request, serve
 
-ROOT = Path(__file__).resolve().parents[2]
 ENV = "CC_TEST_ADMIN_KEY"
 FAKE_KEY = "sk-ant-admin01-FAKE-7c1d9e-recognisable"
 
 
-def write_config(tmp_path: Path, url: str, backfill_days: int = 3) -> Path:
-    path = tmp_path / "correlate.toml"
-    path.write_text(
-        f'[store]\npath = "{tmp_path / "store.duckdb"}"\n\n'
-        f'[sources.claude_code]\nbase_url = "{url}"\napi_key_env = "{ENV}"\nbackfill_days = {backfill_days}\n',
-        encoding="utf-8",
-    )
-    return path
+def claude_code_config(tmp_path: Path, url: str, backfill_days: int = 3) -> Path:
+    return write_config(tmp_path, f'[sources.claude_code]\nbase_url = "{url}"\napi_key_env = "{ENV}"\n'
+                                  f'backfill_days = {backfill_days}\n')
 
 
 def day_handler(req: Request) -> Reply:
@@ -78,7 +71,7 @@ def key(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_first_run_backfills_day_by_day_to_today_and_sets_the_cursor(tmp_path: Path, key: None) -> None:
     today = utc_today()
     with serve(day_handler) as server:
-        summary = run(write_config(tmp_path, server.url, backfill_days=3))
+        summary = run(claude_code_config(tmp_path, server.url, backfill_days=3))
 
     expected = [(today - timedelta(days=n)).isoformat() for n in (2, 1, 0)]
     assert days_asked(server.requests) == expected
@@ -95,7 +88,7 @@ def test_first_run_backfills_day_by_day_to_today_and_sets_the_cursor(tmp_path: P
 def test_syncing_twice_leaves_the_same_rows_and_repulls_only_the_last_two_days(tmp_path: Path, key: None) -> None:
     cfg = tmp_path / "correlate.toml"
     with serve(day_handler) as server:
-        write_config(tmp_path, server.url, backfill_days=5)
+        claude_code_config(tmp_path, server.url, backfill_days=5)
         run(cfg)
         first = {t: table(cfg, t) for t in ("ai_usage_daily", "ai_usage_model_daily", "ai_edit_actions")}
         n_first = len(server.requests)
@@ -121,7 +114,7 @@ def test_a_repulled_day_replaces_rows_that_vanished_from_the_source(tmp_path: Pa
         return Reply(200, cc_page(rows))
 
     with serve(handler) as server:
-        write_config(tmp_path, server.url)
+        claude_code_config(tmp_path, server.url)
         run(cfg, since=day)
         answers["first"] = False
         run(cfg, since=day)
@@ -144,7 +137,7 @@ def test_a_failure_mid_range_keeps_earlier_days_and_the_next_run_resumes_from_th
         return day_handler(req)
 
     with serve(handler) as server:
-        write_config(tmp_path, server.url, backfill_days=5)
+        claude_code_config(tmp_path, server.url, backfill_days=5)
         with pytest.raises(TransientSourceError):
             run(cfg)
         stored = sorted(set(table(cfg, "ai_usage_daily")["day"].dt.date))
@@ -166,7 +159,7 @@ def test_since_refetches_old_days_without_rewinding_the_cursor(tmp_path: Path, k
     cfg = tmp_path / "correlate.toml"
     today = utc_today()
     with serve(day_handler) as server:
-        write_config(tmp_path, server.url, backfill_days=1)
+        claude_code_config(tmp_path, server.url, backfill_days=1)
         run(cfg)
         run(cfg, since=today - timedelta(days=6))
 
@@ -176,17 +169,14 @@ def test_since_refetches_old_days_without_rewinding_the_cursor(tmp_path: Path, k
 
 def test_missing_key_variable_is_a_config_error_naming_it(tmp_path: Path) -> None:
     with serve(day_handler) as server, pytest.raises(ConfigError, match=ENV):
-        run(write_config(tmp_path, server.url))
+        run(claude_code_config(tmp_path, server.url))
     assert server.requests == []
 
 
 # -- through the CLI, in a subprocess ---------------------------------------------------------------------
 
 def cli(config_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.endswith(("_KEY", "_TOKEN"))}
-    env[ENV] = FAKE_KEY
-    return subprocess.run([sys.executable, "-m", "correlate", "--config", str(config_path), *args],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    return run_cli(*args, config=config_path, secrets={ENV: FAKE_KEY})
 
 
 def assert_key_absent(result: subprocess.CompletedProcess[str], store: Path) -> None:
@@ -198,7 +188,7 @@ def assert_key_absent(result: subprocess.CompletedProcess[str], store: Path) -> 
 def test_cli_401_exits_2_naming_the_variable_and_never_shows_the_key(tmp_path: Path) -> None:
     body = {"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}}
     with serve(lambda req: Reply(401, body)) as server:
-        result = cli(write_config(tmp_path, server.url), "sync", "--source", "claude_code")
+        result = cli(claude_code_config(tmp_path, server.url), "sync", "--source", "claude_code")
 
     assert result.returncode == 2, result.stderr
     assert "AuthError" in result.stderr and ENV in result.stderr and "Admin API key" in result.stderr

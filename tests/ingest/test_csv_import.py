@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,22 +10,10 @@ import pytest
 from correlate.errors import InputError
 from correlate.ingest.csv_import import import_deployments, import_incidents
 from correlate.store import Store
+from tests.cli import run_cli
+from tests.dora.builders import TEAMS_TOML
 
 ROOT = Path(__file__).resolve().parents[2]
-
-CONFIG = """
-[store]
-path = "store.duckdb"
-
-[[teams]]
-name = "payments"
-repos = ["acme/api"]
-services = ["checkout"]
-
-[[teams]]
-name = "web"
-repos = ["acme/web"]
-"""
 
 DEPLOYS = """id,repo,team,service,started_at,finished_at,status,environment,sha,kind
 d1,acme/api,,,2026-03-02T09:00:00Z,2026-03-02T09:20:00Z,success,production,abc1234,deploy
@@ -45,7 +31,7 @@ i2,checkout,2026-03-05T11:00:00Z,,,bug,Typo
 @pytest.fixture
 def cfg(tmp_path: Path) -> Path:
     path = tmp_path / "correlate.toml"
-    path.write_text(CONFIG)
+    path.write_text(TEAMS_TOML)
     return path
 
 
@@ -155,8 +141,7 @@ def test_every_problem_is_counted_but_the_first_is_named_first(tmp_path: Path, c
 
 def test_the_cli_exits_1_and_names_the_line(tmp_path: Path, cfg: Path) -> None:
     path = write(tmp_path, "bad.csv", "id,repo,finished_at\nd1,acme/api,2026-03-02T09:00:00\n")
-    done = subprocess.run([sys.executable, "-m", "correlate", "--config", str(cfg), "import", "deployments",
-                           str(path)], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    done = run_cli("import", "deployments", str(path), config=cfg)
     assert done.returncode == 1
     assert "InputError" in done.stderr and "bad.csv:2" in done.stderr and "finished_at" in done.stderr
 

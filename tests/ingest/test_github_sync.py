@@ -19,6 +19,7 @@ from correlate.config import from_mapping
 from correlate.ingest import github as ingest
 from correlate.store import Store
 from correlate.sync import SyncContext
+from tests.cli import write_config
 from tests.connectors.github.fake_github import (
     FakeCommit,
     FakeDeployment,
@@ -276,25 +277,20 @@ def test_missing_token_variable_is_a_config_error(store_path: Path, monkeypatch:
         run(config(server, store_path), store_path)
 
 
-def write_config(tmp_path: Path, base_url: str) -> Path:
-    path = tmp_path / "correlate.toml"
-    path.write_text(f"""
-[store]
-path = "{tmp_path / 'cli.duckdb'}"
-
+def github_config(tmp_path: Path, base_url: str) -> Path:
+    return write_config(tmp_path, f"""
 [sources.github]
 base_url = "{base_url}"
 repos = ["acme/api"]
 deployments_from = "merges"
 incident_labels = []
 bug_labels = []
-""", encoding="utf-8")
-    return path
+""", store="cli.duckdb")
 
 
 def test_cli_sync_stores_and_says_what_it_did(tmp_path: Path) -> None:
     with fake_github(FakeRepo("acme/api", {1: pr(1), 2: pr(2)})) as (_, server):
-        result = CliRunner().invoke(cli.app, ["--config", str(write_config(tmp_path, server.url)), "sync",
+        result = CliRunner().invoke(cli.app, ["--config", str(github_config(tmp_path, server.url)), "sync",
                                               "--source", "github"])
     assert result.exit_code == 0, result.output
     assert "github: 2 pull requests" in result.output
@@ -307,7 +303,7 @@ def test_bad_credentials_exit_2_through_the_cli_without_printing_the_token(tmp_p
     replay = Replay([replay_dir(shared) / "SpecificExceptions.testBadCredentials.txt"])
     recorded = replay.exchanges[0]
     with serve(lambda _req: replay.reply(recorded)) as server:
-        result = CliRunner().invoke(cli.app, ["--config", str(write_config(tmp_path, server.url)), "sync",
+        result = CliRunner().invoke(cli.app, ["--config", str(github_config(tmp_path, server.url)), "sync",
                                               "--source", "github"])
     assert result.exit_code == 2
     assert "AuthError" in result.output and "GITHUB_TOKEN" in result.output and "Bad credentials" in result.output

@@ -5,9 +5,6 @@ All pages and incidents here are HAND-BUILT in PagerDuty's documented v2 shape.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,18 +16,15 @@ from correlate.config import load_config
 from correlate.ingest.pagerduty import sync
 from correlate.store import Store
 from correlate.sync import SyncContext
+from tests.cli import run_cli, write_config
 from tests.httpserver import Reply, Request, serve
 
 TOKEN = "pd-secret-value-123"
 NOW = datetime.now(UTC)
 
 
-def write_config(tmp_path: Path, url: str) -> Path:
-    path = tmp_path / "correlate.toml"
-    path.write_text(f"""
-[store]
-path = "store.duckdb"
-
+def pagerduty_config(tmp_path: Path, url: str) -> Path:
+    return write_config(tmp_path, f"""
 [sources.pagerduty]
 base_url = "{url}"
 token_env = "PAGERDUTY_TOKEN"
@@ -45,7 +39,6 @@ services = ["PSVC1"]
 name = "web"
 pagerduty_teams = ["Web"]
 """)
-    return path
 
 
 def built(n: int, created: datetime, **extra: Any) -> dict[str, Any]:
@@ -85,7 +78,7 @@ def test_sync_maps_teams_stores_cursor_and_is_idempotent(tmp_path: Path, monkeyp
                   teams=[{"id": "PT9", "summary": "Web"}]),
             built(3, NOW - timedelta(days=1), service={"id": "PNOBODY", "summary": "y"})]
     with serve(pd_server(lambda: data)) as server:
-        cfg = write_config(tmp_path, server.url)
+        cfg = pagerduty_config(tmp_path, server.url)
         summary, rows, cursor = run(cfg)
         again_summary, again, _ = run(cfg)
     second_since = datetime.fromisoformat(server.requests[-1].q("since").replace("Z", "+00:00"))
@@ -108,7 +101,7 @@ def test_an_open_incident_older_than_the_lookback_is_re_read_until_it_resolves(
     state = {"incident": built(1, old, acknowledgements=[{"at": (old + timedelta(minutes=5)).isoformat()}],
                                status="acknowledged")}
     with serve(pd_server(lambda: [state["incident"]])) as server:
-        cfg = write_config(tmp_path, server.url)
+        cfg = pagerduty_config(tmp_path, server.url)
         run(cfg)
         # resolved meanwhile; PagerDuty clears acknowledgements on resolve
         state["incident"] = built(1, old, status="resolved", resolved_at=NOW.strftime("%Y-%m-%dT%H:%M:%SZ"))
@@ -123,7 +116,7 @@ def test_an_open_incident_older_than_the_lookback_is_re_read_until_it_resolves(
 def test_a_missing_token_variable_is_a_config_error_naming_it(tmp_path: Path) -> None:
     from correlate.errors import ConfigError
 
-    cfg = write_config(tmp_path, "http://127.0.0.1:9")
+    cfg = pagerduty_config(tmp_path, "http://127.0.0.1:9")
     with pytest.raises(ConfigError, match="PAGERDUTY_TOKEN"):
         run(cfg)
 
@@ -131,11 +124,8 @@ def test_a_missing_token_variable_is_a_config_error_naming_it(tmp_path: Path) ->
 def test_cli_401_exits_2_without_showing_the_token(tmp_path: Path) -> None:
     reply = Reply(401, {"error": {"message": "Authentication failed", "code": 2006}})
     with serve(lambda req: reply) as server:
-        cfg = write_config(tmp_path, server.url)
-        env = {k: v for k, v in os.environ.items() if not k.endswith("_TOKEN")} | {"PAGERDUTY_TOKEN": TOKEN}
-        done = subprocess.run([sys.executable, "-m", "correlate", "--config", str(cfg), "sync", "--source",
-                               "pagerduty"], capture_output=True, text=True, env=env, timeout=120,
-                              cwd=Path(__file__).resolve().parents[2])
+        cfg = pagerduty_config(tmp_path, server.url)
+        done = run_cli("sync", "--source", "pagerduty", config=cfg, secrets={"PAGERDUTY_TOKEN": TOKEN})
     assert done.returncode == 2, done.stderr
     assert "AuthError" in done.stderr and "PAGERDUTY_TOKEN" in done.stderr
     assert TOKEN not in done.stdout + done.stderr

@@ -3,9 +3,6 @@ hand-built vendor pages (tests/connectors/copilot_pages.py, tests/connectors/cur
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,11 +19,11 @@ from correlate.ingest import copilot as copilot_ingest
 from correlate.ingest import cursor as cursor_ingest
 from correlate.store import Store
 from correlate.sync import SyncContext
+from tests.cli import run_cli, write_config
 from tests.connectors.copilot_pages import FakeCopilot, ndjson, team_row, user_row
 from tests.connectors.cursor_pages import FakeCursor, daily_row, days, event
 from tests.httpserver import Reply, Request, serve
 
-ROOT = Path(__file__).resolve().parents[2]
 TODAY = datetime.now(UTC).date()
 YESTERDAY = TODAY - timedelta(days=1)
 GH_TOKEN = "ghp_fakeTOKENforTESTS0000000000000000"
@@ -189,13 +186,9 @@ def test_cursor_failure_keeps_earlier_windows_and_their_cursor(
 def test_cursor_refused_key_exits_2_through_the_cli_naming_the_variable_not_the_key(tmp_path: Path) -> None:
     fake = FakeCursor(daily=lambda s, e: [], key="key_theRIGHTone")
     with serve(fake) as server:
-        cfg = tmp_path / "correlate.toml"
-        cfg.write_text(f'[store]\npath = "store.duckdb"\n\n[sources.cursor]\nbase_url = "{server.url}"\n'
-                       'api_key_env = "CURSOR_API_KEY"\nbackfill_days = 3\n', encoding="utf-8")
-        env = {k: v for k, v in os.environ.items() if not k.endswith(("_TOKEN", "_KEY"))}
-        env.update(CURSOR_API_KEY=CURSOR_KEY, PYTHONPATH=str(ROOT))
-        done = subprocess.run([sys.executable, "-m", "correlate", "--config", str(cfg), "sync", "--source", "cursor"],
-                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        cfg = write_config(tmp_path, f'[sources.cursor]\nbase_url = "{server.url}"\n'
+                                     'api_key_env = "CURSOR_API_KEY"\nbackfill_days = 3\n')
+        done = run_cli("sync", "--source", "cursor", config=cfg, secrets={"CURSOR_API_KEY": CURSOR_KEY}, timeout=60)
     output = done.stdout + done.stderr
     assert done.returncode == 2, output
     assert "AuthError" in output and "CURSOR_API_KEY" in output
