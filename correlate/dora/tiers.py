@@ -16,7 +16,7 @@ from typing import Literal
 
 from correlate.dora.metrics import DoraMetrics, Duration
 
-__all__ = ["THRESHOLDS", "TierResult", "Tiers", "assign_tiers"]
+__all__ = ["THRESHOLDS", "THRESHOLD_TEXT", "TierResult", "Tiers", "assign_tiers"]
 
 Tier = Literal["elite", "high", "medium", "low"]
 HOUR, DAY, WEEK = 3600.0, 86400.0, 7 * 86400.0
@@ -41,7 +41,7 @@ THRESHOLDS: dict[int, dict[str, tuple[tuple[Tier, float], ...]]] = {
     },
 }
 
-_TEXT = {
+THRESHOLD_TEXT = {
     2023: {
         "deployment_frequency": "elite: median deployment days/week >= 5; high: >= 1; medium: median deployment "
                                 "days/month >= 1; low: otherwise (DORA 2023 via DevLake)",
@@ -101,7 +101,7 @@ def assign_tiers(metrics: DoraMetrics, year: int) -> Tiers:
     """
     if year not in THRESHOLDS:
         raise ValueError(f"no DORA threshold table for {year}; use 2021 or 2023")
-    table, text = THRESHOLDS[year], _TEXT[year]
+    table, text = THRESHOLDS[year], THRESHOLD_TEXT[year]
     freq = metrics.deployment_frequency
     short = freq.weeks < MIN_WEEKS
     short_reason = f"the window has {freq.weeks} complete weeks; a tier needs at least {MIN_WEEKS}"
