@@ -543,8 +543,11 @@ def run_demo(dir: Path, out: Path | None, teams: int, devs: int, days: int, seed
     console.print(f"  store   {store_path}")
     console.print(f"  config  {config_path}")
     console.print(f"  report  {report}")
-    names = list(org.truth["adoption_day"])[:2]
+    # suggest a comparison of the two largest teams (small teams are below the privacy threshold)
+    sizes = {t["name"]: len(t["members"]) for t in org.config_data["teams"]}
+    names = sorted(sizes, key=lambda n: (-sizes[n], n))[:2]
     console.print("Next, try:")
-    console.print(f"  correlate --config {config_path} report compare --teams {','.join(names)} --out compare.html")
-    console.print(f"  correlate --config {config_path} export panel --grain week --out panel.csv")
-    console.print(f"  correlate --config {config_path} report monthly --month {month} --out monthly.html")
+    for command in (f"correlate --config {config_path} report compare --teams {','.join(names)} --out compare.html",
+                    f"correlate --config {config_path} export panel --grain week --out panel.csv",
+                    f"correlate --config {config_path} report monthly --month {month} --out monthly.html"):
+        console.print(f"  {command}", soft_wrap=True)  # never wrapped: these are for copy and paste
