@@ -32,6 +32,12 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def stage(out: dict[str, object], **figures: object) -> None:
+    """Record figures and echo them to stderr as they come (a long run shows where it is)."""
+    out.update(figures)
+    print(json.dumps(figures), file=sys.stderr, flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--devs", type=int, default=22000)
@@ -68,7 +74,7 @@ def main() -> None:
             t = time.perf_counter()
             load(store, org)
             ingest_s = time.perf_counter() - t
-            out.update(rows=rows, ingest_s=round(ingest_s, 2), ingest_rows_per_s=round(rows / ingest_s))
+            stage(out, rows=rows, ingest_s=round(ingest_s, 2), ingest_rows_per_s=round(rows / ingest_s))
             del org
         else:
             out.update(rows=None, ingest_s=None, ingest_rows_per_s=None)
@@ -86,13 +92,12 @@ def main() -> None:
             FROM pull_requests p JOIN _membership m ON m.identity = _norm_id(p.author)
             WHERE p.merged_at IS NOT NULL GROUP BY ALL""").fetchall()
         floor_s = time.perf_counter() - t
-        out["floor_s"] = round(floor_s, 3)
+        stage(out, floor_s=round(floor_s, 3))
 
         start, end = store.con.execute("SELECT min(day), max(day) FROM ai_usage_daily").fetchone()
         t = time.perf_counter()
         panel = build_panel(store, config, start, end, "day")
-        out["panel_s"] = round(time.perf_counter() - t, 2)
-        out["panel_rows"] = len(panel)
+        stage(out, panel_s=round(time.perf_counter() - t, 2), panel_rows=len(panel))
         del panel
 
         t = time.perf_counter()
