@@ -212,7 +212,8 @@ _AI_SUMS = ["ai_sessions", "ai_requests", "ai_cost_usd", "ai_tokens_input", "ai_
 _COUNTS = ["prs_opened", "prs_merged", "prs_closed_unmerged", "ai_assisted_prs_merged", "prs_merged_without_review",
            "deployments", "deployments_failed", "deployments_rework", "incidents", "bugs"]
 # median column -> (fact table CTE, value column, list column kept for reports)
-_MEDIANS = {"pr_cycle_time_h_median": ("mg", "cycle_h", "_cycle"), "pr_pickup_time_h_median": ("mg", "pickup_h", "_pickup"),
+_MEDIANS = {"pr_cycle_time_h_median": ("mg", "cycle_h", "_cycle"),
+            "pr_pickup_time_h_median": ("mg", "pickup_h", "_pickup"),
             "pr_review_time_h_median": ("mg", "review_h", "_review"),
             "pr_coding_time_h_median": ("mg", "coding_h", "_coding"), "pr_size_median": ("mg", "size", "_size"),
             "pr_files_median": ("mg", "files", "_files"), "lead_time_h_median": ("ld", "lead_h", "_lead"),

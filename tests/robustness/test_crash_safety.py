@@ -23,8 +23,16 @@ from pathlib import Path
 import pytest
 
 from tests.httpserver import Reply, Request, serve
-from tests.robustness.harness import CASE_IDS, CASES, SyncCase, cli, key_duplicates, snapshot, sync_in_process, \
-    write_config
+from tests.robustness.harness import (
+    CASE_IDS,
+    CASES,
+    SyncCase,
+    cli,
+    key_duplicates,
+    snapshot,
+    sync_in_process,
+    write_config,
+)
 
 # Each point costs a fresh interpreter (~1-3 s); 5 per source keeps the suite fast. For a longer soak,
 # ROBUSTNESS_KILL_POINTS=20 gives 20 per source (the figure).

@@ -18,8 +18,7 @@ import pytest
 from connectors import _http
 from connectors.errors import ConnectorError, PayloadError, TransientSourceError
 from tests.httpserver import Reply, Request, serve
-from tests.robustness.harness import CASE_IDS, CASES, SyncCase, key_duplicates, snapshot, sync_in_process, \
-    write_config
+from tests.robustness.harness import CASE_IDS, CASES, SyncCase, key_duplicates, snapshot, sync_in_process, write_config
 
 Fault = Callable[[int], Reply | None]  # request number -> an injected reply, or None to pass through
 
