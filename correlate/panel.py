@@ -244,7 +244,7 @@ def _aggregate_sql(grain: Grain, keep_lists: bool) -> str:
     if keep_lists:
         lists = ", " + ", ".join(f"coalesce({lst}, []) AS {lst}" for _, _, lst in _MEDIANS.values())
         lists += ", coalesce(_ai_persons, []) AS _ai_persons"
-    ai_persons = ", list(person) FILTER (WHERE active) AS _ai_persons" if keep_lists else ""
+    ai_persons = ", list(DISTINCT person) FILTER (WHERE active) AS _ai_persons" if keep_lists else ""
     # day rows are unique per (team, day, person) in _f_ai, so person-days are counted with count(*)
     if grain == "day":
         # A person's memberships of one team never overlap (the config rejects it), so a day's headcount
