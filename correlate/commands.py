@@ -4,32 +4,30 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from correlate.config import Config, load_config
 from correlate.console import console, install_countdown, progress
 from correlate.days import last_complete_month
-from correlate.errors import NotAvailableError, UsageError
-from correlate.html.context import monthly_context
-from correlate.html.render import render
+from correlate.errors import UsageError
+from correlate.html.queries import data_span  # SQL only: no matplotlib or jinja2
 from correlate.panel import build_panel
 from correlate.store import Store
 from correlate.sync import SyncContext, configured_sources, run_sync
 
-__all__ = ["export_panel", "report_compare", "report_monthly", "sync", "write_monthly"]
+if TYPE_CHECKING:
+    from correlate.html.statsview import StatsView
+
+__all__ = ["export_panel", "report_compare", "report_monthly", "sync", "write_compare", "write_monthly"]
 
 
 def _default_window(store: Store, config: Config) -> tuple[date, date]:
-    """The store's data span: first to last day with any PR, usage or deployment."""
-    row = store.con.execute("""
-        SELECT min(d), max(d) FROM (
-          SELECT min(day) AS d FROM ai_usage_daily UNION ALL SELECT max(day) FROM ai_usage_daily
-          UNION ALL SELECT min(CAST(created_at AS DATE)) FROM pull_requests
-          UNION ALL SELECT max(CAST(coalesce(merged_at, closed_at, created_at) AS DATE)) FROM pull_requests)
-        """).fetchone()
-    if not row or row[0] is None:
+    """The store's data span: first to last day with any PR or AI usage (the last 90 days when empty)."""
+    span = data_span(store)
+    if span is None:
         today = datetime.now(UTC).date()
         return today - timedelta(days=90), today
-    return row[0], row[1]
+    return span
 
 
 def sync(config_path: Path, sources: list[str], since: date | None) -> None:
@@ -56,16 +54,49 @@ def export_panel(config_path: Path, out: Path, since: date | None, until: date |
     console.print(f"Wrote {len(frame):,} rows ({frame['team'].nunique()} teams × {grain}) to {out}")
 
 
-def write_monthly(store: Store, config: Config, month: str, out: Path, fmt: str = "html",
-                  org_name: str = "Your organisation") -> Path:
-    """Render the monthly report for ``month`` into ``out``; returns the path written."""
-    if fmt != "html":
-        raise NotAvailableError(f"--format {fmt} is not available yet; use --format html.")
-    ctx = monthly_context(store, config, month, org_name=org_name)
-    html = render("monthly.html.j2", ctx=ctx)
+def _write(html: str, out: Path, fmt: str) -> Path:
+    """Write a rendered report as HTML, or print it to PDF through headless Chromium."""
+    if fmt not in ("html", "pdf"):
+        raise UsageError(f"--format must be html or pdf, not {fmt!r}")
+    if fmt == "pdf":
+        from correlate.html.pdf import html_to_pdf
+
+        return html_to_pdf(html, out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(html, encoding="utf-8")
     return out
+
+
+def write_monthly(store: Store, config: Config, month: str, out: Path, fmt: str = "html",
+                  org_name: str = "Your organisation", stats: StatsView | None = None) -> Path:
+    """Render the monthly report for ``month`` into ``out`` (HTML or PDF); returns the path written."""
+    if fmt not in ("html", "pdf"):
+        raise UsageError(f"--format must be html or pdf, not {fmt!r}")
+    # the report stack (matplotlib, jinja2) loads only for commands that write reports
+    from correlate.html.context import monthly_context
+    from correlate.html.render import render
+
+    ctx = monthly_context(store, config, month, org_name=org_name, stats=stats)
+    return _write(render("monthly.html.j2", ctx=ctx), out, fmt)
+
+
+def write_compare(store: Store, config: Config, teams: str, since: date | None, until: date | None, out: Path,
+                  fmt: str = "html", org_name: str = "Your organisation") -> Path:
+    """Render the team comparison for ``teams`` ("A,B[,C]") into ``out``; returns the path written."""
+    if fmt not in ("html", "pdf"):
+        raise UsageError(f"--format must be html or pdf, not {fmt!r}")
+    from correlate.html.compare import compare_context, default_window, parse_teams
+    from correlate.html.render import render
+
+    names = parse_teams(teams, config.team_names)
+    if since is None or until is None:
+        _, hi = _default_window(store, config)
+        lo, hi = default_window(until or hi)
+        since, until = since or lo, until or hi
+    if until < since:
+        raise UsageError(f"--until ({until}) is before --since ({since})")
+    ctx = compare_context(store, config, names, since, until, org_name=org_name)
+    return _write(render("compare.html.j2", ctx=ctx), out, fmt)
 
 
 def _month_arg(month: str | None) -> str:
@@ -91,5 +122,9 @@ def report_monthly(config_path: Path, month: str | None, out: Path | None, fmt: 
 
 def report_compare(config_path: Path, teams: str, since: date | None, until: date | None, out: Path | None,
                    fmt: str) -> None:
-    """``correlate report compare``: filled by the reports work."""
-    raise NotAvailableError("`report compare` is not built in this release yet; `report monthly` is.")
+    """``correlate report compare``: the chosen teams side by side with differences and intervals."""
+    config = load_config(config_path)
+    target = out or Path(f"correlate-compare.{fmt}")
+    with Store.open(config.store_path) as store:
+        path = write_compare(store, config, teams, since, until, target, fmt)
+    console.print(f"Wrote the team comparison to {path}")

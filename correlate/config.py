@@ -165,8 +165,8 @@ class OtelConfig(_Section):
 
 class IngestConfig(_Section):
     # When one actor-day of one tool arrives by several paths, the first source listed wins.
-    precedence: tuple[str, ...] = ("analytics_api", "enterprise_api", "otel", "transcripts", "copilot_api", "cursor_api",
-                                   "demo")
+    precedence: tuple[str, ...] = ("analytics_api", "enterprise_api", "otel", "transcripts", "copilot_api",
+                                   "cursor_api", "demo")
 
 
 class ReportConfig(_Section):
@@ -188,10 +188,30 @@ class AnalysisConfig(_Section):
 
 class DoraConfig(_Section):
     year: Literal[2021, 2023] = 2023
+    # time heuristic (definitions.md §5.3): an incident goes to the last successful production deploy of its
+    # service/repo/team that finished at most this long before it started; older deploys are not blamed.
+    failure_window_hours: Annotated[float, Field(gt=0)] = 168.0
 
 
 class PricesConfig(_Section):
     file: Path | None = None
+
+
+class SpendConfig(_Section):
+    """Thresholds of the token-intelligence classes (correlate/spend); every one is printed in the report."""
+
+    rework_days: Annotated[int, Field(ge=0)] = 14  # a follow-up fix PR within N days of the merge is rework
+    wasteful_days: Annotated[int, Field(ge=0)] = 14  # git activity in no PR after N days is wasteful
+    review_rounds: Annotated[int, Field(ge=1)] = 2  # >= N changes-requested reviews is rework
+    size_buckets: tuple[int, ...] = (50, 200, 800)  # PR size (lines) bucket edges for "similar size"
+    inefficiency_multiple: Annotated[float, Field(gt=0)] | None = 2.0  # cost above k x median is inefficient
+    min_evidence_prs: Annotated[int, Field(ge=1)] = 5  # PRs behind a median or a recommendation
+    min_evidence_usd: Annotated[float, Field(ge=0)] = 50.0  # spend behind a recommendation
+    min_evidence_share: Annotated[float, Field(ge=0, le=1)] = 0.10  # share change a recommendation must show
+    small_pr_lines: Annotated[int, Field(ge=1)] = 50  # "small PR" for the model-mix view
+    rising_cost_per_commit: Annotated[float, Field(gt=0)] = 0.25  # flag a 25 % rise not matched by PR size
+    batch_actor_types: tuple[str, ...] = ("api_key",)  # non-interactive actors whose spend could use the Batch API
+    batch_discount: Annotated[float, Field(ge=0, le=1)] = 0.5  # Batch API: 50 % off (sources.md section 6)
 
 
 class _Root(_Section):
@@ -206,6 +226,7 @@ class _Root(_Section):
     analysis: AnalysisConfig = AnalysisConfig()
     dora: DoraConfig = DoraConfig()
     prices: PricesConfig = PricesConfig()
+    spend: SpendConfig = SpendConfig()
 
 
 class Secret:

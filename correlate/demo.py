@@ -427,7 +427,7 @@ def generate(*, teams: int = 8, devs: int = 120, days: int = 365, seed: int = 7,
         "caused_by_deployment": np.concatenate([dep_id[fi], np.full(n_bg + n_bug, None)]),
     })
     failures = pd.DataFrame({"deployment_source": "demo", "deployment_id": dep_id[fi], "incident_source": "demo",
-                             "incident_id": [f"inc-{i}" for i in range(len(fi))], "rule": "explicit"})
+                             "incident_id": [f"inc-{i}" for i in range(len(fi))], "rule": "declared"})
 
     # -- config: teams with grouped identities and dated moves ------------------------------------------
     config_teams: list[dict[str, Any]] = [{"name": n, "members": [], "repos": [repo_of_team[i]],

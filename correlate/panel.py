@@ -37,8 +37,8 @@ PANEL_COLUMNS = [
     "lead_time_h_median", "incidents", "time_to_restore_h_median",
 ]
 # Columns beyond the contract, appended after it.
-EXTRA_COLUMNS = ["dev_days", "active_devs", "ai_active_dev_days", "ai_requests", "pr_coding_time_h_median", "pr_files_median",
-                 "deployments_rework", "bugs"]
+EXTRA_COLUMNS = ["dev_days", "active_devs", "ai_active_dev_days", "ai_requests", "pr_coding_time_h_median",
+                 "pr_files_median", "deployments_rework", "bugs", "lead_time_proxy_h_median"]
 
 NORM_MACRO = r"""
 CREATE OR REPLACE TEMP MACRO _norm_id(x) AS
@@ -188,6 +188,15 @@ SELECT dep.team, dep.day, c.lead_time_s / 3600.0 AS lead_h
 FROM deployment_changes c JOIN _f_dep dep ON dep.source = c.deployment_source AND dep.deployment_id = c.deployment_id
 WHERE c.lead_time_s IS NOT NULL;
 
+-- repos without deploy data: merge time stands in for the deploy (rule merge_proxy), kept apart
+CREATE OR REPLACE TEMP TABLE _f_lead_proxy AS
+SELECT ro.team, {merged} AS day, c.lead_time_s / 3600.0 AS lead_h
+FROM deployment_changes c
+JOIN pull_requests p ON p.repo = c.repo AND p.number = c.number
+JOIN _repo_owner ro ON ro.repo = lower(c.repo)
+WHERE c.rule = 'merge_proxy' AND c.lead_time_s IS NOT NULL AND p.merged_at IS NOT NULL
+  AND {merged} BETWEEN $since AND $until;
+
 CREATE OR REPLACE TEMP TABLE _f_inc AS
 WITH inc AS (
     SELECT i.*, coalesce(t.team, so.team, ro.team) AS owner
@@ -217,6 +226,7 @@ _MEDIANS = {"pr_cycle_time_h_median": ("mg", "cycle_h", "_cycle"),
             "pr_review_time_h_median": ("mg", "review_h", "_review"),
             "pr_coding_time_h_median": ("mg", "coding_h", "_coding"), "pr_size_median": ("mg", "size", "_size"),
             "pr_files_median": ("mg", "files", "_files"), "lead_time_h_median": ("ld", "lead_h", "_lead"),
+            "lead_time_proxy_h_median": ("lp", "lead_h", "_lead_proxy"),
             "time_to_restore_h_median": ("ir", "restore_h", "_restore")}
 
 
@@ -305,6 +315,7 @@ deps AS (
     FROM _f_dep GROUP BY ALL
 ),
 ld AS (SELECT team, {period()} AS period, {stats("ld")} FROM _f_lead GROUP BY ALL),
+lp AS (SELECT team, {period()} AS period, {stats("lp")} FROM _f_lead_proxy GROUP BY ALL),
 io AS (
     SELECT team, {period()} AS period, count(*) FILTER (WHERE kind = 'incident') AS incidents,
            count(*) FILTER (WHERE kind = 'bug') AS bugs
@@ -326,6 +337,7 @@ LEFT JOIN prs USING (team, period)
 LEFT JOIN mg USING (team, period)
 LEFT JOIN deps USING (team, period)
 LEFT JOIN ld USING (team, period)
+LEFT JOIN lp USING (team, period)
 LEFT JOIN io USING (team, period)
 LEFT JOIN ir USING (team, period)
 ORDER BY s.team, s.period

@@ -192,8 +192,8 @@ class Store:
         """Insert or replace ``rows`` by the record type's natural key. Returns the number of rows written.
 
         Rows whose key is already stored are deleted and re-inserted in one transaction (faster than
-        a primary-key index for bulk loads). Within one batch the last row for a key wins. Accepts records, or a DataFrame/Arrow table
-        with exactly the record's columns (bulk paths, the demo generator).
+        a primary-key index for bulk loads). Within one batch the last row for a key wins. Accepts
+        records, or a DataFrame/Arrow table with exactly the record's columns (bulk paths, the demo).
         """
         table = to_arrow(record_type, rows)
         if table.num_rows == 0:

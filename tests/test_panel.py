@@ -21,7 +21,8 @@ def cfg(timezone: str = "UTC", **extra: Any) -> Config:
     return from_mapping({
         "calendar": {"timezone": timezone},
         "teams": [
-            {"name": "payments", "members": [["alice@acme.com", "alice-gh"], {"ids": ["bob-gh"], "until": "2026-03-04"}],
+            {"name": "payments",
+             "members": [["alice@acme.com", "alice-gh"], {"ids": ["bob-gh"], "until": "2026-03-04"}],
              "repos": ["acme/pay"], "services": ["PPAY"]},
             {"name": "search", "members": [{"ids": ["bob-gh"], "since": "2026-03-04"}, "carol-gh"],
              "repos": ["acme/search"]},
@@ -160,3 +161,12 @@ def test_bot_authors_are_excluded(store: Store) -> None:
     # renovate-bot is neither a member nor counted; the [bot] suffix is excluded even if listed as a member
     panel = build_panel(store, config, D1, D1).set_index("team")
     assert panel.loc["payments", "prs_merged"] == 1
+
+
+def test_merge_time_lead_times_are_a_separate_labelled_proxy(store: Store) -> None:
+    store.upsert(PullRequest, [merged_pr(7, "alice-gh", D2, 3, first_commit_at=at(D1, 8))])
+    store.upsert(DeploymentChange, [DeploymentChange("merge_proxy", "acme/pay#7", "acme/pay", 7,
+                                                     lead_time_s=27 * 3600, rule="merge_proxy")])
+    row = build_panel(store, cfg(), D1, D4).set_index(["team", "day"]).loc[("payments", D2)]
+    assert pd.isna(row["lead_time_h_median"])
+    assert row["lead_time_proxy_h_median"] == pytest.approx(27.0)

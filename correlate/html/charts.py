@@ -8,6 +8,7 @@ carries an SVG ``<title>`` as its text alternative; the report prints the data t
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 from collections.abc import Sequence
@@ -19,9 +20,12 @@ import matplotlib
 matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402
 
-__all__ = ["bar_chart", "line_chart", "PALETTE"]
+__all__ = ["PALETTE", "bar_chart", "event_study_chart", "line_chart", "safe_label"]
 
-PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+# Okabe–Ito, ordered so neighbouring series also differ in lightness (greyscale print); the pale yellow,
+# hard to see on white even in colour, comes last.
+PALETTE = ["#000000", "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442"]
+BLUE, SKY, VERMILLION = "#0072B2", "#56B4E9", "#D55E00"
 STYLES = ["-", "--", "-.", ":"]
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
 RC = {
@@ -34,6 +38,12 @@ RC = {
 }
 
 
+def safe_label(text: str) -> str:
+    """A data string made literal for matplotlib: ``$`` would start mathtext (and a malformed
+    formula raises), so it is escaped. XML escaping of the text happens in matplotlib's SVG writer."""
+    return str(text).replace("$", r"\$")
+
+
 def _to_svg(fig: Figure, title: str) -> str:
     buf = io.StringIO()
     with matplotlib.rc_context(RC):
@@ -44,6 +54,12 @@ def _to_svg(fig: Figure, title: str) -> str:
     # Inline SVG in HTML needs no namespace declarations (the HTML parser supplies them); dropping them
     # keeps every URL-looking string out of the report.
     svg = re.sub(r'\s+xmlns(:xlink)?="[^"]*"', "", svg)
+    # matplotlib's ids (clip paths, markers) repeat across figures; several SVGs inline in one HTML
+    # document need unique ids, so each chart's ids get a prefix derived from its title (deterministic).
+    prefix = "c" + hashlib.sha1(title.encode("utf-8")).hexdigest()[:10] + "-"
+    svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', svg)
+    svg = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})", svg)
+    svg = re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}{m.group(1)}"', svg)
     svg = svg.replace("<svg ", '<svg role="img" aria-label="' + escape(title, {'"': "&quot;"}) + '" ', 1)
     return re.sub(r"(<svg[^>]*>)", r"\1<title>" + escape(title) + "</title>", svg, count=1)
 
@@ -56,7 +72,8 @@ def line_chart(title: str, x: Sequence[date], series: dict[str, Sequence[float |
         ax = fig.add_subplot()
         for i, (name, values) in enumerate(series.items()):
             ys = [float("nan") if v is None else (100 * v if percent else v) for v in values]
-            ax.plot(list(x), ys, label=name, color=PALETTE[i % len(PALETTE)], linestyle=STYLES[i % len(STYLES)],
+            ax.plot(list(x), ys, label=safe_label(name), color=PALETTE[i % len(PALETTE)],
+                    linestyle=STYLES[i % len(STYLES)],
                     marker=MARKERS[i % len(MARKERS)], markersize=2.5, linewidth=1.4)
         if vline is not None:
             ax.axvline(vline, color="#555555", linewidth=0.8, linestyle=":")
@@ -75,8 +92,33 @@ def bar_chart(title: str, labels: Sequence[str], values: Sequence[float], *, xla
         fig = Figure(figsize=(width, 0.35 * max(3, len(labels)) + 0.6))
         ax = fig.add_subplot()
         pos = list(range(len(labels)))[::-1]
-        ax.barh(pos, list(values), color=PALETTE[0], hatch="//", edgecolor="white", linewidth=0)
-        ax.set_yticks(pos, list(labels))
+        ax.barh(pos, list(values), color=BLUE, hatch="//", edgecolor="white", linewidth=0)
+        ax.set_yticks(pos, [safe_label(v) for v in labels])
         ax.set_xlabel(xlabel)
         ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+        return _to_svg(fig, title)
+
+
+def event_study_chart(title: str, event_time: Sequence[int], estimate: Sequence[float], low: Sequence[float],
+                      high: Sequence[float], *, ylabel: str = "", mde: tuple[float, float] | None = None,
+                      width: float = 7.0,
+                      height: float = 2.8) -> str:
+    """Estimates by weeks relative to adoption with their interval band, a zero line, a dotted line at
+    adoption and (optionally) dashed lines at the minimum detectable effect (lower, upper: they differ
+    when a log-scale effect is shown as a % change)."""
+    with matplotlib.rc_context(RC):
+        fig = Figure(figsize=(width, height))
+        ax = fig.add_subplot()
+        xs = list(event_time)
+        ax.fill_between(xs, list(low), list(high), color=SKY, alpha=0.35, linewidth=0, label="95% band")
+        ax.plot(xs, list(estimate), color=BLUE, marker="o", markersize=2.5, linewidth=1.4, label="estimate")
+        ax.axhline(0, color="#333333", linewidth=0.8)
+        ax.axvline(-0.5, color="#555555", linewidth=0.8, linestyle=":")
+        if mde is not None and mde[0] == mde[0] and mde[1] == mde[1]:
+            ax.axhline(mde[1], color=VERMILLION, linewidth=0.9, linestyle="--", label="minimum detectable effect")
+            ax.axhline(mde[0], color=VERMILLION, linewidth=0.9, linestyle="--")
+        ax.set_xlabel("weeks relative to adoption (0 = first adopted week)")
+        ax.set_ylabel(ylabel)
+        ax.grid(axis="y", color="#dddddd", linewidth=0.6)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
         return _to_svg(fig, title)

@@ -1,7 +1,8 @@
-"""Report view-models: store → plain dataclasses the templates only loop over and print.
+"""The monthly report's view-model: store → plain dataclasses the templates only loop over and print.
 
 All decisions about what to show (windows, suppression of small groups, which numbers sit side by
-side) live here; formatting lives in ``filters.py``; templates hold no logic.
+side) live here and in the modules it calls; formatting lives in ``filters.py``; templates hold no
+logic. Sections follow issue 7's order: 1 Summary … 8 Method notes.
 """
 
 from __future__ import annotations
@@ -10,18 +11,21 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from correlate.config import Config
-from correlate.html import charts
+from correlate.html import charts, queries
+from correlate.html.chart import Chart
+from correlate.html.cost import ModelCost, model_cost
+from correlate.html.notes import DEFINITIONS, EXTERNAL_INTRO, STUDIES, Study, limitations
+from correlate.html.statsview import StatsView, monthly_stats
+from correlate.html.teams import OTHER, TeamGrouping, TeamRow, ratio, summarise_teams, team_row
+from correlate.html.tiers import LABELS, SOURCE_NOTE, TierCell, tier_cells
 from correlate.panel import build_panel
 from correlate.quality import DataQuality, data_quality
 from correlate.store import Store
 
-__all__ = ["Headline", "MonthlyContext", "TeamRow", "monthly_context", "summarise_teams"]
-
-OTHER = "Other (small teams)"
+__all__ = ["Headline", "MonthlyContext", "monthly_context", "month_bounds"]
 
 
 @dataclass(frozen=True)
@@ -34,40 +38,55 @@ class Headline:
 
 
 @dataclass(frozen=True)
-class TeamRow:
-    """One team's numbers over a window (or the merged small teams, or the organisation)."""
+class SplitRow:
+    """Leading indicators of one PR group (AI-assisted, not, unknown), or a suppressed placeholder."""
 
-    team: str
-    headcount: int
-    ai_active_users: int
-    adoption_share: float
-    ai_cost_usd: float
-    cost_per_dev_day: float
-    cost_per_merged_pr: float
-    cache_read_share: float
-    prs_merged: int
+    group: str
+    people: int
+    merged: int
     merge_rate: float
-    ai_assisted_share: float
     cycle_h: float
+    coding_h: float
     pickup_h: float
     review_h: float
     size: float
-    merged_without_review: int
-    deployments: int
-    deployments_failed: int
-    cfr: float
-    lead_time_h: float
-    incidents: int
-    restore_h: float
+    without_review_share: float
+    note: str = ""
 
 
 @dataclass(frozen=True)
-class Chart:
-    title: str
-    svg: str
+class EditRow:
+    tool: str
+    edit_tool: str
+    accepted: int
+    rejected: int
+    rate: float
+
+
+@dataclass(frozen=True)
+class TierRow:
+    team: str
+    cells: list[TierCell]
+
+
+@dataclass(frozen=True)
+class CoverageRow:
+    team: str
+    people: int
+    ai_people: int
+    ai_actor_days: int
+    prs_closed: int
+    deployments: int
+    incidents: int
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """A small table with a row label column and numeric cells (cost by team and model)."""
+
     columns: list[str]
     rows: list[list[Any]]
-    fmt: str = "num"
+    fmt: str
 
 
 @dataclass
@@ -76,159 +95,245 @@ class MonthlyContext:
     org_name: str
     month_label: str
     window: str
-    generated_for: str
     min_group_size: int
     headlines: list[Headline]
+    stats: StatsView
     teams: list[TeamRow]
     org: TeamRow
-    suppressed: list[str]
-    suppression_note: str
+    grouping: TeamGrouping
     charts: dict[str, Chart]
-    models: list[dict[str, Any]]
+    edit_rows: list[EditRow]
+    edit_note: str
+    models: list[ModelCost]
+    model_totals: ModelCost
+    team_model: Matrix
+    split: list[SplitRow]
+    split_note: str
+    dora_year: int
+    tier_rows: list[TierRow]
+    tier_labels: list[str]
+    tier_note: str
     quality: DataQuality
+    coverage: list[CoverageRow]
+    warnings: list[str]
+    definitions: list[str]
+    limitations: list[tuple[str, str]]
+    external_intro: str
+    studies: list[Study]
     notes: list[str] = field(default_factory=list)
-    extra_sections: list[Any] = field(default_factory=list)
 
 
-def _median(values: Any) -> float:
-    arr = np.asarray([v for v in values if v is not None], dtype=float)
-    return float(np.median(arr)) if arr.size else float("nan")
-
-
-def _ratio(num: float, den: float) -> float:
-    return float(num) / float(den) if den else float("nan")
-
-
-def _team_row(name: str, rows: pd.DataFrame) -> TeamRow:
-    """Combine one or more team rows of a ``keep_lists`` panel into a TeamRow (lists concatenated)."""
-    def cat(col: str) -> list[float]:
-        out: list[float] = []
-        for v in rows[col]:
-            if v is not None:
-                out.extend(list(v))
-        return out
-
-    persons: set[str] = set()
-    for v in rows["_ai_persons"]:
-        persons.update(list(v) if v is not None else [])
-    headcount = int(rows["headcount"].sum())
-    cost = float(rows["ai_cost_usd"].fillna(0).sum())
-    merged = int(rows["prs_merged"].sum())
-    closed = int(rows["prs_closed_unmerged"].sum())
-    tokens_in = float(rows["ai_tokens_input"].fillna(0).sum() + rows["ai_tokens_cache_read"].fillna(0).sum())
-    return TeamRow(
-        team=name, headcount=headcount, ai_active_users=len(persons),
-        adoption_share=_ratio(len(persons), headcount),
-        ai_cost_usd=cost, cost_per_dev_day=_ratio(cost, rows["ai_active_dev_days"].sum()),
-        cost_per_merged_pr=_ratio(cost, merged),
-        cache_read_share=_ratio(rows["ai_tokens_cache_read"].fillna(0).sum(), tokens_in),
-        prs_merged=merged, merge_rate=_ratio(merged, merged + closed),
-        ai_assisted_share=_ratio(rows["ai_assisted_prs_merged"].sum(), merged),
-        cycle_h=_median(cat("_cycle")), pickup_h=_median(cat("_pickup")), review_h=_median(cat("_review")),
-        size=_median(cat("_size")), merged_without_review=int(rows["prs_merged_without_review"].sum()),
-        deployments=int(rows["deployments"].sum()), deployments_failed=int(rows["deployments_failed"].sum()),
-        cfr=_ratio(rows["deployments_failed"].sum(), rows["deployments"].sum()),
-        lead_time_h=_median(cat("_lead")), incidents=int(rows["incidents"].sum()),
-        restore_h=_median(cat("_restore")),
-    )
-
-
-def summarise_teams(window: pd.DataFrame, min_group_size: int) -> tuple[list[TeamRow], TeamRow, list[str], str]:
-    """Per-team rows over a window, with teams below ``min_group_size`` people merged into "Other" (or
-    suppressed when even together they are too few). Returns (rows, organisation row, suppressed, note)."""
-    window = window.groupby("team", as_index=False).agg(
-        {c: ("max" if c == "headcount" else (lambda s: [x for v in s for x in (list(v) if v is not None else [])])
-             if c.startswith("_") else "sum") for c in window.columns if c not in ("team",)
-         if c not in ("day", "week", "month")})
-    small = window[window["headcount"] < min_group_size]
-    big = window[window["headcount"] >= min_group_size]
-    rows = [_team_row(r.team, window[window["team"] == r.team]) for r in big.itertuples()]
-    suppressed = sorted(small["team"])
-    note = ""
-    if len(small):
-        if small["headcount"].sum() >= min_group_size:
-            rows.append(_team_row(OTHER, small))
-            note = (f"{len(small)} team(s) with fewer than {min_group_size} people ({', '.join(suppressed)}) are "
-                    f"shown together as “{OTHER}”, never individually.")
-        else:
-            note = (f"{len(small)} team(s) with fewer than {min_group_size} people ({', '.join(suppressed)}) are "
-                    "suppressed: even together they are below the minimum group size. They still count in the "
-                    "organisation totals.")
-    return rows, _team_row("Organisation", window), suppressed, note
-
-
-def _month_bounds(month: str) -> tuple[date, date]:
+def month_bounds(month: str) -> tuple[date, date]:
+    """First and last day of ``YYYY-MM``."""
     first = date.fromisoformat(month + "-01")
     nxt = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
     return first, nxt - timedelta(days=1)
 
 
+def _num(v: Any) -> float:
+    return float("nan") if v is None or pd.isna(v) else float(v)
+
+
+def _weekly_charts(store: Store, config: Config, shown: list[str], first: date, last: date,
+                   weeks: int) -> dict[str, Chart]:
+    start = first - timedelta(weeks=weeks)
+    weekly = build_panel(store, config, start, last, "week")
+    weekly = weekly[weekly["team"].isin(shown)]
+    labels = sorted(weekly["week"].unique())
+
+    def series(fn: Any) -> dict[str, list[float | None]]:
+        out: dict[str, list[float | None]] = {}
+        for t in shown:
+            rows = weekly[weekly["team"] == t].set_index("week")
+            out[t] = [fn(rows.loc[w]) if w in rows.index else None for w in labels]
+        return out
+
+    def chart(title: str, data: dict[str, list[float | None]], fmt: str, **kw: Any) -> Chart:
+        svg = charts.line_chart(title, labels, data, **kw)
+        return Chart(title, svg, ["week", *shown], [[w, *[data[t][i] for t in shown]] for i, w in enumerate(labels)],
+                     fmt)
+
+    share = series(lambda r: ratio(r.ai_active_users, r.headcount) if r.headcount else None)
+    sessions = series(lambda r: _num(r.ai_sessions))
+    cycle = series(lambda r: _num(r.pr_cycle_time_h_median))
+    return {
+        "share": chart("Weekly AI adoption share by team (active AI users ÷ team members)", share, "pct",
+                       ylabel="adoption", percent=True),
+        "sessions": chart("Weekly assistant sessions by team", sessions, "int", ylabel="sessions"),
+        "cycle": chart("Weekly median PR cycle time by team (hours, ready → merge)", cycle, "hours",
+                       ylabel="hours"),
+    }
+
+
+def _split(frame: pd.DataFrame, min_n: int) -> tuple[list[SplitRow], str]:
+    rows, hidden = [], []
+    for r in frame.itertuples():
+        if r.people < min_n:
+            hidden.append(str(r.grp))
+            continue
+        rows.append(SplitRow(str(r.grp), int(r.people), int(r.merged), ratio(r.merged, r.merged + r.closed_unmerged),
+                             _num(r.cycle_h), _num(r.coding_h), _num(r.pickup_h), _num(r.review_h), _num(r.size),
+                             ratio(r.without_review, r.merged)))
+    note = (f"Not shown: {', '.join(hidden)} — fewer than {min_n} authors." if hidden else "")
+    return rows, note
+
+
+def _deploy_days(daily: pd.DataFrame, teams: list[str], first: date, last: date) -> tuple[int, float, float]:
+    """Complete ISO weeks inside the window, median deployment days per week, and per month."""
+    d = daily[daily["team"].isin(teams)].groupby("day")["deployments"].sum()
+    days = pd.Series(0, index=pd.date_range(first, last, freq="D").date)
+    days.update(d)
+    frame = pd.DataFrame({"day": pd.to_datetime(list(days.index)), "deployed": (days.to_numpy() > 0)})
+    frame["week"] = frame["day"] - pd.to_timedelta(frame["day"].dt.day_of_week, unit="D")
+    per_week = frame.groupby("week").agg(n=("day", "size"), deployed=("deployed", "sum"))
+    per_week = per_week[per_week["n"] == 7]
+    med = float(per_week["deployed"].median()) if len(per_week) else float("nan")
+    return len(per_week), med, float(frame["deployed"].sum())
+
+
+TIER_WEEKS = 12
+
+
+def _tiers(store: Store, config: Config, grouping: TeamGrouping, year: int, last: date) -> tuple[list[TierRow], str]:
+    """Tiers over the 12 complete ISO weeks ending on or before ``last``: a month has too few weeks and
+    too few deployments and incidents for the minimum n, and DORA tiers describe a longer period."""
+    end = last - timedelta(days=(last.weekday() + 1) % 7)
+    start = end - timedelta(weeks=TIER_WEEKS) + timedelta(days=1)
+    days = (end - start).days + 1
+    weekly = build_panel(store, config, start, end, "week", keep_lists=True)
+    daily = build_panel(store, config, start, end, "day")
+    labels = sorted({lab for lab in grouping.shown.values() if lab != OTHER}) + (
+        [OTHER] if grouping.merged else [])
+    rows = [team_row(lab, weekly[weekly["team"].isin([t for t, x in grouping.shown.items() if x == lab])], days)
+            for lab in labels]
+    org = team_row("Organisation", weekly, days)
+    out = []
+    for r in [*rows, org]:
+        members = ([t for t, lab in grouping.shown.items() if lab == r.team] if r.team != org.team
+                   else list(grouping.headcount))
+        weeks, per_week, per_month = _deploy_days(daily, members, start, end)
+        out.append(TierRow(r.team, tier_cells(year=year, weeks=weeks, deploy_days_per_week=per_week,
+                                              deploy_days_per_month=per_month, lead_time_h=r.lead_time_h,
+                                              lead_n=r.lead_time_n, cfr=r.cfr, deployments=r.deployments,
+                                              restore_h=r.restore_h, restore_n=r.restore_n)))
+    return out, f"{start.isoformat()} to {end.isoformat()}"
+
+
+def _cost_matrix(frame: pd.DataFrame, grouping: TeamGrouping) -> Matrix:
+    frame = frame.assign(label=frame["team"].map(grouping.label)).dropna(subset=["label"])
+    pivot = frame.pivot_table(index="label", columns="model", values="cost_usd", aggfunc="sum", fill_value=0.0)
+    order = sorted([i for i in pivot.index if i != OTHER]) + ([OTHER] if OTHER in pivot.index else [])
+    pivot = pivot.reindex(order)
+    cols = sorted(pivot.columns)
+    return Matrix(["Team", *cols, "Total"], [[i, *[float(pivot.loc[i, c]) for c in cols],
+                                             float(pivot.loc[i].sum())] for i in order], "usd")
+
+
+def _coverage(cur: pd.DataFrame, rows: list[TeamRow], grouping: TeamGrouping) -> list[CoverageRow]:
+    out = []
+    for r in rows:
+        members = [t for t, lab in grouping.shown.items() if lab == r.team]
+        part = cur[cur["team"].isin(members)]
+        out.append(CoverageRow(r.team, r.headcount, r.ai_active_users, int(part["ai_active_dev_days"].sum()),
+                               int(part["prs_merged"].sum() + part["prs_closed_unmerged"].sum()),
+                               int(part["deployments"].sum()), int(part["incidents"].sum())))
+    return out
+
+
+def _warnings(org: TeamRow, quality: DataQuality, stats: StatsView, split_note: str, edit_note: str) -> list[str]:
+    out = []
+    if org.ai_active_dev_days == 0:
+        out.append("No AI-assistant usage was stored for this month: adoption and cost are empty, not zero.")
+    if org.deployments == 0:
+        out.append("No production deployments were stored for this month: lagging indicators are empty.")
+    for r in quality.match_rates.itertuples():
+        if r.rows and r.match_rate == r.match_rate and r.match_rate < 0.9:
+            out.append(f"Only {100 * r.match_rate:.0f}% of {r.source} rows matched a team; the unmatched "
+                       "identities below are missing from team totals.")
+    if not stats.available:
+        out.append(f"Statistical estimates unavailable: {stats.reason}.")
+    out.extend(stats.warnings)
+    out.extend(n for n in (split_note, edit_note) if n)
+    return out
+
+
 def monthly_context(store: Store, config: Config, month: str, *, org_name: str = "Your organisation",
-                    trend_weeks: int = 26) -> MonthlyContext:
-    """Everything the monthly report shows for ``month`` (YYYY-MM)."""
-    first, last = _month_bounds(month)
-    prev_first, prev_last = _month_bounds((first - timedelta(days=1)).strftime("%Y-%m"))
+                    trend_weeks: int = 26, stats: StatsView | None = None) -> MonthlyContext:
+    """Everything the monthly report shows for ``month`` (YYYY-MM).
+
+    Args:
+        store, config: the data and its team mapping.
+        month: ``YYYY-MM``.
+        org_name: printed in the header.
+        trend_weeks: weeks of history in the trend charts.
+        stats: precomputed statistics; by default :func:`correlate.html.statsview.monthly_stats` runs them.
+    """
+    first, last = month_bounds(month)
+    prev_first, prev_last = month_bounds((first - timedelta(days=1)).strftime("%Y-%m"))
     min_n = config.root.report.min_group_size
+    n_days = (last - first).days + 1
 
     cur = build_panel(store, config, first, last, "month", keep_lists=True)
     prev = build_panel(store, config, prev_first, prev_last, "month", keep_lists=True)
-    teams, org, suppressed, note = summarise_teams(cur, min_n)
-    _, prev_org, _, _ = summarise_teams(prev, min_n)
+    teams, org, grouping = summarise_teams(cur, min_n, n_days)
+    _, prev_org, _ = summarise_teams(prev, min_n, (prev_last - prev_first).days + 1)
+    stats = stats if stats is not None else monthly_stats(store, config, last)
 
     headlines = [
-        Headline("AI adoption (active users ÷ people)", org.adoption_share, prev_org.adoption_share, "pct"),
+        Headline("AI adoption (active users ÷ people)", org.adoption_share, prev_org.adoption_share, "pct",
+                 f"{org.ai_active_users} of {org.headcount} people"),
         Headline("AI spend", org.ai_cost_usd, prev_org.ai_cost_usd, "usd"),
         Headline("Cost per merged PR", org.cost_per_merged_pr, prev_org.cost_per_merged_pr, "usd",
-                 "team AI spend ÷ the same teams' merged PRs"),
+                 f"spend ÷ {org.prs_merged} merged PRs"),
         Headline("Median PR cycle time", org.cycle_h, prev_org.cycle_h, "hours", "ready → merge"),
         Headline("Change failure rate", org.cfr, prev_org.cfr, "pct",
                  f"{org.deployments_failed} of {org.deployments} deployments"),
     ]
 
-    trend_start = max(first - timedelta(weeks=trend_weeks), first - timedelta(days=7 * trend_weeks))
-    weekly = build_panel(store, config, trend_start, last, "week")
     shown = [t.team for t in teams if t.team != OTHER]
-    weeks = sorted(weekly["week"].unique())
-    share = {t: [(_ratio(r.ai_active_users, r.headcount) if r.headcount else None)
-                 for r in weekly[weekly["team"] == t].itertuples()] for t in shown}
-    cycle = {t: [None if pd.isna(v) else float(v) for v in weekly[weekly["team"] == t]["pr_cycle_time_h_median"]]
-             for t in shown}
-    chart_share = Chart(
-        "Weekly AI adoption share by team (active AI users ÷ team members)",
-        charts.line_chart("Weekly AI adoption share by team", weeks, share, ylabel="adoption", percent=True),
-        ["week", *shown], [[w, *[share[t][i] for t in shown]] for i, w in enumerate(weeks)], "pct")
-    chart_cycle = Chart(
-        "Weekly median PR cycle time by team (hours, ready → merge)",
-        charts.line_chart("Weekly median PR cycle time by team", weeks, cycle, ylabel="hours"),
-        ["week", *shown], [[w, *[cycle[t][i] for t in shown]] for i, w in enumerate(weeks)], "hours")
-    cost_rows = sorted(teams, key=lambda r: -r.ai_cost_usd)
-    chart_cost = Chart(
+    chart_map = _weekly_charts(store, config, shown, first, last, trend_weeks)
+    cost_rows = sorted(teams, key=lambda r: (-r.ai_cost_usd, r.team))
+    chart_map["cost"] = Chart(
         f"AI spend by team, {month} (USD)",
-        charts.bar_chart(f"AI spend by team, {month}", [r.team for r in cost_rows], [r.ai_cost_usd for r in cost_rows],
-                         xlabel="USD"),
+        charts.bar_chart(f"AI spend by team, {month}", [r.team for r in cost_rows],
+                         [r.ai_cost_usd for r in cost_rows], xlabel="USD"),
         ["team", "USD"], [[r.team, r.ai_cost_usd] for r in cost_rows], "usd")
 
-    models = store.query("""
-        SELECT tool, model, sum(cost_usd) AS cost_usd, sum(tokens_input) AS tokens_input,
-               sum(tokens_output) AS tokens_output, sum(tokens_cache_read) AS tokens_cache_read
-        FROM ai_usage_model_daily WHERE day BETWEEN ? AND ? GROUP BY ALL ORDER BY cost_usd DESC NULLS LAST""",
-                         [first, last]).to_dict("records")
+    edits = queries.edit_acceptance(store, first, last)
+    edit_rows = [EditRow(str(r.tool), str(r.edit_tool), int(r.accepted or 0), int(r.rejected or 0), _num(r.rate))
+                 for r in edits.itertuples() if r.people >= min_n]
+    hidden = [f"{r.tool} / {r.edit_tool}" for r in edits.itertuples() if r.people < min_n]
+    edit_note = f"Edit-tool rows from fewer than {min_n} people are not shown ({', '.join(hidden)})." if hidden else ""
+
+    model_frame = queries.models(store, first, last)
+    model_rows = [model_cost(str(r.tool), str(r.model), _num(r.cost_usd), _num(r.tokens_input), _num(r.tokens_output),
+                             _num(r.tokens_cache_read)) for r in model_frame.itertuples()]
+    def total(name: str) -> float:
+        # a source that does not report a field leaves it empty; the total covers the rows that do
+        return float(sum(v for m in model_rows if (v := getattr(m, name)) == v))
+
+    totals = ModelCost(
+        "All", "all models (savings: priced models only)", total("cost_usd"), total("tokens_input"),
+        total("tokens_output"), total("tokens_cache_read"),
+        ratio(total("tokens_cache_read"), total("tokens_cache_read") + total("tokens_input")),
+        total("cache_saved_usd"), total("uncached_cost_usd"), total("batch_saving_usd"))
+    team_model = _cost_matrix(queries.cost_by_team_model(store, config, first, last), grouping)
+
+    split, split_note = _split(queries.pr_split(store, config, first, last), min_n)
+    year = config.root.dora.year
+    tier_rows, tier_window = _tiers(store, config, grouping, year, last)
     quality = data_quality(store, config, first, last)
-    notes = [
-        "A day is a calendar day in the configured time zone "
-        f"({config.timezone}); AI-usage APIs report UTC days, taken as given.",
-        "Adoption share = people with any AI-assistant activity in the period ÷ people in the team "
-        "(dated membership from the configuration).",
-        "PR stages (definitions): coding = first commit → ready; pickup = ready → first non-author, non-bot review; "
-        "review = pickup end → merge; cycle time = ready → merge. Medians, never means.",
-        "Merge rate = merged ÷ (merged + closed unmerged) for PRs closed in the month; open PRs are not counted.",
-        "Change failure rate = deployments with at least one linked failure ÷ successful production deployments.",
-        "All figures describe association, not cause: teams that use AI more may differ in other ways.",
-    ]
+    coverage = _coverage(cur, teams, grouping)
     return MonthlyContext(
         title=f"AI adoption and delivery — {first:%B %Y}", org_name=org_name, month_label=f"{first:%B %Y}",
-        window=f"{first.isoformat()} to {last.isoformat()}", generated_for=month, min_group_size=min_n,
-        headlines=headlines, teams=teams, org=org, suppressed=suppressed, suppression_note=note,
-        charts={"share": chart_share, "cycle": chart_cycle, "cost": chart_cost}, models=models, quality=quality,
-        notes=notes,
+        window=f"{first.isoformat()} to {last.isoformat()}", min_group_size=min_n, headlines=headlines, stats=stats,
+        teams=teams, org=org, grouping=grouping, charts=chart_map, edit_rows=edit_rows, edit_note=edit_note,
+        models=model_rows, model_totals=totals, team_model=team_model, split=split, split_note=split_note,
+        dora_year=year, tier_rows=tier_rows, tier_labels=[LABELS[c.metric] for c in tier_rows[0].cells],
+        tier_note=SOURCE_NOTE.format(year=year, window=tier_window), quality=quality, coverage=coverage,
+        warnings=_warnings(org, quality, stats, split_note, edit_note),
+        definitions=[f"A day is a calendar day in the configured time zone ({config.timezone}); AI-usage APIs "
+                     "report UTC days, taken as given.", *DEFINITIONS, *stats.definitions],
+        limitations=limitations(stats.available), external_intro=EXTERNAL_INTRO, studies=STUDIES,
+        notes=stats.method_notes,
     )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["FILTERS", "fmt_ci", "fmt_hours", "fmt_int", "fmt_num", "fmt_pct", "fmt_pvalue", "fmt_usd", "missing"]
+__all__ = ["FILTERS", "fmt_ci", "fmt_d_hours", "fmt_d_num", "fmt_d_pct", "fmt_d_usd", "fmt_days_week", "fmt_effect",
+           "fmt_effect_ci", "fmt_hours", "fmt_int", "fmt_num", "fmt_pct", "fmt_pvalue", "fmt_rho", "fmt_usd", "missing"]
 
 DASH = "—"
 
@@ -73,6 +74,66 @@ def fmt_ci(low: Any, high: Any, fmt: str = "num") -> str:
     return f"[{f(low)}, {f(high)}]"
 
 
+def fmt_effect(value: Any, unit: str = "") -> str:
+    """A signed estimate with its unit: "−12.3%", "+1.8 pp", "+0.40 PRs per dev-week", or a dash."""
+    if missing(value):
+        return DASH
+    v = float(value)
+    sign = "+" if v > 0 else ("−" if v < 0 else "±")
+    if unit == "%":
+        return f"{sign}{abs(v):.1f}%"
+    if unit == "pp":
+        return f"{sign}{abs(v):.1f} pp"
+    if unit in ("h", "hours"):
+        return f"{sign}{fmt_hours(abs(v))}"
+    return f"{sign}{abs(v):,.2f} {unit}".rstrip()
+
+
+def fmt_effect_ci(low: Any, high: Any, unit: str = "") -> str:
+    """An interval of two signed estimates: "[−20.1%, −4.2%]"."""
+    if missing(low) or missing(high):
+        return DASH
+    return f"[{fmt_effect(low, unit)}, {fmt_effect(high, unit)}]"
+
+
+def _signed(value: Any, body: Any) -> str:
+    if missing(value):
+        return DASH
+    v = float(value)
+    sign = "+" if v > 0 else ("−" if v < 0 else "±")
+    return f"{sign}{body(abs(v))}"
+
+
+def fmt_d_pct(value: Any) -> str:
+    """A difference of two shares in percentage points: "−12 pp"."""
+    return _signed(value, lambda v: f"{100 * v:.0f} pp")
+
+
+def fmt_d_usd(value: Any) -> str:
+    """A signed dollar difference: "−$0.76"."""
+    return _signed(value, fmt_usd)
+
+
+def fmt_d_hours(value: Any) -> str:
+    """A signed duration difference: "−1.9 h", "+13 min"."""
+    return _signed(value, fmt_hours)
+
+
+def fmt_d_num(value: Any) -> str:
+    """A signed number with one decimal: "+2.0"."""
+    return _signed(value, lambda v: f"{v:,.1f}")
+
+
+def fmt_days_week(value: Any) -> str:
+    """Deployment days per week: "2.5 days/week"."""
+    return DASH if missing(value) else f"{float(value):.1f} days/week"
+
+
+def fmt_rho(value: Any) -> str:
+    """A correlation coefficient with two decimals and an explicit sign."""
+    return DASH if missing(value) else f"{float(value):+.2f}".replace("-", "−")
+
+
 def attr_fmt(value: Any, fmt: str) -> str:
     """Format ``value`` with the formatter named ``fmt`` (templates pick it from data, not by branching)."""
     return FILTERS[fmt](value)
@@ -87,4 +148,12 @@ FILTERS = {
     "pvalue": fmt_pvalue,
     "ci": fmt_ci,
     "attr_fmt": attr_fmt,
+    "effect": fmt_effect,
+    "effect_ci": fmt_effect_ci,
+    "rho": fmt_rho,
+    "days_week": fmt_days_week,
+    "d_pct": fmt_d_pct,
+    "d_usd": fmt_d_usd,
+    "d_hours": fmt_d_hours,
+    "d_num": fmt_d_num,
 }

@@ -10,7 +10,7 @@ from correlate.html.filters import FILTERS
 
 __all__ = ["environment", "render"]
 
-CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 
 
 def environment() -> jinja2.Environment:

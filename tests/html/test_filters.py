@@ -32,3 +32,33 @@ def test_formatters(fn, value, expected) -> None:  # type: ignore[no-untyped-def
 def test_an_interval_uses_its_estimates_formatter() -> None:
     assert filters.fmt_ci(0.1, 0.25, "pct") == "[10%, 25%]"
     assert filters.fmt_ci(None, 1, "pct") == "—"
+
+
+@pytest.mark.parametrize(("fn", "value", "expected"), [
+    (filters.fmt_d_pct, -0.12, "−12 pp"),
+    (filters.fmt_d_pct, 0.0, "±0 pp"),
+    (filters.fmt_d_usd, -0.757, "−$0.76"),
+    (filters.fmt_d_hours, -1.95, "−1.9 h"),
+    (filters.fmt_d_hours, 0.25, "+15 min"),
+    (filters.fmt_d_num, 2.0, "+2.0"),
+    (filters.fmt_d_num, math.nan, "—"),
+    (filters.fmt_rho, -0.714, "−0.71"),
+    (filters.fmt_days_week, 2.5, "2.5 days/week"),
+])
+def test_signed_difference_formatters(fn, value, expected) -> None:  # type: ignore[no-untyped-def]
+    assert fn(value) == expected
+
+
+@pytest.mark.parametrize(("value", "unit", "expected"), [
+    (-12.34, "%", "−12.3%"),
+    (1.8, "pp", "+1.8 pp"),
+    (0.4, "PRs per dev-week", "+0.40 PRs per dev-week"),
+    (None, "%", "—"),
+])
+def test_effects_carry_sign_and_unit(value, unit, expected) -> None:  # type: ignore[no-untyped-def]
+    assert filters.fmt_effect(value, unit) == expected
+
+
+def test_effect_interval_uses_the_effect_format() -> None:
+    assert filters.fmt_effect_ci(-20.06, -4.2, "%") == "[−20.1%, −4.2%]"
+    assert filters.fmt_effect_ci(math.nan, 1, "%") == "—"

@@ -1,0 +1,325 @@
+"""Pull requests in bulk through GraphQL: pages of up to 100, newest update first, nested lists complete.
+
+:func:`fetch_pull_requests` yields one :class:`PullRequestPage` per GraphQL page of a repository,
+until the pages reach PRs last updated before ``since``. Nested connections that overflow their
+first page (reviews, commits, comments, files) are followed with their own queries, so no PR is
+stored with a truncated review or commit list.
+
+The records carry raw facts; stage durations, first review and the AI decision are derived by
+``correlate.pr_metrics`` from the records plus :attr:`PullRequestPage.activity`. Two facts are
+settled here because they need text that is not stored: ``ai_rule``/``ai_tool`` hold the evidence
+found in the PR body or commit messages (:mod:`connectors.github.attribution`), and ``size_lines``
+holds additions + deletions outside ``generated_paths`` when the changed-file list was fetched
+(None otherwise; correlate then uses additions + deletions).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from github import Github
+
+from connectors.errors import PayloadError, RateLimitError, TransientSourceError
+from connectors.github import graphql
+from connectors.github.attribution import agent_tool, text_evidence
+from connectors.github.client import SOURCE
+from connectors.github.records import PRCommit
+from connectors.records import PullRequest, Review
+
+__all__ = [
+    "Activity",
+    "PullRequestPage",
+    "actor_type",
+    "commit_record",
+    "commits_evidence",
+    "fetch_pull_requests",
+    "is_generated",
+    "pull_from_parts",
+    "split_repo",
+]
+
+PAGE_SIZE = 100
+MIN_PAGE_SIZE = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """A review or conversation comment on a PR: the input of "first review" (not stored itself)."""
+
+    number: int
+    author: str | None
+    author_type: str | None
+    at: datetime | None
+    kind: str  # review | comment
+    state: str | None = None
+
+
+@dataclass
+class PullRequestPage:
+    """One page of one repository's PRs with their reviews, commits and review/comment activity."""
+
+    repo: str
+    pulls: list[PullRequest] = field(default_factory=list)
+    reviews: list[Review] = field(default_factory=list)
+    commits: list[PRCommit] = field(default_factory=list)
+    activity: list[Activity] = field(default_factory=list)
+    newest_updated_at: datetime | None = None
+    last: bool = False  # no further page will follow for this repository
+    renamed_to: str | None = None  # GitHub answered for another owner/name (transferred or renamed)
+    requests: int = 0
+    skipped: int = 0  # PRs unchanged since they were stored
+
+
+def split_repo(full_name: str) -> tuple[str, str]:
+    """``owner/name`` → ``(owner, name)``; a PayloadError names the bad value."""
+    owner, _, name = full_name.partition("/")
+    if not owner or not name or "/" in name:
+        raise PayloadError(f"repository {full_name!r} is not in owner/name form", source=SOURCE)
+    return owner, name
+
+
+def fetch_pull_requests(
+    gh: Github,
+    repo: str,
+    since: datetime,
+    *,
+    token_env: str,
+    reread_open: bool = False,
+    generated_paths: Sequence[str] = (),
+    page_size: int = PAGE_SIZE,
+    known: Mapping[int, datetime] | None = None,
+) -> Iterator[PullRequestPage]:
+    """Yield pages of ``repo``'s PRs updated at or after ``since``, newest update first.
+
+    Args:
+        gh: client from :func:`connectors.github.client.connect`.
+        repo: ``owner/name``.
+        since: the window's start (cursor minus lookback, or the backfill start).
+        token_env: named in auth errors.
+        reread_open: also re-read the repository's open PRs that are older than the window, in the
+            first request (the store knows some are open).
+        generated_paths: glob patterns of generated files; when given, changed files are fetched and
+            ``size_lines`` excludes them.
+        page_size: PRs per GraphQL page (GitHub allows up to 100).
+        known: ``number → updatedAt`` of PRs already stored; a PR whose ``updatedAt`` is unchanged is
+            skipped (its nested lists are not paged again), so the lookback overlap costs nothing.
+
+    Raises:
+        FatalSourceError: status 404 when the repository is gone or invisible to the token.
+    """
+    owner, name = split_repo(repo)
+    with_files = bool(generated_paths)
+    after: str | None = None
+    first = True
+    retried = 0
+    while True:
+        variables = {
+            "owner": owner, "name": name, "pageSize": page_size, "after": after, "withFiles": with_files,
+            "withOpen": bool(reread_open and first),
+            "openQuery": f"repo:{repo} is:pr is:open sort:updated-asc",
+        }
+        try:
+            data = graphql.run(gh, "pull_requests", variables, token_env=token_env, where=repo)
+        except RateLimitError:
+            raise
+        except TransientSourceError:
+            # GitHub gives up on heavy pages (timeouts, 502s after retries): halve the page and retry
+            # from the same cursor, down to MIN_PAGE_SIZE; then let the error through.
+            if page_size <= MIN_PAGE_SIZE:
+                raise
+            page_size = max(MIN_PAGE_SIZE, page_size // 2)
+            retried += 1
+            continue
+        page = PullRequestPage(repo=repo, requests=1 + retried)
+        retried = 0
+        repository = data.get("repository")
+        if not isinstance(repository, dict):
+            raise PayloadError("GitHub GraphQL answered without `repository`", source=SOURCE, where=repo)
+        actual = repository.get("nameWithOwner")
+        if isinstance(actual, str) and actual.lower() != repo.lower():
+            page.renamed_to = actual
+        connection = repository.get("pullRequests") or {}
+        nodes = [n for n in connection.get("nodes") or [] if isinstance(n, dict)]
+        in_window = []
+        reached_end = False
+        for node in nodes:
+            if not isinstance(node.get("number"), int):
+                raise PayloadError(f"a pull request in {repo}'s page has no number", source=SOURCE, where=repo)
+            updated = graphql.parse_time(node.get("updatedAt"))
+            if updated is not None and updated < since:
+                reached_end = True
+                break
+            in_window.append(node)
+        seen = {n.get("number") for n in in_window}
+        if first and reread_open:
+            extra = ((data.get("openPulls") or {}).get("nodes")) or []
+            in_window += [n for n in extra if isinstance(n, dict) and n.get("number") not in seen]
+        for node in in_window:
+            if known and known.get(int(node["number"])) == graphql.parse_time(node.get("updatedAt")):
+                page.skipped += 1
+                continue
+            page.requests += _add_pull(gh, page, node, owner=owner, name=name, token_env=token_env,
+                                       generated_paths=generated_paths)
+        info = connection.get("pageInfo") or {}
+        page.newest_updated_at = max((p.updated_at for p in page.pulls if p.updated_at), default=None)
+        page.last = reached_end or not info.get("hasNextPage") or not info.get("endCursor")
+        yield page
+        if page.last:
+            return
+        after = str(info["endCursor"])
+        first = False
+
+
+def _add_pull(gh: Github, page: PullRequestPage, node: dict[str, Any], *, owner: str, name: str, token_env: str,
+              generated_paths: Sequence[str]) -> int:
+    """Append one PR node's records to ``page``; returns the extra requests nested pages took."""
+    repo = page.repo
+    number = int(node["number"])
+    requests = 0
+
+    def complete(key: str, query: str) -> list[dict[str, Any]]:
+        nonlocal requests
+        conn = node.get(key)
+        if conn is None:
+            return []
+        items = [n for n in conn.get("nodes") or [] if isinstance(n, dict)]
+        info = conn.get("pageInfo") or {}
+        cursor = info.get("endCursor")
+        while info.get("hasNextPage") and cursor:
+            data = graphql.run(gh, query, {"owner": owner, "name": name, "number": number, "after": cursor},
+                               token_env=token_env, where=f"{repo}#{number}")
+            requests += 1
+            more = (((data.get("repository") or {}).get("pullRequest") or {}).get("connection")) or {}
+            items += [n for n in more.get("nodes") or [] if isinstance(n, dict)]
+            info = more.get("pageInfo") or {}
+            cursor = info.get("endCursor")
+        return items
+
+    reviews = complete("reviews", "pull_request_reviews")
+    commits = complete("commits", "pull_request_commits")
+    comments = complete("comments", "pull_request_comments")
+    files = complete("files", "pull_request_files") if "files" in node else None
+
+    author = node.get("author") or {}
+    review_rows = [
+        Review(repo=repo, number=number, review_id=str(r.get("fullDatabaseId") or r.get("id")),
+               author=(r.get("author") or {}).get("login"), author_type=actor_type(r.get("author")),
+               state=r.get("state"), submitted_at=graphql.parse_time(r.get("submittedAt")))
+        for r in reviews
+        if r.get("submittedAt")  # pending reviews have no time and are invisible to others
+    ]
+    commit_rows = []
+    messages: list[tuple[str | None, str | None]] = []
+    for c in commits:
+        commit = c.get("commit") or {}
+        login = ((commit.get("author") or {}).get("user") or {}).get("login")
+        commit_rows.append(commit_record(repo, number, commit.get("oid"), commit.get("authoredDate"),
+                                          commit.get("message"), login))
+        messages.append((commit.get("message"), login))
+    activity = [Activity(number, r.author, r.author_type, r.submitted_at, "review", r.state) for r in review_rows]
+    activity += [
+        Activity(number, (c.get("author") or {}).get("login"), actor_type(c.get("author")),
+                 graphql.parse_time(c.get("createdAt")), "comment")
+        for c in comments
+    ]
+    timeline = ((node.get("timelineItems") or {}).get("nodes")) or []
+    size = None
+    if files is not None:
+        size = sum(int(f.get("additions") or 0) + int(f.get("deletions") or 0) for f in files
+                   if not is_generated(str(f.get("path") or ""), generated_paths))
+    pull = pull_from_parts(
+        repo=repo, number=number, author=author.get("login"), author_type=actor_type(author),
+        title=node.get("title"), state=node.get("state"), is_draft=node.get("isDraft"),
+        created_at=graphql.parse_time(node.get("createdAt")),
+        first_ready_event=(timeline[0].get("__typename"), graphql.parse_time(timeline[0].get("createdAt")))
+        if timeline else None,
+        merged_at=graphql.parse_time(node.get("mergedAt")), closed_at=graphql.parse_time(node.get("closedAt")),
+        updated_at=graphql.parse_time(node.get("updatedAt")), additions=node.get("additions"),
+        deletions=node.get("deletions"), changed_files=node.get("changedFiles"), size_lines=size,
+        merge_commit_sha=(node.get("mergeCommit") or {}).get("oid"), head_sha=node.get("headRefOid"),
+        base_branch=node.get("baseRefName"), head_branch=node.get("headRefName"),
+        labels=[str(label.get("name")) for label in ((node.get("labels") or {}).get("nodes") or []) if label],
+        body=node.get("body"), commits=commit_rows, commit_evidence=commits_evidence(messages),
+    )
+    page.pulls.append(pull)
+    page.reviews += review_rows
+    page.commits += commit_rows
+    page.activity += activity
+    return requests
+
+
+def pull_from_parts(
+    *, repo: str, number: int, author: str | None, author_type: str | None, title: str | None, state: str | None,
+    is_draft: bool | None, created_at: datetime | None, first_ready_event: tuple[str | None, datetime | None] | None,
+    merged_at: datetime | None, closed_at: datetime | None, updated_at: datetime | None, additions: int | None,
+    deletions: int | None, changed_files: int | None, size_lines: int | None, merge_commit_sha: str | None,
+    head_sha: str | None, base_branch: str | None, head_branch: str | None, labels: list[str], body: str | None,
+    commits: list[PRCommit], commit_evidence: tuple[str, str] | None,
+) -> PullRequest:
+    """Build the raw :class:`PullRequest` (shared by the GraphQL and REST paths).
+
+    ``ready_at`` follows definitions.md §4: the first ready-for-review event when the PR was opened
+    as a draft (its first draft/ready event is a ready event), None while it is still a draft that
+    never was ready, else ``created_at``. ``ai_rule``/``ai_tool`` hold the body's evidence, else
+    ``commit_evidence`` (from :func:`commits_evidence`).
+    """
+    kind, when = first_ready_event or (None, None)
+    if kind == "ReadyForReviewEvent":
+        ready_at = when
+    elif kind is None and is_draft:
+        ready_at = None
+    else:
+        ready_at = created_at
+    normalized_state = (state or "").lower() or None
+    if merged_at is not None:
+        normalized_state = "merged"
+    first_commit = min((c.authored_at for c in commits if c.authored_at), default=None)
+    evidence = text_evidence(body) or commit_evidence
+    return PullRequest(
+        repo=repo, number=number, author=author, author_type=author_type, title=title, state=normalized_state,
+        is_draft=is_draft, created_at=created_at, ready_at=ready_at, first_commit_at=first_commit,
+        merged_at=merged_at, closed_at=closed_at, updated_at=updated_at, additions=additions, deletions=deletions,
+        changed_files=changed_files, size_lines=size_lines, merge_commit_sha=merge_commit_sha, head_sha=head_sha,
+        base_branch=base_branch, head_branch=head_branch, labels=json.dumps(sorted(set(labels))),
+        ai_rule=evidence[0] if evidence else None, ai_tool=evidence[1] if evidence else None,
+    )
+
+
+def commits_evidence(commits: list[tuple[str | None, str | None]]) -> tuple[str, str] | None:
+    """The first AI evidence in ``(message, author login)`` pairs: a trailer or text first, else an agent author."""
+    for message, _login in commits:
+        found = text_evidence(message)
+        if found:
+            return found
+    for _message, login in commits:
+        tool = agent_tool(login)
+        if tool:
+            return "agent_author", tool
+    return None
+
+
+def commit_record(repo: str, number: int, sha: Any, authored: Any, message: Any, login: str | None) -> PRCommit:
+    if not sha:
+        raise PayloadError(f"a commit of {repo}#{number} has no SHA", source=SOURCE, where=f"{repo}#{number}")
+    evidence = text_evidence(message if isinstance(message, str) else None)
+    tool = evidence[1] if evidence else agent_tool(login)
+    authored_at = authored if isinstance(authored, datetime) or authored is None else graphql.parse_time(authored)
+    return PRCommit(repo=repo, number=number, sha=str(sha), authored_at=authored_at,
+                    message_has_ai_trailer=evidence is not None, ai_tool=tool)
+
+
+def actor_type(actor: Any) -> str | None:
+    if not isinstance(actor, dict):
+        return None
+    kind = actor.get("__typename") or actor.get("type")
+    return "Bot" if kind == "Bot" else ("User" if kind else None)
+
+
+def is_generated(path: str, patterns: Sequence[str]) -> bool:
+    return any(fnmatch.fnmatch(path, p) or fnmatch.fnmatch(path.rsplit("/", 1)[-1], p) for p in patterns)
+

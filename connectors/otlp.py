@@ -1,0 +1,390 @@
+"""OTLP/HTTP payloads (protobuf or JSON) decoded into flat, typed metric points and log events.
+
+Pure decoding: no storage, no ``correlate`` imports. The receiver (``correlate.otlp.server``)
+validates with :func:`parse_request`; the fold (``correlate.ingest.otel``) flattens with
+:func:`metric_points` and :func:`log_events`.
+
+Wire quirks handled (sources.md §4):
+    * JSON keys in lowerCamelCase or snake_case; 64-bit integers as strings or bare numbers;
+      unknown fields ignored (``json_format.Parse(..., ignore_unknown_fields=True)``);
+    * ``traceId``/``spanId`` are hex in OTLP/JSON, but protobuf's JSON parser reads them as base64 and
+      silently decodes them wrong, so they are converted from hex first;
+    * values arrive as ``asInt`` or ``asDouble`` (Claude Code sends doubles even for counts);
+    * the event name is in ``eventName``, in ``body.stringValue`` or in the ``event.name`` attribute.
+
+Collector file-exporter output is read by :func:`read_export_file`: JSON lines (one export request per
+line) or length-prefixed protobuf (4-byte big-endian length, then the message).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from google.protobuf import json_format
+from google.protobuf.message import DecodeError, Message
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+
+from connectors.errors import PayloadError
+
+__all__ = [
+    "CUMULATIVE",
+    "DELTA",
+    "LogEvent",
+    "MetricPoint",
+    "Signal",
+    "attr_float",
+    "attr_int",
+    "log_events",
+    "metric_points",
+    "parse_request",
+    "read_export_file",
+]
+
+SOURCE = "otel"
+DELTA = 1
+CUMULATIVE = 2
+Signal = Literal["metrics", "logs"]
+Encoding = Literal["protobuf", "json"]
+
+_HEX = re.compile(r"^[0-9a-fA-F]*$")
+_ID_KEYS = {"traceId": 16, "spanId": 8, "trace_id": 16, "span_id": 8, "parentSpanId": 8, "parent_span_id": 8}
+_REQUEST_TYPES: dict[str, type[Message]] = {
+    "metrics": ExportMetricsServiceRequest,
+    "logs": ExportLogsServiceRequest,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class MetricPoint:
+    """One data point of one metric, with resource, scope and point attributes merged.
+
+    Attributes:
+        name: the metric name (``claude_code.token.usage``).
+        kind: ``sum``, ``gauge``, ``histogram``, ``exponential_histogram`` or ``summary``.
+        temporality: 1 delta, 2 cumulative, 0 unspecified (gauges).
+        start_ns, time_ns: ``startTimeUnixNano`` and ``timeUnixNano``.
+        value: the number (histograms and summaries: their ``sum``).
+        is_int: the point carried ``asInt``.
+        attributes: point attributes over scope over resource attributes (the point wins, as Claude
+            Code's built-in keys win over ``OTEL_RESOURCE_ATTRIBUTES``).
+        series: a stable key of (name, unit, kind, temporality, attributes): consecutive cumulative
+            points of one series are differenced; the start time is deliberately not part of it.
+    """
+
+    name: str
+    unit: str
+    kind: str
+    temporality: int
+    is_monotonic: bool
+    start_ns: int
+    time_ns: int
+    value: float
+    is_int: bool
+    attributes: dict[str, Any]
+    series: str
+    scope: str
+
+
+@dataclass(frozen=True, slots=True)
+class LogEvent:
+    """One OTLP log record read as an event.
+
+    Attributes:
+        name: full event name (``claude_code.api_request``), from ``eventName``, ``body.stringValue``
+            or the ``event.name`` attribute (prefixed with ``claude_code.`` when the scope is Claude
+            Code's and the attribute holds the short name); ``None`` when none is present.
+        time_ns: ``timeUnixNano``, else ``observedTimeUnixNano`` (0 when neither is set).
+        attributes: record attributes over scope over resource attributes.
+        event_id: a stable hash of the record, so a request delivered twice is stored once.
+    """
+
+    name: str | None
+    time_ns: int
+    observed_ns: int
+    severity: str
+    body: Any
+    attributes: dict[str, Any]
+    trace_id: str
+    span_id: str
+    scope: str
+    event_id: str
+
+
+# -- parsing ---------------------------------------------------------------------------------------------
+def parse_request(signal: Signal, body: bytes, encoding: Encoding) -> Message:
+    """Parse one export request body (already decompressed).
+
+    Args:
+        signal: ``metrics`` (``/v1/metrics``) or ``logs`` (``/v1/logs``).
+        body: the raw bytes.
+        encoding: ``protobuf`` or ``json``.
+
+    Raises:
+        PayloadError: the bytes are not a valid request of that kind; the message says why.
+    """
+    msg = _REQUEST_TYPES[signal]()
+    if encoding == "protobuf":
+        try:
+            msg.ParseFromString(body)
+        except DecodeError as exc:
+            raise PayloadError(f"not a protobuf Export{signal.title()}ServiceRequest: {exc}", source=SOURCE,
+                               stream=signal) from None
+        return msg
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise PayloadError(f"not valid JSON: {exc}", source=SOURCE, stream=signal) from None
+    return parse_json_object(signal, data)
+
+
+def parse_json_object(signal: Signal, data: Any) -> Message:
+    """Parse an already-decoded OTLP/JSON object into the export request message."""
+    if not isinstance(data, dict):
+        raise PayloadError(f"OTLP/JSON must be an object, got {type(data).__name__}", source=SOURCE, stream=signal)
+    msg = _REQUEST_TYPES[signal]()
+    try:
+        json_format.ParseDict(_hex_ids_to_base64(data), msg, ignore_unknown_fields=True)
+    except (json_format.ParseError, TypeError, ValueError, RecursionError) as exc:
+        raise PayloadError(f"not a valid OTLP/JSON {signal} request: {str(exc)[:300]}", source=SOURCE,
+                           stream=signal) from None
+    return msg
+
+
+def _hex_ids_to_base64(node: Any) -> Any:
+    """Copy of ``node`` with hex trace/span ids re-encoded as base64 (what json_format expects)."""
+    if isinstance(node, dict):
+        out = {}
+        for k, v in node.items():
+            if k in _ID_KEYS and isinstance(v, str):
+                if not v:
+                    continue
+                if len(v) == 2 * _ID_KEYS[k] and _HEX.match(v):
+                    out[k] = base64.b64encode(bytes.fromhex(v)).decode()
+                # anything else (already base64, wrong length): dropped, ids are not used downstream
+                continue
+            out[k] = _hex_ids_to_base64(v)
+        return out
+    if isinstance(node, list):
+        return [_hex_ids_to_base64(v) for v in node]
+    return node
+
+
+# -- values ------------------------------------------------------------------------------------------------
+def any_value(v: AnyValue) -> Any:
+    """An OTLP ``AnyValue`` as a plain Python value (lists, dicts, str, int, float, bool, None)."""
+    which = v.WhichOneof("value")
+    if which is None:
+        return None
+    if which == "string_value":
+        return v.string_value
+    if which == "int_value":
+        return v.int_value
+    if which == "double_value":
+        return v.double_value
+    if which == "bool_value":
+        return v.bool_value
+    if which == "bytes_value":
+        return base64.b64encode(v.bytes_value).decode()
+    if which == "array_value":
+        return [any_value(x) for x in v.array_value.values]
+    if which == "kvlist_value":
+        return {kv.key: any_value(kv.value) for kv in v.kvlist_value.values}
+    return None  # dictionary-index variants (stringValueStrindex …): not used by Claude Code
+
+
+def _attrs(kvs: Any, base: dict[str, Any] | None = None) -> dict[str, Any]:
+    out = dict(base) if base else {}
+    for kv in kvs:
+        out[kv.key] = any_value(kv.value)
+    return out
+
+
+def attr_float(attrs: dict[str, Any], key: str) -> float | None:
+    """A numeric attribute as float; Claude Code before v2.1.122 sent numbers as strings."""
+    v = attrs.get(key)
+    if v is None or isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        return float(v)
+    if isinstance(v, str):
+        try:
+            return float(v.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def attr_int(attrs: dict[str, Any], key: str) -> int | None:
+    """A numeric attribute as int (strings and doubles accepted; ``None`` when absent or not a number)."""
+    f = attr_float(attrs, key)
+    return None if f is None or f != f else int(round(f))
+
+
+def _series_key(*parts: Any) -> str:
+    # repr of sorted items is stable across processes for the plain values attributes hold, and cheaper
+    # than json.dumps(sort_keys=True); nested dicts (kvlist values) are rare and keep insertion order
+    text = repr(tuple(sorted(p.items()) if isinstance(p, dict) else p for p in parts))
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+# -- flattening --------------------------------------------------------------------------------------------
+def metric_points(req: ExportMetricsServiceRequest) -> Iterator[MetricPoint]:
+    """Every data point of every metric in the request, flattened."""
+    for rm in req.resource_metrics:
+        res = _attrs(rm.resource.attributes)
+        for sm in rm.scope_metrics:
+            scope_attrs = _attrs(sm.scope.attributes, res)
+            scope = sm.scope.name
+            for metric in sm.metrics:
+                kind = metric.WhichOneof("data")
+                if kind is None:
+                    continue
+                data = getattr(metric, kind)
+                temporality = int(getattr(data, "aggregation_temporality", 0))
+                monotonic = bool(getattr(data, "is_monotonic", False))
+                for dp in data.data_points:
+                    attrs = _attrs(dp.attributes, scope_attrs)
+                    if kind in ("sum", "gauge"):
+                        vt = dp.WhichOneof("value")
+                        is_int = vt == "as_int"
+                        value = float(dp.as_int) if is_int else float(dp.as_double)
+                    else:
+                        is_int, value = False, float(dp.sum)
+                    yield MetricPoint(
+                        name=metric.name, unit=metric.unit, kind=kind, temporality=temporality,
+                        is_monotonic=monotonic, start_ns=int(getattr(dp, "start_time_unix_nano", 0)),
+                        time_ns=int(dp.time_unix_nano), value=value, is_int=is_int, attributes=attrs,
+                        series=_series_key(metric.name, metric.unit, kind, temporality, attrs), scope=scope,
+                    )
+
+
+def log_events(req: ExportLogsServiceRequest) -> Iterator[LogEvent]:
+    """Every log record in the request as an event."""
+    for rl in req.resource_logs:
+        res = _attrs(rl.resource.attributes)
+        for sl in rl.scope_logs:
+            scope_attrs = _attrs(sl.scope.attributes, res)
+            scope = sl.scope.name
+            for rec in sl.log_records:
+                attrs = _attrs(rec.attributes, scope_attrs)
+                body = any_value(rec.body) if rec.HasField("body") else None
+                name = _event_name(rec.event_name, body, attrs, scope, res)
+                time_ns = int(rec.time_unix_nano) or int(rec.observed_time_unix_nano)
+                trace_id, span_id = rec.trace_id.hex(), rec.span_id.hex()
+                event_id = _series_key(name, time_ns, attrs, body, trace_id, span_id)
+                yield LogEvent(
+                    name=name, time_ns=time_ns, observed_ns=int(rec.observed_time_unix_nano),
+                    severity=rec.severity_text, body=body, attributes=attrs, trace_id=trace_id,
+                    span_id=span_id, scope=scope, event_id=event_id,
+                )
+
+
+def _event_name(event_name: str, body: Any, attrs: dict[str, Any], scope: str, res: dict[str, Any]) -> str | None:
+    if event_name:
+        return event_name
+    if isinstance(body, str) and body.startswith("claude_code."):
+        return body
+    short = attrs.get("event.name")
+    if isinstance(short, str) and short:
+        if "." in short:
+            return short
+        is_claude = scope.startswith("com.anthropic.claude_code") or str(res.get("service.name", "")).startswith(
+            "claude-code")
+        return f"claude_code.{short}" if is_claude else short
+    return None
+
+
+# -- Collector file exporter --------------------------------------------------------------------------------
+def read_export_file(path: Path) -> Iterator[tuple[Signal, Message]]:
+    """Export requests in an OpenTelemetry Collector ``file`` exporter output file.
+
+    ``format: json`` writes one OTLP/JSON request per line (dispatched on its top-level key;
+    ``resourceSpans`` lines are skipped); ``format: proto`` writes each request after a 4-byte
+    big-endian length. A protobuf message does not say whether it holds metrics or logs, so each is
+    read as metrics when that gives named metrics with data, otherwise as logs.
+
+    Raises:
+        PayloadError: a line or message cannot be read; ``where`` names the file and line or offset.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PayloadError(f"cannot read {path}: {exc}", source=SOURCE, where=str(path)) from None
+    if data.lstrip()[:1] in (b"{", b""):
+        yield from _read_json_lines(path, data)
+    else:
+        yield from _read_length_prefixed(path, data)
+
+
+def _read_json_lines(path: Path, data: bytes) -> Iterator[tuple[Signal, Message]]:
+    for lineno, line in enumerate(data.splitlines(), 1):
+        if not line.strip():
+            continue
+        where = f"{path}:{lineno}"
+        try:
+            obj = json.loads(line)
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise PayloadError(f"line is not JSON ({exc}). Is this a Collector file-exporter output file?",
+                               source=SOURCE, where=where) from None
+        if not isinstance(obj, dict):
+            raise PayloadError("line is not a JSON object", source=SOURCE, where=where)
+        signal: Signal
+        if "resourceMetrics" in obj or "resource_metrics" in obj:
+            signal = "metrics"
+        elif "resourceLogs" in obj or "resource_logs" in obj:
+            signal = "logs"
+        elif "resourceSpans" in obj or "resource_spans" in obj:
+            continue  # traces: nothing to ingest
+        else:
+            raise PayloadError("line has none of resourceMetrics, resourceLogs, resourceSpans", source=SOURCE,
+                               where=where)
+        try:
+            yield signal, parse_json_object(signal, obj)
+        except PayloadError as exc:
+            exc.where = where
+            raise
+
+
+def _read_length_prefixed(path: Path, data: bytes) -> Iterator[tuple[Signal, Message]]:
+    offset = 0
+    while offset < len(data):
+        where = f"{path} at byte {offset}"
+        if len(data) - offset < 4:
+            raise PayloadError("truncated length prefix at the end of the file", source=SOURCE, where=where)
+        (size,) = struct.unpack_from(">I", data, offset)
+        start, end = offset + 4, offset + 4 + size
+        if end > len(data):
+            raise PayloadError(f"message of {size} bytes runs past the end of the file (truncated or not "
+                               "length-prefixed protobuf; zstd-compressed files are not supported)",
+                               source=SOURCE, where=where)
+        yield _classify_protobuf(data[start:end], where)
+        offset = end
+
+
+def _classify_protobuf(body: bytes, where: str) -> tuple[Signal, Message]:
+    metrics = ExportMetricsServiceRequest()
+    try:
+        metrics.ParseFromString(body)
+        ok = any(m.name and m.WhichOneof("data") for rm in metrics.resource_metrics for sm in rm.scope_metrics
+                 for m in sm.metrics)
+        if ok:
+            return "metrics", metrics
+    except DecodeError:
+        pass
+    logs = ExportLogsServiceRequest()
+    try:
+        logs.ParseFromString(body)
+    except DecodeError as exc:
+        raise PayloadError(f"neither a metrics nor a logs export request: {exc}", source=SOURCE,
+                           where=where) from None
+    return "logs", logs

@@ -1,0 +1,204 @@
+"""PagerDuty incidents over the REST API v2: ``GET /incidents`` in date windows, offset paging while ``more``.
+
+Wire contract (https://developer.pagerduty.com/api-reference/, "Pagination" and "List incidents"):
+
+* ``Authorization: Token token=<key>`` and ``Accept: application/vnd.pagerduty+json;version=2``;
+* ``since``/``until`` select incidents by creation time; PagerDuty rejects ranges over six months,
+  so :func:`windows` cuts a longer span into windows of at most :data:`MAX_WINDOW`;
+* classic offset paging: ``limit``/``offset`` and the page's ``more`` flag. PagerDuty refuses
+  ``offset + limit`` beyond :data:`MAX_OFFSET`; a window holding more incidents than that is halved
+  and fetched again (:func:`fetch_window`), so nothing is silently cut off;
+* ``time_zone=UTC`` so every timestamp comes back in UTC.
+
+The connector yields :class:`PagerDutyIncident`: the :class:`~connectors.records.Incident` record
+plus the PagerDuty team references, which ``correlate`` maps onto configured teams (a connector
+never sees the config).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from connectors import _http
+from connectors.errors import PayloadError
+from connectors.records import Incident
+
+__all__ = [
+    "MAX_OFFSET",
+    "MAX_WINDOW",
+    "PAGE_LIMIT",
+    "SOURCE",
+    "PagerDutyIncident",
+    "fetch_window",
+    "make_pagerduty_client",
+    "parse_incident",
+    "windows",
+]
+
+SOURCE = "pagerduty"
+STREAM = "incidents"
+PAGE_LIMIT = 100  # PagerDuty's maximum page size
+MAX_OFFSET = 10_000  # classic pagination stops here (offset + limit must stay within it)
+MAX_WINDOW = timedelta(days=180)  # "the maximum range is 6 months"
+MIN_WINDOW = timedelta(minutes=1)  # below this a window is not split further
+
+
+@dataclass(frozen=True, slots=True)
+class PagerDutyIncident:
+    """An incident and the PagerDuty teams it belongs to (ids and names), for team mapping."""
+
+    incident: Incident
+    service_name: str | None
+    teams: tuple[tuple[str, str | None], ...]  # (team id, team name)
+
+
+def make_pagerduty_client(base_url: str, token: str) -> httpx.Client:
+    """A client carrying the v2 ``Accept`` header and the token (in a header, never in a URL)."""
+    return _http.make_client(
+        base_url,
+        headers={
+            "Authorization": f"Token token={token}",
+            "Accept": "application/vnd.pagerduty+json;version=2",
+        },
+    )
+
+
+def windows(since: datetime, until: datetime, size: timedelta = MAX_WINDOW) -> list[tuple[datetime, datetime]]:
+    """Cut ``[since, until)`` into consecutive windows of at most ``size``.
+
+    Example:
+        >>> from datetime import datetime, UTC
+        >>> len(windows(datetime(2025, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC)))
+        3
+    """
+    out = []
+    start = since
+    while start < until:
+        end = min(until, start + size)
+        out.append((start, end))
+        start = end
+    return out
+
+
+def fetch_window(client: httpx.Client, since: datetime, until: datetime, *,
+                 env_var: str | None = None) -> list[PagerDutyIncident]:
+    """Every incident created in ``[since, until)``, following ``more`` across offset pages.
+
+    A window with more incidents than offset paging can reach is split in two and each half
+    fetched on its own (recursively), rather than truncated.
+
+    Raises:
+        AuthError: the key was refused (names ``env_var``).
+        RateLimitError, TransientSourceError: retries ran out (429 honoured by ``connectors._http``).
+        PayloadError: a page is not in the documented shape.
+    """
+    try:
+        return list(_pages(client, since, until, env_var))
+    except _TooManyForOffsetPaging:
+        if until - since <= MIN_WINDOW:
+            raise PayloadError(
+                f"more than {MAX_OFFSET} incidents were created between {since:%Y-%m-%dT%H:%M:%SZ} and "
+                f"{until:%Y-%m-%dT%H:%M:%SZ}; offset paging cannot read them all.",
+                source=SOURCE, stream=STREAM,
+            ) from None
+        middle = since + (until - since) / 2
+        return (fetch_window(client, since, middle, env_var=env_var)
+                + fetch_window(client, middle, until, env_var=env_var))
+
+
+class _TooManyForOffsetPaging(Exception):
+    pass
+
+
+def _pages(client: httpx.Client, since: datetime, until: datetime, env_var: str | None) -> Iterator[PagerDutyIncident]:
+    offset = 0
+    while True:
+        if offset + PAGE_LIMIT > MAX_OFFSET:
+            raise _TooManyForOffsetPaging
+        params: dict[str, str | int] = {
+            "since": _iso(since),
+            "until": _iso(until),
+            "limit": PAGE_LIMIT,
+            "offset": offset,
+            "time_zone": "UTC",
+        }
+        response = _http.request(client, "GET", "/incidents", source=SOURCE, stream=STREAM, env_var=env_var,
+                                 key_hint="a PagerDuty REST API key (read-only is enough)", params=params)
+        try:
+            body = response.json()
+        except ValueError:
+            raise PayloadError("the incidents page is not JSON", source=SOURCE, stream=STREAM,
+                               where=_http.redact_url(response.request.url)) from None
+        items = body.get("incidents") if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            raise PayloadError("the incidents page has no `incidents` list", source=SOURCE, stream=STREAM,
+                               where=_http.redact_url(response.request.url))
+        for item in items:
+            yield parse_incident(item)
+        if not body.get("more") or not items:
+            return
+        # PagerDuty echoes the offset and limit it used; advance by what it actually returned.
+        offset = int(body.get("offset", offset)) + len(items)
+
+
+def parse_incident(obj: dict[str, Any]) -> PagerDutyIncident:
+    """One PagerDuty incident object as a record.
+
+    ``acknowledged_at`` is the earliest entry of ``acknowledgements``. PagerDuty clears that list when
+    an incident resolves, so an incident first seen already resolved has no acknowledgement time
+    (``correlate`` keeps an earlier-seen value).
+
+    Raises:
+        PayloadError: no ``id`` or an unreadable timestamp.
+    """
+    if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
+        raise PayloadError("an incident without an `id`", source=SOURCE, stream=STREAM)
+    where = f"incident {obj['id']}"
+    service = obj.get("service") or {}
+    priority = obj.get("priority") or {}
+    acks = [t for a in obj.get("acknowledgements") or [] if isinstance(a, dict)
+            if (t := _ts(a.get("at"), where)) is not None]
+    status = obj.get("status")
+    resolved = _ts(obj.get("resolved_at"), where)
+    if resolved is None and status == "resolved":
+        # older payloads have no resolved_at; the last status change is the resolution
+        resolved = _ts(obj.get("last_status_change_at"), where)
+    teams = tuple((str(t.get("id")), t.get("summary")) for t in obj.get("teams") or []
+                  if isinstance(t, dict) and t.get("id"))
+    number = obj.get("incident_number")
+    record = Incident(
+        source=SOURCE,
+        incident_id=obj["id"],
+        number=int(number) if isinstance(number, int) else None,
+        title=obj.get("title"),
+        status=status,
+        urgency=obj.get("urgency"),
+        priority=(priority.get("summary") or priority.get("name")) if isinstance(priority, dict) else None,
+        service=service.get("id") if isinstance(service, dict) else None,
+        kind="incident",
+        created_at=_ts(obj.get("created_at"), where),
+        acknowledged_at=min(acks) if acks else None,
+        resolved_at=resolved,
+    )
+    return PagerDutyIncident(record, service.get("summary") if isinstance(service, dict) else None, teams)
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _ts(value: Any, where: str) -> datetime | None:
+    if value in (None, ""):
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise PayloadError(f"unreadable timestamp {value!r}", source=SOURCE, stream=STREAM, where=where) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)  # time_zone=UTC was requested
+    return parsed.astimezone(UTC)

@@ -1,0 +1,184 @@
+"""``correlate doctor``: which Claude Code ingestion path fits this setup, and do the configured ones work?
+
+Prints two tables: the paths (who each is for and what it needs) and one line per configured
+source. The Claude APIs are checked with one cheap request each; other sources are listed as
+configured. A key's value is never printed: only the variable it lives in and, when it helps, the
+documented key prefix it does or does not carry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from rich.markup import escape
+from rich.table import Table
+
+from connectors import claude_code, claude_enterprise
+from connectors.errors import AuthError, ConnectorError
+from correlate.config import Config, load_config
+from correlate.console import console
+from correlate.errors import ConfigError, CorrelateError
+from correlate.ingest._days import utc_today
+from correlate.sync import SOURCES, configured_sources
+
+__all__ = ["PATHS", "DoctorError", "KeyProblemError", "run"]
+
+
+class DoctorError(CorrelateError):
+    """At least one configured source failed its check (the table says which and why)."""
+
+
+class KeyProblemError(DoctorError):
+    """A check failed because a key is missing or was refused (exit 2, like any config/auth problem)."""
+
+    exit_code = 2
+
+
+# (who it is for, path and command, what it needs, config section)
+PATHS: tuple[tuple[str, str, str, str], ...] = (
+    ("Claude Console / API-billed organisation (developers use API keys or Console logins)",
+     "Claude Code Analytics API: `correlate sync --source claude_code`",
+     "Admin API key (sk-ant-admin01-...), created by an organisation admin",
+     "[sources.claude_code]"),
+    ("claude.ai Enterprise plan (developers log in with claude.ai)",
+     "Enterprise Analytics API: `correlate sync --source claude_enterprise` (data from 2026-01-01)",
+     "Analytics API key with read:analytics, created by the primary owner; not an Admin key",
+     "[sources.claude_enterprise]"),
+    ("Bedrock, Vertex AI or Foundry; or Team/Pro subscription users the Analytics API does not list",
+     "OpenTelemetry: `correlate serve-otlp`, then `correlate sync --source otel`",
+     "CLAUDE_CODE_ENABLE_TELEMETRY=1 and OTLP settings on developer machines (managed settings)",
+     "[otel]"),
+    ("No admin access (an individual or a small team)",
+     "Local transcripts: `correlate import transcripts ~/.claude/projects --actor EMAIL`",
+     "read access to each developer's ~/.claude/projects",
+     "none"),
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    source: str
+    status: str  # ok | warn | fail | configured
+    detail: str
+    exit_code: int = 0
+
+
+def run(config_path: Path) -> None:
+    """Explain the ingestion paths, check each configured source, and end with a summary line.
+
+    Raises:
+        DoctorError: a configured source failed its check (exit 2 when a key is missing or
+            refused, else 1).
+    """
+    config = load_config(config_path, required=False)
+    console.print(_paths_table(config))
+    names = configured_sources(config)
+    checks = [_check(config, name) for name in names]
+    table = Table(title="Configured sources", show_lines=False)
+    for col in ("source", "status", "detail"):
+        table.add_column(col, overflow="fold")
+    style = {"ok": "green", "warn": "yellow", "fail": "bold red", "configured": "cyan"}
+    for c in checks:
+        table.add_row(c.source, f"[{style[c.status]}]{c.status}[/]", escape(c.detail))
+    if not checks:
+        table.add_row("(none)", "-", "no source is configured: add the section of the path that fits, above")
+    console.print(table)
+
+    failed = [c for c in checks if c.status == "fail"]
+    tested = [c for c in checks if c.status != "configured"]
+    where = str(config.path) if config.path else f"{config_path} (not found: showing defaults)"
+    console.print(
+        f"doctor: {len(tested)} source(s) checked, {len(tested) - len(failed)} working, {len(failed)} failing; "
+        f"{len(checks) - len(tested)} more configured but not checked here. Config: {escape(where)}"
+    )
+    if failed:
+        message = f"{len(failed)} source check(s) failed ({', '.join(c.source for c in failed)}); see the table above."
+        raise (KeyProblemError if any(c.exit_code == 2 for c in failed) else DoctorError)(message)
+
+
+def _paths_table(config: Config) -> Table:
+    table = Table(title="Which ingestion path fits your setup", show_lines=True)
+    for col in ("your setup", "path", "what you need", "config"):
+        table.add_column(col, overflow="fold")
+    configured = set(configured_sources(config))
+    marks = {"[sources.claude_code]": "claude_code", "[sources.claude_enterprise]": "claude_enterprise",
+             "[otel]": "otel"}
+    for who, path, need, section in PATHS:
+        mark = " (configured)" if marks.get(section) in configured else ""
+        table.add_row(*(escape(cell) for cell in (who, path, need, section + mark)))
+    return table
+
+
+def _check(config: Config, name: str) -> Check:
+    if name == "claude_code":
+        return _check_claude_code(config)
+    if name == "claude_enterprise":
+        return _check_claude_enterprise(config)
+    _, section = SOURCES[name]
+    return Check(name, "configured", f"[sources.{section}] present; not checked by doctor" if section else
+                 "spool folder present; not checked by doctor")
+
+
+def _key(config: Config, env_var: str, what: str, name: str) -> str | Check:
+    """The key, or a failed check naming the unset variable."""
+    try:
+        return config.secret(env_var, what=what).reveal()
+    except ConfigError:
+        return Check(name, "fail", f"${env_var} is not set; it should hold {what}.", exit_code=2)
+
+
+def _check_claude_code(config: Config) -> Check:
+    cfg = config.root.sources.claude_code
+    if cfg is None:  # pragma: no cover - only called for configured sources
+        raise ConfigError("[sources.claude_code] is missing")
+    key = _key(config, cfg.api_key_env, "an Anthropic Admin API key (sk-ant-admin01-...)", "claude_code")
+    if isinstance(key, Check):
+        return key
+    hint = ""
+    if not key.startswith("sk-ant-admin"):
+        hint = (f" ${cfg.api_key_env} does not start with sk-ant-admin: this endpoint needs an Admin key, "
+                "not an API or Analytics key.")
+    day = utc_today() - timedelta(days=1)
+    try:
+        with claude_code.make_client(cfg.base_url, key) as client:
+            rows = claude_code.probe(client, day, env_var=cfg.api_key_env)
+    except ConnectorError as exc:
+        return _failure("claude_code", exc, hint)
+    if rows:
+        return Check("claude_code", "warn" if hint else "ok", f"key accepted; usage reported for {day}.{hint}")
+    return Check("claude_code", "warn",
+                 f"key accepted, but no Claude Code usage reported for {day}. Subscription (claude.ai) logins and "
+                 f"Bedrock/Vertex use never appear here: use the Enterprise API or OpenTelemetry for them.{hint}")
+
+
+def _check_claude_enterprise(config: Config) -> Check:
+    cfg = config.root.sources.claude_enterprise
+    if cfg is None:  # pragma: no cover - only called for configured sources
+        raise ConfigError("[sources.claude_enterprise] is missing")
+    what = "a Claude Enterprise Analytics API key (read:analytics scope)"
+    key = _key(config, cfg.api_key_env, what, "claude_enterprise")
+    if isinstance(key, Check):
+        return key
+    hint = ""
+    if key.startswith("sk-ant-admin"):
+        hint = (f" ${cfg.api_key_env} starts with sk-ant-admin: that is a Console Admin key, which this API does "
+                "not accept; create an Analytics key at claude.ai.")
+    day = utc_today() - timedelta(days=1)
+    try:
+        with claude_enterprise.make_client(cfg.base_url, key, env_var=cfg.api_key_env) as client:
+            served, latest = claude_enterprise.probe(client, day)
+    except ConnectorError as exc:
+        return _failure("claude_enterprise", exc, hint)
+    if served:
+        return Check("claude_enterprise", "ok", f"key accepted; {day} is available.{hint}")
+    return Check("claude_enterprise", "ok",
+                 f"key accepted; {day} is not aggregated yet (latest available day: {latest or 'not named'}).")
+
+
+def _failure(name: str, exc: ConnectorError, hint: str) -> Check:
+    if isinstance(exc, AuthError):
+        return Check(name, "fail", f"{exc.message}{hint}", exit_code=2)
+    return Check(name, "fail", f"{type(exc).__name__}: {exc}{hint}", exit_code=1)
+

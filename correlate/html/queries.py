@@ -1,0 +1,98 @@
+"""Store queries the reports need beyond the team × day panel (DuckDB SQL, team-level only).
+
+Each query runs after :func:`correlate.panel.register_mapping` (the panel build does it), so the
+``_membership`` view and the ``_norm_id`` macro exist. Every result is aggregated over people and
+carries the number of distinct people behind each row, so callers can suppress rows below the
+minimum group size. Orderings are total (ties broken by name) so reports are deterministic.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from correlate.config import Config
+from correlate.days import day_sql
+from correlate.panel import register_mapping
+from correlate.store import Store
+
+__all__ = ["cost_by_team_model", "data_span", "edit_acceptance", "models", "pr_split"]
+
+_MEMBER = ("JOIN _membership m ON m.identity = {ident} AND (m.since IS NULL OR {day} >= m.since) "
+           "AND (m.until IS NULL OR {day} < m.until)")
+
+
+def models(store: Store, since: date, until: date) -> pd.DataFrame:
+    """Spend and tokens by tool and model over the window (organisation level)."""
+    return store.query("""
+        SELECT tool, model, sum(cost_usd) AS cost_usd, sum(tokens_input) AS tokens_input,
+               sum(tokens_output) AS tokens_output, sum(tokens_cache_read) AS tokens_cache_read
+        FROM ai_usage_model_daily WHERE day BETWEEN ? AND ?
+        GROUP BY ALL ORDER BY cost_usd DESC NULLS LAST, tool, model""", [since, until])
+
+
+def cost_by_team_model(store: Store, config: Config, since: date, until: date) -> pd.DataFrame:
+    """Spend by configured team and model (identities resolved through the dated membership)."""
+    register_mapping(store, config)
+    join = _MEMBER.format(ident="_norm_id(u.actor)", day="u.day")
+    return store.con.execute(f"""
+        SELECT m.team, u.model, sum(u.cost_usd) AS cost_usd
+        FROM ai_usage_model_daily u {join}
+        WHERE u.day BETWEEN $since AND $until
+        GROUP BY ALL ORDER BY m.team, u.model""", {"since": since, "until": until}).df()
+
+
+def edit_acceptance(store: Store, since: date, until: date) -> pd.DataFrame:
+    """Accepted and rejected edit suggestions by tool and edit tool, with the number of people behind each."""
+    frame = store.query("""
+        SELECT tool, edit_tool, sum(accepted) AS accepted, sum(rejected) AS rejected,
+               count(DISTINCT lower(actor)) AS people
+        FROM ai_edit_actions WHERE day BETWEEN ? AND ?
+        GROUP BY ALL ORDER BY tool, edit_tool""", [since, until])
+    total = frame["accepted"].fillna(0) + frame["rejected"].fillna(0)
+    frame["rate"] = (frame["accepted"] / total).where(total > 0)
+    return frame
+
+
+def pr_split(store: Store, config: Config, since: date, until: date) -> pd.DataFrame:
+    """Leading indicators of PRs by configured-team authors, split by AI-assisted (True/False/unknown).
+
+    Merged PRs count on their merge day; merge rate uses PRs closed (merged or not) in the window.
+    """
+    register_mapping(store, config)
+    tz = config.timezone
+    closed = day_sql("coalesce(p.merged_at, p.closed_at)", tz)
+    join = _MEMBER.format(ident="_norm_id(p.author)", day=closed)
+    return store.con.execute(f"""
+        WITH pr AS (
+          SELECT p.*, m.person,
+                 CASE WHEN p.ai_assisted THEN 'AI-assisted' WHEN NOT p.ai_assisted THEN 'Not AI-assisted'
+                      ELSE 'Unknown' END AS grp
+          FROM pull_requests p {join}
+          WHERE coalesce(p.author_type, 'User') <> 'Bot' AND NOT lower(coalesce(p.author, '')) LIKE '%[bot]'
+            AND _norm_id(coalesce(p.author, '')) NOT IN (SELECT login FROM _bots)
+            AND coalesce(p.merged_at, p.closed_at) IS NOT NULL AND {closed} BETWEEN $since AND $until)
+        SELECT grp, count(DISTINCT person) AS people,
+               count(*) FILTER (WHERE merged_at IS NOT NULL) AS merged,
+               count(*) FILTER (WHERE merged_at IS NULL) AS closed_unmerged,
+               median(cycle_s / 3600.0) FILTER (WHERE merged_at IS NOT NULL) AS cycle_h,
+               median(coding_s / 3600.0) FILTER (WHERE merged_at IS NOT NULL) AS coding_h,
+               median(pickup_s / 3600.0) FILTER (WHERE merged_at IS NOT NULL) AS pickup_h,
+               median(review_s / 3600.0) FILTER (WHERE merged_at IS NOT NULL) AS review_h,
+               median(size_lines) FILTER (WHERE merged_at IS NOT NULL) AS size,
+               count(*) FILTER (WHERE merged_at IS NOT NULL AND merged_without_review) AS without_review
+        FROM pr GROUP BY grp ORDER BY grp""", {"since": since, "until": until}).df()
+
+
+def data_span(store: Store) -> tuple[date, date] | None:
+    """First and last day with any AI usage or pull request in the store (None when both are empty)."""
+    row = store.con.execute("""
+        SELECT min(d), max(d) FROM (
+          SELECT min(day) AS d FROM ai_usage_daily UNION ALL SELECT max(day) FROM ai_usage_daily
+          UNION ALL SELECT min(CAST(created_at AS DATE)) FROM pull_requests
+          UNION ALL SELECT max(CAST(coalesce(merged_at, closed_at, created_at) AS DATE)) FROM pull_requests)
+        """).fetchone()
+    if not row or row[0] is None:
+        return None
+    return row[0], row[1]

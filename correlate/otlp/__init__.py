@@ -1,0 +1,1 @@
+"""OTLP/HTTP receiver (``correlate serve-otlp``) and its durable spool."""

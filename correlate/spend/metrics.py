@@ -1,0 +1,216 @@
+"""Per team and model: the class split over time, cost per merged PR and per commit, caching, model mix, batch.
+
+Every function takes the classified spend (:class:`~correlate.spend.classify.Classified`) and its
+inputs and returns a plain frame; nothing here formats. Definitions:
+
+* **cost per merged PR** (definitions.md §12): the team's spend in the window ÷ PRs its people merged
+  in the window; beside it the *linked* cost per merged PR (spend linked to merged PRs ÷ those PRs).
+* **cost per commit**: spend of the actor-days that report a commit count ÷ those commits (Claude Code's
+  own commit counter). The rising flag compares the last two periods: cost per commit rose by at least
+  ``rising_cost_per_commit`` and by that much more than the median merged-PR size did.
+* **cache-read share**: cache-read tokens ÷ all input-side tokens (uncached input + cache reads + cache
+  writes). **Savings**: cache reads priced at the model's input rate minus the cache-read rate
+  (0.1 × input, sources.md §6).
+* **model mix**: of the spend linked to PRs under ``small_pr_lines`` lines, the share on the team's
+  most expensive model, and what the second one would have cost instead (price ratio of inputs).
+* **batch-eligible**: spend of non-interactive actors (``batch_actor_types``), and the Batch API
+  discount on it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from correlate.config import SpendConfig
+from correlate.spend.classify import CLASSES, Classified
+from correlate.spend.inputs import SpendInputs
+
+__all__ = ["batch_eligible", "cache_use", "class_split", "cost_per_commit", "cost_per_merged_pr", "input_price",
+           "model_mix"]
+
+# USD per million *input* tokens, Anthropic list prices (docs/sources.md §6, as of 2026-08), by model
+# family after normalisation. Only ratios and cache savings use it; unknown models get no figure.
+_INPUT_PRICE = [
+    (r"fable-5|mythos-5", 10.0), (r"opus-4-?[5-9]|opus-5", 5.0), (r"opus", 15.0), (r"sonnet-5", 2.0),
+    (r"sonnet", 3.0), (r"haiku-4", 1.0), (r"3-5-haiku|haiku-3-5", 0.8), (r"haiku", 0.25),
+]
+
+
+def input_price(model: str) -> float | None:
+    """List input price per million tokens of a model id (``cursor:`` prefixes and dates ignored), or None."""
+    m = re.sub(r"\[[^\]]*\]$", "", str(model).lower().split(":")[-1])
+    for pattern, price in _INPUT_PRICE:
+        if re.search(pattern, m):
+            return price
+    return None
+
+
+def class_split(c: Classified, grain: str = "week", by_model: bool = False) -> pd.DataFrame:
+    """Spend per team (and model), period and class: ``team, [model,] period, <classes...>, total``.
+
+    Args:
+        c: classified spend.
+        grain: ``day``, ``week`` (Monday) or ``month``; ``all`` gives one period per team (its first day).
+        by_model: also split by model.
+    """
+    d = c.detail.copy()
+    day = pd.to_datetime(d["day"])
+    if grain == "all":
+        d["period"] = d.groupby("team")["day"].transform("min")
+    else:
+        d["period"] = {"day": day, "week": day - pd.to_timedelta(day.dt.day_of_week, unit="D"),
+                       "month": day.dt.to_period("M").dt.start_time}[grain].dt.date
+    keys = ["team", "model", "period"] if by_model else ["team", "period"]
+    if d.empty:
+        return pd.DataFrame(columns=[*keys, *CLASSES, "total"])
+    t = d.pivot_table(index=keys, columns="class", values="cost_usd", aggfunc="sum", fill_value=0.0)
+    for cls in CLASSES:
+        if cls not in t.columns:
+            t[cls] = 0.0
+    t = t[list(CLASSES)]
+    t["total"] = t.sum(axis=1)
+    return t.reset_index()
+
+
+def _team_of_pr_author(inputs: SpendInputs) -> pd.DataFrame:
+    """Merged PRs with the author's team on the merge day."""
+    from correlate.config import normalize_identity
+
+    prs = inputs.prs[inputs.prs["merged_day"].notna()].copy()
+    prs["identity"] = prs["author"].map(lambda a: normalize_identity(a) if isinstance(a, str) else None)
+    m = inputs.membership
+    j = prs.merge(m[["identity", "team", "since", "until"]], on="identity")
+    md = pd.to_datetime(j["merged_day"])
+    ok = j["since"].isna() | (md >= pd.to_datetime(j["since"]))
+    ok &= j["until"].isna() | (md < pd.to_datetime(j["until"]))
+    return j[ok]
+
+
+def cost_per_merged_pr(c: Classified, inputs: SpendInputs, first: object, last: object) -> pd.DataFrame:
+    """Per team and model: spend, merged PRs, cost per merged PR and linked cost per merged PR."""
+    merged = _team_of_pr_author(inputs)
+    merged = merged[(merged["merged_day"] >= first) & (merged["merged_day"] <= last)]
+    n_merged = merged.groupby("team").size()
+    d = c.detail
+    total = d.groupby(["team", "model"])["cost_usd"].sum()
+    states = c.outcomes[["repo", "number", "state"]].astype({"number": "Int64"})
+    on_merged = d[d["repo"].notna()].astype({"number": "Int64"}).merge(states, on=["repo", "number"])
+    on_merged = on_merged[on_merged["state"] == "merged"]
+    linked = on_merged.groupby(["team", "model"])["cost_usd"].sum()
+    linked_prs = on_merged.drop_duplicates(["team", "model", "repo", "number"]).groupby(["team", "model"]).size()
+    out = pd.DataFrame({"cost_usd": total}).reset_index()
+    out["merged_prs"] = out["team"].map(n_merged).fillna(0).astype(int)
+    out["cost_per_merged_pr"] = out["cost_usd"] / out["merged_prs"].replace(0, np.nan)
+    out = out.join(pd.DataFrame({"linked_cost_usd": linked, "linked_merged_prs": linked_prs}),
+                   on=["team", "model"])
+    out["linked_cost_usd"] = out["linked_cost_usd"].fillna(0.0)
+    out["linked_merged_prs"] = out["linked_merged_prs"].fillna(0).astype(int)
+    out["linked_cost_per_merged_pr"] = out["linked_cost_usd"] / out["linked_merged_prs"].replace(0, np.nan)
+    return out
+
+
+def cost_per_commit(inputs: SpendInputs, spend: SpendConfig, periods: list[tuple[date, date]] | None = None,
+                    grain: str = "month") -> pd.DataFrame:
+    """Per team and period: cost per commit, median merged-PR size, and the rising-cost-per-commit flag.
+
+    Args:
+        inputs: the spend units (their ``commits``) and PRs.
+        spend: thresholds.
+        periods: explicit ``(first, last)`` windows to compare, in order; default calendar months
+            (``grain="month"``) or ISO weeks (``"week"``).
+        grain: used when ``periods`` is None.
+
+    The flag (``rising``) is set on a team's last period when cost per commit rose by at least
+    ``rising_cost_per_commit`` over the previous period, rose that much more than the median PR size
+    did, and both periods have at least ``min_evidence_prs`` commits.
+    """
+    u = inputs.units[inputs.units["commits"].notna()].copy()
+    u["commits"] = u["commits"].astype(float)
+    merged = _team_of_pr_author(inputs)
+    merged["size_lines"] = pd.to_numeric(merged["size_lines"], errors="coerce").astype(float)
+    if periods is None:
+        per = "M" if grain == "month" else "W-SUN"
+        u["period"] = pd.to_datetime(u["day"]).dt.to_period(per).dt.start_time.dt.date
+        merged["period"] = pd.to_datetime(merged["merged_day"]).dt.to_period(per).dt.start_time.dt.date
+    else:
+        def label(days: pd.Series) -> pd.Series:
+            out = pd.Series(None, index=days.index, dtype=object)
+            for lo, hi in periods:
+                out[(days >= lo) & (days <= hi)] = lo
+            return out
+
+        u["period"] = label(u["day"])
+        merged["period"] = label(merged["merged_day"])
+        u, merged = u[u["period"].notna()], merged[merged["period"].notna()]
+    g = u.groupby(["team", "period"]).agg(cost_usd=("cost_usd", "sum"), commits=("commits", "sum")).reset_index()
+    g["cost_per_commit"] = g["cost_usd"] / g["commits"].replace(0, np.nan)
+    size = merged.groupby(["team", "period"])["size_lines"].median().rename("pr_size_median")
+    g = g.join(size, on=["team", "period"]).sort_values(["team", "period"])
+    g["cpc_ratio"] = g.groupby("team")["cost_per_commit"].pct_change(fill_method=None) + 1
+    g["size_ratio"] = g.groupby("team")["pr_size_median"].pct_change(fill_method=None) + 1
+    prev_commits = g.groupby("team")["commits"].shift(1)
+    enough = (g["commits"] >= spend.min_evidence_prs) & (prev_commits >= spend.min_evidence_prs)
+    r = spend.rising_cost_per_commit
+    rising = enough & (g["cpc_ratio"] >= 1 + r) & ((g["cpc_ratio"] / g["size_ratio"].fillna(1.0)) >= 1 + r)
+    g["rising"] = rising.fillna(False).astype(bool)
+    last = g.groupby("team")["period"].transform("max")
+    g.loc[g["period"] != last, "rising"] = False
+    return g.reset_index(drop=True)
+
+
+def cache_use(inputs: SpendInputs) -> pd.DataFrame:
+    """Per team and model: cache-read share of input-side tokens and the savings cache reads brought."""
+    m = inputs.models.merge(inputs.units[["uid", "team"]], on="uid")
+    cols = ["tokens_input", "tokens_cache_read", "tokens_cache_creation"]
+    for col in cols:
+        if col not in m.columns:
+            m[col] = np.nan
+    g = m.groupby(["team", "model"])[cols].sum(min_count=1).reset_index()
+    denom = g[cols].sum(axis=1, min_count=1)
+    g["cache_read_share"] = g["tokens_cache_read"] / denom.replace(0, np.nan)
+    price = g["model"].map(input_price)
+    g["cache_savings_usd"] = g["tokens_cache_read"] * price * 0.9 / 1e6
+    return g
+
+
+def model_mix(c: Classified, spend: SpendConfig) -> pd.DataFrame:
+    """Per team: spend on small PRs, the share on the team's most expensive model, and the routing saving."""
+    d = c.detail[c.detail["repo"].notna()].astype({"number": "Int64"})
+    sizes = c.outcomes[["repo", "number", "size_lines"]].astype({"number": "Int64"})
+    d = d.merge(sizes, on=["repo", "number"])
+    small = d[pd.to_numeric(d["size_lines"], errors="coerce") < spend.small_pr_lines].copy()
+    rows = []
+    for team, g in small.groupby("team"):
+        by_model = g.groupby("model")["cost_usd"].sum()
+        priced: dict[str, float] = {}
+        for m in by_model.index:
+            p = input_price(str(m))
+            if p is not None:
+                priced[str(m)] = p
+        if not priced:
+            continue
+        top = max(priced, key=lambda m: priced[m])
+        cheaper = sorted({p for p in priced.values() if p < priced[top]}, reverse=True)
+        alt_price = cheaper[0] if cheaper else None
+        alt = next((m for m in priced if priced[m] == alt_price), None)
+        top_cost = float(by_model[top])
+        saving = top_cost * (1 - alt_price / priced[top]) if alt_price else 0.0
+        rows.append({"team": team, "small_pr_cost_usd": float(by_model.sum()),
+                     "small_prs": len(set(zip(g["repo"], g["number"], strict=True))), "top_model": top,
+                     "top_model_share": top_cost / float(by_model.sum()) if by_model.sum() else np.nan,
+                     "top_model_cost_usd": top_cost, "cheaper_model": alt, "routing_saving_usd": saving})
+    return pd.DataFrame(rows, columns=["team", "small_pr_cost_usd", "small_prs", "top_model", "top_model_share",
+                                       "top_model_cost_usd", "cheaper_model", "routing_saving_usd"])
+
+
+def batch_eligible(inputs: SpendInputs, spend: SpendConfig) -> pd.DataFrame:
+    """Per team: spend of non-interactive actors and the Batch API discount on it."""
+    u = inputs.units
+    g = u.assign(eligible=u["cost_usd"].where(u["actor_type"].isin(spend.batch_actor_types), 0.0)).groupby(
+        "team").agg(cost_usd=("cost_usd", "sum"), batch_eligible_usd=("eligible", "sum")).reset_index()
+    g["batch_saving_usd"] = g["batch_eligible_usd"] * spend.batch_discount
+    return g

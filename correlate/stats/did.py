@@ -1,0 +1,304 @@
+"""Section D: staggered difference-in-differences, Callaway & Sant'Anna (2021) via ``differences``.
+
+Why not a TWFE on a post-adoption dummy: it averages every 2x2 comparison, including ones where
+already-adopted teams serve as controls, so a growing effect is pulled toward zero or flipped
+(Goodman-Bacon 2021; de Chaisemartin & D'Haultfœuille 2020). It is computed here only as a
+diagnostic next to the robust estimators.
+
+* Headline: the group (cohort) aggregation of ATT(g,t), R ``aggte(type="group")``, named so.
+* Also: simple and dynamic aggregations, ATT(g,t) for every cohort and period, and an event study
+  whose bands are simultaneous (multiplier bootstrap in ``differences``) when ``boot_reps > 0``.
+* Control group chosen explicitly: ``never`` (never-adopting teams) or ``not_yet`` (teams not yet
+  adopted, including later adopters); it is printed with every result.
+* Robustness: the imputation estimator (Borusyak, Jaravel & Spiess 2024) by hand on the same fixed-
+  effects core, with a team cluster-bootstrap SE; the naive TWFE as a labelled diagnostic.
+* Analytic SEs from ``differences`` equal R ``did``'s analytic ones (R1); R's printed SEs come from a
+  random bootstrap, so tests compare SEs with a tolerance.
+
+References: Callaway & Sant'Anna (2021), J. Econometrics 225(2):200-230; Borusyak, Jaravel &
+Spiess (2024), REStud 91(6); Sun & Abraham (2021), J. Econometrics 225(2):175-199.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+import warnings
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from correlate.errors import AnalysisError
+from correlate.stats.cs import fit_cs
+from correlate.stats.fixed_effects import fe_fit
+from correlate.stats.power import mde
+from correlate.stats.results import AttGt, ConfidenceInterval, DidResult, Estimate, EventTime
+
+__all__ = ["callaway_santanna", "imputation", "naive_twfe", "prepare_cohorts"]
+
+Control = Literal["never", "not_yet"]
+PRETREND_WINDOW = 8  # periods before adoption checked by the pre-trend diagnostic
+
+
+def prepare_cohorts(data: pd.DataFrame, *, unit: str, time: str, cohort: str) -> tuple[pd.DataFrame, list[str]]:
+    """Normalise the cohort column: 0/empty/never-reached -> NaN (never treated); drop always-treated units.
+
+    A unit whose cohort is at or before the first period has no untreated period to compare, so it
+    is dropped (as R ``did`` does); one whose cohort is after the last period is never treated
+    within the window. Returns the cleaned frame and the warnings to show.
+    """
+    d = data.copy()
+    c = pd.to_numeric(d[cohort], errors="coerce")
+    c = c.where(c > 0)
+    first, last = d[time].min(), d[time].max()
+    notes: list[str] = []
+    late = c > last
+    if late.any():
+        notes.append(f"{d.loc[late, unit].nunique()} units adopt after the last period; treated as not adopted "
+                     "in this window")
+        c = c.where(~late)
+    always = c <= first
+    if always.any():
+        n = d.loc[always, unit].nunique()
+        notes.append(f"{n} units were already adopted in the first period and are left out (no pre-period)")
+        d = d.loc[~always]
+        c = c.loc[~always]
+    d[cohort] = c
+    return d, notes
+
+
+def _quiet() -> contextlib.ExitStack:
+    """Silence ``differences``' progress bars and third-party warnings (we report our own)."""
+    stack = contextlib.ExitStack()
+    stack.enter_context(contextlib.redirect_stderr(io.StringIO()))
+    stack.enter_context(warnings.catch_warnings())
+    warnings.simplefilter("ignore")
+    return stack
+
+
+def _est(name: str, term: str, att: float, se: float, df: int, n: int, G: int, scale: str, *, rung: int,
+         pvalues_allowed: bool, inference: str) -> Estimate:
+    q = float(stats.t.ppf(0.975, df)) if df >= 1 else math.nan
+    p = float(2 * stats.t.sf(abs(att / se), df)) if se > 0 and df >= 1 else math.nan
+    att, se = float(att), float(se)
+    return Estimate(name, term, att, se, p if pvalues_allowed else None,
+                    ConfidenceInterval(att - q * se, att + q * se), n, G, df, scale=scale,  # type: ignore[arg-type]
+                    mde=mde(se, df).mde if df >= 1 else math.nan, rung=rung, inference=inference)  # type: ignore[arg-type]
+
+
+def callaway_santanna(data: pd.DataFrame, y: str, *, unit: str, time: str, cohort: str,
+                      control: Control = "not_yet", anticipation: int = 0, boot_reps: int = 999, seed: int = 1,
+                      scale: str = "level", outcome_name: str | None = None, pvalues_allowed: bool = True,
+                      robustness: bool = True, robust_reps: int = 199, baseline: float = math.nan,
+                      engine: Literal["fast", "differences"] = "fast") -> DidResult:
+    """Callaway–Sant'Anna ATT(g,t) with aggregations, event study, robustness and diagnostics.
+
+    Args:
+        data: long panel; one row per unit and period; ``time`` numeric (year, week index).
+        y: linear outcome (log duration, rate, proportion).
+        cohort: first treated period per row (NaN/0 = never).
+        control: ``"never"`` or ``"not_yet"``.
+        anticipation: periods before adoption treated as possibly affected (excluded from the base).
+        boot_reps: multiplier-bootstrap draws for the simultaneous event-study band; 0 = pointwise analytic.
+        scale: ``"log"``, ``"level"`` or ``"pp"`` (how to read the ATT).
+        pvalues_allowed: False under the descriptive gate (p-values become None).
+        robustness: also run imputation and naive TWFE.
+        engine: ``"fast"`` (:mod:`correlate.stats.cs`, closed-form influence functions, default) or
+            ``"differences"`` (the pinned package; identical numbers, 100x slower on weekly panels).
+
+    Returns:
+        :class:`DidResult`. Standard errors of ATT(g,t) and the aggregates are analytic
+        (influence-function, clustered by unit); inference uses t(G-1).
+
+    Raises:
+        AnalysisError: no adopting or no comparison units, or the estimator fails.
+    """
+    d, notes = prepare_cohorts(data[[unit, time, cohort, y]].dropna(subset=[y]), unit=unit, time=time, cohort=cohort)
+    d = d.dropna(subset=[y])
+    G = int(d[unit].nunique())
+    cohorts = d.groupby(unit)[cohort].first()
+    n_adopt = int(cohorts.notna().sum())
+    n_never = G - n_adopt
+    if n_adopt == 0:
+        raise AnalysisError("no unit adopts within the panel; a difference-in-differences needs adopting units")
+    if control == "never" and n_never == 0:
+        raise AnalysisError("control group 'never' needs never-adopting units and there are none; use --control "
+                            "not_yet")
+    df = G - 1
+    rung = 4
+    inference = "analytic influence-function SE clustered by unit, t(G-1)"
+    n = len(d)
+    if engine == "differences":
+        parts = _with_differences(d, y, unit=unit, time=time, cohort=cohort, control=control,
+                                  anticipation=anticipation, boot_reps=boot_reps, seed=seed)
+    else:
+        parts = _with_fast(d, y, unit=unit, time=time, cohort=cohort, control=control, anticipation=anticipation,
+                           boot_reps=boot_reps, seed=seed)
+    (a_g, s_g), (a_s, s_s), (a_d, s_d), att_gt, cohort_eff, events = parts
+    if not math.isnan(s_g) and s_g == 0:
+        notes.append("the headline standard error is zero (no variation in the comparison); treat as not estimable")
+    # the diagnostic looks at the PRETREND_WINDOW periods before adoption: far-out event times rest on one or two
+    # early cohorts and are too noisy to judge (docs/statistics.md §3.D: balanced event window)
+    pre = [e for e in events if -PRETREND_WINDOW - anticipation <= e.event_time < -anticipation]
+    pretrend_ok = all(e.ci.contains(0.0) for e in pre if not math.isnan(e.ci.low))
+    if not pretrend_ok:
+        notes.append("some pre-adoption event-study bands exclude zero: adopting teams were already diverging "
+                     "before adoption, so the DiD estimate is reported as an association, not an effect")
+        rung = 2
+    kw: dict[str, Any] = dict(rung=rung, pvalues_allowed=pvalues_allowed, inference=inference)
+    rob: list[Estimate] = []
+    if robustness:
+        try:
+            rob.append(imputation(d, y, unit=unit, time=time, cohort=cohort, reps=robust_reps, seed=seed,
+                                  scale=scale, pvalues_allowed=pvalues_allowed))
+        except AnalysisError as exc:
+            notes.append(f"imputation robustness check not available: {exc}")
+        try:
+            rob.append(naive_twfe(d, y, unit=unit, time=time, cohort=cohort, scale=scale,
+                                  pvalues_allowed=pvalues_allowed))
+        except AnalysisError as exc:
+            notes.append(f"naive TWFE diagnostic not available: {exc}")
+    return DidResult(
+        outcome=outcome_name or y, control_group=control, anticipation=anticipation,
+        att_group=_est("CS group-aggregated ATT (aggte type='group')", "att_group", a_g, s_g, df, n, G, scale, **kw),
+        att_simple=_est("CS simple-aggregated ATT", "att_simple", a_s, s_s, df, n, G, scale, **kw),
+        att_dynamic=_est("CS dynamic (event-time) average ATT", "att_dynamic", a_d, s_d, df, n, G, scale, **kw),
+        att_gt=att_gt, event_study=events, cohort_effects=cohort_eff, robustness=tuple(rob),
+        pretrend_ok=pretrend_ok, n_units=G, n_adopting=n_adopt, n_control=n_never,
+        n_periods=int(d[time].nunique()), baseline=baseline, warnings=tuple(notes))
+
+
+Parts = tuple[tuple[float, float], tuple[float, float], tuple[float, float], tuple[AttGt, ...],
+              tuple[tuple[float, float, float], ...], tuple[EventTime, ...]]
+
+
+def _with_fast(d: pd.DataFrame, y: str, *, unit: str, time: str, cohort: str, control: Control, anticipation: int,
+               boot_reps: int, seed: int) -> Parts:
+    fit = fit_cs(d, y, unit=unit, time=time, cohort=cohort, control=control, anticipation=anticipation)
+    a_g, s_g, by_group = fit.group()
+    a_s, s_s, _ = fit.simple()
+    ev, inf = fit.event()
+    a_d, s_d = fit.dynamic_from(ev, inf)
+    att = ev["att"].to_numpy()
+    if boot_reps > 0:
+        lo, hi, _se = fit.uniform_band(inf, att, reps=boot_reps, seed=seed)
+        band = "simultaneous (multiplier bootstrap)"
+    else:
+        q = stats.norm.ppf(0.975)
+        lo, hi = att - q * ev["se"].to_numpy(), att + q * ev["se"].to_numpy()
+        band = "pointwise (analytic)"
+    events = tuple(EventTime(int(e), float(a), float(s), ConfidenceInterval(float(lo_), float(hi_)), band)
+                   for e, a, s, lo_, hi_ in zip(ev["event_time"], att, ev["se"], lo, hi, strict=True))
+    att_gt = tuple(AttGt(float(r.cohort), float(r.time), float(r.att), float(r.se)) for r in fit.cells.itertuples())
+    return (a_g, s_g), (a_s, s_s), (a_d, s_d), att_gt, tuple(by_group), events
+
+
+def _with_differences(d: pd.DataFrame, y: str, *, unit: str, time: str, cohort: str, control: Control,
+                      anticipation: int, boot_reps: int, seed: int) -> Parts:
+    panel = d.set_index([unit, time]).sort_index()
+    ctrl = "never_treated" if control == "never" else "not_yet_treated"
+    try:
+        with _quiet():
+            from differences import ATTgt
+
+            att = ATTgt(data=panel, cohort_column=cohort, anticipation=anticipation)
+            att.fit(formula=y, est_method="reg", control_group=ctrl, progress_bar=False)
+            gt = att.results()
+            grp = att.aggregate("cohort", overall=True)
+            grp_by = att.aggregate("cohort")
+            simple = att.aggregate("simple")
+            dyn = att.aggregate("event", overall=True)
+            ev = att.aggregate("event", boot_iterations=boot_reps, random_state=seed) if boot_reps > 0 else \
+                att.aggregate("event")
+    except (ValueError, KeyError, IndexError, np.linalg.LinAlgError, ZeroDivisionError) as exc:
+        raise AnalysisError(f"the Callaway-Sant'Anna estimator failed on this panel: {exc}") from None
+
+    def first(frame: pd.DataFrame) -> tuple[float, float]:
+        return float(frame.iloc[0, 0]), float(frame.iloc[0, 1])
+
+    band = "simultaneous (multiplier bootstrap)" if boot_reps > 0 else "pointwise (analytic)"
+    events = tuple(
+        EventTime(int(e), float(r.iloc[0]), float(r.iloc[1]), ConfidenceInterval(float(r.iloc[2]), float(r.iloc[3])),
+                  band)
+        for e, r in ev.iterrows())
+    att_gt = tuple(AttGt(float(idx[0]), float(idx[-1]), float(r.iloc[0]), float(r.iloc[1])) for idx, r in gt.iterrows())
+    cohort_eff = tuple((float(c), float(r.iloc[0]), float(r.iloc[1])) for c, r in grp_by.iterrows())
+    return first(grp), first(simple), first(dyn), att_gt, cohort_eff, events
+
+
+def naive_twfe(data: pd.DataFrame, y: str, *, unit: str, time: str, cohort: str, scale: str = "level",
+               pvalues_allowed: bool = True) -> Estimate:
+    """Diagnostic only: ``y ~ 1[t >= cohort] | unit + time``, CRV1 by unit, t(G-1) (R2: -0.03655 on mpdta)."""
+    d = data.copy()
+    c = pd.to_numeric(d[cohort], errors="coerce")
+    d["_post"] = ((c > 0) & (d[time] >= c)).astype(float)
+    fit = fe_fit(d, y, ["_post"], fe=[unit, time], cluster=unit)
+    b, se = float(fit.params["_post"]), float(fit.bse["_post"])
+    return _est("naive TWFE on a post-adoption dummy (diagnostic; biased under staggered adoption)", "twfe_post",
+                b, se, fit.df, fit.n, fit.n_clusters, scale, rung=2, pvalues_allowed=pvalues_allowed,
+                inference="CRV1 cluster-robust by unit (fixest small-sample convention), t(G-1)")
+
+
+def _imputation_point(y: np.ndarray, treated: np.ndarray, ucode: np.ndarray, tcode: np.ndarray) -> float:
+    """BJS: fit unit + time effects on untreated rows, impute Y(0) for treated rows, average the gap.
+
+    The additive effects are solved directly from the normal equations (unit effects eliminated), which
+    is exact and fast for thousands of units.
+    """
+    u = ~treated
+    nu, nt = int(ucode.max()) + 1, int(tcode.max()) + 1
+    uu, tu, yu = ucode[u], tcode[u], y[u]
+    cu = np.bincount(uu, minlength=nu).astype(float)
+    ct = np.bincount(tu, minlength=nt).astype(float)
+    cross = np.bincount(uu * nt + tu, minlength=nu * nt).reshape(nu, nt).astype(float)
+    ru = np.bincount(uu, weights=yu, minlength=nu)
+    rt = np.bincount(tu, weights=yu, minlength=nt)
+    # normal equations of y = a_unit + lam_period, with the unit effects eliminated (Schur complement), so only
+    # a periods x periods system is solved; lam[0] = 0 normalises the level
+    inv_cu = np.where(cu > 0, 1 / np.where(cu > 0, cu, 1), 0.0)
+    S = np.diag(ct) - cross.T @ (cross * inv_cu[:, None])
+    r = rt - cross.T @ (ru * inv_cu)
+    lam = np.zeros(nt)
+    lam[1:] = np.linalg.lstsq(S[1:, 1:], r[1:], rcond=None)[0]
+    a = (ru - cross @ lam) * inv_cu
+    ok = treated & (cu > 0)[ucode] & (ct > 0)[tcode]
+    if not ok.any():
+        return math.nan
+    return float(np.mean(y[ok] - a[ucode[ok]] - lam[tcode[ok]]))
+
+
+def imputation(data: pd.DataFrame, y: str, *, unit: str, time: str, cohort: str, reps: int = 199, seed: int = 1,
+               scale: str = "level", pvalues_allowed: bool = True) -> Estimate:
+    """Imputation estimator (Borusyak, Jaravel & Spiess 2024), overall ATT over treated unit-periods.
+
+    Point estimate validated against R2 (-0.04771 on mpdta). The SE is a team cluster bootstrap
+    (``reps`` draws) rather than BJS's analytic formula; it is a robustness check, not the headline.
+    Treated rows whose unit or period has no untreated row cannot be imputed and are left out.
+    """
+    d = data[[unit, time, cohort, y]].dropna(subset=[y])
+    c = pd.to_numeric(d[cohort], errors="coerce")
+    c = c.where(c > 0).to_numpy()  # 0 / empty = never adopted
+    tv = d[time].to_numpy()
+    treated = np.nan_to_num(c, nan=np.inf) <= tv
+    if not treated.any():
+        raise AnalysisError("no treated unit-periods to impute")
+    ucode = pd.factorize(d[unit], sort=True)[0]
+    tcode = pd.factorize(d[time], sort=True)[0]
+    yv = d[y].to_numpy(float)
+    point = _imputation_point(yv, treated, ucode, tcode)
+    G = int(ucode.max()) + 1
+    rows = [np.flatnonzero(ucode == k) for k in range(G)]
+    rng = np.random.default_rng(seed)
+    draws = []
+    for _ in range(reps):
+        pick = rng.integers(0, G, G)
+        idx = np.concatenate([rows[k] for k in pick])
+        new_u = np.repeat(np.arange(G), [len(rows[k]) for k in pick])
+        draws.append(_imputation_point(yv[idx], treated[idx], new_u, tcode[idx]))
+    se = float(np.nanstd(draws, ddof=1)) if reps > 1 else math.nan
+    return _est("imputation DiD (Borusyak-Jaravel-Spiess), overall ATT", "att_imputation", point, se, G - 1, len(d),
+                G, scale, rung=2, pvalues_allowed=pvalues_allowed,
+                inference=f"cluster bootstrap over units ({reps} draws), t(G-1)")

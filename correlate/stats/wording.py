@@ -1,0 +1,121 @@
+"""Plain-language sentences for reports, bound to the evidence rung (``docs/statistics.md`` §1, §3.J).
+
+Rules enforced here, so no template can forget them:
+
+* below rung 4, no causal verbs ("caused", "drove", "resulted in", "impact of", "because of",
+  "effect of", "led to"): :func:`check_wording` raises if a sentence would use one;
+* rung 4 says "estimated effect (difference-in-differences)" and prints the assumption next to it;
+* thin data or an estimate inside its MDE gets the mandatory "inconclusive" paragraph, never
+  "no effect".
+
+Numbers are formatted minimally here (the report's filters own styling); every sentence carries the
+interval and n.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from correlate.stats.results import CorrelationResult, Gates
+
+__all__ = [
+    "ASSUMPTION",
+    "CAUSAL_PATTERN",
+    "association_sentence",
+    "intensity_sentence",
+    "check_wording",
+    "effect_sentence",
+    "inconclusive_paragraph",
+    "insufficient_paragraph",
+]
+
+CAUSAL_PATTERN = re.compile(
+    r"\b(caus(e|ed|es|ing)|drove|drives?|driven|resulted in|results? in|impact of|because of|effect of|led to"
+    r"|leads to|thanks to)\b", re.IGNORECASE)
+
+ASSUMPTION = {
+    1: "Purely descriptive: teams differ in many ways besides AI use.",
+    2: "Association within teams: it holds fixed what differs between teams and between weeks, but a time-varying "
+       "factor such as workload can move both AI use and the outcome.",
+    3: "Assumes the pre-adoption trend would have continued.",
+    4: "Estimate under the parallel-trends assumption: without adoption, adopting teams would have moved like the "
+       "comparison teams; also assumes no anticipation and no spill-over between teams.",
+}
+
+
+def check_wording(text: str, rung: int) -> str:
+    """Return ``text`` unchanged, or raise ``ValueError`` if it uses causal language below rung 4."""
+    if rung < 4 and (m := CAUSAL_PATTERN.search(text)):
+        raise ValueError(f"causal wording {m.group(0)!r} is not allowed at evidence rung {rung}: {text!r}")
+    return text
+
+
+def _num(v: float, digits: int = 1) -> str:
+    return "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:+.{digits}f}"
+
+
+def _u(v: float, unit: str) -> str:
+    """A signed number with its unit: '-12.3%', '+1.8pp', '+0.4 PRs per dev-week'."""
+    return f"{_num(v)}{unit}" if unit in ("%", "pp", "h") else f"{_num(v)} {unit}"
+
+
+def association_sentence(r: CorrelationResult, x_label: str, y_label: str) -> str:
+    """"Teams with higher X tend to have higher Y" (rung 1) or "within the same team ..." (rung 2)."""
+    if math.isnan(r.statistic):
+        return f"There are too few teams with data to relate {x_label} and {y_label}."
+    direction = "higher" if r.statistic > 0 else "lower"
+    ci = f"95% CI {r.ci.low:.2f} to {r.ci.high:.2f}" if not math.isnan(r.ci.low) else "no interval"
+    if r.rung >= 2:
+        text = (f"Within the same team, weeks with more {x_label} coincide with {direction} {y_label} "
+                f"(r = {r.statistic:.2f}, {ci}; {r.n} team-weeks, {r.n_units} teams).")
+    else:
+        text = (f"Teams with higher {x_label} tend to have {direction} {y_label} "
+                f"(Spearman rho = {r.statistic:.2f}, {ci}; {r.n} teams).")
+    return check_wording(text, r.rung)
+
+
+def effect_sentence(label: str, value: float, low: float, high: float, unit: str, *, rung: int,
+                    control: str, n_units: int, n_adopting: int) -> str:
+    """One summary sentence for a primary outcome at its evidence rung (value and interval in business units)."""
+    comp = "teams that had not yet adopted" if control == "not_yet" else "teams that never adopted"
+    rng = f"{_u(value, unit)} (95% CI {_u(low, unit)} to {_u(high, unit)}; {n_units} teams, {n_adopting} adopting)"
+    if rung >= 4:
+        text = (f"Compared with {comp}, adopting teams' {label} changed by {rng}: estimated effect "
+                f"(difference-in-differences). {ASSUMPTION[4]}")
+    elif rung == 3:
+        text = f"After adoption, {label} departed from its prior trend by {rng}. {ASSUMPTION[3]}"
+    else:
+        text = (f"Compared with {comp}, adopting teams' {label} moved by {rng}; pre-adoption trends differ, so this is "
+                f"an association, not an estimate of what adoption did. {ASSUMPTION[2]}")
+    return check_wording(text, rung)
+
+
+def intensity_sentence(label: str, value: float, low: float, high: float, unit: str, *, n_units: int) -> str:
+    """Rung-2 sentence for a TWFE slope on adoption intensity, read as 'from no AI use to full use'."""
+    text = (f"Within the same team, weeks with higher AI adoption coincide with {label} differing by {_u(value, unit)} "
+            f"between no use and full use (95% CI {_u(low, unit)} to {_u(high, unit)}; {n_units} teams). "
+            f"{ASSUMPTION[2]}")
+    return check_wording(text, 2)
+
+
+def inconclusive_paragraph(*, G: int, adopting: int, comparison: int, weeks: int, mde_pct: float,
+                           est_pct: float, lo: float, hi: float, mde_hours: float | None = None,
+                           unit: str = "%") -> str:
+    """The mandatory paragraph when the estimate is inside its minimum detectable effect (§3.J)."""
+    hours = f" ({abs(mde_hours):.1f} h of median PR cycle time)" if mde_hours is not None and not math.isnan(
+        mde_hours) else ""
+    return (f"With {G} teams ({adopting} adopting, {comparison} comparison) and {weeks} weeks, this analysis can "
+            f"reliably detect only changes larger than about {_u(abs(mde_pct), unit).lstrip('+')}{hours}. "
+            f"The estimated change, {_u(est_pct, unit)} (95% CI {_u(lo, unit)} to {_u(hi, unit)}), is inside that "
+            "range, so the data cannot distinguish a real change of this size from normal week-to-week variation. "
+            "The result is inconclusive; it is not evidence of no change.")
+
+
+def insufficient_paragraph(gates: Gates) -> str:
+    """The paragraph shown when the gates allow descriptives only (no p-values are printed)."""
+    why = "; ".join(gates.reasons) if gates.reasons else "too little data"
+    return (f"Insufficient data for inference: {why}. With {gates.n_units} teams ({gates.n_adopting} adopting, "
+            f"{gates.n_control} comparison) and {gates.n_weeks} weeks, any estimate would be dominated by noise, so "
+            "this report shows per-team medians before and after adoption only, without p-values. The result is "
+            "inconclusive; it is not evidence of no change.")

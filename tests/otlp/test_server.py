@@ -1,0 +1,230 @@
+"""The OTLP/HTTP receiver as a real server on 127.0.0.1: formats, limits, auth, durability.
+
+Claude Code payloads here are HAND-BUILT from the documented shapes (tests/otlp_payloads.py).
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from connectors.otlp import log_events, parse_request
+from correlate.config import from_mapping
+from correlate.ingest.otel import fold_spool
+from correlate.otlp.server import OtlpServer, make_server
+from correlate.otlp.spool import read_records, segments
+from correlate.store import Store
+from tests.otlp_payloads import T0, Point, api_request, day_of_usage, logs_request, metrics_request, to_json
+
+ROOT = Path(__file__).resolve().parents[2]
+PB = {"Content-Type": "application/x-protobuf"}
+JS = {"Content-Type": "application/json"}
+
+
+@pytest.fixture
+def receiver(tmp_path: Path) -> Iterator[tuple[OtlpServer, str]]:
+    server = make_server(tmp_path / "spool", "127.0.0.1", 0, max_body_bytes=256 * 1024, token=None)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    host, port = server.server_address[:2]
+    try:
+        yield server, f"http://{host}:{port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        server.spool.close()
+
+
+def _spooled(spool_dir: Path) -> list[tuple[str, str, bytes]]:
+    return [(r.signal, r.encoding, r.body) for seg in segments(spool_dir) for r in read_records(seg)]
+
+
+def test_accepts_protobuf_json_and_gzip_and_answers_in_the_request_content_type(
+        receiver: tuple[OtlpServer, str], tmp_path: Path) -> None:
+    server, url = receiver
+    metrics = metrics_request(day_of_usage()).SerializeToString()
+    logs_json = to_json(logs_request([api_request("claude-sonnet-4-6", 0.04, 1200, 800)]))
+    with httpx.Client(base_url=url) as client:
+        r1 = client.post("/v1/metrics", content=metrics, headers=PB)
+        r2 = client.post("/v1/logs", content=logs_json, headers=JS)
+        r3 = client.post("/v1/metrics", content=gzip.compress(metrics), headers={**PB, "Content-Encoding": "gzip"})
+        r4 = client.post("/v1/logs", content=gzip.compress(logs_json),
+                         headers={"Content-Type": "application/json; charset=utf-8", "Content-Encoding": "gzip"})
+    assert [r.status_code for r in (r1, r2, r3, r4)] == [200, 200, 200, 200]
+    assert r1.headers["content-type"] == "application/x-protobuf" and r1.content == b""
+    assert r2.headers["content-type"] == "application/json" and r2.json() == {}
+    # the spool holds the validated, decompressed requests in arrival order; JSON as the protobuf of the
+    # validated message, which decodes to the same rows
+    logs_pb = parse_request("logs", logs_json, "json").SerializeToString()
+    assert _spooled(tmp_path / "spool") == [("metrics", "protobuf", metrics), ("logs", "protobuf", logs_pb),
+                                            ("metrics", "protobuf", metrics), ("logs", "protobuf", logs_pb)]
+    assert list(log_events(parse_request("logs", logs_pb, "protobuf"))) == list(
+        log_events(parse_request("logs", logs_json, "json")))
+
+
+def test_garbage_gets_400_with_a_reason_and_nothing_is_spooled(receiver: tuple[OtlpServer, str],
+                                                               tmp_path: Path) -> None:
+    _, url = receiver
+    with httpx.Client(base_url=url) as client:
+        r1 = client.post("/v1/metrics", content=b"\x0a\xff\xff\xff\xff garbage", headers=PB)
+        r2 = client.post("/v1/logs", content=b"{nope", headers=JS)
+        r3 = client.post("/v1/logs", content=b"not gzip at all", headers={**JS, "Content-Encoding": "gzip"})
+        ok = client.post("/v1/metrics", content=metrics_request(day_of_usage()).SerializeToString(), headers=PB)
+    assert (r1.status_code, r2.status_code, r3.status_code) == (400, 400, 400)
+    assert "protobuf" in r1.text and "JSON" in r2.text and "gzip" in r3.text
+    assert ok.status_code == 200  # the server carried on
+    assert len(_spooled(tmp_path / "spool")) == 1
+
+
+def test_oversized_bodies_get_413_before_and_after_decompression(receiver: tuple[OtlpServer, str],
+                                                                 tmp_path: Path) -> None:
+    _, url = receiver
+    big = b"\x00" * (300 * 1024)  # over the 256 KiB limit
+    bomb = gzip.compress(b"\x00" * (50 * 1024 * 1024))  # ~50 KB on the wire, 50 MiB inflated
+    assert len(bomb) < 256 * 1024
+    with httpx.Client(base_url=url) as client:
+        r1 = client.post("/v1/metrics", content=big, headers=PB)
+        r2 = client.post("/v1/metrics", content=bomb, headers={**PB, "Content-Encoding": "gzip"})
+        ok = client.post("/v1/logs", content=to_json(logs_request([])), headers=JS)
+    assert (r1.status_code, r2.status_code) == (413, 413)
+    assert "decompressed" in r2.text
+    assert ok.status_code == 200
+    assert len(_spooled(tmp_path / "spool")) == 1
+
+
+def test_bearer_token_is_required_when_configured(tmp_path: Path) -> None:
+    server = make_server(tmp_path / "spool", "127.0.0.1", 0, max_body_bytes=1 << 20, token="s3cret-token")
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    host, port = server.server_address[:2]
+    body = metrics_request(day_of_usage()).SerializeToString()
+    try:
+        with httpx.Client(base_url=f"http://{host}:{port}") as client:
+            none = client.post("/v1/metrics", content=body, headers=PB)
+            wrong = client.post("/v1/metrics", content=body, headers={**PB, "Authorization": "Bearer nope"})
+            right = client.post("/v1/metrics", content=body, headers={**PB, "Authorization": "Bearer s3cret-token"})
+    finally:
+        server.shutdown()
+        server.server_close()
+        server.spool.close()
+    assert (none.status_code, wrong.status_code, right.status_code) == (401, 401, 200)
+    assert "s3cret" not in none.text + wrong.text
+    assert len(_spooled(tmp_path / "spool")) == 1
+
+
+def test_other_paths_methods_and_content_types_are_refused(receiver: tuple[OtlpServer, str]) -> None:
+    _, url = receiver
+    with httpx.Client(base_url=url) as client:
+        assert client.post("/v1/traces", content=b"", headers=PB).status_code == 404
+        assert client.get("/v1/metrics").status_code == 405
+        assert client.post("/v1/metrics", content=b"x", headers={"Content-Type": "text/plain"}).status_code == 415
+
+
+def _config(tmp_path: Path) -> Path:
+    cfg = tmp_path / "correlate.toml"
+    cfg.write_text('[store]\npath = "store.duckdb"\n[otel]\nspool_dir = "spool"\nteam_attribute = "team.id"\n')
+    return cfg
+
+
+def test_sigkill_between_spool_write_and_sync_loses_nothing(tmp_path: Path) -> None:
+    cfg = _config(tmp_path)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)}
+    sent = 0
+    with subprocess.Popen([sys.executable, "-m", "correlate", "--config", str(cfg), "serve-otlp", "--port", "0"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True, cwd=tmp_path) as proc:
+        try:
+            assert proc.stdout is not None and proc.stderr is not None
+            line = proc.stdout.readline()
+            assert "OTLP/HTTP receiver on http://127.0.0.1:" in line, line + proc.stderr.read()
+            url = line.split(" on ")[1].split()[0]
+            with httpx.Client(base_url=url) as client:
+                for i in range(20):
+                    # 20 requests of cumulative commit counts from one session: 1, 2, ..., 20 (delta 1 each)
+                    body = metrics_request([Point("claude_code.commit.count", float(i + 1), {"session.id": "k"},
+                                                  time_ns=T0 + i * 1_000_000_000)], temporality=2)
+                    r = client.post("/v1/metrics", content=body.SerializeToString(), headers=PB)
+                    assert r.status_code == 200
+                    sent += 1
+        finally:
+            proc.send_signal(signal.SIGKILL)  # no clean shutdown: the segment stays .open and unrotated
+            proc.wait(timeout=10)
+    assert [p.suffix for p in segments(tmp_path / "spool")] == [".open"]
+    config = from_mapping({"otel": {"spool_dir": str(tmp_path / "spool")}}, path=None)
+    with Store.open(tmp_path / "store.duckdb") as store:
+        stats = fold_spool(store, config.resolve(config.root.otel.spool_dir), tz="UTC", team_attribute="team.id")
+        assert stats.requests == sent == 20
+        (commits,) = store.con.execute("SELECT sum(commits) FROM ai_usage_daily").fetchone()  # type: ignore[misc]
+        assert commits == 20
+    assert segments(tmp_path / "spool") == []  # the orphaned segment was closed, folded and removed
+
+
+def test_concurrent_requests_are_all_spooled_intact(receiver: tuple[OtlpServer, str], tmp_path: Path) -> None:
+    _, url = receiver
+    bodies = [metrics_request([Point("claude_code.commit.count", float(i), {"session.id": f"s{i}"})])
+              .SerializeToString() for i in range(40)]
+    statuses: list[int] = []
+
+    def send(chunk: list[bytes]) -> None:
+        with httpx.Client(base_url=url) as client:
+            statuses.extend(client.post("/v1/metrics", content=b, headers=PB).status_code for b in chunk)
+
+    threads = [threading.Thread(target=send, args=(bodies[i::8],)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [200] * 40
+    assert sorted(b for _, _, b in _spooled(tmp_path / "spool")) == sorted(bodies)
+
+
+def test_chunked_bodies_are_accepted_and_limited(receiver: tuple[OtlpServer, str], tmp_path: Path) -> None:
+    # Claude Code v2.1.191-2.1.211 sent chunked request bodies (sources.md §3); an iterator body makes httpx chunk
+    _, url = receiver
+    body = metrics_request(day_of_usage()).SerializeToString()
+    with httpx.Client(base_url=url) as client:
+        ok = client.post("/v1/metrics", content=iter([body[:100], body[100:]]), headers=PB)
+        big = client.post("/v1/metrics", content=iter([b"\x00" * 100_000] * 4), headers=PB)
+    assert ok.request.headers.get("transfer-encoding") == "chunked"
+    assert (ok.status_code, big.status_code) == (200, 413)
+    assert [b for _, _, b in _spooled(tmp_path / "spool")] == [body]
+
+
+def test_sigterm_stops_the_receiver_cleanly_and_closes_its_segment(tmp_path: Path) -> None:
+    cfg = _config(tmp_path)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)}
+    with subprocess.Popen([sys.executable, "-m", "correlate", "--config", str(cfg), "serve-otlp", "--port", "0"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True, cwd=tmp_path) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        line = proc.stdout.readline()
+        url = line.split(" on ")[1].split()[0]
+        body = metrics_request(day_of_usage()).SerializeToString()
+        assert httpx.post(f"{url}/v1/metrics", content=body, headers=PB).status_code == 200
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=10)
+    assert proc.returncode == 0
+    assert "Accepted 1 requests" in out
+    assert [p.suffix for p in segments(tmp_path / "spool")] == [".seg"]
+
+
+def test_a_spool_that_cannot_be_written_gets_a_retryable_503(receiver: tuple[OtlpServer, str]) -> None:
+    server, url = receiver
+
+    class Broken:
+        def append(self, *args: object) -> None:
+            raise OSError(28, "No space left on device")
+
+    real = server.spool
+    server.spool = Broken()  # type: ignore[assignment]  # a full disk, without filling one
+    try:
+        r = httpx.post(f"{url}/v1/metrics", content=metrics_request(day_of_usage()).SerializeToString(), headers=PB)
+    finally:
+        server.spool = real
+    assert r.status_code == 503 and r.headers["retry-after"] == "30" and "No space left" in r.text
