@@ -20,8 +20,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import pandas as pd  # noqa: E402
-
 from correlate.config import load_config  # noqa: E402
 from correlate.html import charts  # noqa: E402
 from correlate.html import context as ctx  # noqa: E402
@@ -50,42 +48,36 @@ def main() -> None:
         return value
 
     with Store.open(args.dir / "scale.duckdb") as store:
-        first, last = ctx._month_bounds(args.month)
-        prev_first, prev_last = ctx._month_bounds((first - timedelta(days=1)).strftime("%Y-%m"))
-        cur = timed("panel_month_cur_s", lambda: build_panel(store, config, first, last, "month", keep_lists=True))
-        timed("panel_month_prev_s", lambda: build_panel(store, config, prev_first, prev_last, "month", keep_lists=True))
+        first, last = ctx.month_bounds(args.month)
+        prev_first, prev_last = ctx.month_bounds((first - timedelta(days=1)).strftime("%Y-%m"))
         min_n = config.root.report.min_group_size
-        teams, org, _, _ = timed("summarise_teams_s", lambda: ctx.summarise_teams(cur, min_n))
-        since = first - timedelta(weeks=26)
-        weekly = timed("panel_weekly_26w_s", lambda: build_panel(store, config, since, last, "week"))
-        timed("quality_s", lambda: data_quality(store, config, first, last))
+        n_days = (last - first).days + 1
+        cur = timed("panel_month_cur_s", lambda: build_panel(store, config, first, last, "month", keep_lists=True))
+        timed("panel_month_prev_s", lambda: build_panel(store, config, prev_first, prev_last, "month",
+                                                        keep_lists=True))
+        teams, org, grouping = timed("summarise_teams_s", lambda: ctx.summarise_teams(cur, min_n, n_days))
         shown = [t.team for t in teams if t.team != ctx.OTHER]
-        weeks = sorted(weekly["week"].unique())
         out["teams_shown_today"] = len(shown)
-
-        # today: one boolean mask per team, one line per team
-        share = timed("series_masks_s", lambda: {
-            t: [ctx._ratio(r.ai_active_users, r.headcount) if r.headcount else None
-                for r in weekly[weekly["team"] == t].itertuples()] for t in shown})
         if not args.skip_current_charts:
-            timed("line_chart_all_teams_s", lambda: charts.line_chart("share", weeks, share, ylabel="adoption",
-                                                                        percent=True))
+            # today: three line charts with one line per team, and one bar per team
+            timed("weekly_charts_all_teams_s", lambda: ctx._weekly_charts(store, config, shown, first, last, 26))
             timed("bar_chart_all_teams_s", lambda: charts.bar_chart("cost", [r.team for r in teams],
                                                                       [r.ai_cost_usd for r in teams], xlabel="USD"))
+        timed("tiers_s", lambda: ctx._tiers(store, config, grouping, config.root.dora.year, last))
+        timed("quality_s", lambda: data_quality(store, config, first, last))
 
-        # proposed: one pivot, the N largest teams plus the organisation median, bars for the top N + "others"
-        def proposed_series() -> dict[str, list[float | None]]:
-            w = weekly.assign(share=weekly["ai_active_users"] / weekly["headcount"].where(weekly["headcount"] > 0))
-            wide = w.pivot(index="week", columns="team", values="share")
-            largest = sorted(teams, key=lambda r: (-r.headcount, r.team))[:CHART_TEAMS]
-            series = {r.team: [None if pd.isna(v) else float(v) for v in wide[r.team]] for r in largest
-                      if r.team in wide}
-            series["Organisation (median team)"] = [float(v) for v in wide.median(axis=1)]
-            return series
+        # proposed: the CHART_TEAMS largest teams plus the organisation median, one pivot instead of a
+        # boolean mask per team; bars for the top CHART_TEAMS by spend plus "all other teams"
+        largest = [r.team for r in sorted(teams, key=lambda r: (-r.headcount, r.team))[:CHART_TEAMS]]
+        timed("weekly_charts_bounded_s", lambda: ctx._weekly_charts(store, config, largest, first, last, 26))
+        weekly = build_panel(store, config, first - timedelta(weeks=26), last, "week")
 
-        bounded = timed("series_pivot_bounded_s", proposed_series)
-        timed("line_chart_bounded_s", lambda: charts.line_chart("share", weeks, bounded, ylabel="adoption",
-                                                                percent=True))
+        def org_median() -> list[float]:
+            share = weekly["ai_active_users"] / weekly["headcount"].where(weekly["headcount"] > 0)
+            wide = weekly.assign(share=share).pivot(index="week", columns="team", values="share")
+            return [float(v) for v in wide.median(axis=1)]
+
+        timed("org_median_series_s", org_median)
         top = sorted(teams, key=lambda r: -r.ai_cost_usd)[:CHART_TEAMS]
         rest = sum(r.ai_cost_usd for r in teams) - sum(r.ai_cost_usd for r in top)
         timed("bar_chart_bounded_s", lambda: charts.bar_chart("cost", [r.team for r in top] + ["all other teams"],
