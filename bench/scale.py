@@ -38,6 +38,12 @@ def stage(out: dict[str, object], **figures: object) -> None:
     print(json.dumps(figures), file=sys.stderr, flush=True)
 
 
+def skip_rest(out: dict[str, object]) -> None:
+    """Print what was measured when later stages are skipped."""
+    out["peak_rss_mb"] = round(peak_rss_mb())
+    print(json.dumps(out))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--devs", type=int, default=22000)
@@ -47,7 +53,9 @@ def main() -> None:
     ap.add_argument("--dir", type=Path, default=None, help="keep the store here (default: a temp folder)")
     ap.add_argument("--reuse", action="store_true",
                     help="time the read stages on the store and config already in --dir (skip generate + ingest)")
+    ap.add_argument("--skip", default="", help="comma-separated stages not to run: stats, report")
     args = ap.parse_args()
+    skip = set(filter(None, args.skip.split(",")))
     out: dict[str, object] = {"devs": args.devs, "teams": args.teams, "days": args.days}
     work = args.dir or Path(tempfile.mkdtemp(prefix="correlate-scale-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -109,9 +117,14 @@ def main() -> None:
 
         first, last = last_complete_month(end)
         # the statistics set the report runs: weekly panel of a year + the engine (correlate.stats.suite)
-        t = time.perf_counter()
-        stats = monthly_stats(store, config, last)
-        stage(out, stats_s=round(time.perf_counter() - t, 2), stats_available=stats.available)
+        stats = None
+        if "stats" not in skip:
+            t = time.perf_counter()
+            stats = monthly_stats(store, config, last)
+            stage(out, stats_s=round(time.perf_counter() - t, 2), stats_available=stats.available)
+        if "report" in skip:
+            skip_rest(out)
+            return
 
         # the report with those statistics handed in, so report_s is the report's own work
         t = time.perf_counter()
