@@ -7,9 +7,11 @@ day it resolved (time to restore). People belong to teams by the dated membershi
 deployments and incidents belong to the team that owns the repo or service.
 
 Counts are 0 on a day with nothing; medians are empty (NaN) when there is nothing to take the median
-of. Weekly and monthly views aggregate this table: each day row keeps the event values behind its
-medians and the people behind its distinct counts (``_``-prefixed list columns, not exported), so a
-weekly median is the median of that week's events, not a median of daily medians.
+of. Every grain is aggregated straight from day-level facts (one row per event, or per person and
+day for AI use), so a weekly median is the median of that week's events and a weekly headcount
+counts that week's people, never a median of daily medians. Identities are normalised once per
+distinct string (:func:`resolve_identities`), not per row. With ``keep_lists`` the ``_``-prefixed
+event lists behind the medians and the AI-active people come back too (reports merge teams with them).
 """
 
 from __future__ import annotations
