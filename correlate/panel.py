@@ -7,15 +7,17 @@ day it resolved (time to restore). People belong to teams by the dated membershi
 deployments and incidents belong to the team that owns the repo or service.
 
 Counts are 0 on a day with nothing; medians are empty (NaN) when there is nothing to take the median
-of. Weekly and monthly views aggregate this table: each day row keeps the event values behind its
-medians and the people behind its distinct counts (``_``-prefixed list columns, not exported), so a
-weekly median is the median of that week's events, not a median of daily medians.
+of. Every grain is aggregated straight from day-level facts (one row per event, or per person and
+day for AI use), so a weekly median is the median of that week's events and a weekly headcount
+counts that week's people, never a median of daily medians. Identities are normalised once per
+distinct string (:func:`resolve_identities`), not per row. With ``keep_lists`` the ``_``-prefixed
+event lists behind the medians and the AI-active people come back too (reports merge teams with them).
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -24,7 +26,7 @@ from correlate.days import day_sql
 from correlate.errors import UsageError
 from correlate.store import Store
 
-__all__ = ["PANEL_COLUMNS", "Grain", "build_panel", "register_mapping"]
+__all__ = ["PANEL_COLUMNS", "Grain", "build_panel", "register_mapping", "resolve_identities"]
 
 Grain = Literal["day", "week", "month"]
 
@@ -78,181 +80,140 @@ def register_mapping(store: Store, config: Config) -> None:
     con.execute("ALTER TABLE _membership ALTER since TYPE DATE; ALTER TABLE _membership ALTER until TYPE DATE")
 
 
-def _member_join(alias: str, ident: str, day: str) -> str:
-    return (f"JOIN _membership {alias} ON {alias}.identity = {ident} "
+def resolve_identities(store: Store, since: date, until: date) -> None:
+    """Normalise every raw actor/author/reviewer string once, into temp tables ``_raw_ident(raw, ident)``
+    and ``_raw_member(raw, team, person, since, until)``.
+
+    Why: ``_norm_id`` is a regex. Applied per row it dominated the panel at scale (millions of usage
+    and PR rows, tens of thousands of distinct identities); applied to the distinct strings it costs
+    nothing, and every later join is a plain string-equality hash join.
+    """
+    _run(store, """
+CREATE OR REPLACE TEMP TABLE _raw_ident AS
+SELECT raw, _norm_id(raw) AS ident FROM (
+    SELECT DISTINCT actor AS raw FROM ai_usage_daily WHERE day BETWEEN $since AND $until
+    UNION SELECT DISTINCT author FROM pull_requests WHERE author IS NOT NULL
+    UNION SELECT DISTINCT author FROM reviews WHERE author IS NOT NULL);
+CREATE OR REPLACE TEMP TABLE _raw_member AS
+SELECT r.raw, m.team, m.person, m.since, m.until
+FROM _raw_ident r JOIN _membership m ON m.identity = r.ident;
+""", {"since": since, "until": until})
+
+
+def _run(store: Store, script: str, params: dict[str, Any]) -> None:
+    """Run a script of ``;``-separated statements, each with the named parameters it uses (DuckDB binds
+    parameters only in a script's last statement)."""
+    for stmt in (part.strip() for part in script.split(";\n")):
+        if stmt:
+            store.con.execute(stmt, {k: v for k, v in params.items() if f"${k}" in stmt})
+
+
+def _member_join(alias: str, raw: str, day: str) -> str:
+    return (f"JOIN _raw_member {alias} ON {alias}.raw = {raw} "
             f"AND ({alias}.since IS NULL OR {day} >= {alias}.since) "
             f"AND ({alias}.until IS NULL OR {day} < {alias}.until)")
 
 
-def _day_table_sql(config: Config) -> str:
+def _facts_sql(config: Config) -> str:
+    """Day-level facts as temp tables: one row per event (or per person-day for AI use), no lists.
+
+    Every grain aggregates these directly, so distinct counts and medians of a week or month are
+    taken over that period's people and events, never over daily summaries.
+    """
     tz = config.timezone
     created, merged, closed = (day_sql(f"p.{c}", tz) for c in ("created_at", "merged_at", "closed_at"))
     submitted = day_sql("r.submitted_at", tz)
     finished = day_sql("d.finished_at", tz)
     started, resolved = day_sql("i.created_at", tz), day_sql("i.resolved_at", tz)
+    active = ("coalesce(a.sessions, 0) + coalesce(a.requests, 0) + coalesce(a.tokens_input, 0) "
+              "+ coalesce(a.tokens_output, 0) + coalesce(a.lines_added, 0) + coalesce(a.lines_accepted, 0) "
+              "+ coalesce(a.edit_accepted, 0) + coalesce(a.cost_usd, 0) > 0")
+    ai_sums = ", ".join(f"sum(a.{c[3:]}) AS {c}" for c in _AI_SUMS)
     return f"""
-CREATE OR REPLACE TEMP TABLE _panel_day AS
-WITH spine AS (
-    SELECT t.team, CAST(g.d AS DATE) AS day
-    FROM _teams t, generate_series(CAST($since AS DATE), CAST($until AS DATE), INTERVAL 1 DAY) AS g(d)
-),
-heads AS (
-    SELECT s.team, s.day, list(DISTINCT m.person) AS _persons
-    FROM spine s JOIN _membership m ON m.team = s.team
-      AND (m.since IS NULL OR s.day >= m.since) AND (m.until IS NULL OR s.day < m.until)
-    GROUP BY s.team, s.day
-),
-ai_ranked AS (
-    SELECT u.*, _norm_id(u.actor) AS ident,
-           row_number() OVER (PARTITION BY u.tool, u.day, _norm_id(u.actor)
-                              ORDER BY coalesce(p.rank, 999), u.source) AS rk
-    FROM ai_usage_daily u LEFT JOIN _precedence p ON p.source = u.source
+CREATE OR REPLACE TEMP TABLE _f_member AS
+SELECT DISTINCT team, person, since, until FROM _membership;
+
+-- one AI row per tool, day and identity: the first source in precedence order
+CREATE OR REPLACE TEMP TABLE _f_ai AS
+WITH ranked AS (
+    SELECT u.*, r.ident,
+           row_number() OVER (PARTITION BY u.tool, u.day, r.ident ORDER BY coalesce(p.rank, 999), u.source) AS rk
+    FROM ai_usage_daily u JOIN _raw_ident r ON r.raw = u.actor
+    LEFT JOIN _precedence p ON p.source = u.source
     WHERE u.day BETWEEN $since AND $until
-),
-ai AS (
-    SELECT m.team, a.day,
-           count(*) AS _ai_rows,
-           list(DISTINCT m.person) FILTER (WHERE coalesce(a.sessions, 0) + coalesce(a.requests, 0)
-               + coalesce(a.tokens_input, 0) + coalesce(a.tokens_output, 0) + coalesce(a.lines_added, 0)
-               + coalesce(a.lines_accepted, 0) + coalesce(a.edit_accepted, 0) + coalesce(a.cost_usd, 0) > 0)
-               AS _ai_persons,
-           sum(a.sessions) AS ai_sessions, sum(a.requests) AS ai_requests, sum(a.cost_usd) AS ai_cost_usd,
-           sum(a.tokens_input) AS ai_tokens_input, sum(a.tokens_output) AS ai_tokens_output,
-           sum(a.tokens_cache_read) AS ai_tokens_cache_read,
-           sum(a.tokens_cache_creation) AS ai_tokens_cache_creation,
-           sum(a.lines_added) AS ai_lines_added, sum(a.lines_removed) AS ai_lines_removed,
-           sum(a.commits) AS ai_commits, sum(a.prs) AS ai_prs,
-           sum(a.edit_accepted) AS ai_edit_accepted, sum(a.edit_rejected) AS ai_edit_rejected
-    FROM ai_ranked a {_member_join("m", "a.ident", "a.day")}
-    WHERE a.rk = 1
-    GROUP BY m.team, a.day
-),
-pr AS (
-    SELECT p.*, _norm_id(p.author) AS ident
-    FROM pull_requests p
+)
+SELECT m.team, a.day, m.person, count(*) AS _ai_rows, bool_or({active}) AS active, {ai_sums}
+FROM ranked a {_member_join("m", "a.actor", "a.day")}
+WHERE a.rk = 1
+GROUP BY m.team, a.day, m.person;
+
+CREATE OR REPLACE TEMP TABLE _f_pr AS
+WITH pr AS (
+    SELECT p.* FROM pull_requests p LEFT JOIN _raw_ident r ON r.raw = p.author
     WHERE coalesce(p.author_type, 'User') <> 'Bot' AND NOT lower(coalesce(p.author, '')) LIKE '%[bot]'
-      AND _norm_id(coalesce(p.author, '')) NOT IN (SELECT login FROM _bots)
-),
-opened AS (
-    SELECT m.team, {created} AS day, count(*) AS prs_opened, list(DISTINCT m.person) AS _dev_persons
-    FROM pr p {_member_join("m", "p.ident", created)}
-    WHERE {created} BETWEEN $since AND $until
-    GROUP BY ALL
-),
-merged AS (
-    SELECT m.team, {merged} AS day, count(*) AS prs_merged,
-           count(*) FILTER (WHERE p.ai_assisted) AS ai_assisted_prs_merged,
-           count(*) FILTER (WHERE p.merged_without_review) AS prs_merged_without_review,
-           list(p.cycle_s / 3600.0) FILTER (WHERE p.cycle_s IS NOT NULL) AS _cycle,
-           list(p.pickup_s / 3600.0) FILTER (WHERE p.pickup_s IS NOT NULL) AS _pickup,
-           list(p.review_s / 3600.0) FILTER (WHERE p.review_s IS NOT NULL) AS _review,
-           list(p.coding_s / 3600.0) FILTER (WHERE p.coding_s IS NOT NULL) AS _coding,
-           list(CAST(p.size_lines AS DOUBLE)) FILTER (WHERE p.size_lines IS NOT NULL) AS _size,
-           list(CAST(p.changed_files AS DOUBLE)) FILTER (WHERE p.changed_files IS NOT NULL) AS _files,
-           list(DISTINCT m.person) AS _merge_persons
-    FROM pr p {_member_join("m", "p.ident", merged)}
-    WHERE p.merged_at IS NOT NULL AND {merged} BETWEEN $since AND $until
-    GROUP BY ALL
-),
-closed AS (
-    SELECT m.team, {closed} AS day, count(*) AS prs_closed_unmerged
-    FROM pr p {_member_join("m", "p.ident", closed)}
-    WHERE p.merged_at IS NULL AND p.closed_at IS NOT NULL AND {closed} BETWEEN $since AND $until
-    GROUP BY ALL
-),
-reviewed AS (
-    SELECT m.team, {submitted} AS day, list(DISTINCT m.person) AS _review_persons
-    FROM reviews r {_member_join("m", "_norm_id(r.author)", submitted)}
-    WHERE coalesce(r.author_type, 'User') <> 'Bot' AND {submitted} BETWEEN $since AND $until
-    GROUP BY ALL
-),
-dep AS (
-    SELECT d.source, d.deployment_id, d.kind, coalesce(t.team, ro.team, so.team) AS team, {finished} AS day,
-           EXISTS (SELECT 1 FROM deployment_failures f
-                   WHERE f.deployment_source = d.source AND f.deployment_id = d.deployment_id) AS failed
-    FROM deployments d
-    LEFT JOIN _teams t ON t.team = d.team
-    LEFT JOIN _repo_owner ro ON ro.repo = lower(d.repo)
-    LEFT JOIN _service_owner so ON so.service = d.service
-    WHERE d.status = 'success' AND coalesce(d.is_production, TRUE) AND d.finished_at IS NOT NULL
-),
-deps AS (
-    SELECT team, day, count(*) AS deployments, count(*) FILTER (WHERE failed) AS deployments_failed,
-           count(*) FILTER (WHERE kind IN ('rollback', 'revert', 'hotfix')) AS deployments_rework
-    FROM dep WHERE day BETWEEN $since AND $until GROUP BY ALL
-),
-lead AS (
-    SELECT dep.team, dep.day, list(c.lead_time_s / 3600.0) AS _lead
-    FROM deployment_changes c JOIN dep ON dep.source = c.deployment_source AND dep.deployment_id = c.deployment_id
-    WHERE c.lead_time_s IS NOT NULL AND dep.day BETWEEN $since AND $until
-    GROUP BY ALL
-),
-lead_proxy AS (
-    -- repos without deploy data: merge time stands in for the deploy (rule merge_proxy), kept apart
-    SELECT ro.team, {merged} AS day, list(c.lead_time_s / 3600.0) AS _lead_proxy
-    FROM deployment_changes c
-    JOIN pull_requests p ON p.repo = c.repo AND p.number = c.number
-    JOIN _repo_owner ro ON ro.repo = lower(c.repo)
-    WHERE c.rule = 'merge_proxy' AND c.lead_time_s IS NOT NULL AND p.merged_at IS NOT NULL
-      AND {merged} BETWEEN $since AND $until
-    GROUP BY ALL
-),
-inc AS (
+      AND coalesce(r.ident, '') NOT IN (SELECT login FROM _bots)
+)
+SELECT m.team, {created} AS day, m.person, 'opened' AS event, NULL::BOOLEAN AS ai_assisted,
+       NULL::BOOLEAN AS no_review, NULL::DOUBLE AS cycle_h, NULL::DOUBLE AS pickup_h, NULL::DOUBLE AS review_h,
+       NULL::DOUBLE AS coding_h, NULL::DOUBLE AS size, NULL::DOUBLE AS files
+FROM pr p {_member_join("m", "p.author", created)}
+WHERE {created} BETWEEN $since AND $until
+UNION ALL
+SELECT m.team, {merged}, m.person, 'merged', p.ai_assisted, p.merged_without_review, p.cycle_s / 3600.0,
+       p.pickup_s / 3600.0, p.review_s / 3600.0, p.coding_s / 3600.0, CAST(p.size_lines AS DOUBLE),
+       CAST(p.changed_files AS DOUBLE)
+FROM pr p {_member_join("m", "p.author", merged)}
+WHERE p.merged_at IS NOT NULL AND {merged} BETWEEN $since AND $until
+UNION ALL
+SELECT m.team, {closed}, m.person, 'closed', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM pr p {_member_join("m", "p.author", closed)}
+WHERE p.merged_at IS NULL AND p.closed_at IS NOT NULL AND {closed} BETWEEN $since AND $until;
+
+CREATE OR REPLACE TEMP TABLE _f_review AS
+SELECT DISTINCT m.team, {submitted} AS day, m.person
+FROM reviews r {_member_join("m", "r.author", submitted)}
+WHERE coalesce(r.author_type, 'User') <> 'Bot' AND {submitted} BETWEEN $since AND $until;
+
+CREATE OR REPLACE TEMP TABLE _f_dep AS
+SELECT d.source, d.deployment_id, d.kind, coalesce(t.team, ro.team, so.team) AS team, {finished} AS day,
+       EXISTS (SELECT 1 FROM deployment_failures f
+               WHERE f.deployment_source = d.source AND f.deployment_id = d.deployment_id) AS failed
+FROM deployments d
+LEFT JOIN _teams t ON t.team = d.team
+LEFT JOIN _repo_owner ro ON ro.repo = lower(d.repo)
+LEFT JOIN _service_owner so ON so.service = d.service
+WHERE d.status = 'success' AND coalesce(d.is_production, TRUE) AND d.finished_at IS NOT NULL
+  AND {finished} BETWEEN $since AND $until;
+
+CREATE OR REPLACE TEMP TABLE _f_lead AS
+SELECT dep.team, dep.day, c.lead_time_s / 3600.0 AS lead_h
+FROM deployment_changes c JOIN _f_dep dep ON dep.source = c.deployment_source AND dep.deployment_id = c.deployment_id
+WHERE c.lead_time_s IS NOT NULL;
+
+-- repos without deploy data: merge time stands in for the deploy (rule merge_proxy), kept apart
+CREATE OR REPLACE TEMP TABLE _f_lead_proxy AS
+SELECT ro.team, {merged} AS day, c.lead_time_s / 3600.0 AS lead_h
+FROM deployment_changes c
+JOIN pull_requests p ON p.repo = c.repo AND p.number = c.number
+JOIN _repo_owner ro ON ro.repo = lower(c.repo)
+WHERE c.rule = 'merge_proxy' AND c.lead_time_s IS NOT NULL AND p.merged_at IS NOT NULL
+  AND {merged} BETWEEN $since AND $until;
+
+CREATE OR REPLACE TEMP TABLE _f_inc AS
+WITH inc AS (
     SELECT i.*, coalesce(t.team, so.team, ro.team) AS owner
     FROM incidents i
     LEFT JOIN _teams t ON t.team = i.team
     LEFT JOIN _service_owner so ON so.service = i.service
     LEFT JOIN _repo_owner ro ON ro.repo = lower(i.repo)
-),
-inc_open AS (
-    SELECT owner AS team, {started} AS day,
-           count(*) FILTER (WHERE coalesce(kind, 'incident') = 'incident') AS incidents,
-           count(*) FILTER (WHERE kind = 'bug') AS bugs
-    FROM inc i WHERE {started} BETWEEN $since AND $until GROUP BY ALL
-),
-inc_resolved AS (
-    SELECT owner AS team, {resolved} AS day,
-           list(epoch(i.resolved_at - i.created_at) / 3600.0) AS _restore
-    FROM inc i
-    WHERE coalesce(kind, 'incident') = 'incident' AND i.resolved_at IS NOT NULL
-      AND i.resolved_at >= i.created_at AND {resolved} BETWEEN $since AND $until
-    GROUP BY ALL
 )
-SELECT s.team, s.day,
-       coalesce(h._persons, []) AS _persons,
-       coalesce(ai._ai_persons, []) AS _ai_persons,
-       list_distinct(list_concat(coalesce(o._dev_persons, []), coalesce(mg._merge_persons, []),
-                                 coalesce(rv._review_persons, []))) AS _dev_persons,
-       ai._ai_rows,
-       ai.ai_sessions, ai.ai_requests, ai.ai_cost_usd, ai.ai_tokens_input, ai.ai_tokens_output,
-       ai.ai_tokens_cache_read, ai.ai_tokens_cache_creation, ai.ai_lines_added, ai.ai_lines_removed,
-       ai.ai_commits, ai.ai_prs, ai.ai_edit_accepted, ai.ai_edit_rejected,
-       coalesce(o.prs_opened, 0) AS prs_opened,
-       coalesce(mg.prs_merged, 0) AS prs_merged,
-       coalesce(c.prs_closed_unmerged, 0) AS prs_closed_unmerged,
-       coalesce(mg.ai_assisted_prs_merged, 0) AS ai_assisted_prs_merged,
-       coalesce(mg.prs_merged_without_review, 0) AS prs_merged_without_review,
-       coalesce(mg._cycle, []) AS _cycle, coalesce(mg._pickup, []) AS _pickup,
-       coalesce(mg._review, []) AS _review, coalesce(mg._coding, []) AS _coding,
-       coalesce(mg._size, []) AS _size, coalesce(mg._files, []) AS _files,
-       coalesce(d.deployments, 0) AS deployments, coalesce(d.deployments_failed, 0) AS deployments_failed,
-       coalesce(d.deployments_rework, 0) AS deployments_rework,
-       coalesce(l._lead, []) AS _lead,
-       coalesce(lp._lead_proxy, []) AS _lead_proxy,
-       coalesce(io.incidents, 0) AS incidents, coalesce(io.bugs, 0) AS bugs,
-       coalesce(ir._restore, []) AS _restore
-FROM spine s
-LEFT JOIN heads h USING (team, day)
-LEFT JOIN ai USING (team, day)
-LEFT JOIN opened o USING (team, day)
-LEFT JOIN merged mg USING (team, day)
-LEFT JOIN closed c USING (team, day)
-LEFT JOIN reviewed rv USING (team, day)
-LEFT JOIN deps d USING (team, day)
-LEFT JOIN lead l USING (team, day)
-LEFT JOIN lead_proxy lp USING (team, day)
-LEFT JOIN inc_open io USING (team, day)
-LEFT JOIN inc_resolved ir USING (team, day)
+SELECT owner AS team, {started} AS day, 'opened' AS event, coalesce(kind, 'incident') AS kind, NULL::DOUBLE AS restore_h
+FROM inc i WHERE {started} BETWEEN $since AND $until
+UNION ALL
+SELECT owner, {resolved}, 'resolved', 'incident', epoch(i.resolved_at - i.created_at) / 3600.0
+FROM inc i
+WHERE coalesce(kind, 'incident') = 'incident' AND i.resolved_at IS NOT NULL
+  AND i.resolved_at >= i.created_at AND {resolved} BETWEEN $since AND $until;
 """
 
 
@@ -261,41 +222,127 @@ _AI_SUMS = ["ai_sessions", "ai_requests", "ai_cost_usd", "ai_tokens_input", "ai_
             "ai_prs", "ai_edit_accepted", "ai_edit_rejected"]
 _COUNTS = ["prs_opened", "prs_merged", "prs_closed_unmerged", "ai_assisted_prs_merged", "prs_merged_without_review",
            "deployments", "deployments_failed", "deployments_rework", "incidents", "bugs"]
-_MEDIANS = {"pr_cycle_time_h_median": "_cycle", "pr_pickup_time_h_median": "_pickup",
-            "pr_review_time_h_median": "_review", "pr_coding_time_h_median": "_coding", "pr_size_median": "_size",
-            "pr_files_median": "_files", "lead_time_h_median": "_lead", "lead_time_proxy_h_median": "_lead_proxy",
-            "time_to_restore_h_median": "_restore"}
+# median column -> (fact table CTE, value column, list column kept for reports)
+_MEDIANS = {"pr_cycle_time_h_median": ("mg", "cycle_h", "_cycle"),
+            "pr_pickup_time_h_median": ("mg", "pickup_h", "_pickup"),
+            "pr_review_time_h_median": ("mg", "review_h", "_review"),
+            "pr_coding_time_h_median": ("mg", "coding_h", "_coding"), "pr_size_median": ("mg", "size", "_size"),
+            "pr_files_median": ("mg", "files", "_files"), "lead_time_h_median": ("ld", "lead_h", "_lead"),
+            "lead_time_proxy_h_median": ("lp", "lead_h", "_lead_proxy"),
+            "time_to_restore_h_median": ("ir", "restore_h", "_restore")}
 
 
 def _aggregate_sql(grain: Grain, keep_lists: bool) -> str:
-    period = {"day": "day", "week": "CAST(date_trunc('week', day) AS DATE)",
-              "month": "CAST(date_trunc('month', day) AS DATE)"}[grain]
-    label = grain
+    """Aggregate the day-level facts straight into ``grain`` periods (one row per team and period)."""
+    def period(col: str = "day") -> str:
+        return {"day": col, "week": f"CAST(date_trunc('week', {col}) AS DATE)",
+                "month": f"CAST(date_trunc('month', {col}) AS DATE)"}[grain]
+
+    def stats(cte: str) -> str:
+        cols = []
+        for name, (src, value, lst) in _MEDIANS.items():
+            if src == cte:
+                cols.append(f"median({value}) AS {name}")
+                if keep_lists:
+                    cols.append(f"list({value}) FILTER (WHERE {value} IS NOT NULL) AS {lst}")
+        return ", ".join(cols)
+
     # An AI column is 0 when the team had no AI rows at all in the period, and empty (NULL) when rows
     # exist but the source does not report that column ("empty, never zero").
-    ai_cols = ",\n       ".join(
-        f"CASE WHEN sum(_ai_rows) IS NULL THEN 0 ELSE sum({c}) END AS {c}" for c in _AI_SUMS)
-    counts = ",\n       ".join(f"sum({c}) AS {c}" for c in _COUNTS)
-    medians = ",\n       ".join(f"list_median(flatten(list({src}))) AS {name}" for name, src in _MEDIANS.items())
+    ai_out = ", ".join(f"CASE WHEN ai._ai_rows IS NULL THEN 0 ELSE ai.{c} END AS {c}" for c in _AI_SUMS)
+    counts = ", ".join(f"coalesce({c}, 0) AS {c}" for c in _COUNTS)
+    medians = ", ".join(_MEDIANS)
     lists = ""
     if keep_lists:
-        lists = ",\n       " + ",\n       ".join(
-            f"flatten(list({src})) AS {src}" for src in dict.fromkeys(_MEDIANS.values()))
-        lists += ",\n       list_distinct(flatten(list(_ai_persons))) AS _ai_persons"
+        lists = ", " + ", ".join(f"coalesce({lst}, []) AS {lst}" for _, _, lst in _MEDIANS.values())
+        lists += ", coalesce(_ai_persons, []) AS _ai_persons"
+    ai_persons = ", list(DISTINCT person) FILTER (WHERE active) AS _ai_persons" if keep_lists else ""
+    # day rows are unique per (team, day, person) in _f_ai, so person-days are counted with count(*)
+    if grain == "day":
+        # A person's memberships of one team never overlap (the config rejects it), so a day's headcount
+        # is the number of membership spans covering it: join days to spans grouped by their dates (a
+        # few per team) instead of to every person.
+        heads = """heads AS (
+    SELECT s.team, s.period, sum(m.n) AS headcount, sum(m.n) AS dev_days
+    FROM spine s JOIN (SELECT team, since, until, count(*) AS n FROM _f_member GROUP BY ALL) m ON m.team = s.team
+      AND (m.since IS NULL OR m.since <= s.p_hi) AND (m.until IS NULL OR m.until > s.p_lo)
+    GROUP BY ALL
+)"""
+    else:
+        heads = """heads AS (
+    SELECT s.team, s.period, count(DISTINCT m.person) AS headcount,
+           sum(datediff('day', greatest(s.p_lo, coalesce(m.since, s.p_lo)),
+                        least(s.p_hi + 1, coalesce(m.until, s.p_hi + 1)))) AS dev_days
+    FROM spine s JOIN _f_member m ON m.team = s.team
+      AND (m.since IS NULL OR m.since <= s.p_hi) AND (m.until IS NULL OR m.until > s.p_lo)
+    GROUP BY ALL
+)"""
     return f"""
-SELECT team, {period} AS {label},
-       count(*) AS days,
-       len(list_distinct(flatten(list(_persons)))) AS headcount,
-       sum(len(_persons)) AS dev_days,
-       len(list_distinct(flatten(list(_dev_persons)))) AS active_devs,
-       len(list_distinct(flatten(list(_ai_persons)))) AS ai_active_users,
-       sum(len(_ai_persons)) AS ai_active_dev_days,
-       {ai_cols},
+WITH periods AS (
+    SELECT {period("CAST(g.d AS DATE)")} AS period, CAST(min(g.d) AS DATE) AS p_lo, CAST(max(g.d) AS DATE) AS p_hi,
+           count(*) AS days
+    FROM generate_series(CAST($since AS DATE), CAST($until AS DATE), INTERVAL 1 DAY) AS g(d)
+    GROUP BY 1
+),
+spine AS (SELECT t.team, p.* FROM _teams t, periods p),
+{heads},
+ai AS (
+    SELECT team, {period()} AS period, sum(_ai_rows) AS _ai_rows,
+           count(DISTINCT person) FILTER (WHERE active) AS ai_active_users,
+           count(*) FILTER (WHERE active) AS ai_active_dev_days,
+           {", ".join(f"sum({c}) AS {c}" for c in _AI_SUMS)}{ai_persons}
+    FROM _f_ai GROUP BY ALL
+),
+devs AS (
+    SELECT team, {period()} AS period, count(DISTINCT person) AS active_devs
+    FROM (SELECT team, day, person FROM _f_pr WHERE event IN ('opened', 'merged')
+          UNION ALL SELECT team, day, person FROM _f_review)
+    GROUP BY ALL
+),
+prs AS (
+    SELECT team, {period()} AS period,
+           count(*) FILTER (WHERE event = 'opened') AS prs_opened,
+           count(*) FILTER (WHERE event = 'closed') AS prs_closed_unmerged
+    FROM _f_pr WHERE event <> 'merged' GROUP BY ALL
+),
+mg AS (
+    SELECT team, {period()} AS period, count(*) AS prs_merged,
+           count(*) FILTER (WHERE ai_assisted) AS ai_assisted_prs_merged,
+           count(*) FILTER (WHERE no_review) AS prs_merged_without_review, {stats("mg")}
+    FROM _f_pr WHERE event = 'merged' GROUP BY ALL
+),
+deps AS (
+    SELECT team, {period()} AS period, count(*) AS deployments, count(*) FILTER (WHERE failed) AS deployments_failed,
+           count(*) FILTER (WHERE kind IN ('rollback', 'revert', 'hotfix')) AS deployments_rework
+    FROM _f_dep GROUP BY ALL
+),
+ld AS (SELECT team, {period()} AS period, {stats("ld")} FROM _f_lead GROUP BY ALL),
+lp AS (SELECT team, {period()} AS period, {stats("lp")} FROM _f_lead_proxy GROUP BY ALL),
+io AS (
+    SELECT team, {period()} AS period, count(*) FILTER (WHERE kind = 'incident') AS incidents,
+           count(*) FILTER (WHERE kind = 'bug') AS bugs
+    FROM _f_inc WHERE event = 'opened' GROUP BY ALL
+),
+ir AS (SELECT team, {period()} AS period, {stats("ir")} FROM _f_inc WHERE event = 'resolved' GROUP BY ALL)
+SELECT s.team, s.period AS {grain}, s.days,
+       coalesce(h.headcount, 0) AS headcount, coalesce(h.dev_days, 0) AS dev_days,
+       coalesce(dv.active_devs, 0) AS active_devs,
+       coalesce(ai.ai_active_users, 0) AS ai_active_users, coalesce(ai.ai_active_dev_days, 0) AS ai_active_dev_days,
+       {ai_out},
        {counts},
        {medians}{lists}
-FROM _panel_day
-GROUP BY team, {period}
-ORDER BY team, {label}
+FROM spine s
+LEFT JOIN heads h USING (team, period)
+LEFT JOIN ai USING (team, period)
+LEFT JOIN devs dv USING (team, period)
+LEFT JOIN prs USING (team, period)
+LEFT JOIN mg USING (team, period)
+LEFT JOIN deps USING (team, period)
+LEFT JOIN ld USING (team, period)
+LEFT JOIN lp USING (team, period)
+LEFT JOIN io USING (team, period)
+LEFT JOIN ir USING (team, period)
+ORDER BY s.team, s.period
 """
 
 
@@ -322,8 +369,10 @@ def build_panel(store: Store, config: Config, since: date, until: date, grain: G
     if not config.team_names:
         raise UsageError("the config names no teams: add [[teams]] entries with their members.")
     register_mapping(store, config)
-    store.con.execute(_day_table_sql(config), {"since": since, "until": until})
-    frame = store.con.execute(_aggregate_sql(grain, keep_lists)).df()
+    window = {"since": since, "until": until}
+    resolve_identities(store, since, until)
+    _run(store, _facts_sql(config), window)
+    frame = store.con.execute(_aggregate_sql(grain, keep_lists), window).df()
     period = grain
     frame[period] = pd.to_datetime(frame[period]).dt.date
     ordered = ["team", period] + [c for c in PANEL_COLUMNS[2:]] + EXTRA_COLUMNS + ["days"]

@@ -13,7 +13,7 @@ import pandas as pd
 
 from correlate.config import Config
 from correlate.days import day_sql
-from correlate.panel import register_mapping
+from correlate.panel import register_mapping, resolve_identities
 from correlate.store import Store
 
 __all__ = ["DataQuality", "data_quality"]
@@ -32,13 +32,15 @@ class DataQuality:
 def data_quality(store: Store, config: Config, since: date, until: date, top: int = 10) -> DataQuality:
     """Compute the data-quality tables for ``[since, until]``."""
     register_mapping(store, config)
+    # identities normalised once per distinct string (a regex per row was the slow part at scale)
+    resolve_identities(store, since, until)
     con = store.con
     tz = config.timezone
-    member = ("EXISTS (SELECT 1 FROM _membership m WHERE m.identity = {ident} AND (m.since IS NULL OR {day} >= m.since)"
+    member = ("EXISTS (SELECT 1 FROM _raw_member m WHERE m.raw = {raw} AND (m.since IS NULL OR {day} >= m.since)"
               " AND (m.until IS NULL OR {day} < m.until))")
-    ai_member = member.format(ident="_norm_id(u.actor)", day="u.day")
+    ai_member = member.format(raw="u.actor", day="u.day")
     created = day_sql("p.created_at", tz)
-    pr_member = member.format(ident="_norm_id(p.author)", day=created)
+    pr_member = member.format(raw="p.author", day=created)
     params = {"since": since, "until": until}
     match_rates = con.execute(f"""
         SELECT 'ai_usage: ' || u.source AS source, count(*) AS rows, count(*) FILTER (WHERE {ai_member}) AS matched
@@ -66,11 +68,12 @@ def data_quality(store: Store, config: Config, since: date, until: date, top: in
 
     supply = con.execute("""
         WITH r AS (
-          SELECT u.tool, u.source, u.day, _norm_id(u.actor) AS ident,
-                 count(*) OVER (PARTITION BY u.tool, u.day, _norm_id(u.actor)) AS paths,
-                 row_number() OVER (PARTITION BY u.tool, u.day, _norm_id(u.actor)
+          SELECT u.tool, u.source, u.day, r.ident,
+                 count(*) OVER (PARTITION BY u.tool, u.day, r.ident) AS paths,
+                 row_number() OVER (PARTITION BY u.tool, u.day, r.ident
                                     ORDER BY coalesce(p.rank, 999), u.source) AS rk
-          FROM ai_usage_daily u LEFT JOIN _precedence p ON p.source = u.source
+          FROM ai_usage_daily u JOIN _raw_ident r ON r.raw = u.actor
+          LEFT JOIN _precedence p ON p.source = u.source
           WHERE u.day BETWEEN $since AND $until)
         SELECT tool, source, count(*) AS actor_days, count(*) FILTER (WHERE paths > 1) AS overlapped,
                count(*) FILTER (WHERE rk = 1) AS used

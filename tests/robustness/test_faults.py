@@ -1,0 +1,141 @@
+"""Faults on the wire: a sync either completes or stops with a clear message, and a later run resumes
+to the same store a fault-free run gives.
+
+Each fault is injected in front of a source's deterministic fake (``harness.CASES``) at a chosen
+request: 429 with Retry-After, 500/502/503, a reset connection, JSON cut off mid-body, a server
+that keeps failing; slow answers past the client's timeout are tested on ``connectors._http`` with
+a short timeout (the sources use the 30 s default, too long for a test).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from connectors import _http
+from connectors.errors import ConnectorError, PayloadError, TransientSourceError
+from tests.httpserver import Reply, Request, serve
+from tests.robustness.harness import CASE_IDS, CASES, SyncCase, key_duplicates, snapshot, sync_in_process, write_config
+
+Fault = Callable[[int], Reply | None]  # request number -> an injected reply, or None to pass through
+
+TRANSIENT_FAULTS: dict[str, Fault] = {
+    "429_retry_after": lambda n: Reply(429, {"error": "slow down"}, headers={"Retry-After": "3"}) if n <= 2 else None,
+    "500": lambda n: Reply(500, "Internal Server Error", headers={"content-type": "text/plain"}) if n == 2 else None,
+    "502": lambda n: Reply(502, "<html>Bad Gateway</html>", headers={"content-type": "text/html"}) if n == 3 else None,
+    "503": lambda n: Reply(503, {"error": "unavailable"}) if n in (1, 4) else None,
+    "reset_connection": lambda n: Reply(reset_connection=True) if n == 2 else None,
+}
+
+
+def _run(tmp_path: Path, case: SyncCase, fault: Fault, name: str, *, resume: bool = False) -> Path:
+    """Sync ``case`` against its fake with ``fault`` in front. With ``resume``, a run the fault stopped is
+    run again against the healthy server; the stopping error is returned through :class:`_Stopped`."""
+    seen = {"n": 0}
+    active = {"fault": fault}
+    inner = case.handler()
+
+    def handler(req: Request) -> Reply:
+        seen["n"] += 1
+        return active["fault"](seen["n"]) or inner(req)
+
+    with serve(handler) as server:
+        if case.needs_url:
+            inner.url = server.url  # type: ignore[attr-defined]
+        folder = tmp_path / name
+        folder.mkdir()
+        config = write_config(folder, case, server.url)
+        try:
+            sync_in_process(config, case.source)
+        except ConnectorError as exc:
+            if not resume:
+                raise
+            active["fault"] = lambda n: None
+            sync_in_process(config, case.source)
+            raise _Stopped(config, exc) from None
+        return config
+
+
+class _Stopped(Exception):
+    """A run stopped by ``error`` and was then resumed into ``config``'s store."""
+
+    def __init__(self, config: Path, error: ConnectorError) -> None:
+        super().__init__(str(error))
+        self.config, self.error = config, error
+
+
+@pytest.fixture
+def env(case: SyncCase, monkeypatch: pytest.MonkeyPatch) -> None:
+    for k, v in case.env.items():
+        monkeypatch.setenv(k, v)
+
+
+_CLEAN: dict[str, dict[str, object]] = {}
+
+
+def _clean(tmp_path: Path, case: SyncCase) -> dict[str, object]:
+    """The store a fault-free run leaves (computed once per source and module run)."""
+    if case.source not in _CLEAN:
+        config = _run(tmp_path, case, lambda n: None, "clean")
+        _CLEAN[case.source] = snapshot(config.parent / "store.duckdb", case.tables)
+    return _CLEAN[case.source]
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+@pytest.mark.parametrize("fault", list(TRANSIENT_FAULTS), ids=list(TRANSIENT_FAULTS))
+def test_a_transient_fault_is_retried_and_the_sync_completes(tmp_path: Path, case: SyncCase, fault: str, env: None,
+                                                             instant_waits: list[tuple[float, str]]) -> None:
+    clean = _clean(tmp_path, case)
+    config = _run(tmp_path, case, TRANSIENT_FAULTS[fault], fault)
+    store = config.parent / "store.duckdb"
+    assert snapshot(store, case.tables) == clean
+    assert set(key_duplicates(store).values()) == {0}
+    assert instant_waits, "a retried fault waits (through _http.wait) before the retry"
+    if fault == "429_retry_after":
+        assert [s for s, _ in instant_waits][:2] == [3.0, 3.0]  # the server's Retry-After, not a guess
+
+
+STOPPING_FAULTS: dict[str, tuple[Fault, type[ConnectorError], str]] = {
+    # a body cut off mid-JSON: not retried (the server said 200), named, and nothing half-written
+    "truncated_json": (lambda n: Reply(200, '{"data": [{"date": 17', headers={"content-type": "application/json"})
+                       if n == 3 else None, PayloadError, "not json"),
+    # a server that keeps failing: retries run out, the message says to re-run
+    "503_forever": (lambda n: Reply(503, {"error": "down"}) if n >= 3 else None, TransientSourceError, "re-run"),
+}
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.source == "cursor"], ids=["cursor"])
+@pytest.mark.parametrize("fault", list(STOPPING_FAULTS), ids=list(STOPPING_FAULTS))
+def test_a_fatal_fault_stops_with_a_clear_message_and_a_later_run_resumes(tmp_path: Path, case: SyncCase,
+                                                                         fault: str, env: None) -> None:
+    clean = _clean(tmp_path, case)
+    inject, error_type, words = STOPPING_FAULTS[fault]
+    with pytest.raises(_Stopped) as stopped:
+        _run(tmp_path, case, inject, fault, resume=True)
+    error = stopped.value.error
+    assert isinstance(error, error_type), error
+    assert words in str(error).lower() and case.source in str(error).lower()
+    for secret in case.secrets:
+        assert secret not in str(error)
+    # the healthy server again: the next run picked up from the saved cursor and ended where a clean run ends
+    assert snapshot(stopped.value.config.parent / "store.duckdb", case.tables) == clean
+
+
+def test_an_answer_slower_than_the_timeout_is_retried_then_reported_as_transient(
+        instant_waits: list[tuple[float, str]]) -> None:
+    with serve(lambda req: Reply(200, {"ok": True}, delay_s=0.6)) as server:
+        client = _http.make_client(server.url, timeout=httpx.Timeout(0.2))
+        with client, pytest.raises(TransientSourceError) as caught:
+            _http.request(client, "GET", "/slow", source="cursor", max_attempts=2)
+    assert "ReadTimeout" in str(caught.value) and "Re-run" in str(caught.value)
+    assert len(instant_waits) == 1  # one back-off between the two attempts
+
+
+def test_a_slow_answer_within_the_timeout_completes() -> None:
+    with serve(lambda req: Reply(200, {"ok": True}, delay_s=0.2)) as server:
+        client = _http.make_client(server.url, timeout=httpx.Timeout(2.0))
+        with client:
+            assert _http.request(client, "GET", "/slow", source="cursor").json() == {"ok": True}
