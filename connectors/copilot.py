@@ -210,7 +210,11 @@ class CopilotClient:
 def _ndjson(body: bytes, label: str) -> Iterator[tuple[int, dict[str, Any]]]:
     """Rows of an NDJSON file (line number, object). A single JSON array is accepted too: GitHub's
     example schema shows the rows that way."""
-    text = body.decode("utf-8-sig", errors="strict") if body else ""
+    try:
+        text = body.decode("utf-8-sig", errors="strict") if body else ""
+    except UnicodeDecodeError as exc:
+        raise PayloadError(f"report file is not UTF-8 text (byte {exc.start}); re-run to download it again",
+                           source=SOURCE, where=label) from None
     stripped = text.lstrip()
     if stripped.startswith("["):
         try:

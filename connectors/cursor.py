@@ -83,7 +83,11 @@ def _ms_to_day(value: object, key: str, where: str) -> date:
     except (TypeError, ValueError):
         raise PayloadError(f"field {key!r} should be epoch milliseconds, got {value!r:.40}", source=SOURCE,
                            where=where) from None
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).date()
+    try:
+        return datetime.fromtimestamp(ms / 1000, tz=UTC).date()
+    except (OverflowError, OSError, ValueError):
+        raise PayloadError(f"field {key!r} is out of range for epoch milliseconds: {value!r:.40}", source=SOURCE,
+                           where=where) from None
 
 
 class RequestBudget:

@@ -106,18 +106,13 @@ def test_copilot_report_files_of_any_text(body: bytes) -> None:
         assert "users-1-day file 1" in str(exc)
 
 
-# Known bugs found by these tests, reported to the lead (connectors/ is outside this branch's files).
-# strict=True: when they are fixed these start passing and the marker must go.
+# Two bugs these properties found (a UnicodeDecodeError and an OSError escaping), now fixed.
 
-@pytest.mark.xfail(strict=True, raises=UnicodeDecodeError,
-                   reason="bug: copilot._ndjson decodes with errors='strict' and lets UnicodeDecodeError escape")
 def test_copilot_report_file_that_is_not_utf8_is_a_payload_error() -> None:
     with pytest.raises(PayloadError, match="users-1-day file 1"):
         list(copilot._ndjson(b"\x80{}", "users-1-day file 1"))
 
 
-@pytest.mark.xfail(strict=True, raises=OSError,
-                   reason="bug: cursor._ms_to_day lets datetime.fromtimestamp's OSError/OverflowError escape")
 @pytest.mark.parametrize("field", ["date", "timestamp"])
 def test_cursor_epoch_out_of_range_is_a_payload_error(field: str) -> None:
     with pytest.raises(PayloadError, match=field):
