@@ -134,34 +134,47 @@ def _num(v: Any) -> float:
     return float("nan") if v is None or pd.isna(v) else float(v)
 
 
+MAX_CHART_TEAMS = 10  # more lines than this are unreadable; larger organisations get the median of all teams
+
+
 def _weekly_charts(store: Store, config: Config, shown: list[str], first: date, last: date,
-                   weeks: int) -> dict[str, Chart]:
+                   weeks: int, eligible: list[str] | None = None) -> dict[str, Chart]:
+    """Weekly line charts for the ``shown`` teams; with ``eligible`` (all teams that may be shown, when
+    there are too many to draw), a dashed "median of all teams" series is added."""
     start = first - timedelta(weeks=weeks)
     weekly = build_panel(store, config, start, last, "week")
-    weekly = weekly[weekly["team"].isin(shown)]
+    pool = eligible or shown
+    weekly = weekly[weekly["team"].isin(pool)].copy()
     labels = sorted(weekly["week"].unique())
+    weekly["_share"] = (weekly["ai_active_users"] / weekly["headcount"]).where(weekly["headcount"] > 0)
+    median_name = f"median of all {len(pool)} teams" if eligible else None
+    names = [*shown, *([median_name] if median_name else [])]
 
-    def series(fn: Any) -> dict[str, list[float | None]]:
+    def series(col: str) -> dict[str, list[float | None]]:
+        # one pivot per measure (not one filter per team): stays fast with thousands of teams
+        wide = weekly.pivot_table(index="week", columns="team", values=col, aggfunc="first", dropna=False)
+        wide = wide.reindex(index=labels)
         out: dict[str, list[float | None]] = {}
         for t in shown:
-            rows = weekly[weekly["team"] == t].set_index("week")
-            out[t] = [fn(rows.loc[w]) if w in rows.index else None for w in labels]
+            col_values = wide[t] if t in wide.columns else pd.Series(index=labels, dtype=float)
+            out[t] = [None if pd.isna(v) else float(v) for v in col_values]
+        if median_name:
+            out[median_name] = [None if pd.isna(v) else float(v) for v in wide.median(axis=1, skipna=True)]
         return out
 
     def chart(title: str, data: dict[str, list[float | None]], fmt: str, **kw: Any) -> Chart:
+        if median_name:
+            title = f"{title}: the {len(shown)} largest teams and the median of all {len(pool)}"
         svg = charts.line_chart(title, labels, data, **kw)
-        return Chart(title, svg, ["week", *shown], [[w, *[data[t][i] for t in shown]] for i, w in enumerate(labels)],
+        return Chart(title, svg, ["week", *names], [[w, *[data[t][i] for t in names]] for i, w in enumerate(labels)],
                      fmt)
 
-    share = series(lambda r: ratio(r.ai_active_users, r.headcount) if r.headcount else None)
-    sessions = series(lambda r: _num(r.ai_sessions))
-    cycle = series(lambda r: _num(r.pr_cycle_time_h_median))
     return {
-        "share": chart("Weekly AI adoption share by team (active AI users ÷ team members)", share, "pct",
+        "share": chart("Weekly AI adoption share by team (active AI users ÷ team members)", series("_share"), "pct",
                        ylabel="adoption", percent=True),
-        "sessions": chart("Weekly assistant sessions by team", sessions, "int", ylabel="sessions"),
-        "cycle": chart("Weekly median PR cycle time by team (hours, ready → merge)", cycle, "hours",
-                       ylabel="hours"),
+        "sessions": chart("Weekly assistant sessions by team", series("ai_sessions"), "int", ylabel="sessions"),
+        "cycle": chart("Weekly median PR cycle time by team (hours, ready → merge)",
+                       series("pr_cycle_time_h_median"), "hours", ylabel="hours"),
     }
 
 
@@ -290,14 +303,22 @@ def monthly_context(store: Store, config: Config, month: str, *, org_name: str =
                  f"{org.deployments_failed} of {org.deployments} deployments"),
     ]
 
-    shown = [t.team for t in teams if t.team != OTHER]
-    chart_map = _weekly_charts(store, config, shown, first, last, trend_weeks)
+    eligible = [t.team for t in teams if t.team != OTHER]
+    if len(eligible) > MAX_CHART_TEAMS:
+        largest = sorted((t for t in teams if t.team != OTHER), key=lambda r: (-r.headcount, r.team))
+        shown = [t.team for t in largest[:MAX_CHART_TEAMS]]
+        chart_map = _weekly_charts(store, config, shown, first, last, trend_weeks, eligible=eligible)
+    else:
+        chart_map = _weekly_charts(store, config, eligible, first, last, trend_weeks)
     cost_rows = sorted(teams, key=lambda r: (-r.ai_cost_usd, r.team))
+    bars = [(r.team, r.ai_cost_usd) for r in cost_rows[:MAX_CHART_TEAMS]]
+    rest = cost_rows[MAX_CHART_TEAMS:]
+    if rest:
+        bars.append((f"all other {len(rest)} teams", float(sum(r.ai_cost_usd for r in rest))))
     chart_map["cost"] = Chart(
         f"AI spend by team, {month} (USD)",
-        charts.bar_chart(f"AI spend by team, {month}", [r.team for r in cost_rows],
-                         [r.ai_cost_usd for r in cost_rows], xlabel="USD"),
-        ["team", "USD"], [[r.team, r.ai_cost_usd] for r in cost_rows], "usd")
+        charts.bar_chart(f"AI spend by team, {month}", [b[0] for b in bars], [b[1] for b in bars], xlabel="USD"),
+        ["team", "USD"], [[name, value] for name, value in bars], "usd")
 
     edits = queries.edit_acceptance(store, first, last)
     edit_rows = [EditRow(str(r.tool), str(r.edit_tool), int(r.accepted or 0), int(r.rejected or 0), _num(r.rate))
