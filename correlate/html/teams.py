@@ -192,7 +192,8 @@ def summarise_teams(window: pd.DataFrame, min_group_size: int, days: int) -> tup
     """
     heads = {str(t): int(n) for t, n in window.groupby("team")["headcount"].max().items()}
     group = grouping(heads, min_group_size)
-    rows = [team_row(t, window[window["team"] == t], days) for t in sorted(heads) if group.shown.get(t) == t]
+    by_team = dict(tuple(window.groupby("team", sort=False)))  # one pass, not one filter per team
+    rows = [team_row(t, by_team.get(t, window.iloc[0:0]), days) for t in sorted(heads) if group.shown.get(t) == t]
     if group.merged:
         rows.append(team_row(OTHER, window[window["team"].isin(group.merged)], days))
     return rows, team_row(ORG, window, days), group
