@@ -19,7 +19,7 @@ from tests.httpserver import Reply, Request, serve
 
 ADMIN_ENV, ANALYTICS_ENV = "DOC_TEST_ADMIN_KEY", "DOC_TEST_ANALYTICS_KEY"
 ADMIN_KEY = "sk-ant-admin01-DOCTOR-FAKE-91f3"
-ANALYTICS_KEY = "sk-ant-api01-DOCTOR-ANALYTICS-FAKE-5e2a"
+ANALYTICS_KEY = "sk-ant-api01-FAKE-DOCTOR-5e2a"
 AUTH_401 = {"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}}
 
 

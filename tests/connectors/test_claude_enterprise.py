@@ -312,7 +312,7 @@ def test_sync_twice_gives_the_same_rows_and_a_failure_keeps_earlier_days(
 def test_sync_with_an_admin_key_refused_names_variable_and_scope_and_stores_nothing(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # the CLI's exit code 2 for AuthError is covered through a subprocess in tests/ingest/test_claude_code_sync.py
-    admin_key = "sk-ant-admin01-WRONG-TYPE-FAKE-0a7b"
+    admin_key = "sk-ant-admin01-FAKE-0a7b"
     monkeypatch.setenv(ENV, admin_key)
     body = {"type": "error", "error": {"type": "permission_error", "message": "key lacks read:analytics"}}
     with serve(lambda req: Reply(403, body)) as server:

@@ -17,7 +17,7 @@ from tests.connectors.copilot_pages import DOC_USER_ROW, FakeCopilot, ndjson, te
 from tests.httpserver import serve
 
 DAY = "2026-05-07"
-TOKEN = "ghp_fakeTOKENforTESTS0000000000000000"
+TOKEN = "ghp_FAKE-copilot-test-token"
 
 
 def two_users(report: str, day: str) -> list[str] | None:

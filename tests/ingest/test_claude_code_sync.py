@@ -24,7 +24,7 @@ from tests.cli import run_cli, write_config
 from tests.httpserver import Reply, Request, serve
 
 ENV = "CC_TEST_ADMIN_KEY"
-FAKE_KEY = "sk-ant-admin01-FAKE-7c1d9e-recognisable"
+FAKE_KEY = "sk-ant-admin01-FAKE-7c1d9e"
 
 
 def claude_code_config(tmp_path: Path, url: str, backfill_days: int = 3) -> Path:

@@ -32,7 +32,7 @@ from tests.connectors.github.replay import Replay, replay_dir
 from tests.httpserver import Server, serve
 
 T0 = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
-TOKEN = "ghp_syncTOKEN00000000000000000000000000"
+TOKEN = "ghp_FAKE-sync-test-token"
 TABLES = (PullRequest, Review, PRCommit, Deployment, DeploymentCommit, Incident)
 
 

@@ -26,7 +26,7 @@ from tests.httpserver import Reply, Request, serve
 
 TODAY = datetime.now(UTC).date()
 YESTERDAY = TODAY - timedelta(days=1)
-GH_TOKEN = "ghp_fakeTOKENforTESTS0000000000000000"
+GH_TOKEN = "ghp_FAKE-tools-test-token"
 CURSOR_KEY = "key_fakeCURSORadminKEY0000"
 
 

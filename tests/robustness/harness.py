@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Recognisable fake credentials: any of these strings in output, a store or a report is a leak.
 CURSOR_KEY = "key_CANARYcursor7f3a9b2e4d1c"
-GITHUB_TOKEN = "ghp_CANARYgithub0123456789abcdefABCDEF"
+GITHUB_TOKEN = "ghp_FAKE-CANARY-github-7f3e"
 
 
 def _people(day: date) -> list[str]:

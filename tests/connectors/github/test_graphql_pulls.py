@@ -22,7 +22,7 @@ from tests.connectors.github.fake_github import (
 from tests.httpserver import Server, serve
 
 T0 = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
-TOKEN = "ghp_fakeTOKEN0000000000000000000000000"
+TOKEN = "ghp_FAKE-graphql-test-token"
 
 
 def pr(number: int, *, reviews: int = 1, commits: int = 2, **kw: object) -> FakePR:

@@ -16,7 +16,7 @@ from connectors.github.client import connect, translate_errors
 from tests.connectors.github.replay import Exchange, Replay, load, replay_dir, vendor_example
 from tests.httpserver import serve
 
-TOKEN = "ghp_replayTOKENvalue000000000000000000"
+TOKEN = "ghp_FAKE-replay-test-token"
 ENV = "GITHUB_TOKEN"
 
 
