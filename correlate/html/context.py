@@ -24,6 +24,7 @@ from correlate.html.tiers import LABELS, SOURCE_NOTE, TierCell, tier_cells
 from correlate.panel import build_panel
 from correlate.quality import DataQuality, data_quality
 from correlate.store import Store
+from correlate.tool_mapping import MAPPINGS
 
 __all__ = ["Headline", "MonthlyContext", "monthly_context", "month_bounds"]
 
@@ -35,6 +36,23 @@ class Headline:
     previous: Any
     fmt: str
     note: str = ""
+
+
+@dataclass(frozen=True)
+class ToolRow:
+    """One assistant's adoption and spend over the window (people of configured teams only)."""
+
+    tool: str
+    people: int
+    adoption_share: float
+    person_days: int
+    cost_usd: float
+    cost_estimated: float
+    cost_billed: float
+    cost_other: float
+    days_without_cost: int
+    sessions: float
+    requests: float
 
 
 @dataclass(frozen=True)
@@ -121,6 +139,11 @@ class MonthlyContext:
     external_intro: str
     studies: list[Study]
     notes: list[str] = field(default_factory=list)
+    tools: list[ToolRow] = field(default_factory=list)
+    tools_note: str = ""
+    tool_split: list[SplitRow] = field(default_factory=list)
+    tool_split_note: str = ""
+    tool_mapping: list[Any] = field(default_factory=list)
 
 
 def month_bounds(month: str) -> tuple[date, date]:
@@ -176,6 +199,20 @@ def _weekly_charts(store: Store, config: Config, shown: list[str], first: date, 
         "cycle": chart("Weekly median PR cycle time by team (hours, ready → merge)",
                        series("pr_cycle_time_h_median"), "hours", ylabel="hours"),
     }
+
+
+def _tools(frame: pd.DataFrame, headcount: int, min_n: int) -> tuple[list[ToolRow], str]:
+    """Per-assistant rows; an assistant used by fewer than ``min_n`` people is not shown (privacy)."""
+    rows, hidden = [], []
+    for r in frame.itertuples():
+        if r.people < min_n:
+            hidden.append(str(r.tool))
+            continue
+        rows.append(ToolRow(str(r.tool), int(r.people), ratio(r.people, headcount), int(r.person_days),
+                            _num(r.cost_usd), _num(r.cost_estimated), _num(r.cost_billed), _num(r.cost_other),
+                            int(r.days_without_cost), _num(r.sessions), _num(r.requests)))
+    note = (f"Not shown: {', '.join(hidden)} — used by fewer than {min_n} people." if hidden else "")
+    return rows, note
 
 
 def _split(frame: pd.DataFrame, min_n: int) -> tuple[list[SplitRow], str]:
@@ -360,6 +397,8 @@ def monthly_context(store: Store, config: Config, month: str, *, org_name: str =
     team_model = _cost_matrix(queries.cost_by_team_model(store, config, first, last), grouping)
 
     split, split_note = _split(queries.pr_split(store, config, first, last), min_n)
+    tools, tools_note = _tools(queries.tool_usage(store, config, first, last), org.headcount, min_n)
+    tool_split, tool_split_note = _split(queries.pr_split(store, config, first, last, by="tool"), min_n)
     year = config.root.dora.year
     tier_rows, tier_window = _tiers(store, config, grouping, year, last)
     quality = data_quality(store, config, first, last)
@@ -375,5 +414,6 @@ def monthly_context(store: Store, config: Config, month: str, *, org_name: str =
         definitions=[f"A day is a calendar day in the configured time zone ({config.timezone}); AI-usage APIs "
                      "report UTC days, taken as given.", *DEFINITIONS, *stats.definitions],
         limitations=limitations(stats.available), external_intro=EXTERNAL_INTRO, studies=STUDIES,
-        notes=stats.method_notes,
+        notes=stats.method_notes, tools=tools, tools_note=tools_note, tool_split=tool_split,
+        tool_split_note=tool_split_note, tool_mapping=list(MAPPINGS),
     )

@@ -17,7 +17,7 @@ from correlate.days import day_sql
 from correlate.panel import register_mapping
 from correlate.store import Store
 
-__all__ = ["cost_by_team_model", "data_span", "edit_acceptance", "models", "pr_split"]
+__all__ = ["cost_by_team_model", "data_span", "edit_acceptance", "models", "pr_split", "tool_usage"]
 
 _MEMBER = ("JOIN _membership m ON m.identity = {ident} AND (m.since IS NULL OR {day} >= m.since) "
            "AND (m.until IS NULL OR {day} < m.until)")
@@ -55,8 +55,19 @@ def edit_acceptance(store: Store, since: date, until: date) -> pd.DataFrame:
     return frame
 
 
-def pr_split(store: Store, config: Config, since: date, until: date) -> pd.DataFrame:
-    """Leading indicators of PRs by configured-team authors, split by AI-assisted (True/False/unknown).
+_GROUPS = {
+    "assisted": "CASE WHEN p.ai_assisted THEN 'AI-assisted' WHEN NOT p.ai_assisted THEN 'Not AI-assisted' "
+                "ELSE 'Unknown' END",
+    # the assistant the PR's own evidence names (trailer, co-author, label); unassisted PRs as one group
+    "tool": "CASE WHEN p.ai_assisted AND p.ai_tool IS NOT NULL THEN p.ai_tool "
+            "WHEN p.ai_assisted THEN 'AI-assisted, tool unknown' WHEN NOT p.ai_assisted THEN 'Not AI-assisted' "
+            "ELSE 'Unknown' END",
+}
+
+
+def pr_split(store: Store, config: Config, since: date, until: date, by: str = "assisted") -> pd.DataFrame:
+    """Leading indicators of PRs by configured-team authors, split by AI-assisted (True/False/unknown),
+    or with ``by="tool"`` by the assistant that helped.
 
     Merged PRs count on their merge day; merge rate uses PRs closed (merged or not) in the window.
     """
@@ -67,8 +78,7 @@ def pr_split(store: Store, config: Config, since: date, until: date) -> pd.DataF
     return store.con.execute(f"""
         WITH pr AS (
           SELECT p.*, m.person,
-                 CASE WHEN p.ai_assisted THEN 'AI-assisted' WHEN NOT p.ai_assisted THEN 'Not AI-assisted'
-                      ELSE 'Unknown' END AS grp
+                 {_GROUPS[by]} AS grp
           FROM pull_requests p {join}
           WHERE coalesce(p.author_type, 'User') <> 'Bot' AND NOT lower(coalesce(p.author, '')) LIKE '%[bot]'
             AND _norm_id(coalesce(p.author, '')) NOT IN (SELECT login FROM _bots)
@@ -96,3 +106,27 @@ def data_span(store: Store) -> tuple[date, date] | None:
     if not row or row[0] is None:
         return None
     return row[0], row[1]
+
+
+def tool_usage(store: Store, config: Config, since: date, until: date) -> pd.DataFrame:
+    """Per assistant: distinct people of configured teams, spend by cost provenance, sessions and requests
+    (the usage rows the team × day table uses, after the per-actor-day source precedence)."""
+    register_mapping(store, config)
+    join = _MEMBER.format(ident="u.ident", day="u.day")
+    return store.con.execute(f"""
+        WITH ranked AS (
+          SELECT u.*, _norm_id(u.actor) AS ident,
+                 row_number() OVER (PARTITION BY u.tool, u.day, _norm_id(u.actor)
+                                    ORDER BY coalesce(p.rank, 999), u.source) AS rk
+          FROM ai_usage_daily u LEFT JOIN _precedence p ON p.source = u.source
+          WHERE u.day BETWEEN $since AND $until)
+        SELECT u.tool, count(DISTINCT m.person) AS people, count(*) AS person_days,
+               sum(u.cost_usd) AS cost_usd,
+               sum(u.cost_usd) FILTER (WHERE u.cost_provenance = 'estimated') AS cost_estimated,
+               sum(u.cost_usd) FILTER (WHERE u.cost_provenance LIKE 'billed%') AS cost_billed,
+               sum(u.cost_usd) FILTER (WHERE u.cost_provenance IN ('seat', 'derived')) AS cost_other,
+               count(*) FILTER (WHERE u.cost_usd IS NULL) AS days_without_cost,
+               sum(u.sessions) AS sessions, sum(u.requests) AS requests
+        FROM ranked u {join}
+        WHERE u.rk = 1
+        GROUP BY u.tool ORDER BY u.tool""", {"since": since, "until": until}).df()
