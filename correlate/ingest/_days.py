@@ -4,7 +4,9 @@ The cursor of such a source is the last day whose rows are stored (ISO date). A 
 
 * with ``--since``: every day from ``since`` to ``end`` (an explicit backfill or re-pull);
 * with a cursor: the last ``lag_days`` stored days again (the vendor revises recent days) and
-  everything newer;
+  everything newer, but never a day before the first one stored: a run stopped (or killed) after its
+  first day would otherwise reach back past the backfill on the re-run, so the store would hold more
+  days than an uninterrupted run;
 * otherwise: the configured ``backfill_days`` before ``end``.
 
 The cursor only ever moves forward, so re-pulling old days with ``--since`` never rewinds it.
@@ -21,7 +23,8 @@ from connectors.records import AIEditActions, AIUsageDay, AIUsageModelDay
 from correlate.console import progress
 from correlate.store import Store
 
-__all__ = ["advance_cursor", "day_progress", "first_day", "plan_days", "replace_usage_day", "utc_today"]
+__all__ = ["advance_cursor", "day_progress", "first_day", "first_stored_day", "plan_days", "replace_usage_day",
+           "utc_today"]
 
 
 def utc_today() -> date:
@@ -37,25 +40,37 @@ def plan_days(
     backfill_days: int,
     lag_days: int,
     earliest: date | None = None,
+    first_stored: date | None = None,
 ) -> list[date]:
     """The days to fetch, oldest first (see the module docstring). ``earliest`` clamps the start."""
-    start = first_day(since=since, cursor=cursor, end=end, backfill_days=backfill_days, lag_days=lag_days)
+    start = first_day(since=since, cursor=cursor, end=end, backfill_days=backfill_days, lag_days=lag_days,
+                      first_stored=first_stored)
     if earliest is not None:
         start = max(start, earliest)
     n = (end - start).days + 1
     return [start + timedelta(days=i) for i in range(max(n, 0))]
 
 
-def first_day(*, since: date | None, cursor: str | None, end: date, backfill_days: int, lag_days: int) -> date:
+def first_day(*, since: date | None, cursor: str | None, end: date, backfill_days: int, lag_days: int,
+              first_stored: date | None = None) -> date:
     """The first day a run covers, before any clamp: ``since``, the last ``lag_days`` stored days, or the backfill.
 
     For sources that fetch windows rather than single days; :func:`plan_days` lists the days from it.
+    ``first_stored`` (see :func:`first_stored_day`) keeps the re-pull of stored days to stored days.
     """
     if since is not None:
         return since
     if cursor:
-        return min(date.fromisoformat(cursor), end) - timedelta(days=max(lag_days - 1, 0))
+        start = min(date.fromisoformat(cursor), end) - timedelta(days=max(lag_days - 1, 0))
+        return max(start, first_stored) if first_stored is not None else start
     return end - timedelta(days=max(backfill_days - 1, 0))
+
+
+def first_stored_day(store: Store, tool: str, source: str) -> date | None:
+    """The earliest day with actor-day rows of ``tool`` from ``source``, or None."""
+    row = store.con.execute("SELECT min(day) FROM ai_usage_daily WHERE tool = ? AND source = ?",
+                            [tool, source]).fetchone()
+    return row[0] if row and row[0] is not None else None
 
 
 def advance_cursor(store: Store, source: str, stream: str, day: date) -> None:

@@ -13,7 +13,14 @@ from datetime import date
 
 from connectors import claude_code as api
 from correlate.errors import UsageError
-from correlate.ingest._days import advance_cursor, day_progress, plan_days, replace_usage_day, utc_today
+from correlate.ingest._days import (
+    advance_cursor,
+    day_progress,
+    first_stored_day,
+    plan_days,
+    replace_usage_day,
+    utc_today,
+)
 from correlate.sync import SyncContext, SyncSummary
 
 __all__ = ["LAG_DAYS", "STREAM", "sync"]
@@ -45,7 +52,8 @@ def sync(ctx: SyncContext, since: date | None) -> SyncSummary:
         raise UsageError("source 'claude_code' is not configured: add a [sources.claude_code] section.")
     secret = ctx.config.secret(cfg.api_key_env, what="an Anthropic Admin API key (sk-ant-admin01-...)")
     days = plan_days(since=since, cursor=ctx.store.get_cursor(api.SOURCE, STREAM), end=utc_today(),
-                     backfill_days=cfg.backfill_days, lag_days=LAG_DAYS)
+                     backfill_days=cfg.backfill_days, lag_days=LAG_DAYS,
+                     first_stored=first_stored_day(ctx.store, api.TOOL, api.PATH_TAG))
     summary = SyncSummary(source=api.SOURCE)
     actor_days = model_rows = edit_rows = 0
     cost = 0.0

@@ -16,7 +16,14 @@ from datetime import date, timedelta
 from connectors import claude_enterprise as api
 from connectors.enterprise_records import EnterpriseConnectorDay, EnterpriseSkillDay
 from correlate.errors import UsageError
-from correlate.ingest._days import advance_cursor, day_progress, plan_days, replace_usage_day, utc_today
+from correlate.ingest._days import (
+    advance_cursor,
+    day_progress,
+    first_stored_day,
+    plan_days,
+    replace_usage_day,
+    utc_today,
+)
 from correlate.sync import SyncContext, SyncSummary
 
 __all__ = ["LAG_DAYS", "STREAM", "sync"]
@@ -49,7 +56,7 @@ def sync(ctx: SyncContext, since: date | None) -> SyncSummary:
     # engagement data lags about a day: yesterday is the newest day worth asking for
     days = plan_days(since=since, cursor=ctx.store.get_cursor(api.SOURCE, STREAM),
                      end=utc_today() - timedelta(days=1), backfill_days=cfg.backfill_days, lag_days=LAG_DAYS,
-                     earliest=api.EARLIEST_DAY)
+                     earliest=api.EARLIEST_DAY, first_stored=_first_stored(ctx))
     summary = SyncSummary(source=api.SOURCE)
     if since is not None and since < api.EARLIEST_DAY:
         summary.notes.append(f"the Enterprise Analytics API has data from {api.EARLIEST_DAY} only; started there")
@@ -87,6 +94,16 @@ def sync(ctx: SyncContext, since: date | None) -> SyncSummary:
     elif not days:
         summary.notes.append(f"no days to fetch (data exists from {api.EARLIEST_DAY})")
     return summary
+
+
+def _first_stored(ctx: SyncContext) -> date | None:
+    """The first day this store holds from the Enterprise API (actor-days, skills or connectors)."""
+    row = ctx.store.con.execute(
+        "SELECT min(day) FROM (SELECT day FROM claude_enterprise_skill_daily WHERE source = ? "
+        "UNION ALL SELECT day FROM claude_enterprise_connector_daily WHERE source = ?)",
+        [api.PATH_TAG, api.PATH_TAG]).fetchone()
+    days = [d for d in (first_stored_day(ctx.store, api.TOOL, api.PATH_TAG), row[0] if row else None) if d]
+    return min(days) if days else None
 
 
 def _restate_costs(ctx: SyncContext, client: api.EnterpriseClient, first_fetched: date | None) -> int:

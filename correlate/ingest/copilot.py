@@ -16,7 +16,7 @@ from connectors.records import AIUsageDay
 from connectors.tool_records import CopilotUserTeam
 from correlate.config import CopilotSource
 from correlate.errors import ConfigError
-from correlate.ingest._days import first_day, utc_today
+from correlate.ingest._days import first_day, first_stored_day, utc_today
 from correlate.sync import SyncContext, SyncSummary
 
 __all__ = ["LOOKBACK_DAYS", "STREAM", "scope_of", "sync"]
@@ -106,7 +106,8 @@ def _first_day(ctx: SyncContext, scope: CopilotScope, since: date | None, backfi
     """Where this sync starts, clamped to what GitHub serves (from 2025-10-10, one year back)."""
     notes: list[str] = []
     first = first_day(since=since, cursor=ctx.store.get_cursor("copilot", STREAM, scope.label),
-                      end=today - timedelta(days=1), backfill_days=backfill_days, lag_days=LOOKBACK_DAYS)
+                      end=today - timedelta(days=1), backfill_days=backfill_days, lag_days=LOOKBACK_DAYS,
+                      first_stored=first_stored_day(ctx.store, "copilot", "copilot_api"))
     floor = max(FIRST_REPORT_DAY, today - timedelta(days=HISTORY_DAYS))
     if first < floor:
         notes.append(f"Copilot reports start at {floor} (from 2025-10-10, at most a year back); earlier days skipped")

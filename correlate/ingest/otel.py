@@ -455,6 +455,7 @@ def fold_spool(store: Store, spool_dir: Path, *, tz: str, team_attribute: str | 
     if not spool_dir.is_dir():
         return stats
     close_orphans(spool_dir)
+    _forget_retired(store, spool_dir)
     segs = segments(spool_dir)
     task = progress.add_task("folding OTLP spool", total=len(segs)) if progress is not None else None
     for listed in segs:
@@ -472,6 +473,19 @@ def fold_spool(store: Store, spool_dir: Path, *, tz: str, team_attribute: str | 
         if task is not None:
             progress.advance(task)
     return stats
+
+
+def _forget_retired(store: Store, spool_dir: Path) -> None:
+    """Drop the cursors of segments that are gone: a fold killed between deleting a retired segment and
+    deleting its cursor leaves the cursor behind (harmless, but it would stay forever)."""
+    stems = [p for (p,) in store.con.execute(
+        "SELECT \"partition\" FROM sync_state WHERE source = ? AND stream = 'spool'", [SOURCE]).fetchall()]
+    gone = [stem for stem in stems
+            if not any((spool_dir / stem).with_suffix(sfx).exists() for sfx in (".new", ".open", ".seg", ".damaged"))]
+    if gone:
+        with store.transaction():
+            store.con.execute("DELETE FROM sync_state WHERE source = ? AND stream = 'spool' "
+                              "AND list_contains(?, \"partition\")", [SOURCE, gone])
 
 
 def _fold_segment(store: Store, listed: Path, offset: int, stats: FoldStats, *, tz: str,
