@@ -13,6 +13,7 @@ PyGithub does the HTTP (REST objects and its GraphQL requester). Three things ar
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -29,7 +30,7 @@ from github.GithubException import (
 )
 
 from connectors import _http
-from connectors.errors import AuthError, FatalSourceError, RateLimitError, TransientSourceError
+from connectors.errors import AuthError, FatalSourceError, PayloadError, RateLimitError, TransientSourceError
 
 __all__ = [
     "LOW_BUDGET",
@@ -56,6 +57,12 @@ TIMEOUT_S = 60
 
 class WaitingRetry(GithubRetry):
     """PyGithub's retry policy, with every pause routed through :func:`connectors._http.wait`."""
+
+    def get_backoff_time(self) -> float:
+        """1 s, 2 s, 4 s ... capped at ``backoff_max``: urllib3 would retry the first failure at once."""
+        if not self.history:
+            return 0.0
+        return float(min(self.backoff_max, self.backoff_factor * 2 ** len(self.history)))
 
     def sleep(self, response: Any = None) -> None:
         delay = None
@@ -179,6 +186,15 @@ def translate_errors(*, stream: str, token_env: str, where: str | None = None) -
     except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
         raise TransientSourceError(
             f"cannot reach GitHub ({type(exc).__name__}). Check base_url and the network, then re-run.",
+            source=SOURCE, stream=stream, where=where,
+        ) from None
+    except json.JSONDecodeError as exc:
+        # PyGithub parses every body with json.loads: a body cut off mid-way (a dropped connection behind a proxy)
+        # or an HTML page from a proxy would otherwise surface as a bare traceback
+        raise PayloadError(
+            f"GitHub's answer was not JSON ({exc.msg} at character {exc.pos}): the response was cut off or did not "
+            "come from GitHub. Everything fetched so far is stored; re-run to resume, and check base_url if it "
+            "persists.",
             source=SOURCE, stream=stream, where=where,
         ) from None
 
