@@ -262,5 +262,8 @@ def link_spend(inputs: SpendInputs, spend: SpendConfig, precedence: tuple[str, .
         columns=["uid", "rule", "repo", "number", "cost_usd"])
     links["number"] = pd.array(links["number"], dtype="Int64")
     links = links.groupby(["uid", "rule", "repo", "number"], dropna=False, as_index=False)["cost_usd"].sum()
+    # when every dollar is unattributed the all-empty `repo` key comes out of groupby as float64, and merging it
+    # with the PRs' string repos fails (`correlate export spend` crashed on a store without linkable PRs)
+    links["repo"] = links["repo"].astype(object)
     return LinkResult(links=links, commits_checkable=commits_ok, branches_checkable=branches_ok,
                       sessions_available=inputs.sessions is not None)

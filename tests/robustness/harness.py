@@ -370,7 +370,7 @@ CASES = [
     SyncCase(
         source="pagerduty",
         section=lambda url: (f'[sources.pagerduty]\nbase_url = "{url}"\ntoken_env = "PAGERDUTY_TOKEN"\n'
-                             'backfill_days = 365\n\n[[teams]]\nname = "payments"\nservices = ["PSVC1"]\n'),
+                             'backfill_days = 365\n'),
         env={"PAGERDUTY_TOKEN": PAGERDUTY_TOKEN}, handler=_pagerduty_handler,
         tables=("incidents",), secrets=(PAGERDUTY_TOKEN,), clock_cursors=("pagerduty",),
     ),
