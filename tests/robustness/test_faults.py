@@ -144,3 +144,87 @@ def test_a_slow_answer_within_the_timeout_completes() -> None:
         client = _http.make_client(server.url, timeout=httpx.Timeout(2.0))
         with client:
             assert _http.request(client, "GET", "/slow", source="cursor").json() == {"ok": True}
+
+
+# -- file sources: a torn input file (a writer killed mid-write) -------------------------------------------------
+# No wire, so the wire faults above do not apply; their counterpart is an input cut off mid-record.
+
+def _tear(path: Path, cut: int) -> bytes:
+    """Cut the last ``cut`` bytes off ``path`` (as a writer killed mid-write leaves it); returns what was cut."""
+    data = path.read_bytes()
+    path.write_bytes(data[:-cut])
+    return data[-cut:]
+
+
+def _folder(tmp_path: Path, name: str, case: SyncCase) -> Path:
+    folder = tmp_path / name
+    folder.mkdir()
+    config = write_config(folder, case, "")
+    assert case.prepare is not None
+    case.prepare(folder)
+    return config
+
+
+def test_a_spool_segment_torn_mid_record_folds_every_complete_record_and_keeps_the_tail(tmp_path: Path) -> None:
+    from correlate.config import load_config
+    from correlate.otlp.spool import read_records
+    from correlate.store import Store
+    from correlate.sync import SyncContext, run_sync
+
+    case = next(c for c in CASES if c.source == "otel")
+    torn_config, whole_config = _folder(tmp_path, "torn", case), _folder(tmp_path, "whole", case)
+    last = sorted((torn_config.parent / "spool").glob("*.seg"))[-1]
+    records = list(read_records(last))
+    _tear(last, 20)  # the last record loses its end: its CRC cannot match
+    # the reference: the same spool with that last record never written
+    whole_last = whole_config.parent / "spool" / last.name
+    whole_last.write_bytes(whole_last.read_bytes()[:records[-2].end_offset])
+
+    with Store.open(load_config(torn_config).store_path) as store:
+        (summary,) = run_sync(SyncContext(load_config(torn_config), store), ["otel"], None)
+    sync_in_process(whole_config, "otel")
+    assert any(last.stem in note and "damaged" in note for note in summary.notes), summary.notes
+    assert (torn_config.parent / "spool" / f"{last.stem}.damaged").exists()  # kept for a human, never re-folded
+    assert snapshot(torn_config.parent / "store.duckdb", case) == snapshot(whole_config.parent / "store.duckdb", case)
+    sync_in_process(torn_config, "otel")  # a later fold changes nothing
+    assert snapshot(torn_config.parent / "store.duckdb", case) == snapshot(whole_config.parent / "store.duckdb", case)
+
+
+def test_a_transcript_cut_mid_line_counts_one_malformed_line_and_the_whole_file_later_completes(
+        tmp_path: Path) -> None:
+    from correlate.ingest.transcripts import import_dir
+
+    case = next(c for c in CASES if c.source == "transcripts")
+    torn_config, clean_config = _folder(tmp_path, "torn", case), _folder(tmp_path, "clean", case)
+    assert case.resume is not None
+    case.resume(clean_config)
+    path = sorted((torn_config.parent / "projects").rglob("*.jsonl"))[-1]
+    cut = _tear(path, 40)
+    result = import_dir(torn_config, torn_config.parent / "projects", "dev@acme.example")
+    assert result.malformed == 1 and result.problems and path.name in result.problems[0]
+    assert snapshot(torn_config.parent / "store.duckdb", case) != snapshot(clean_config.parent / "store.duckdb", case)
+    path.write_bytes(path.read_bytes() + cut)  # the writer finished the line
+    case.resume(torn_config)
+    assert snapshot(torn_config.parent / "store.duckdb", case) == snapshot(clean_config.parent / "store.duckdb", case)
+
+
+@pytest.mark.parametrize("kind", ["deployments", "incidents"])
+def test_a_csv_cut_mid_row_is_refused_naming_file_and_line_and_leaves_the_store_as_it_was(
+        tmp_path: Path, kind: str) -> None:
+    from correlate.errors import InputError
+
+    case = next(c for c in CASES if c.source == f"csv_{kind}")
+    assert case.resume is not None
+    torn_config, clean_config = _folder(tmp_path, "torn", case), _folder(tmp_path, "clean", case)
+    case.resume(clean_config)
+    before = snapshot(torn_config.parent / "store.duckdb", case)
+    path = torn_config.parent / f"{kind}.csv"
+    lines = path.read_text().count("\n")
+    cut = _tear(path, 30)  # inside the last row's timestamps
+    with pytest.raises(InputError) as refused:
+        case.resume(torn_config)
+    assert f"{path}:{lines}" in str(refused.value), str(refused.value)  # file:line of the torn row
+    assert snapshot(torn_config.parent / "store.duckdb", case) == before  # nothing half-written
+    path.write_bytes(path.read_bytes() + cut)
+    case.resume(torn_config)
+    assert snapshot(torn_config.parent / "store.duckdb", case) == snapshot(clean_config.parent / "store.duckdb", case)
