@@ -127,13 +127,13 @@ def _enterprise_handler() -> Handler:
 
 
 def _github_handler() -> Handler:
-    """The hand-built, schema-executing fake GitHub (tests/connectors/github/fake_github.py): five
+    """The hand-built, schema-executing fake GitHub (tests/connectors/github/fake_github.py): two
     repositories of merged and open PRs dated from today, so one PR page per repository."""
     from tests.connectors.github.fake_github import FakeCommit, FakeGitHub, FakePR, FakeRepo, FakeReview
 
     base = datetime.combine(today(), time(9), UTC) - timedelta(days=20)
     repos = []
-    for r in range(5):
+    for r in range(2):
         pulls = {}
         for n in range(1, 4 + r % 2):
             created = base + timedelta(days=3 * n + r, hours=r)
@@ -187,11 +187,11 @@ def _pagerduty_handler() -> Handler:
 
 
 # -- file sources: the input a run reads, written into its folder ----------------------------------------------
-SPOOL_SEGMENTS = 6
+SPOOL_SEGMENTS = 5
 
 
 def _write_spool(folder: Path) -> None:
-    """Six closed spool segments of hand-built Claude Code OTLP (delta and cumulative counters, events),
+    """Five closed spool segments of hand-built Claude Code OTLP (delta and cumulative counters, events),
     so the fold has several units (one transaction and cursor per segment) and cumulative series span them."""
     from correlate.otlp.spool import encode_record
     from tests.otlp_payloads import MINUTE, T0, Point, api_request, day_of_usage, logs_request, metrics_request
@@ -200,12 +200,12 @@ def _write_spool(folder: Path) -> None:
     spool.mkdir()
     for s in range(SPOOL_SEGMENTS):
         records = []
-        for r in range(4):
-            t = T0 + (s * 4 + r) * 7 * MINUTE
+        for r in range(3):
+            t = T0 + (s * 3 + r) * 7 * MINUTE
             user = {"user.email": f"dev{r % 3}@acme.example", "session.id": f"sess-{r % 3}-{s // 2}"}
             delta = metrics_request(day_of_usage(session=user["session.id"], t=t), user=user)
             # one cumulative series per developer, running across every segment: exactly-once differencing
-            cumulative = metrics_request([Point("claude_code.token.usage", 1000.0 * (s * 4 + r + 1),
+            cumulative = metrics_request([Point("claude_code.token.usage", 1000.0 * (s * 3 + r + 1),
                                                 {"type": "input", "model": "claude-opus-4-6"}, t, T0 - MINUTE)],
                                          temporality=2, user={**user, "session.id": f"cum-{r % 3}"})
             logs = logs_request([api_request("claude-sonnet-4-6", 0.01 * (r + 1), 100 + r, 50, t=t,
@@ -227,11 +227,11 @@ def _write_transcripts(folder: Path) -> None:
     """Hand-built Claude Code session transcripts (tests/connectors/test_transcripts.py's line shape)."""
     from tests.connectors.test_transcripts import line
 
-    for p in range(6):
+    for p in range(4):
         lines = [line(f"msg-{p}-{i}", f"req-{p}-{i}", inp=10 + i, out=100 + p, cr=1000 * (i % 4),
                       model=("claude-sonnet-4-6", "claude-opus-4-6")[i % 2], session=f"s{p}-{i // 50}",
                       ts=f"2026-10-{1 + (i % 20):02d}T{i % 24:02d}:{p * 7:02d}:00.000Z")
-                 for i in range(300)]
+                 for i in range(150)]
         path = folder / "projects" / f"-src-app{p}" / "session.jsonl"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -251,7 +251,7 @@ repos = ["acme/web"]
 
 def _write_deployments(folder: Path) -> None:
     rows = ["id,repo,team,service,started_at,finished_at,status,environment,sha"]
-    for n in range(1500):
+    for n in range(600):
         at = datetime(2026, 3, 2, 9, tzinfo=UTC) + timedelta(hours=5 * n)
         repo = ("acme/api", "acme/web")[n % 2]
         rows.append(f"d{n},{repo},,{'checkout' if n % 2 == 0 else ''},{at:%Y-%m-%dT%H:%M:%SZ},"
@@ -262,7 +262,7 @@ def _write_deployments(folder: Path) -> None:
 
 def _write_incidents(folder: Path) -> None:
     rows = ["id,service,created_at,resolved_at,caused_by_deployment,title"]
-    for n in range(1500):
+    for n in range(600):
         at = datetime(2026, 3, 2, 11, tzinfo=UTC) + timedelta(hours=5 * n)
         rows.append(f"i{n},checkout,{at:%Y-%m-%dT%H:%M:%SZ},{at + timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ},"
                     f"{f'd{n}' if n % 5 == 0 else ''},incident {n}")
@@ -332,14 +332,14 @@ CASES = [
     SyncCase(
         source="cursor",
         section=lambda url: (f'[sources.cursor]\nbase_url = "{url}"\napi_key_env = "CURSOR_API_KEY"\n'
-                             "backfill_days = 95\n"),
+                             "backfill_days = 45\n"),
         env={"CURSOR_API_KEY": CURSOR_KEY}, handler=_cursor_handler,
         tables=("ai_usage_daily", "ai_usage_model_daily"), secrets=(CURSOR_KEY,),
     ),
     SyncCase(
         source="copilot",
         section=lambda url: (f'[sources.copilot]\nbase_url = "{url}"\ntoken_env = "GITHUB_TOKEN"\norg = "acme"\n'
-                             "backfill_days = 6\n"),
+                             "backfill_days = 3\n"),
         env={"GITHUB_TOKEN": GITHUB_TOKEN}, handler=_copilot_handler,
         tables=("ai_usage_daily", "copilot_user_teams"), secrets=(GITHUB_TOKEN,), needs_url=True,
     ),
@@ -353,7 +353,7 @@ CASES = [
     SyncCase(
         source="claude_enterprise",
         section=lambda url: (f'[sources.claude_enterprise]\nbase_url = "{url}"\n'
-                             'api_key_env = "CLAUDE_ANALYTICS_KEY"\nbackfill_days = 4\n'),
+                             'api_key_env = "CLAUDE_ANALYTICS_KEY"\nbackfill_days = 3\n'),
         env={"CLAUDE_ANALYTICS_KEY": ENTERPRISE_KEY}, handler=_enterprise_handler,
         tables=(*_USAGE, "claude_enterprise_skill_daily", "claude_enterprise_connector_daily"),
         secrets=(ENTERPRISE_KEY,),
@@ -361,7 +361,7 @@ CASES = [
     SyncCase(
         source="github",
         section=lambda url: (f'[sources.github]\nbase_url = "{url}"\ntoken_env = "GH_SYNC_TOKEN"\n'
-                             'repos = ["acme/repo0", "acme/repo1", "acme/repo2", "acme/repo3", "acme/repo4"]\n'
+                             'repos = ["acme/repo0", "acme/repo1"]\n'
                              'deployments_from = "merges"\nbackfill_days = 30\n'),
         env={"GH_SYNC_TOKEN": GH_SYNC_TOKEN}, handler=_github_handler,
         tables=("pull_requests", "reviews", "pr_commits", "deployments", "deployment_changes"),
