@@ -247,13 +247,15 @@ def _sync_deployments(ctx: SyncContext, gh: Github, cfg: GitHubSource, repo: str
                                              token_env=cfg.token_env, settled=settled)
     with store.transaction():
         store.upsert(Deployment, deployments)
+        if source == "github_merges":
+            # in the cursor's transaction: a run stopped between the two would leave older merges without
+            # commits for good (the next run's window starts at the cursor minus lookback_days)
+            _merge_proxy_commits(store, repo, [d.deployment_id for d in deployments])
         _advance_cursor(store, DEPLOY_STREAM, repo, max((d.started_at for d in deployments if d.started_at),
                                                         default=None))
     _add(summary, "deployments", len(deployments))
     report(f"{len(deployments)} deployments")
-    if source == "github_merges":
-        _merge_proxy_commits(store, repo, [d.deployment_id for d in deployments])
-    else:
+    if source != "github_merges":
         missing = _deployments_missing_commits(store, source, repo)
         if missing:
             for _dep_id, rows in rest.deployment_commits(gh, repo, missing, token_env=cfg.token_env):
@@ -282,7 +284,8 @@ def _deployments_missing_commits(store: Store, source: str, repo: str) -> list[t
 
 
 def _merge_proxy_commits(store: Store, repo: str, deployment_ids: list[str]) -> None:
-    """For the merge proxy, a "deployment" introduces the PR's commits and its merge commit."""
+    """For the merge proxy, a "deployment" introduces the PR's commits and its merge commit (call inside the
+    transaction that stores those deployments)."""
     if not deployment_ids:
         return
     rows = store.query(

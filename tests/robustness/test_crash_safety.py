@@ -42,6 +42,7 @@ from tests.robustness.harness import (
     key_duplicates,
     snapshot,
     write_config,
+    zygote,
 )
 
 # Each point costs a forked run (~0.3-1.5 s) and an in-process resume. 3 per source keeps the suite fast; for a
@@ -126,6 +127,7 @@ def test_sigkill_at_any_point_then_rerun_equals_a_clean_run(tmp_path: Path, case
     source = _Source(case)
     with source.running():
         config = _run_folder(tmp_path, "clean", case, source.url)
+        zygote()  # started before the clock: the timed kill points spread over the run itself
         started = time.perf_counter()
         proc = forked(config, *case.args(config.parent), env=case.env)
         out, err = proc.communicate(timeout=RUN_TIMEOUT_S)
@@ -192,3 +194,31 @@ def test_the_real_entry_point_survives_a_kill(tmp_path: Path, monkeypatch: pytes
         assert proc.returncode == -signal.SIGKILL
         case.rerun(config)
     assert snapshot(config.parent / "store.duckdb", case) == snapshot(clean_config.parent / "store.duckdb", case)
+
+
+def test_github_merge_deployments_and_their_commits_commit_together(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: the merge-proxy deployments and their commits were two transactions; a run stopped between them
+    left the older merges without commits (and without a lead-time link) for good. A SIGKILL lands there rarely,
+    so the stop is made certain here: the process is interrupted inside the commits step."""
+    import correlate.ingest.github as ingest
+
+    case = next(c for c in CASES if c.source == "github")
+    for name, value in case.env.items():
+        monkeypatch.setenv(name, value)
+    source = _Source(case)
+    real = ingest._merge_proxy_commits
+
+    def interrupted(*args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt  # what Ctrl-C (or a kill, minus the cleanup) does at this line
+
+    with source.running():
+        clean = _run_folder(tmp_path, "clean", case, source.url)
+        case.rerun(clean)
+        stopped = _run_folder(tmp_path, "stopped", case, source.url)
+        monkeypatch.setattr(ingest, "_merge_proxy_commits", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            case.rerun(stopped)
+        monkeypatch.setattr(ingest, "_merge_proxy_commits", real)
+        case.rerun(stopped)
+    assert snapshot(stopped.parent / "store.duckdb", case) == snapshot(clean.parent / "store.duckdb", case)
