@@ -35,3 +35,13 @@ def test_since_wins_over_the_cursor_and_earliest_clamps_it() -> None:
 
 def test_since_after_end_means_nothing_to_do() -> None:
     assert plan_days(since=date(2026, 4, 1), cursor=None, end=END, backfill_days=90, lag_days=2) == []
+
+
+def test_the_lag_repull_never_reaches_before_the_first_stored_day() -> None:
+    # a first run stopped (or killed) after storing one day: the re-run re-pulls that day, not the day before it,
+    # so the store ends as an uninterrupted run's (found by tests/robustness/test_crash_safety.py)
+    days = plan_days(since=None, cursor="2026-03-05", end=END, backfill_days=6, lag_days=3,
+                     first_stored=date(2026, 3, 5))
+    assert days[0] == date(2026, 3, 5) and days[-1] == END
+    assert plan_days(since=None, cursor="2026-03-05", end=END, backfill_days=90, lag_days=3,
+                     first_stored=date(2026, 1, 1))[0] == date(2026, 3, 3)  # a long history: the lag as before

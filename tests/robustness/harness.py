@@ -190,7 +190,7 @@ def _pagerduty_handler() -> Handler:
 SPOOL_SEGMENTS = 5
 
 
-def _write_spool(folder: Path) -> None:
+def write_spool(folder: Path) -> None:
     """Five closed spool segments of hand-built Claude Code OTLP (delta and cumulative counters, events),
     so the fold has several units (one transaction and cursor per segment) and cumulative series span them."""
     from correlate.otlp.spool import encode_record
@@ -223,7 +223,7 @@ def _spool_units_done(folder: Path) -> int:
     return SPOOL_SEGMENTS - sum(1 for p in spool.iterdir() if p.suffix == ".seg") if spool.is_dir() else 0
 
 
-def _write_transcripts(folder: Path) -> None:
+def write_transcripts(folder: Path) -> None:
     """Hand-built Claude Code session transcripts (tests/connectors/test_transcripts.py's line shape)."""
     from tests.connectors.test_transcripts import line
 
@@ -249,7 +249,7 @@ repos = ["acme/web"]
 """
 
 
-def _write_deployments(folder: Path) -> None:
+def write_deployments(folder: Path) -> None:
     rows = ["id,repo,team,service,started_at,finished_at,status,environment,sha"]
     for n in range(600):
         at = datetime(2026, 3, 2, 9, tzinfo=UTC) + timedelta(hours=5 * n)
@@ -260,7 +260,7 @@ def _write_deployments(folder: Path) -> None:
     (folder / "deployments.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
 
 
-def _write_incidents(folder: Path) -> None:
+def write_incidents(folder: Path) -> None:
     rows = ["id,service,created_at,resolved_at,caused_by_deployment,title"]
     for n in range(600):
         at = datetime(2026, 3, 2, 11, tzinfo=UTC) + timedelta(hours=5 * n)
@@ -272,8 +272,8 @@ def _write_incidents(folder: Path) -> None:
 def _csv_after(first: str) -> Callable[[Path], None]:
     """Both CSV files, with ``first`` already imported (so the killed import also relinks failures)."""
     def prepare(folder: Path) -> None:
-        _write_deployments(folder)
-        _write_incidents(folder)
+        write_deployments(folder)
+        write_incidents(folder)
         _import_in_process(first)(folder / "correlate.toml")
     return prepare
 
@@ -377,14 +377,14 @@ CASES = [
     SyncCase(
         source="otel",
         section=lambda url: '[otel]\nspool_dir = "spool"\nteam_attribute = "team.id"\n',
-        env={}, prepare=_write_spool, units_done=_spool_units_done, units=SPOOL_SEGMENTS,
+        env={}, prepare=write_spool, units_done=_spool_units_done, units=SPOOL_SEGMENTS,
         tables=(*_USAGE, "ai_session_daily", "otel_metric_deltas", "otel_events", "otel_series_state"),
         secrets=(), no_faults=_FILES,
     ),
     SyncCase(
         source="transcripts",
         section=lambda url: "",
-        env={}, prepare=_write_transcripts, command=lambda f: ("import", "transcripts", str(f / "projects"),
+        env={}, prepare=write_transcripts, command=lambda f: ("import", "transcripts", str(f / "projects"),
                                                                "--actor", "dev@acme.example"),
         resume=_import_in_process("transcripts"), all_or_nothing=True,
         tables=("ai_usage_daily", "ai_usage_model_daily", "ai_session_daily"), secrets=(), no_faults=_FILES,
@@ -503,7 +503,10 @@ def yesterday() -> date:
 # with a real SIGKILL. The zygote imports but never runs anything (no store, no threads), so every child starts
 # as fresh as a new interpreter. ``cli()`` above still starts the real ``python -m correlate`` where that matters.
 
-_ZYGOTE_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "COLUMNS": "200"}
+# a fork copies only the forking thread: no BLAS thread pool, no jemalloc background thread (pyarrow's), so the
+# zygote has one thread and nothing is held by a thread the child would not have
+_ZYGOTE_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+               "JE_ARROW_MALLOC_CONF": "background_thread:false", "COLUMNS": "200"}
 
 
 def _zygote_main() -> None:
@@ -517,6 +520,9 @@ def _zygote_main() -> None:
     for module in (*(m for m, _ in SOURCES.values()), "correlate.commands", "correlate.ingest.csv_import",
                    "correlate.ingest.transcripts", "correlate.doctor"):
         importlib.import_module(module)
+    threads = len(os.listdir(f"/proc/{os.getpid()}/task")) if Path("/proc/self/task").is_dir() else 1
+    if threads != 1:
+        raise RuntimeError(f"the zygote has {threads} threads after its imports; forking it would not be safe")
     reply = os.fdopen(os.dup(1), "w")
     reply.write(json.dumps({"ready": os.getpid()}) + "\n")
     reply.flush()

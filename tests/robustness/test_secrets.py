@@ -18,12 +18,12 @@ from tests.robustness.harness import (
     CASES,
     CSV_TEAMS,
     HTTP_CASES,
-    _write_deployments,
-    _write_incidents,
-    _write_spool,
-    _write_transcripts,
     cli,
     forked,
+    write_deployments,
+    write_incidents,
+    write_spool,
+    write_transcripts,
 )
 
 MONTHLY_MONTH = "2026-10"
@@ -63,7 +63,7 @@ def test_no_command_shows_or_stores_a_credential(tmp_path: Path) -> None:
     secrets = [s for case in CASES for s in case.secrets]
     env = {k: v for case in CASES for k, v in case.env.items()}
     assert len(secrets) >= 6, "every credentialed source brings its canary"
-    for write in (_write_spool, _write_transcripts, _write_deployments, _write_incidents):
+    for write in (write_spool, write_transcripts, write_deployments, write_incidents):
         write(tmp_path)
     fakes = {case.source: _Refusable(case.handler()) for case in HTTP_CASES if case.handler is not None}
     outputs: list[str] = []
