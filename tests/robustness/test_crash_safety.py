@@ -140,7 +140,7 @@ def test_sigkill_at_any_point_then_rerun_equals_a_clean_run(tmp_path: Path, case
         empty = {**{t: [] for t in case.tables}, "sync_state": []}
 
         points = _plan(case, rng, units, duration)
-        killed = passed = 0
+        killed = passed = whole = 0  # whole: killed imports that had committed everything
         for i, (kind, at) in enumerate(points):
             config = _run_folder(tmp_path, f"kill{i}", case, source.url)
             store = config.parent / "store.duckdb"
@@ -158,11 +158,14 @@ def test_sigkill_at_any_point_then_rerun_equals_a_clean_run(tmp_path: Path, case
                 except subprocess.TimeoutExpired:  # still running at the chosen moment: kill it there
                     proc.send_signal(signal.SIGKILL)
             proc.communicate(timeout=RUN_TIMEOUT_S)
-            killed += proc.returncode == -signal.SIGKILL
+            was_killed = proc.returncode == -signal.SIGKILL
+            killed += was_killed
             with source.lock:
                 source.kill_at, source.proc = 0, None
             if case.all_or_nothing and store.exists():
-                assert snapshot(store, case) in (before, clean), f"a kill at {kind} {at} left a half-written import"
+                left = snapshot(store, case)
+                assert left in (before, clean), f"a kill at {kind} {at} left a half-written import"
+                whole += was_killed and left == clean and left != before
 
             case.rerun(config)
             assert set(key_duplicates(store, case.tables).values()) == {0}, (kind, at)
@@ -170,7 +173,7 @@ def test_sigkill_at_any_point_then_rerun_equals_a_clean_run(tmp_path: Path, case
             passed += 1
     if TALLY is not None:  # the soak's figure: kill points run and passed per source
         with TALLY.open("a") as f:
-            f.write(f"{case.source}\t{len(points)}\t{killed}\t{passed}\n")
+            f.write(f"{case.source}\t{len(points)}\t{killed}\t{passed}\t{whole}\n")
     # most points must really have killed the process (a timed point may fall after a fast run's end)
     assert killed >= (len(points) + 1) // 2, f"only {killed} of {len(points)} runs were killed"
 
