@@ -22,7 +22,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -316,7 +316,6 @@ class SyncCase:
     # cursors that hold the run's clock (PagerDuty's window end): compared by day, not by second
     clock_cursors: tuple[str, ...] = ()
     no_faults: str | None = None  # why the wire-fault tests do not apply (file sources)
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def args(self, folder: Path) -> tuple[str, ...]:
         return self.command(folder) if self.command else ("sync", "--source", self.source)
