@@ -129,7 +129,9 @@ def _enterprise_handler() -> Handler:
 def _github_handler() -> Handler:
     """The hand-built, schema-executing fake GitHub (tests/connectors/github/fake_github.py): two
     repositories of merged and open PRs dated from today, so one PR page per repository."""
-    from tests.connectors.github.fake_github import FakeCommit, FakeGitHub, FakePR, FakeRepo, FakeReview
+    from tests.connectors.github.fake_github import FakeCommit, FakeGitHub, FakePR, FakeRepo, FakeReview, schema
+
+    schema()  # built once, now: inside the first answer it would slow the clean run a kill plan is timed on
 
     base = datetime.combine(today(), time(9), UTC) - timedelta(days=20)
     repos = []
