@@ -280,6 +280,13 @@ def _csv_after(first: str) -> Callable[[Path], None]:
     return prepare
 
 
+def _transcripts_and_a_store(folder: Path) -> None:
+    """The transcripts, and the store already created (so a kill in the commit is the import's commit)."""
+    write_transcripts(folder)
+    with Store.open(load_config(folder / "correlate.toml").store_path):
+        pass
+
+
 def _import_in_process(kind: str) -> Callable[[Path], None]:
     def resume(config: Path) -> None:
         if kind == "transcripts":
@@ -385,7 +392,7 @@ CASES = [
     SyncCase(
         source="transcripts",
         section=lambda url: "",
-        env={}, prepare=write_transcripts, command=lambda f: ("import", "transcripts", str(f / "projects"),
+        env={}, prepare=_transcripts_and_a_store, command=lambda f: ("import", "transcripts", str(f / "projects"),
                                                                "--actor", "dev@acme.example"),
         resume=_import_in_process("transcripts"), all_or_nothing=True,
         tables=("ai_usage_daily", "ai_usage_model_daily", "ai_session_daily"), secrets=(), no_faults=_FILES,

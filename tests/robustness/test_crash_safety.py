@@ -110,11 +110,34 @@ def _kill_at_unit(case: SyncCase, folder: Path, proc: Any, k: int) -> threading.
     return thread
 
 
+def _kill_at_commit(folder: Path, proc: Any) -> threading.Thread:
+    """One-transaction imports: kill as soon as the store's write-ahead log grows (the commit is being written)."""
+    wal = folder / "store.duckdb.wal"
+    start = wal.stat().st_size if wal.exists() else 0
+
+    def watch() -> None:
+        while proc.returncode is None:
+            if wal.exists() and wal.stat().st_size > start:
+                proc.send_signal(signal.SIGKILL)
+                return
+            time.sleep(0.0005)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread
+
+
 def _plan(case: SyncCase, rng: random.Random, units: int, duration: float) -> list[tuple[str, float]]:
-    """``POINTS`` kill points: about 3/5 at units of work (when the source has units), the rest at random times."""
-    at_units = 0 if case.all_or_nothing or units == 0 else min(units, max(1, round(POINTS * 3 / 5)))
-    points: list[tuple[str, float]] = [("unit", k) for k in sorted(rng.sample(range(1, units + 1), at_units))]
-    points += [("time", round(rng.uniform(0.05, 0.95) * duration, 3)) for _ in range(POINTS - at_units)]
+    """``POINTS`` kill points: about 3/5 at units of work (when the source has units), the rest at random times.
+
+    A one-transaction import has no units: a quarter of its points kill it inside its commit instead.
+    """
+    if case.all_or_nothing:
+        points: list[tuple[str, float]] = [("commit", 0)] * max(1, POINTS // 4)
+    else:
+        at_units = min(units, max(1, round(POINTS * 3 / 5)))
+        points = [("unit", k) for k in sorted(rng.sample(range(1, units + 1), at_units))]
+    points += [("time", round(rng.uniform(0.05, 0.95) * duration, 3)) for _ in range(POINTS - len(points))]
     return points
 
 
@@ -152,6 +175,8 @@ def test_sigkill_at_any_point_then_rerun_equals_a_clean_run(tmp_path: Path, case
                 source.proc = proc
             if kind == "unit" and case.handler is None:
                 _kill_at_unit(case, config.parent, proc, int(at))
+            if kind == "commit":
+                _kill_at_commit(config.parent, proc)
             if kind == "time":
                 try:
                     proc.wait(timeout=float(at))
