@@ -6,7 +6,10 @@ written into the run's folder), the command is run once cleanly, then killed at 
 
 * at the k-th unit of work: while the server answers the k-th request (before that unit's commit), or,
   for the OTLP spool fold, right after the k-th segment was folded and retired (inside the next one);
-* at random times over the clean run's duration (inside commits, WAL writes, store start-up, shutdown).
+* for an import that is one transaction (transcripts, CSV), inside its commit: as soon as the store's
+  write-ahead log grows;
+* at random times over the clean run's duration (inside commits, WAL writes, store start-up, shutdown);
+  a run that ended before its moment is run again with the moment halved (twice at most).
 
 After each kill the run is resumed (in this process, from the store the dead process left) and the
 store must equal the clean one. An import that is one transaction (transcripts, CSV) must also have
@@ -103,7 +106,7 @@ def _kill_at_unit(case: SyncCase, folder: Path, proc: Any, k: int) -> threading.
             if units_done(folder) >= k:
                 proc.send_signal(signal.SIGKILL)
                 return
-            time.sleep(0.001)
+            time.sleep(0.002)
 
     thread = threading.Thread(target=watch, daemon=True)
     thread.start()
@@ -120,7 +123,7 @@ def _kill_at_commit(folder: Path, proc: Any) -> threading.Thread:
             if wal.exists() and wal.stat().st_size > start:
                 proc.send_signal(signal.SIGKILL)
                 return
-            time.sleep(0.0005)
+            time.sleep(0.001)
 
     thread = threading.Thread(target=watch, daemon=True)
     thread.start()
@@ -163,9 +166,12 @@ def test_sigkill_at_any_point_then_rerun_equals_a_clean_run(tmp_path: Path, case
         empty = {**{t: [] for t in case.tables}, "sync_state": []}
 
         points = _plan(case, rng, units, duration)
-        killed = passed = whole = 0  # whole: killed imports that had committed everything
-        for i, (kind, at) in enumerate(points):
-            config = _run_folder(tmp_path, f"kill{i}", case, source.url)
+        queue = [(kind, at, 0) for kind, at in points]
+        runs = killed = passed = whole = 0  # whole: killed imports that had committed everything
+        while queue:
+            kind, at, retry = queue.pop(0)
+            config = _run_folder(tmp_path, f"kill{runs}", case, source.url)
+            runs += 1
             store = config.parent / "store.duckdb"
             before = snapshot(store, case) if case.all_or_nothing and store.exists() else empty
             with source.lock:
@@ -196,11 +202,14 @@ def test_sigkill_at_any_point_then_rerun_equals_a_clean_run(tmp_path: Path, case
             assert set(key_duplicates(store, case.tables).values()) == {0}, (kind, at)
             assert snapshot(store, case) == clean, f"store differs after a kill at {kind} {at}"
             passed += 1
+            if kind == "time" and not was_killed and retry < 2:  # this run ended sooner: try earlier
+                queue.append((kind, round(at / 2, 3), retry + 1))
     if TALLY is not None:  # the soak's figure: kill points run and passed per source
         with TALLY.open("a") as f:
-            f.write(f"{case.source}\t{len(points)}\t{killed}\t{passed}\t{whole}\n")
-    # most points must really have killed the process (a timed point may fall after a fast run's end)
-    assert killed >= (len(points) + 1) // 2, f"only {killed} of {len(points)} runs were killed"
+            f.write(f"{case.source}\t{len(points)}\t{runs}\t{killed}\t{passed}\t{whole}\n")
+    # the points must really have killed the process (a timed point may fall after a fast run's end: it is
+    # tried again earlier, twice)
+    assert killed >= len(points) - len(points) // 5, f"only {killed} of {runs} runs ({len(points)} points) were killed"
 
 
 def test_the_real_entry_point_survives_a_kill(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -211,9 +220,7 @@ def test_the_real_entry_point_survives_a_kill(tmp_path: Path, monkeypatch: pytes
     source = _Source(case)
     with source.running():
         clean_config = _run_folder(tmp_path, "clean", case, source.url)
-        proc = cli(clean_config, *case.args(clean_config.parent), env=case.env)
-        out, err = proc.communicate(timeout=RUN_TIMEOUT_S)
-        assert proc.returncode == 0, out + err
+        case.rerun(clean_config)  # the reference, in this process
         config = _run_folder(tmp_path, "killed", case, source.url)
         with source.lock:
             source.seen, source.kill_at = 0, 3
