@@ -28,7 +28,8 @@ from correlate.days import day_sql
 from correlate.errors import UsageError
 from correlate.store import Store
 
-__all__ = ["PANEL_COLUMNS", "Grain", "build_panel", "register_mapping", "resolve_identities", "shared_facts"]
+__all__ = ["PANEL_COLUMNS", "Grain", "build_panel", "deployment_days", "register_mapping", "resolve_identities",
+           "shared_facts"]
 
 Grain = Literal["day", "week", "month"]
 
@@ -365,6 +366,26 @@ def _prepare_facts(store: Store, config: Config, since: date, until: date) -> No
     _run(store, _facts_sql(config), {"since": since, "until": until})
 
 
+def _facts_for(store: Store, config: Config, since: date, until: date) -> None:
+    """Make the day-level facts cover ``[since, until]``: the shared ones when they do, else built anew."""
+    shared = _SHARED.get(id(store))
+    if shared is None or shared[0] is not config or not (shared[1] <= since and until <= shared[2]):
+        _SHARED.pop(id(store), None)  # these facts replace the shared ones: later calls build their own
+        _prepare_facts(store, config, since, until)
+
+
+def deployment_days(store: Store, config: Config, since: date, until: date) -> pd.DataFrame:
+    """``team, day, deployments`` for the days with at least one production deployment (the panel's
+    ``deployments`` column without the empty days: tier inputs need only the days that had one)."""
+    _facts_for(store, config, since, until)
+    frame = store.con.execute("""
+        SELECT team, day, count(*) AS deployments FROM _f_dep
+        WHERE team IS NOT NULL AND day BETWEEN $since AND $until GROUP BY ALL ORDER BY ALL""",
+                              {"since": since, "until": until}).df()
+    frame["day"] = pd.to_datetime(frame["day"]).dt.date
+    return frame
+
+
 @contextmanager
 def shared_facts(store: Store, config: Config, since: date, until: date) -> Iterator[None]:
     """Within this block, :func:`build_panel` over any window inside ``[since, until]`` reuses one set
@@ -405,10 +426,7 @@ def build_panel(store: Store, config: Config, since: date, until: date, grain: G
     if not config.team_names:
         raise UsageError("the config names no teams: add [[teams]] entries with their members.")
     window = {"since": since, "until": until}
-    shared = _SHARED.get(id(store))
-    if shared is None or shared[0] is not config or not (shared[1] <= since and until <= shared[2]):
-        _SHARED.pop(id(store), None)  # these facts replace the shared ones: later calls build their own
-        _prepare_facts(store, config, since, until)
+    _facts_for(store, config, since, until)
     frame = store.con.execute(_aggregate_sql(grain, keep_lists), window).df()
     period = grain
     frame[period] = pd.to_datetime(frame[period]).dt.date

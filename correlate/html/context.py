@@ -21,7 +21,7 @@ from correlate.html.notes import DEFINITIONS, EXTERNAL_INTRO, STUDIES, Study, li
 from correlate.html.statsview import StatsView, monthly_stats
 from correlate.html.teams import OTHER, TeamGrouping, TeamRow, ratio, summarise_teams, team_row, team_rows
 from correlate.html.tiers import LABELS, SOURCE_NOTE, TierCell, tier_cells
-from correlate.panel import build_panel, shared_facts
+from correlate.panel import build_panel, deployment_days, shared_facts
 from correlate.quality import DataQuality, data_quality
 from correlate.store import Store
 from correlate.tool_mapping import MAPPINGS
@@ -269,7 +269,7 @@ def _tiers(store: Store, config: Config, grouping: TeamGrouping, year: int, last
     start = end - timedelta(weeks=TIER_WEEKS) + timedelta(days=1)
     days = (end - start).days + 1
     weekly = build_panel(store, config, start, end, "week", keep_lists=True)
-    daily = build_panel(store, config, start, end, "day")
+    daily = deployment_days(store, config, start, end)  # the days with a deployment, not a day panel
     labels = sorted({lab for lab in grouping.shown.values() if lab != OTHER}) + (
         [OTHER] if grouping.merged else [])
     # one groupby per frame (not one filter per team): thousands of teams stay fast
@@ -295,8 +295,9 @@ def _cost_matrix(frame: pd.DataFrame, grouping: TeamGrouping) -> Matrix:
     order = sorted([i for i in pivot.index if i != OTHER]) + ([OTHER] if OTHER in pivot.index else [])
     pivot = pivot.reindex(order)
     cols = sorted(pivot.columns)
-    return Matrix(["Team", *cols, "Total"], [[i, *[float(pivot.loc[i, c]) for c in cols],
-                                             float(pivot.loc[i].sum())] for i in order], "usd")
+    values = pivot[cols].to_numpy(float)  # whole rows at once: a .loc per cell is slow at thousands of teams
+    return Matrix(["Team", *cols, "Total"], [[i, *map(float, row), float(row.sum())]
+                                             for i, row in zip(order, values, strict=True)], "usd")
 
 
 def _coverage(cur: pd.DataFrame, rows: list[TeamRow], grouping: TeamGrouping) -> list[CoverageRow]:
