@@ -358,6 +358,8 @@ ORDER BY s.team, s.period
 
 # store -> (config, since, until) of the day-level facts a shared_facts block built
 _SHARED: dict[int, tuple[Config, date, date]] = {}
+# store -> the last weekly panel built inside that block (since, until, frame)
+_WEEKS: dict[int, tuple[date, date, pd.DataFrame]] = {}
 
 
 def _prepare_facts(store: Store, config: Config, since: date, until: date) -> None:
@@ -371,6 +373,7 @@ def _facts_for(store: Store, config: Config, since: date, until: date) -> None:
     shared = _SHARED.get(id(store))
     if shared is None or shared[0] is not config or not (shared[1] <= since and until <= shared[2]):
         _SHARED.pop(id(store), None)  # these facts replace the shared ones: later calls build their own
+        _WEEKS.pop(id(store), None)
         _prepare_facts(store, config, since, until)
 
 
@@ -401,6 +404,7 @@ def shared_facts(store: Store, config: Config, since: date, until: date) -> Iter
         yield
     finally:
         _SHARED.pop(id(store), None)
+        _WEEKS.pop(id(store), None)
 
 
 def build_panel(store: Store, config: Config, since: date, until: date, grain: Grain = "day", *,
@@ -425,6 +429,9 @@ def build_panel(store: Store, config: Config, since: date, until: date, grain: G
         raise UsageError(f"the window ends ({until}) before it starts ({since})")
     if not config.team_names:
         raise UsageError("the config names no teams: add [[teams]] entries with their members.")
+    cached = _weeks_from_shared(store, config, since, until) if grain == "week" and not keep_lists else None
+    if cached is not None:
+        return cached
     window = {"since": since, "until": until}
     _facts_for(store, config, since, until)
     frame = store.con.execute(_aggregate_sql(grain, keep_lists), window).df()
@@ -435,4 +442,19 @@ def build_panel(store: Store, config: Config, since: date, until: date, grain: G
     frame = frame[ordered + rest]
     int_cols = ["headcount", "ai_active_users", "dev_days", "active_devs", "ai_active_dev_days", "days", *_COUNTS]
     frame[int_cols] = frame[int_cols].astype("int64")
+    if grain == "week" and not keep_lists and id(store) in _SHARED:
+        _WEEKS[id(store)] = (since, until, frame.copy())  # a copy: the caller may change its frame
     return frame
+
+
+def _weeks_from_shared(store: Store, config: Config, since: date, until: date) -> pd.DataFrame | None:
+    """Inside :func:`shared_facts`, a weekly panel starting on a Monday and ending where an earlier,
+    longer one ended is that panel's later weeks: each of those weeks lies whole inside both windows,
+    so its rows are the same (the report's trend charts are the statistics year's last weeks)."""
+    shared, weeks = _SHARED.get(id(store)), _WEEKS.get(id(store))
+    if shared is None or weeks is None or shared[0] is not config or since.weekday() != 0:
+        return None
+    w_since, w_until, frame = weeks
+    if w_until != until or not w_since <= since:
+        return None
+    return frame[frame["week"] >= since].reset_index(drop=True).copy()

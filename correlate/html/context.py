@@ -165,6 +165,7 @@ def _weekly_charts(store: Store, config: Config, shown: list[str], first: date, 
     """Weekly line charts for the ``shown`` teams; with ``eligible`` (all teams that may be shown, when
     there are too many to draw), a dashed "median of all teams" series is added."""
     start = first - timedelta(weeks=weeks)
+    start -= timedelta(days=start.weekday())  # whole ISO weeks: a partial first week would read as a dip
     weekly = build_panel(store, config, start, last, "week")
     pool = eligible or shown
     weekly = weekly[weekly["team"].isin(pool)].copy()
