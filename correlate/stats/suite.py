@@ -36,11 +36,13 @@ from correlate.stats.wording import (
     inconclusive_paragraph,
     insufficient_paragraph,
     intensity_sentence,
+    multiplicity_paragraph,
 )
 
 __all__ = ["OutcomeResult", "PValueRow", "SuiteResult", "prepare_weekly", "run_suite"]
 
 Verdict = Literal["descriptive", "inconclusive", "detected"]
+BH_ALPHA = 0.05  # false-discovery rate across every p-value a report shows
 
 
 @dataclass(frozen=True)
@@ -193,6 +195,8 @@ def _run_suite(weekly: pd.DataFrame, config: AnalysisConfig, outcomes: Sequence[
     wild = reps if gates.level == "exploratory" else 0
 
     results: list[OutcomeResult] = []
+    # (index in results, headline estimate, its estimand in the BH table, baseline)
+    pending: list[tuple[int, Estimate, str, float]] = []
     for spec in outcomes:
         if spec.column not in d.columns or (spec.exposure and spec.exposure not in d.columns) or (
                 spec.trials and spec.trials not in d.columns):
@@ -247,10 +251,9 @@ def _run_suite(weekly: pd.DataFrame, config: AnalysisConfig, outcomes: Sequence[
         except AnalysisError as exc:
             notes.append(f"{spec.name}: staggered DiD not estimable: {exc}")
         head_est = didres.att_group if didres else twfe
-        res = OutcomeResult(spec, is_primary, desc, ba, assoc, within, twfe, lags, didres)
-        if head_est is not None:
-            res = _verdict(res, spec, head_est, baseline, gates, control)
-        results.append(res)
+        if head_est is not None:  # its verdict waits for the report-wide BH adjustment below
+            pending.append((len(results), head_est, "did_att_group" if didres else "twfe_intensity", baseline))
+        results.append(OutcomeResult(spec, is_primary, desc, ba, assoc, within, twfe, lags, didres))
 
     rows: list[tuple[str, str, float, bool]] = []
     for r in results:
@@ -266,6 +269,10 @@ def _run_suite(weekly: pd.DataFrame, config: AnalysisConfig, outcomes: Sequence[
     adj = bh_adjust([p for *_, p, _ in rows])
     pv = tuple(PValueRow(o, k, p, float(a), pr) for (o, k, p, pr), a in zip(rows, adj, strict=True)
                if a is not None)
+    for i, est, estimand, baseline in pending:
+        r = results[i]
+        p_bh = next((row.pvalue_bh for row in pv if row.outcome == r.spec.name and row.estimand == estimand), None)
+        results[i] = _verdict(r, r.spec, est, baseline, gates, control, p_bh=p_bh, m=len(pv))
     return SuiteResult(tuple(results), pv, gates, cohorts,
                        (adoption_share_definition(), adoption_week_definition(threshold, sustain)),
                        GATE_TEXT, tuple(notes))
@@ -294,7 +301,9 @@ def _maturity(d: pd.DataFrame, cfg: AnalysisConfig, notes: list[str]) -> pd.Data
 
 
 def _verdict(res: OutcomeResult, spec: OutcomeSpec, est: Estimate, baseline: float, gates: Gates,
-             control: str) -> OutcomeResult:
+             control: str, *, p_bh: float | None = None, m: int = 0) -> OutcomeResult:
+    """Headline, sentence and verdict. "detected" needs the interval to exclude zero and the effect to
+    exceed the MDE, and, when the estimate has a report-wide BH-adjusted p-value, that to be <= 0.05."""
     from dataclasses import replace
 
     be, hrs, mde_b = _business(spec, est, baseline)
@@ -313,5 +322,9 @@ def _verdict(res: OutcomeResult, spec: OutcomeSpec, est: Estimate, baseline: flo
         paragraph = inconclusive_paragraph(G=gates.n_units, adopting=gates.n_adopting, comparison=gates.n_control,
                                            weeks=gates.n_weeks, mde_pct=mde_b, est_pct=be.value, lo=be.ci.low,
                                            hi=be.ci.high, mde_hours=mde_h, unit=be.unit)
+    elif p_bh is not None and p_bh > BH_ALPHA:
+        verdict = "inconclusive"
+        paragraph = multiplicity_paragraph(est_pct=be.value, lo=be.ci.low, hi=be.ci.high, unit=be.unit, p_bh=p_bh,
+                                           m=m)
     return replace(res, headline=be, headline_hours=hrs, mde_business=mde_b, verdict=verdict, rung=rung,
                    sentence=sentence, paragraph=paragraph)
