@@ -8,7 +8,6 @@ values, at the top level or inside nested objects.
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Callable
 from datetime import date
@@ -22,44 +21,9 @@ from connectors import copilot, cursor
 from connectors.errors import PayloadError
 from tests.connectors.copilot_pages import team_row, user_row
 from tests.connectors.cursor_pages import daily_row, event
+from tests.robustness.damage import damaged, json_values
 
 DAY = date(2026, 10, 14)
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=False) | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
-    max_leaves=6,
-)
-
-
-def _paths(obj: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every key path into nested dicts/lists of ``obj``."""
-    out = []
-    items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, list) else []
-    for k, v in items:
-        out.append((*prefix, k))
-        out.extend(_paths(v, (*prefix, k)))
-    return out
-
-
-@st.composite
-def damaged(draw: st.DrawFn, row: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """``row`` with 1-3 fields deleted or replaced; returns it with the names of the damaged keys."""
-    row = copy.deepcopy(row)
-    names = []
-    for _ in range(draw(st.integers(1, 3))):
-        paths = _paths(row)
-        if not paths:
-            break
-        path = draw(st.sampled_from(paths))
-        parent = row
-        for k in path[:-1]:
-            parent = parent[k]
-        if draw(st.booleans()) and isinstance(parent, dict):
-            del parent[path[-1]]
-        else:
-            parent[path[-1]] = draw(json_values)
-        names.extend(str(k) for k in path if isinstance(k, str))
-    return row, names
 
 
 def check(mapper: Callable[[dict[str, Any]], object], row: dict[str, Any], names: list[str]) -> None:
