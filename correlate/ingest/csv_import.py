@@ -122,7 +122,10 @@ class _Row:
         if value.tzinfo is None:
             raise self.fail(column, f"{raw!r} has no time zone, so its day is ambiguous; add one, e.g. "
                                     f"{raw}Z for UTC or {raw}+01:00.")
-        return value.astimezone(UTC)
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:  # 0001-01-01 east of UTC or 9999-12-31 west of it
+            raise self.fail(column, f"{raw!r} is outside the years 1-9999 in UTC; is the year right?") from None
 
     def choice(self, column: str, allowed: dict[str, str] | tuple[str, ...], default: str) -> str:
         raw = self.text(column)
