@@ -8,11 +8,16 @@ come back with it so a test can check that an error names one of them.
 from __future__ import annotations
 
 import copy
+import dataclasses
+import math
+import types
+import typing
+from datetime import date, datetime
 from typing import Any
 
 from hypothesis import strategies as st
 
-__all__ = ["damaged", "json_values", "key_paths"]
+__all__ = ["assert_storable", "damaged", "json_values", "key_paths"]
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=False) | st.text(max_size=8),
@@ -51,3 +56,30 @@ def damaged(draw: st.DrawFn, doc: dict[str, Any], values: st.SearchStrategy[Any]
             parent[path[-1]] = draw(values)
         names.extend(str(k) for k in path if isinstance(k, str))
     return doc, names
+
+
+def assert_storable(record: Any) -> None:
+    """Every field of a record dataclass holds its declared type, in the store's range (BIGINT, finite DOUBLE).
+
+    A mapper that lets a dict into a ``str`` field or 2**70 into an ``int`` one has not crashed yet, but the
+    store will, so a hostile-input test checks the records a mapper returns, not only that it returned.
+    """
+    hints = typing.get_type_hints(type(record))
+    for f in dataclasses.fields(record):
+        value = getattr(record, f.name)
+        hint = hints[f.name]
+        allowed = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
+        kinds = tuple(type(None) if a is None else a for a in allowed)
+        where = f"{type(record).__name__}.{f.name} = {value!r:.80}"
+        if isinstance(value, bool):
+            assert bool in kinds, where
+        elif isinstance(value, int):
+            assert (int in kinds or float in kinds) and -2**63 <= value < 2**63, where
+        elif isinstance(value, float):
+            assert float in kinds and math.isfinite(value), where
+        elif isinstance(value, datetime):
+            assert datetime in kinds and value.tzinfo is not None, where
+        elif isinstance(value, date):
+            assert date in kinds, where
+        else:
+            assert isinstance(value, kinds), where
