@@ -152,7 +152,7 @@ def test_damaged_files_validate_or_name_file_and_line(cfg: Path, case: tuple[str
                                 for r in records}) == len(records)
 
 
-@settings(SETTINGS, max_examples=30)
+@settings(SETTINGS, max_examples=15)
 @given(st.sampled_from(["deployments", "incidents"]).flatmap(
     lambda kind: st.tuples(st.just(kind), damaged_csv(DEPLOYS if kind == "deployments" else INCIDENTS))))
 def test_an_import_stores_every_row_or_leaves_the_store_unchanged(cfg: Path, case: tuple[str, bytes]) -> None:

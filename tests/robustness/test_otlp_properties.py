@@ -40,7 +40,7 @@ from tests.otlp_payloads import (
 )
 from tests.robustness.damage import damaged, json_values
 
-SETTINGS = settings(max_examples=50, deadline=None, derandomize=True, database=None,
+SETTINGS = settings(max_examples=35, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 TABLES = ("ai_usage_daily", "ai_usage_model_daily", "ai_session_daily", "ai_edit_actions", "otel_metric_deltas",
           "otel_events", "otel_series_state", "sync_state")
@@ -208,7 +208,7 @@ def nonsense_logs(draw: st.DrawFn) -> Message:
     return logs_request(events)
 
 
-@settings(SETTINGS, max_examples=40)
+@settings(SETTINGS, max_examples=25)
 @given(st.lists(st.one_of(nonsense_metrics().map(lambda m: ("metrics", m)),
                           nonsense_logs().map(lambda m: ("logs", m))), min_size=1, max_size=3))
 def test_valid_protobuf_with_nonsense_values_folds(store: Store, messages: list[tuple[str, Message]]) -> None:
@@ -236,12 +236,9 @@ def _snapshot(store: Store) -> dict[str, list[tuple[Any, ...]]]:
 def test_an_undecodable_spool_record_stops_the_fold_with_its_place_and_writes_nothing(
         tmp_path_factory: pytest.TempPathFactory, case: tuple[str, bytes]) -> None:
     signal, body = case
-    try:
+    body = b"\x0f" + body  # a first tag of wire type 7, which does not exist: never decodes
+    with pytest.raises(PayloadError):
         parse_request(signal, body, "protobuf")  # type: ignore[arg-type]
-    except PayloadError:
-        pass
-    else:
-        return  # decodes: covered by the fold properties above
     # a spool the receiver would never write (it validates first): a good record, then the damaged one
     spool = tmp_path_factory.mktemp("spool")
     good = encode_record("metrics", "protobuf", VALID_PB["metrics"])

@@ -68,7 +68,7 @@ def test_any_lines_are_read_or_skipped_and_named(tmp_path_factory: pytest.TempPa
         assert e.total_tokens <= 4 * 2**53 and e.timestamp.tzinfo is not None
 
 
-@settings(SETTINGS, max_examples=12)
+@settings(SETTINGS, max_examples=8)
 @given(st.lists(jsonl_lines(), min_size=1, max_size=6))
 def test_whatever_is_read_is_stored(tmp_path_factory: pytest.TempPathFactory, lines: list[bytes]) -> None:
     root = tmp_path_factory.mktemp("import")
