@@ -74,7 +74,7 @@ def json_body(response: httpx.Response, ctx: Ctx) -> Mapping[str, Any]:
     """The response body as a JSON object; a :class:`PayloadError` when it is not JSON or not an object."""
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting past Python's limit
         raise PayloadError(
             f"the {ctx.stream} answer for {ctx.unit} is not JSON (HTTP {response.status_code}).",
             source=ctx.source, stream=ctx.stream, where=_http.redact_url(response.request.url),

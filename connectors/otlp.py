@@ -355,7 +355,7 @@ def _read_json_lines(path: Path, data: bytes) -> Iterator[tuple[Signal, Message]
         where = f"{path}:{lineno}"
         try:
             obj = json.loads(line)
-        except (UnicodeDecodeError, ValueError) as exc:
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise PayloadError(f"line is not JSON ({exc}). Is this a Collector file-exporter output file?",
                                source=SOURCE, where=where) from None
         if not isinstance(obj, dict):

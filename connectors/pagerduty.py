@@ -132,7 +132,7 @@ def _pages(client: httpx.Client, since: datetime, until: datetime, env_var: str 
                                  key_hint="a PagerDuty REST API key (read-only is enough)", params=params)
         try:
             body = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting past Python's limit
             raise PayloadError("the incidents page is not JSON", source=SOURCE, stream=STREAM,
                                where=_http.redact_url(response.request.url)) from None
         items = body.get("incidents") if isinstance(body, dict) else None

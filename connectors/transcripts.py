@@ -212,7 +212,7 @@ def scan(root: Path, on_file: Callable[[Path], None] | None = None) -> Transcrip
         where = f"{file}:{lineno}"
         try:
             obj = json.loads(raw)
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):
             result.note(where, "not JSON (a torn or partial line)")
             continue
         if not isinstance(obj, dict):

@@ -210,7 +210,7 @@ def _event_row(e: LogEvent, clock: _Clock, team_attr: str | None) -> OtelEvent:
     if isinstance(params, str):
         try:
             params = json.loads(params)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting past Python's limit
             params = None
     commit = _str(a, "git_commit_id") or (str(params["git_commit_id"]) if isinstance(params, dict) and
                                            params.get("git_commit_id") else None)

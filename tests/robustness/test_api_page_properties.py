@@ -17,10 +17,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectors import claude_code, claude_enterprise, pagerduty
+from connectors import claude_code, claude_enterprise, copilot, pagerduty
 from connectors.errors import PayloadError
 from tests.claude_pages import cc_row, ent_connector, ent_cost, ent_skill, ent_usage, ent_user, model
 from tests.connectors.test_pagerduty import built_incident
+from tests.httpserver import Reply, serve
 from tests.robustness.damage import assert_storable, damaged, json_values
 
 DAY = date(2026, 11, 2)
@@ -120,3 +121,28 @@ def test_a_count_too_large_to_be_real_names_the_field() -> None:
     row = cc_row(DAY, sessions=2**63)
     with pytest.raises(PayloadError, match=r"data\[0\]\.core_metrics\.num_sessions.*too large"):
         claude_code.aggregate_day(DAY, [row])
+
+
+# JSON nested past Python's recursion limit raised RecursionError (not a ValueError) out of every JSON read
+DEEP = b"[" * 100_000
+
+
+def test_a_pagerduty_answer_nested_too_deep_is_a_payload_error() -> None:
+    with serve(lambda req: Reply(200, DEEP)) as server, \
+            pagerduty.make_pagerduty_client(server.url, "pd-test-token-not-real") as client, \
+            pytest.raises(PayloadError, match="not JSON"):
+        pagerduty.fetch_window(client, datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 2, tzinfo=UTC))
+
+
+def test_an_analytics_answer_nested_too_deep_is_a_payload_error() -> None:
+    with serve(lambda req: Reply(200, DEEP)) as server, \
+            claude_code.make_client(server.url, "sk-ant-admin01-FAKE-key") as client, \
+            pytest.raises(PayloadError, match="not JSON"):
+        claude_code.fetch_day(client, DAY)
+
+
+def test_a_copilot_report_file_nested_too_deep_is_a_payload_error() -> None:
+    with pytest.raises(PayloadError, match="users-1-day file 1"):
+        list(copilot._ndjson(DEEP, "users-1-day file 1"))
+    with pytest.raises(PayloadError, match="users-1-day file 1 line 1"):
+        list(copilot._ndjson(b'{"a": ' + DEEP, "users-1-day file 1"))

@@ -255,7 +255,7 @@ def test_an_undecodable_spool_record_stops_the_fold_with_its_place_and_writes_no
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.one_of(st.binary(max_size=40), st.sampled_from([
     to_json(metrics_request(day_of_usage()[:1])).replace(b"\n", b""), b"{}", b"[]", b'{"resourceSpans": []}',
-    b'{"resourceMetrics": 5}', b"\xff\xfe", b"{"])), min_size=1, max_size=4))
+    b'{"resourceMetrics": 5}', b"\xff\xfe", b"{", b"[" * 100_000])), min_size=1, max_size=4))
 def test_collector_export_files_of_any_bytes_read_or_name_the_line(tmp_path_factory: pytest.TempPathFactory,
                                                                     lines: list[bytes]) -> None:
     path: Path = tmp_path_factory.mktemp("export") / "otel.json"
@@ -299,3 +299,21 @@ def test_event_attributes_out_of_range_are_left_empty(store: Store, attrs: dict[
         store.con.execute("DELETE FROM otel_events; DELETE FROM ai_usage_daily; DELETE FROM ai_usage_model_daily; "
                           "DELETE FROM ai_session_daily")
     assert row == (None, None)
+
+
+def test_tool_parameters_nested_too_deep_are_ignored(store: Store) -> None:
+    # json.loads raised RecursionError (not a ValueError) and stopped the fold
+    msg = logs_request([event("tool_result", {"tool_name": "Bash", "tool_parameters": "[" * 100_000}, T0)])
+    with store.transaction():
+        stats = fold_messages(store, [("logs", msg)], tz="UTC", team_attribute=None)
+        store.con.execute("DELETE FROM otel_events; DELETE FROM ai_usage_daily; DELETE FROM ai_usage_model_daily; "
+                          "DELETE FROM ai_session_daily")
+    assert stats.events == 1
+
+
+def test_an_export_file_line_nested_too_deep_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "otel.json"
+    path.write_bytes(b'{"resourceMetrics": ' + b"[" * 100_000 + b"\n")
+    with pytest.raises(PayloadError) as err:
+        list(read_export_file(path))
+    assert err.value.where == f"{path}:1"

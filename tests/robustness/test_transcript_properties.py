@@ -39,7 +39,8 @@ def jsonl_lines(draw: st.DrawFn) -> bytes:
     if kind == "junk":
         return draw(st.sampled_from([b"", b"{", b"[1, 2]", b'"usage"', b'{"usage": NaN}', b"\xff\xfe\"usage\"",
                                      b'{"message": {"usage": {"input_tokens": Infinity}, "model": "m"}}',
-                                     b'{"message": {"usage": {}}, "timestamp": "2026-01-01T00:00:00Z"}']))
+                                     b'{"message": {"usage": {}}, "timestamp": "2026-01-01T00:00:00Z"}',
+                                     b'{"usage": ' + b"[" * 100_000]))
     doc, _ = draw(damaged(VALID, transcript_values, max_damage=3))
     text = json.dumps(doc).encode()  # Infinity and NaN come out as the JavaScript literals json.loads reads
     if kind == "torn":
@@ -107,4 +108,13 @@ def test_a_timestamp_outside_the_calendar_in_utc_skips_the_line(tmp_path: Path) 
     path.write_text(line("msg_1", "req_1", ts="9999-12-31T23:59:59-05:00") + "\n")
     result = scan(path)
     assert (result.entries, result.malformed) == ([], 1)
+    assert result.problems[0].startswith(f"{path}:1: ")
+
+
+def test_a_line_nested_too_deep_is_skipped_and_named(tmp_path: Path) -> None:
+    # json.loads raised RecursionError (not a ValueError) out of scan()
+    path = tmp_path / "s.jsonl"
+    path.write_bytes(b'{"message": {"usage": ' + b"[" * 100_000 + b"\n" + line("msg_1", "req_1").encode() + b"\n")
+    result = scan(path)
+    assert (len(result.entries), result.malformed) == (1, 1)
     assert result.problems[0].startswith(f"{path}:1: ")
