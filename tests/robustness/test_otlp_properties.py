@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from connectors.errors import PayloadError
 from connectors.otlp import log_events, metric_points, parse_request, read_export_file
-from correlate.ingest.otel import fold_messages, fold_spool
+from correlate.ingest.otel import _summary, fold_messages, fold_spool
 from correlate.otlp.spool import encode_record
 from correlate.store import Store
 from tests.otlp_payloads import (
@@ -317,3 +317,22 @@ def test_an_export_file_line_nested_too_deep_names_the_line(tmp_path: Path) -> N
     with pytest.raises(PayloadError) as err:
         list(read_export_file(path))
     assert err.value.where == f"{path}:1"
+
+
+def test_a_spool_with_a_hostile_but_parseable_record_folds_whole(tmp_path: Path) -> None:
+    # the receiver accepts valid protobuf with nonsense in it; the fold must not stop on it (it would stop
+    # on every later fold too) nor keep half of it
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    hostile = metrics_request([Point("claude_code.cost.usage", 1.0, time_ns=U64 - 1),
+                               Point("claude_code.cost.usage", math.inf)])
+    (spool / "00000000000000000001-1.seg").write_bytes(
+        encode_record("metrics", "protobuf", VALID_PB["metrics"])
+        + encode_record("metrics", "protobuf", hostile.SerializeToString()))
+    with Store.open(tmp_path / "store.duckdb") as store:
+        stats = fold_spool(store, spool, tz="UTC", team_attribute=None)
+        folded = store.con.execute("SELECT count(*) FROM otel_metric_deltas").fetchone()
+        cursors = store.con.execute("SELECT count(*) FROM sync_state").fetchone()
+    assert (stats.requests, stats.out_of_range, folded) == (2, 2, (len(day_of_usage()),))
+    assert cursors == (0,) and not list(spool.iterdir())  # folded to the end and retired
+    assert any("time after 2262" in note for note in _summary(stats).notes)
