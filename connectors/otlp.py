@@ -157,9 +157,23 @@ def parse_json_object(signal: Signal, data: Any) -> Message:
     try:
         json_format.ParseDict(_hex_ids_to_base64(data), msg, ignore_unknown_fields=True)
     except (json_format.ParseError, TypeError, ValueError, RecursionError) as exc:
-        raise PayloadError(f"not a valid OTLP/JSON {signal} request: {str(exc)[:300]}", source=SOURCE,
+        raise PayloadError(f"not a valid OTLP/JSON {signal} request: {_json_problem(exc)}", source=SOURCE,
                            stream=signal) from None
     return msg
+
+
+_FAILED_AT = re.compile(r"Failed to parse (\w+) field: ")
+
+
+def _json_problem(exc: Exception) -> str:
+    """json_format's nested "Failed to parse a field: Failed to parse b field: why" as "field a.b: why"."""
+    text = str(exc)
+    fields = []
+    while found := _FAILED_AT.match(text):
+        fields.append(found.group(1))
+        text = text[found.end():]
+    reason = text.rstrip(".")[:200]
+    return f"field {'.'.join(fields)}: {reason}" if fields else reason
 
 
 def _hex_ids_to_base64(node: Any) -> Any:
