@@ -35,31 +35,31 @@ def check(mapper: Callable[[dict[str, Any]], object], row: dict[str, Any], names
         assert any(n in message for n in names) or "row has no" in message or "needs both" in message, message
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
 @given(damaged(user_row(DAY.isoformat(), 1, "alice")))
 def test_copilot_user_rows(case: tuple[dict[str, Any], list[str]]) -> None:
     check(lambda r: copilot.map_user_row(r, where="users-1-day line 1"), *case)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, derandomize=True, database=None)
 @given(damaged(team_row(DAY.isoformat(), 1, "alice", 42, "frontend")))
 def test_copilot_team_rows(case: tuple[dict[str, Any], list[str]]) -> None:
     check(lambda r: copilot.map_team_row(r, scope="org:acme", where="user-teams-1-day line 1"), *case)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
 @given(damaged(daily_row(DAY, "alice@acme.example")))
 def test_cursor_daily_rows(case: tuple[dict[str, Any], list[str]]) -> None:
     check(lambda r: cursor.map_daily_row(r, where="/teams/daily-usage-data data[0]"), *case)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
 @given(damaged(event(DAY, "alice@acme.example")))
 def test_cursor_usage_events(case: tuple[dict[str, Any], list[str]]) -> None:
     check(lambda r: cursor.map_events([r], start=DAY, end=DAY), *case)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100, deadline=None, derandomize=True, database=None)
 @given(st.text(max_size=200).map(str.encode) | st.lists(json_values, max_size=4).map(
     lambda items: "\n".join(json.dumps(i) for i in items).encode()))
 def test_copilot_report_files_of_any_text(body: bytes) -> None:
