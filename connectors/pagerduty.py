@@ -171,10 +171,10 @@ def parse_incident(obj: dict[str, Any]) -> PagerDutyIncident:
         # older payloads have no resolved_at; the last status change is the resolution
         resolved = _ts(obj, "last_status_change_at", ctx)
     teams = []
-    for i, t in enumerate(_list(obj, "teams", ctx)):
-        team_id = get_str(t, "id", ctx, f"teams[{i}].id")
+    for i, team in enumerate(_list(obj, "teams", ctx)):
+        team_id = get_str(team, "id", ctx, f"teams[{i}].id")
         if team_id:
-            teams.append((team_id, get_str(t, "summary", ctx, f"teams[{i}].summary")))
+            teams.append((team_id, get_str(team, "summary", ctx, f"teams[{i}].summary")))
     record = Incident(
         source=SOURCE,
         incident_id=obj["id"],
