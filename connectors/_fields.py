@@ -23,10 +23,13 @@ import httpx
 from connectors import _http
 from connectors.errors import PayloadError
 
-__all__ = ["Ctx", "compact_json", "get_bool", "get_count", "get_decimal", "get_map", "get_number", "get_rows",
-           "get_str", "get_text", "json_body", "sum_present"]
+__all__ = ["MAX_NUMBER", "Ctx", "compact_json", "get_bool", "get_count", "get_decimal", "get_map", "get_number",
+           "get_rows", "get_str", "get_text", "json_body", "sum_present"]
 
 _N = TypeVar("_N", int, float, Decimal)
+# No real count or amount (tokens, cents) reaches 2**53, the largest integer a float holds exactly; a larger
+# one is a damaged answer, and storing it would overflow the store's BIGINT sums.
+MAX_NUMBER = 2**53
 
 
 class Ctx:
@@ -71,7 +74,7 @@ def json_body(response: httpx.Response, ctx: Ctx) -> Mapping[str, Any]:
     """The response body as a JSON object; a :class:`PayloadError` when it is not JSON or not an object."""
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting past Python's limit
         raise PayloadError(
             f"the {ctx.stream} answer for {ctx.unit} is not JSON (HTTP {response.status_code}).",
             source=ctx.source, stream=ctx.stream, where=_http.redact_url(response.request.url),
@@ -148,6 +151,8 @@ def get_count(obj: Mapping[str, Any], key: str, ctx: Ctx, path: str | None = Non
         raise ctx.fail(path or key, f"should be a whole number but is {value!r}")
     if value < 0:
         raise ctx.fail(path or key, f"should not be negative but is {value!r}")
+    if value > MAX_NUMBER:
+        raise ctx.fail(path or key, f"is {value!r:.30}, too large to be a real count")
     return int(value)
 
 
@@ -168,6 +173,8 @@ def get_decimal(obj: Mapping[str, Any], key: str, ctx: Ctx, path: str | None = N
         raise ctx.fail(path or key, f"should be a decimal number but is {value!r:.40}") from None
     if not result.is_finite():
         raise ctx.fail(path or key, f"should be a finite number but is {value!r}")
+    if abs(result) > MAX_NUMBER:
+        raise ctx.fail(path or key, f"is {value!r:.30}, too large to be a real amount")
     return result
 
 

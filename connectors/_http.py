@@ -213,7 +213,7 @@ def _error_text(response: httpx.Response) -> str:
     """A short, key-free description of an error body (vendors put the reason in different places)."""
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return response.text[:200].strip() or response.reason_phrase
     if isinstance(body, dict):
         err = body.get("error")

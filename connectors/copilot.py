@@ -160,7 +160,7 @@ class CopilotClient:
             return None
         try:
             body = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting past Python's limit
             raise PayloadError(f"the {report} report endpoint did not answer JSON for {day}", source=SOURCE,
                                stream=report, where=path) from None
         links = body.get("download_links") if isinstance(body, dict) else None
@@ -219,7 +219,7 @@ def _ndjson(body: bytes, label: str) -> Iterator[tuple[int, dict[str, Any]]]:
     if stripped.startswith("["):
         try:
             items = json.loads(stripped)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise PayloadError(f"not valid JSON: {exc}", source=SOURCE, where=label) from None
         for n, item in enumerate(items, start=1):
             yield n, _object(item, f"{label} item {n}")
@@ -229,7 +229,7 @@ def _ndjson(body: bytes, label: str) -> Iterator[tuple[int, dict[str, Any]]]:
             continue
         try:
             item = json.loads(line)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise PayloadError(f"line is not JSON ({exc.args[0] if exc.args else exc})", source=SOURCE,
                                where=f"{label} line {n}") from None
         yield n, _object(item, f"{label} line {n}")

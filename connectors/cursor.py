@@ -155,7 +155,7 @@ class CursorClient:
                                  env_var=self.env_var, key_hint=KEY_HINT)
         try:
             data = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting past Python's limit
             raise PayloadError("answer is not JSON", source=SOURCE, where=path) from None
         if not isinstance(data, dict):
             raise PayloadError("answer is not a JSON object", source=SOURCE, where=path)

@@ -40,6 +40,7 @@ __all__ = [
     "CUMULATIVE",
     "DELTA",
     "LogEvent",
+    "MAX_VALUE",
     "MetricPoint",
     "Signal",
     "attr_float",
@@ -55,6 +56,7 @@ DELTA = 1
 CUMULATIVE = 2
 Signal = Literal["metrics", "logs"]
 Encoding = Literal["protobuf", "json"]
+MAX_VALUE = float(2**53)  # the largest magnitude a float holds exactly; larger numbers are not believable counts
 
 _HEX = re.compile(r"^[0-9a-fA-F]*$")
 _ID_KEYS = {"traceId": 16, "spanId": 8, "trace_id": 16, "span_id": 8, "parentSpanId": 8, "parent_span_id": 8}
@@ -155,9 +157,23 @@ def parse_json_object(signal: Signal, data: Any) -> Message:
     try:
         json_format.ParseDict(_hex_ids_to_base64(data), msg, ignore_unknown_fields=True)
     except (json_format.ParseError, TypeError, ValueError, RecursionError) as exc:
-        raise PayloadError(f"not a valid OTLP/JSON {signal} request: {str(exc)[:300]}", source=SOURCE,
+        raise PayloadError(f"not a valid OTLP/JSON {signal} request: {_json_problem(exc)}", source=SOURCE,
                            stream=signal) from None
     return msg
+
+
+_FAILED_AT = re.compile(r"Failed to parse (\w+) field: ")
+
+
+def _json_problem(exc: Exception) -> str:
+    """json_format's nested "Failed to parse a field: Failed to parse b field: why" as "field a.b: why"."""
+    text = str(exc)
+    fields = []
+    while found := _FAILED_AT.match(text):
+        fields.append(found.group(1))
+        text = text[found.end():]
+    reason = text.rstrip(".")[:200]
+    return f"field {'.'.join(fields)}: {reason}" if fields else reason
 
 
 def _hex_ids_to_base64(node: Any) -> Any:
@@ -165,6 +181,8 @@ def _hex_ids_to_base64(node: Any) -> Any:
     if isinstance(node, dict):
         out = {}
         for k, v in node.items():
+            if not k.isascii() and _unpaired_surrogate(k):
+                raise ValueError(f"field name {k!r} is not valid Unicode (an unpaired surrogate escape)")
             if k in _ID_KEYS and isinstance(v, str):
                 if not v:
                     continue
@@ -176,7 +194,19 @@ def _hex_ids_to_base64(node: Any) -> Any:
         return out
     if isinstance(node, list):
         return [_hex_ids_to_base64(v) for v in node]
+    if isinstance(node, str) and not node.isascii() and _unpaired_surrogate(node):
+        # protobuf's JSON parser fails inside C on a lone surrogate where it looks up a field name (a
+        # SystemError, not a ParseError), so such strings are refused here, wherever they are
+        raise ValueError(f"{node[:20]!r} is not valid Unicode (an unpaired surrogate escape)")
     return node
+
+
+def _unpaired_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 # -- values ------------------------------------------------------------------------------------------------
@@ -210,24 +240,30 @@ def _attrs(kvs: Any, base: dict[str, Any] | None = None) -> dict[str, Any]:
 
 
 def attr_float(attrs: dict[str, Any], key: str) -> float | None:
-    """A numeric attribute as float; Claude Code before v2.1.122 sent numbers as strings."""
+    """A numeric attribute as float; Claude Code before v2.1.122 sent numbers as strings.
+
+    ``None`` when absent, not a number, NaN or infinite, or larger in magnitude than :data:`MAX_VALUE`
+    (no real token count, cost or duration is; storing one would overflow the store's sums).
+    """
     v = attrs.get(key)
     if v is None or isinstance(v, bool):
         return None
     if isinstance(v, (int, float)):
-        return float(v)
-    if isinstance(v, str):
+        f = float(v)
+    elif isinstance(v, str):
         try:
-            return float(v.strip())
+            f = float(v.strip())
         except ValueError:
             return None
-    return None
+    else:
+        return None
+    return f if -MAX_VALUE <= f <= MAX_VALUE else None  # false for NaN too
 
 
 def attr_int(attrs: dict[str, Any], key: str) -> int | None:
-    """A numeric attribute as int (strings and doubles accepted; ``None`` when absent or not a number)."""
+    """A numeric attribute as int (strings and doubles accepted; ``None`` as for :func:`attr_float`)."""
     f = attr_float(attrs, key)
-    return None if f is None or f != f else int(round(f))
+    return None if f is None else int(round(f))
 
 
 def _series_key(*parts: Any) -> str:
@@ -333,7 +369,7 @@ def _read_json_lines(path: Path, data: bytes) -> Iterator[tuple[Signal, Message]
         where = f"{path}:{lineno}"
         try:
             obj = json.loads(line)
-        except (UnicodeDecodeError, ValueError) as exc:
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise PayloadError(f"line is not JSON ({exc}). Is this a Collector file-exporter output file?",
                                source=SOURCE, where=where) from None
         if not isinstance(obj, dict):

@@ -17,7 +17,7 @@ never sees the config).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 
 from connectors import _http
+from connectors._fields import Ctx, get_count, get_map, get_rows, get_str
 from connectors.errors import PayloadError
 from connectors.records import Incident
 
@@ -131,7 +132,7 @@ def _pages(client: httpx.Client, since: datetime, until: datetime, env_var: str 
                                  key_hint="a PagerDuty REST API key (read-only is enough)", params=params)
         try:
             body = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting past Python's limit
             raise PayloadError("the incidents page is not JSON", source=SOURCE, stream=STREAM,
                                where=_http.redact_url(response.request.url)) from None
         items = body.get("incidents") if isinstance(body, dict) else None
@@ -154,51 +155,61 @@ def parse_incident(obj: dict[str, Any]) -> PagerDutyIncident:
     (``correlate`` keeps an earlier-seen value).
 
     Raises:
-        PayloadError: no ``id`` or an unreadable timestamp.
+        PayloadError: no ``id``, or a field of the wrong type or an unreadable timestamp (named, with the
+            incident).
     """
-    if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
+    if not isinstance(obj, dict) or not isinstance(obj.get("id"), str) or not obj["id"]:
         raise PayloadError("an incident without an `id`", source=SOURCE, stream=STREAM)
-    where = f"incident {obj['id']}"
-    service = obj.get("service") or {}
-    priority = obj.get("priority") or {}
-    acks = [t for a in obj.get("acknowledgements") or [] if isinstance(a, dict)
-            if (t := _ts(a.get("at"), where)) is not None]
-    status = obj.get("status")
-    resolved = _ts(obj.get("resolved_at"), where)
+    ctx = Ctx.at(SOURCE, f"incident {obj['id']}")
+    service = get_map(obj, "service", ctx) or {}
+    priority = get_map(obj, "priority", ctx) or {}
+    acks = [t for i, a in enumerate(_list(obj, "acknowledgements", ctx))
+            if (t := _ts(a, "at", ctx, f"acknowledgements[{i}].at")) is not None]
+    status = get_str(obj, "status", ctx)
+    resolved = _ts(obj, "resolved_at", ctx)
     if resolved is None and status == "resolved":
         # older payloads have no resolved_at; the last status change is the resolution
-        resolved = _ts(obj.get("last_status_change_at"), where)
-    teams = tuple((str(t.get("id")), t.get("summary")) for t in obj.get("teams") or []
-                  if isinstance(t, dict) and t.get("id"))
-    number = obj.get("incident_number")
+        resolved = _ts(obj, "last_status_change_at", ctx)
+    teams = []
+    for i, team in enumerate(_list(obj, "teams", ctx)):
+        team_id = get_str(team, "id", ctx, f"teams[{i}].id")
+        if team_id:
+            teams.append((team_id, get_str(team, "summary", ctx, f"teams[{i}].summary")))
     record = Incident(
         source=SOURCE,
         incident_id=obj["id"],
-        number=int(number) if isinstance(number, int) else None,
-        title=obj.get("title"),
+        number=get_count(obj, "incident_number", ctx),
+        title=get_str(obj, "title", ctx),
         status=status,
-        urgency=obj.get("urgency"),
-        priority=(priority.get("summary") or priority.get("name")) if isinstance(priority, dict) else None,
-        service=service.get("id") if isinstance(service, dict) else None,
+        urgency=get_str(obj, "urgency", ctx),
+        priority=get_str(priority, "summary", ctx, "priority.summary") or get_str(priority, "name", ctx,
+                                                                                  "priority.name"),
+        service=get_str(service, "id", ctx, "service.id"),
         kind="incident",
-        created_at=_ts(obj.get("created_at"), where),
+        created_at=_ts(obj, "created_at", ctx),
         acknowledged_at=min(acks) if acks else None,
         resolved_at=resolved,
     )
-    return PagerDutyIncident(record, service.get("summary") if isinstance(service, dict) else None, teams)
+    return PagerDutyIncident(record, get_str(service, "summary", ctx, "service.summary"), tuple(teams))
+
+
+def _list(obj: Mapping[str, Any], key: str, ctx: Ctx) -> list[Mapping[str, Any]]:
+    """A list of objects; absent or null is empty (PagerDuty sends ``null`` for some empty lists)."""
+    return [] if obj.get(key) is None else get_rows(obj, key, ctx)
 
 
 def _iso(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _ts(value: Any, where: str) -> datetime | None:
-    if value in (None, ""):
+def _ts(obj: Mapping[str, Any], key: str, ctx: Ctx, path: str | None = None) -> datetime | None:
+    value = get_str(obj, key, ctx, path)
+    if not value:
         return None
     try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise PayloadError(f"unreadable timestamp {value!r}", source=SOURCE, stream=STREAM, where=where) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)  # time_zone=UTC was requested
-    return parsed.astimezone(UTC)
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)  # time_zone=UTC was requested
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise ctx.fail(path or key, f"is not an ISO 8601 timestamp: {value[:40]!r}") from None

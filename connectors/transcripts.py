@@ -20,6 +20,7 @@ Entries are bucketed by UTC day, like every Anthropic API.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ _SEMVER = re.compile(r"^\d+\.\d+\.\d+")
 _NON_NULL = ("id", "cwd", "model", "speed", "costUSD", "version", "sessionId", "requestId", "isApiErrorMessage",
              "cache_read_input_tokens", "cache_creation_input_tokens")
 _IN_USAGE = frozenset({"speed", "cache_read_input_tokens", "cache_creation_input_tokens"})
+_MAX_TOKENS = 2**53  # no response uses this many tokens; beyond it floats are not exact
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,9 +87,20 @@ class TranscriptScan:
 def _int(v: Any) -> int:
     if isinstance(v, bool) or v is None:
         return 0
-    if isinstance(v, (int, float)):
+    if isinstance(v, (int, float)) and 0 <= v <= _MAX_TOKENS:  # false for NaN
         return int(v)
-    raise ValueError(f"token count {v!r} is not a number")
+    # negative, infinite or absurdly large counts mark a damaged line (and would overflow the store's sums)
+    raise ValueError(f"token count {v!r:.30} is not a count")
+
+
+def _cost(v: Any) -> float | None:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return None
+    try:
+        f = float(v)
+    except OverflowError:  # an integer of hundreds of digits
+        return None
+    return f if math.isfinite(f) else None
 
 
 def _timestamp(value: Any) -> datetime:
@@ -96,7 +109,10 @@ def _timestamp(value: Any) -> datetime:
     ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if ts.tzinfo is None:
         ts = ts.replace(tzinfo=UTC)
-    return ts.astimezone(UTC)
+    try:
+        return ts.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"timestamp {value!r} is outside the years 1-9999 in UTC") from None
 
 
 def _entry(obj: dict[str, Any], file: str) -> UsageEntry | str | None:
@@ -132,7 +148,6 @@ def _entry(obj: dict[str, Any], file: str) -> UsageEntry | str | None:
         session = Path(file).stem  # the file is named after the session
     split = usage.get("cache_creation") if isinstance(usage.get("cache_creation"), dict) else None
     ts = _timestamp(envelope.get("timestamp"))
-    recorded = envelope.get("costUSD")
     return UsageEntry(
         session_id=session, message_id=msg.get("id") if isinstance(msg.get("id"), str) else None,
         request_id=envelope.get("requestId") if isinstance(envelope.get("requestId"), str) else None,
@@ -145,7 +160,7 @@ def _entry(obj: dict[str, Any], file: str) -> UsageEntry | str | None:
         is_sidechain=envelope.get("isSidechain") is True,
         speed=usage.get("speed") if isinstance(usage.get("speed"), str) else None,
         git_branch=envelope.get("gitBranch") if isinstance(envelope.get("gitBranch"), str) else None,
-        cost_usd_recorded=float(recorded) if isinstance(recorded, (int, float)) else None, file=file,
+        cost_usd_recorded=_cost(envelope.get("costUSD")), file=file,
     )
 
 
@@ -197,7 +212,7 @@ def scan(root: Path, on_file: Callable[[Path], None] | None = None) -> Transcrip
         where = f"{file}:{lineno}"
         try:
             obj = json.loads(raw)
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):
             result.note(where, "not JSON (a torn or partial line)")
             continue
         if not isinstance(obj, dict):

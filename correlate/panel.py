@@ -16,6 +16,8 @@ event lists behind the medians and the AI-active people come back too (reports m
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any, Literal
 
@@ -26,7 +28,8 @@ from correlate.days import day_sql
 from correlate.errors import UsageError
 from correlate.store import Store
 
-__all__ = ["PANEL_COLUMNS", "Grain", "build_panel", "register_mapping", "resolve_identities"]
+__all__ = ["PANEL_COLUMNS", "Grain", "build_panel", "deployment_days", "register_mapping", "resolve_identities",
+           "shared_facts"]
 
 Grain = Literal["day", "week", "month"]
 
@@ -233,7 +236,11 @@ _MEDIANS = {"pr_cycle_time_h_median": ("mg", "cycle_h", "_cycle"),
 
 
 def _aggregate_sql(grain: Grain, keep_lists: bool) -> str:
-    """Aggregate the day-level facts straight into ``grain`` periods (one row per team and period)."""
+    """Aggregate the day-level facts straight into ``grain`` periods (one row per team and period).
+
+    Facts are read through the window (``$since``..``$until``): inside :func:`shared_facts` they may
+    cover a wider one.
+    """
     def period(col: str = "day") -> str:
         return {"day": col, "week": f"CAST(date_trunc('week', {col}) AS DATE)",
                 "month": f"CAST(date_trunc('month', {col}) AS DATE)"}[grain]
@@ -277,8 +284,11 @@ def _aggregate_sql(grain: Grain, keep_lists: bool) -> str:
       AND (m.since IS NULL OR m.since <= s.p_hi) AND (m.until IS NULL OR m.until > s.p_lo)
     GROUP BY ALL
 )"""
+    windowed = ",\n".join(f"{t[1:]} AS (SELECT * FROM {t} WHERE day BETWEEN $since AND $until)"
+                           for t in ("_f_ai", "_f_pr", "_f_review", "_f_dep", "_f_lead", "_f_lead_proxy", "_f_inc"))
     return f"""
-WITH periods AS (
+WITH {windowed},
+periods AS (
     SELECT {period("CAST(g.d AS DATE)")} AS period, CAST(min(g.d) AS DATE) AS p_lo, CAST(max(g.d) AS DATE) AS p_hi,
            count(*) AS days
     FROM generate_series(CAST($since AS DATE), CAST($until AS DATE), INTERVAL 1 DAY) AS g(d)
@@ -291,39 +301,39 @@ ai AS (
            count(DISTINCT person) FILTER (WHERE active) AS ai_active_users,
            count(*) FILTER (WHERE active) AS ai_active_dev_days,
            {", ".join(f"sum({c}) AS {c}" for c in _AI_SUMS)}{ai_persons}
-    FROM _f_ai GROUP BY ALL
+    FROM f_ai GROUP BY ALL
 ),
 devs AS (
     SELECT team, {period()} AS period, count(DISTINCT person) AS active_devs
-    FROM (SELECT team, day, person FROM _f_pr WHERE event IN ('opened', 'merged')
-          UNION ALL SELECT team, day, person FROM _f_review)
+    FROM (SELECT team, day, person FROM f_pr WHERE event IN ('opened', 'merged')
+          UNION ALL SELECT team, day, person FROM f_review)
     GROUP BY ALL
 ),
 prs AS (
     SELECT team, {period()} AS period,
            count(*) FILTER (WHERE event = 'opened') AS prs_opened,
            count(*) FILTER (WHERE event = 'closed') AS prs_closed_unmerged
-    FROM _f_pr WHERE event <> 'merged' GROUP BY ALL
+    FROM f_pr WHERE event <> 'merged' GROUP BY ALL
 ),
 mg AS (
     SELECT team, {period()} AS period, count(*) AS prs_merged,
            count(*) FILTER (WHERE ai_assisted) AS ai_assisted_prs_merged,
            count(*) FILTER (WHERE no_review) AS prs_merged_without_review, {stats("mg")}
-    FROM _f_pr WHERE event = 'merged' GROUP BY ALL
+    FROM f_pr WHERE event = 'merged' GROUP BY ALL
 ),
 deps AS (
     SELECT team, {period()} AS period, count(*) AS deployments, count(*) FILTER (WHERE failed) AS deployments_failed,
            count(*) FILTER (WHERE kind IN ('rollback', 'revert', 'hotfix')) AS deployments_rework
-    FROM _f_dep GROUP BY ALL
+    FROM f_dep GROUP BY ALL
 ),
-ld AS (SELECT team, {period()} AS period, {stats("ld")} FROM _f_lead GROUP BY ALL),
-lp AS (SELECT team, {period()} AS period, {stats("lp")} FROM _f_lead_proxy GROUP BY ALL),
+ld AS (SELECT team, {period()} AS period, {stats("ld")} FROM f_lead GROUP BY ALL),
+lp AS (SELECT team, {period()} AS period, {stats("lp")} FROM f_lead_proxy GROUP BY ALL),
 io AS (
     SELECT team, {period()} AS period, count(*) FILTER (WHERE kind = 'incident') AS incidents,
            count(*) FILTER (WHERE kind = 'bug') AS bugs
-    FROM _f_inc WHERE event = 'opened' GROUP BY ALL
+    FROM f_inc WHERE event = 'opened' GROUP BY ALL
 ),
-ir AS (SELECT team, {period()} AS period, {stats("ir")} FROM _f_inc WHERE event = 'resolved' GROUP BY ALL)
+ir AS (SELECT team, {period()} AS period, {stats("ir")} FROM f_inc WHERE event = 'resolved' GROUP BY ALL)
 SELECT s.team, s.period AS {grain}, s.days,
        coalesce(h.headcount, 0) AS headcount, coalesce(h.dev_days, 0) AS dev_days,
        coalesce(dv.active_devs, 0) AS active_devs,
@@ -344,6 +354,57 @@ LEFT JOIN io USING (team, period)
 LEFT JOIN ir USING (team, period)
 ORDER BY s.team, s.period
 """
+
+
+# store -> (config, since, until) of the day-level facts a shared_facts block built
+_SHARED: dict[int, tuple[Config, date, date]] = {}
+# store -> the last weekly panel built inside that block (since, until, frame)
+_WEEKS: dict[int, tuple[date, date, pd.DataFrame]] = {}
+
+
+def _prepare_facts(store: Store, config: Config, since: date, until: date) -> None:
+    register_mapping(store, config)
+    resolve_identities(store, since, until)
+    _run(store, _facts_sql(config), {"since": since, "until": until})
+
+
+def _facts_for(store: Store, config: Config, since: date, until: date) -> None:
+    """Make the day-level facts cover ``[since, until]``: the shared ones when they do, else built anew."""
+    shared = _SHARED.get(id(store))
+    if shared is None or shared[0] is not config or not (shared[1] <= since and until <= shared[2]):
+        _SHARED.pop(id(store), None)  # these facts replace the shared ones: later calls build their own
+        _WEEKS.pop(id(store), None)
+        _prepare_facts(store, config, since, until)
+
+
+def deployment_days(store: Store, config: Config, since: date, until: date) -> pd.DataFrame:
+    """``team, day, deployments`` for the days with at least one production deployment (the panel's
+    ``deployments`` column without the empty days: tier inputs need only the days that had one)."""
+    _facts_for(store, config, since, until)
+    frame = store.con.execute("""
+        SELECT team, day, count(*) AS deployments FROM _f_dep
+        WHERE team IS NOT NULL AND day BETWEEN $since AND $until GROUP BY ALL ORDER BY ALL""",
+                              {"since": since, "until": until}).df()
+    frame["day"] = pd.to_datetime(frame["day"]).dt.date
+    return frame
+
+
+@contextmanager
+def shared_facts(store: Store, config: Config, since: date, until: date) -> Iterator[None]:
+    """Within this block, :func:`build_panel` over any window inside ``[since, until]`` reuses one set
+    of day-level facts instead of rebuilding them.
+
+    Why: a report builds five panels (this month, last month, the trend charts, the tier window, the
+    statistics year); at 2,000 teams building the facts was most of each, and they are the same rows.
+    Only for read-only work: rows written to the store inside the block are not in the shared facts.
+    """
+    _prepare_facts(store, config, since, until)
+    _SHARED[id(store)] = (config, since, until)
+    try:
+        yield
+    finally:
+        _SHARED.pop(id(store), None)
+        _WEEKS.pop(id(store), None)
 
 
 def build_panel(store: Store, config: Config, since: date, until: date, grain: Grain = "day", *,
@@ -368,10 +429,11 @@ def build_panel(store: Store, config: Config, since: date, until: date, grain: G
         raise UsageError(f"the window ends ({until}) before it starts ({since})")
     if not config.team_names:
         raise UsageError("the config names no teams: add [[teams]] entries with their members.")
-    register_mapping(store, config)
+    cached = _weeks_from_shared(store, config, since, until) if grain == "week" and not keep_lists else None
+    if cached is not None:
+        return cached
     window = {"since": since, "until": until}
-    resolve_identities(store, since, until)
-    _run(store, _facts_sql(config), window)
+    _facts_for(store, config, since, until)
     frame = store.con.execute(_aggregate_sql(grain, keep_lists), window).df()
     period = grain
     frame[period] = pd.to_datetime(frame[period]).dt.date
@@ -380,4 +442,19 @@ def build_panel(store: Store, config: Config, since: date, until: date, grain: G
     frame = frame[ordered + rest]
     int_cols = ["headcount", "ai_active_users", "dev_days", "active_devs", "ai_active_dev_days", "days", *_COUNTS]
     frame[int_cols] = frame[int_cols].astype("int64")
+    if grain == "week" and not keep_lists and id(store) in _SHARED:
+        _WEEKS[id(store)] = (since, until, frame.copy())  # a copy: the caller may change its frame
     return frame
+
+
+def _weeks_from_shared(store: Store, config: Config, since: date, until: date) -> pd.DataFrame | None:
+    """Inside :func:`shared_facts`, a weekly panel starting on a Monday and ending where an earlier,
+    longer one ended is that panel's later weeks: each of those weeks lies whole inside both windows,
+    so its rows are the same (the report's trend charts are the statistics year's last weeks)."""
+    shared, weeks = _SHARED.get(id(store)), _WEEKS.get(id(store))
+    if shared is None or weeks is None or shared[0] is not config or since.weekday() != 0:
+        return None
+    w_since, w_until, frame = weeks
+    if w_until != until or not w_since <= since:
+        return None
+    return frame[frame["week"] >= since].reset_index(drop=True).copy()

@@ -170,3 +170,41 @@ def test_merge_time_lead_times_are_a_separate_labelled_proxy(store: Store) -> No
     row = build_panel(store, cfg(), D1, D4).set_index(["team", "day"]).loc[("payments", D2)]
     assert pd.isna(row["lead_time_h_median"])
     assert row["lead_time_proxy_h_median"] == pytest.approx(27.0)
+
+
+def test_panels_inside_shared_facts_equal_panels_built_alone(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from correlate.demo import generate, load
+    from correlate.panel import shared_facts
+
+    org = generate(teams=4, devs=40, days=120, seed=3)
+    with Store.open(tmp_path / "demo.duckdb") as demo:
+        load(demo, org)
+        end = org.end
+        windows = [(end - timedelta(days=100), end, "week", False), (end - timedelta(days=30), end, "month", True),
+                   (end - timedelta(days=60), end - timedelta(days=20), "day", False)]
+        alone = [build_panel(demo, org.config, a, b, g, keep_lists=k) for a, b, g, k in windows]  # type: ignore[arg-type]
+        monday = end - timedelta(days=50 + (end - timedelta(days=50)).weekday())
+        tail_alone = build_panel(demo, org.config, monday, end, "week")
+        with shared_facts(demo, org.config, end - timedelta(days=110), end):
+            shared = [build_panel(demo, org.config, a, b, g, keep_lists=k)  # type: ignore[arg-type]
+                      for a, b, g, k in windows]
+            # a later-starting weekly panel (from a Monday) is the last weeks of the earlier one
+            year = build_panel(demo, org.config, monday - timedelta(weeks=6), end, "week")
+            tail = build_panel(demo, org.config, monday, end, "week")
+            # a window the shared facts do not cover is built on its own, and stays right
+            outside = build_panel(demo, org.config, end - timedelta(days=119), end, "week")
+            after = build_panel(demo, org.config, *windows[0][:3])  # type: ignore[arg-type]
+    assert alone[0]["prs_merged"].sum() > 0 and alone[0]["ai_active_users"].sum() > 0
+
+    def lists_sorted(frame: pd.DataFrame) -> pd.DataFrame:
+        # list() aggregates come back in no promised order: compare them as multisets
+        lists = [c for c in frame.columns if c.startswith("_")]
+        return frame.assign(**{c: frame[c].map(lambda v: sorted(v)) for c in lists})
+
+    for a, s in zip([*alone, alone[0]], [*shared, after], strict=True):
+        pd.testing.assert_frame_equal(lists_sorted(a), lists_sorted(s))
+    assert len(outside) > len(alone[0])
+    pd.testing.assert_frame_equal(tail, tail_alone)
+    assert len(year) > len(tail) > 0

@@ -24,6 +24,7 @@ from typing import Any
 
 from github import Github
 
+from connectors._fields import MAX_NUMBER, Ctx, get_bool, get_count, get_map, get_str
 from connectors.errors import PayloadError, RateLimitError, TransientSourceError
 from connectors.github import graphql
 from connectors.github.attribution import agent_tool, text_evidence
@@ -177,27 +178,36 @@ def fetch_pull_requests(
 
 def _add_pull(gh: Github, page: PullRequestPage, node: dict[str, Any], *, owner: str, name: str, token_env: str,
               generated_paths: Sequence[str]) -> int:
-    """Append one PR node's records to ``page``; returns the extra requests nested pages took."""
+    """Append one PR node's records to ``page``; returns the extra requests nested pages took.
+
+    Fields are read with the typed readers of :mod:`connectors._fields`: one of the wrong type is a
+    :class:`PayloadError` naming the field and the PR, never a wrong-typed record.
+    """
     repo = page.repo
-    number = int(node["number"])
+    number = node.get("number")
+    if isinstance(number, bool) or not isinstance(number, int) or not 0 < number <= MAX_NUMBER:
+        # (the re-read open PRs come from a search, not the page loop that checks numbers first)
+        raise PayloadError(f"a pull request in {repo}'s page has no usable number ({number!r:.30})", source=SOURCE,
+                           where=repo)
+    ctx = Ctx.at(SOURCE, f"{repo}#{number}")
     requests = 0
 
-    def complete(key: str, query: str) -> list[dict[str, Any]]:
+    def complete(key: str, query: str) -> list[Mapping[str, Any]]:
         nonlocal requests
-        conn = node.get(key)
+        conn = get_map(node, key, ctx)
         if conn is None:
             return []
-        items = [n for n in conn.get("nodes") or [] if isinstance(n, dict)]
-        info = conn.get("pageInfo") or {}
-        cursor = info.get("endCursor")
-        while info.get("hasNextPage") and cursor:
+        items = _nodes(conn, ctx, key)
+        info = get_map(conn, "pageInfo", ctx, f"{key}.pageInfo") or {}
+        cursor = get_str(info, "endCursor", ctx, f"{key}.pageInfo.endCursor")
+        while get_bool(info, "hasNextPage", ctx, f"{key}.pageInfo.hasNextPage") and cursor:
             data = graphql.run(gh, query, {"owner": owner, "name": name, "number": number, "after": cursor},
                                token_env=token_env, where=f"{repo}#{number}")
             requests += 1
             more = (((data.get("repository") or {}).get("pullRequest") or {}).get("connection")) or {}
-            items += [n for n in more.get("nodes") or [] if isinstance(n, dict)]
-            info = more.get("pageInfo") or {}
-            cursor = info.get("endCursor")
+            items += _nodes(more, ctx, key)
+            info = get_map(more, "pageInfo", ctx, f"{key}.pageInfo") or {}
+            cursor = get_str(info, "endCursor", ctx, f"{key}.pageInfo.endCursor")
         return items
 
     reviews = complete("reviews", "pull_request_reviews")
@@ -205,52 +215,96 @@ def _add_pull(gh: Github, page: PullRequestPage, node: dict[str, Any], *, owner:
     comments = complete("comments", "pull_request_comments")
     files = complete("files", "pull_request_files") if "files" in node else None
 
-    author = node.get("author") or {}
-    review_rows = [
-        Review(repo=repo, number=number, review_id=str(r.get("fullDatabaseId") or r.get("id")),
-               author=(r.get("author") or {}).get("login"), author_type=actor_type(r.get("author")),
-               state=r.get("state"), submitted_at=graphql.parse_time(r.get("submittedAt")))
-        for r in reviews
-        if r.get("submittedAt")  # pending reviews have no time and are invisible to others
-    ]
+    author = get_map(node, "author", ctx) or {}
+    review_rows = []
+    for i, r in enumerate(reviews):
+        p = f"reviews.nodes[{i}]"
+        submitted = _time(r, "submittedAt", ctx, f"{p}.submittedAt")
+        if submitted is None:
+            continue  # pending reviews have no time and are invisible to others
+        review_id = r.get("fullDatabaseId") or r.get("id")
+        if isinstance(review_id, bool) or not isinstance(review_id, (str, int)):
+            raise ctx.fail(f"{p}.fullDatabaseId", f"should be an id but is {review_id!r:.40}")
+        reviewer = get_map(r, "author", ctx, f"{p}.author")
+        review_rows.append(Review(
+            repo=repo, number=number, review_id=str(review_id), author=_login(reviewer, ctx, f"{p}.author"),
+            author_type=actor_type(reviewer), state=get_str(r, "state", ctx, f"{p}.state"), submitted_at=submitted))
     commit_rows = []
     messages: list[tuple[str | None, str | None]] = []
-    for c in commits:
-        commit = c.get("commit") or {}
-        login = ((commit.get("author") or {}).get("user") or {}).get("login")
-        commit_rows.append(commit_record(repo, number, commit.get("oid"), commit.get("authoredDate"),
-                                          commit.get("message"), login))
-        messages.append((commit.get("message"), login))
+    for i, c in enumerate(commits):
+        p = f"commits.nodes[{i}].commit"
+        commit = get_map(c, "commit", ctx, p) or {}
+        user = get_map(get_map(commit, "author", ctx, f"{p}.author") or {}, "user", ctx, f"{p}.author.user")
+        login = _login(user, ctx, f"{p}.author.user")
+        message = get_str(commit, "message", ctx, f"{p}.message")
+        commit_rows.append(commit_record(repo, number, get_str(commit, "oid", ctx, f"{p}.oid"),
+                                         _time(commit, "authoredDate", ctx, f"{p}.authoredDate"), message, login))
+        messages.append((message, login))
     activity = [Activity(number, r.author, r.author_type, r.submitted_at, "review", r.state) for r in review_rows]
-    activity += [
-        Activity(number, (c.get("author") or {}).get("login"), actor_type(c.get("author")),
-                 graphql.parse_time(c.get("createdAt")), "comment")
-        for c in comments
-    ]
-    timeline = ((node.get("timelineItems") or {}).get("nodes")) or []
+    for i, c in enumerate(comments):
+        p = f"comments.nodes[{i}]"
+        commenter = get_map(c, "author", ctx, f"{p}.author")
+        activity.append(Activity(number, _login(commenter, ctx, f"{p}.author"), actor_type(commenter),
+                                 _time(c, "createdAt", ctx, f"{p}.createdAt"), "comment"))
+    timeline = _nodes(get_map(node, "timelineItems", ctx) or {}, ctx, "timelineItems")
+    first_ready = None
+    if timeline:
+        first_ready = (get_str(timeline[0], "__typename", ctx, "timelineItems.nodes[0].__typename"),
+                       _time(timeline[0], "createdAt", ctx, "timelineItems.nodes[0].createdAt"))
     size = None
     if files is not None:
-        size = sum(int(f.get("additions") or 0) + int(f.get("deletions") or 0) for f in files
-                   if not is_generated(str(f.get("path") or ""), generated_paths))
+        size = 0
+        for i, f in enumerate(files):
+            p = f"files.nodes[{i}]"
+            lines = (get_count(f, "additions", ctx, f"{p}.additions") or 0) + (
+                get_count(f, "deletions", ctx, f"{p}.deletions") or 0)
+            if not is_generated(get_str(f, "path", ctx, f"{p}.path") or "", generated_paths):
+                size += lines
+    labels = [get_str(label, "name", ctx, f"labels.nodes[{i}].name")
+              for i, label in enumerate(_nodes(get_map(node, "labels", ctx) or {}, ctx, "labels"))]
     pull = pull_from_parts(
-        repo=repo, number=number, author=author.get("login"), author_type=actor_type(author),
-        title=node.get("title"), state=node.get("state"), is_draft=node.get("isDraft"),
-        created_at=graphql.parse_time(node.get("createdAt")),
-        first_ready_event=(timeline[0].get("__typename"), graphql.parse_time(timeline[0].get("createdAt")))
-        if timeline else None,
-        merged_at=graphql.parse_time(node.get("mergedAt")), closed_at=graphql.parse_time(node.get("closedAt")),
-        updated_at=graphql.parse_time(node.get("updatedAt")), additions=node.get("additions"),
-        deletions=node.get("deletions"), changed_files=node.get("changedFiles"), size_lines=size,
-        merge_commit_sha=(node.get("mergeCommit") or {}).get("oid"), head_sha=node.get("headRefOid"),
-        base_branch=node.get("baseRefName"), head_branch=node.get("headRefName"),
-        labels=[str(label.get("name")) for label in ((node.get("labels") or {}).get("nodes") or []) if label],
-        body=node.get("body"), commits=commit_rows, commit_evidence=commits_evidence(messages),
+        repo=repo, number=number, author=_login(author, ctx, "author"), author_type=actor_type(author),
+        title=get_str(node, "title", ctx), state=get_str(node, "state", ctx), is_draft=get_bool(node, "isDraft", ctx),
+        created_at=_time(node, "createdAt", ctx), first_ready_event=first_ready,
+        merged_at=_time(node, "mergedAt", ctx), closed_at=_time(node, "closedAt", ctx),
+        updated_at=_time(node, "updatedAt", ctx), additions=get_count(node, "additions", ctx),
+        deletions=get_count(node, "deletions", ctx), changed_files=get_count(node, "changedFiles", ctx),
+        size_lines=size, merge_commit_sha=get_str(get_map(node, "mergeCommit", ctx) or {}, "oid", ctx,
+                                                  "mergeCommit.oid"),
+        head_sha=get_str(node, "headRefOid", ctx), base_branch=get_str(node, "baseRefName", ctx),
+        head_branch=get_str(node, "headRefName", ctx), labels=[label for label in labels if label is not None],
+        body=get_str(node, "body", ctx), commits=commit_rows, commit_evidence=commits_evidence(messages),
     )
     page.pulls.append(pull)
     page.reviews += review_rows
     page.commits += commit_rows
     page.activity += activity
     return requests
+
+
+def _nodes(conn: Mapping[str, Any], ctx: Ctx, path: str) -> list[Mapping[str, Any]]:
+    """A connection's ``nodes`` (GraphQL may hold ``null`` for an item the token cannot see: skipped)."""
+    items = conn.get("nodes")
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise ctx.fail(f"{path}.nodes", f"should be a list but is a {type(items).__name__}")
+    for i, item in enumerate(items):
+        if item is not None and not isinstance(item, Mapping):
+            raise ctx.fail(f"{path}.nodes[{i}]", f"should be an object but is a {type(item).__name__}")
+    return [item for item in items if item is not None]
+
+
+def _login(actor: Mapping[str, Any] | None, ctx: Ctx, path: str) -> str | None:
+    return None if actor is None else get_str(actor, "login", ctx, f"{path}.login")
+
+
+def _time(obj: Mapping[str, Any], key: str, ctx: Ctx, path: str | None = None) -> datetime | None:
+    value = get_str(obj, key, ctx, path)
+    try:
+        return graphql.parse_time(value)
+    except PayloadError:
+        raise ctx.fail(path or key, f"is not an ISO 8601 time: {value!r:.40}") from None
 
 
 def pull_from_parts(

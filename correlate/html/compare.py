@@ -21,7 +21,7 @@ from correlate.config import Config
 from correlate.errors import UsageError
 from correlate.html import charts
 from correlate.html.chart import Chart
-from correlate.html.team_bootstrap import BLOCK, median_difference
+from correlate.html.team_bootstrap import BLOCK, median_difference, pooled_rate_difference
 from correlate.html.teams import TeamRow, ratio, team_row
 from correlate.panel import build_panel
 from correlate.store import Store
@@ -139,6 +139,11 @@ INDICATORS: list[tuple[str, str, str, str, _Weekly]] = [
 ]
 
 
+# rate rows compared as rates pooled over the window: label -> (events column, trials column)
+POOLED = {"Share merged without review": ("prs_merged_without_review", "prs_merged"),
+          "Change failure rate": ("deployments_failed", "deployments")}
+
+
 def _value(row: TeamRow, field: str) -> float:
     if field == "_prs_per_person_week":
         return ratio(row.prs_merged * 7, row.headcount * row.days)
@@ -174,7 +179,13 @@ def compare_context(store: Store, config: Config, teams: list[str], since: date,
             if (t, ENGINE_OUTCOME.get(label)) in engine:
                 diffs.append(engine[(t, ENGINE_OUTCOME[label])])
                 continue
-            d = median_difference(per_team[teams[0]], per_team[t], reps=reps, seed=seed)
+            if label in POOLED:  # rates: pooled over the window (weekly rates are mostly 0)
+                ev, tr = POOLED[label]
+                ref, other = series[teams[0]], series[t]
+                d = pooled_rate_difference(ref[ev].to_numpy(float), ref[tr].to_numpy(float),
+                                           other[ev].to_numpy(float), other[tr].to_numpy(float), reps=reps, seed=seed)
+            else:
+                d = median_difference(per_team[teams[0]], per_team[t], reps=reps, seed=seed)
             diffs.append(Diff(t, d.difference, d.low, d.high, min(d.n_a, d.n_b)))
         medians = [float(np.nanmedian(v)) if np.isfinite(v).any() else float("nan") for v in per_team.values()]
         indicators.append(Indicator(label, fmt, diff_fmt, [_value(r, field) for r in rows], medians, diffs))

@@ -19,9 +19,9 @@ from correlate.html.chart import Chart
 from correlate.html.cost import ModelCost, model_cost
 from correlate.html.notes import DEFINITIONS, EXTERNAL_INTRO, STUDIES, Study, limitations
 from correlate.html.statsview import StatsView, monthly_stats
-from correlate.html.teams import OTHER, TeamGrouping, TeamRow, ratio, summarise_teams, team_row
+from correlate.html.teams import OTHER, TeamGrouping, TeamRow, ratio, summarise_teams, team_row, team_rows
 from correlate.html.tiers import LABELS, SOURCE_NOTE, TierCell, tier_cells
-from correlate.panel import build_panel
+from correlate.panel import build_panel, deployment_days, shared_facts
 from correlate.quality import DataQuality, data_quality
 from correlate.store import Store
 from correlate.tool_mapping import MAPPINGS
@@ -165,6 +165,7 @@ def _weekly_charts(store: Store, config: Config, shown: list[str], first: date, 
     """Weekly line charts for the ``shown`` teams; with ``eligible`` (all teams that may be shown, when
     there are too many to draw), a dashed "median of all teams" series is added."""
     start = first - timedelta(weeks=weeks)
+    start -= timedelta(days=start.weekday())  # whole ISO weeks: a partial first week would read as a dip
     weekly = build_panel(store, config, start, last, "week")
     pool = eligible or shown
     weekly = weekly[weekly["team"].isin(pool)].copy()
@@ -259,6 +260,7 @@ def _deploy_days_by_label(daily: pd.DataFrame, grouping: TeamGrouping, first: da
 
 
 TIER_WEEKS = 12
+STATS_WEEKS = 53  # the statistics run on the year of weeks ending with the month
 
 
 def _tiers(store: Store, config: Config, grouping: TeamGrouping, year: int, last: date) -> tuple[list[TierRow], str]:
@@ -268,19 +270,19 @@ def _tiers(store: Store, config: Config, grouping: TeamGrouping, year: int, last
     start = end - timedelta(weeks=TIER_WEEKS) + timedelta(days=1)
     days = (end - start).days + 1
     weekly = build_panel(store, config, start, end, "week", keep_lists=True)
-    daily = build_panel(store, config, start, end, "day")
+    daily = deployment_days(store, config, start, end)  # the days with a deployment, not a day panel
     labels = sorted({lab for lab in grouping.shown.values() if lab != OTHER}) + (
         [OTHER] if grouping.merged else [])
     # one groupby per frame (not one filter per team): thousands of teams stay fast
-    by_label = dict(tuple(weekly.groupby(weekly["team"].map(grouping.shown), sort=False)))
-    rows = [team_row(lab, by_label.get(lab, weekly.iloc[0:0]), days) for lab in labels]
+    by_label = team_rows(weekly, weekly["team"].map(grouping.shown), days, labels)
+    rows = [by_label[lab] for lab in labels]
     org = team_row("Organisation", weekly, days)
     deploy_days = _deploy_days_by_label(daily, grouping, start, end)
     org_days = _deploy_days(daily, list(grouping.headcount), start, end)
+    no_days = _deploy_days(daily, [], start, end)  # a label with no stored day (computed once, not per row)
     out = []
     for r in [*rows, org]:
-        weeks, per_week, per_month = org_days if r.team == org.team else deploy_days.get(
-            r.team, _deploy_days(daily, [], start, end))
+        weeks, per_week, per_month = org_days if r.team == org.team else deploy_days.get(r.team, no_days)
         out.append(TierRow(r.team, tier_cells(year=year, weeks=weeks, deploy_days_per_week=per_week,
                                               deploy_days_per_month=per_month, lead_time_h=r.lead_time_h,
                                               lead_n=r.lead_time_n, cfr=r.cfr, deployments=r.deployments,
@@ -294,18 +296,20 @@ def _cost_matrix(frame: pd.DataFrame, grouping: TeamGrouping) -> Matrix:
     order = sorted([i for i in pivot.index if i != OTHER]) + ([OTHER] if OTHER in pivot.index else [])
     pivot = pivot.reindex(order)
     cols = sorted(pivot.columns)
-    return Matrix(["Team", *cols, "Total"], [[i, *[float(pivot.loc[i, c]) for c in cols],
-                                             float(pivot.loc[i].sum())] for i in order], "usd")
+    values = pivot[cols].to_numpy(float)  # whole rows at once: a .loc per cell is slow at thousands of teams
+    return Matrix(["Team", *cols, "Total"], [[i, *map(float, row), float(row.sum())]
+                                             for i, row in zip(order, values, strict=True)], "usd")
 
 
 def _coverage(cur: pd.DataFrame, rows: list[TeamRow], grouping: TeamGrouping) -> list[CoverageRow]:
+    cols = ["ai_active_dev_days", "prs_merged", "prs_closed_unmerged", "deployments", "incidents"]
+    sums = cur.groupby(cur["team"].map(grouping.shown))[cols].sum()  # one pass, not one filter per row
     out = []
     for r in rows:
-        members = [t for t, lab in grouping.shown.items() if lab == r.team]
-        part = cur[cur["team"].isin(members)]
-        out.append(CoverageRow(r.team, r.headcount, r.ai_active_users, int(part["ai_active_dev_days"].sum()),
-                               int(part["prs_merged"].sum() + part["prs_closed_unmerged"].sum()),
-                               int(part["deployments"].sum()), int(part["incidents"].sum())))
+        s = sums.loc[r.team] if r.team in sums.index else pd.Series(0, index=cols)
+        out.append(CoverageRow(r.team, r.headcount, r.ai_active_users, int(s["ai_active_dev_days"]),
+                               int(s["prs_merged"] + s["prs_closed_unmerged"]), int(s["deployments"]),
+                               int(s["incidents"])))
     return out
 
 
@@ -338,15 +342,25 @@ def monthly_context(store: Store, config: Config, month: str, *, org_name: str =
         stats: precomputed statistics; by default :func:`correlate.html.statsview.monthly_stats` runs them.
     """
     first, last = month_bounds(month)
+    prev_first = month_bounds((first - timedelta(days=1)).strftime("%Y-%m"))[0]
+    # every panel below (months, trend charts, tier window, the statistics year) reads one set of facts
+    since = min(prev_first, first - timedelta(weeks=trend_weeks),
+                *([last - timedelta(weeks=STATS_WEEKS + 1)] if stats is None else []))
+    with shared_facts(store, config, since, last):
+        return _monthly_context(store, config, month, org_name=org_name, trend_weeks=trend_weeks, stats=stats)
+
+
+def _monthly_context(store: Store, config: Config, month: str, *, org_name: str, trend_weeks: int,
+                     stats: StatsView | None) -> MonthlyContext:
+    first, last = month_bounds(month)
     prev_first, prev_last = month_bounds((first - timedelta(days=1)).strftime("%Y-%m"))
     min_n = config.root.report.min_group_size
     n_days = (last - first).days + 1
-
     cur = build_panel(store, config, first, last, "month", keep_lists=True)
     prev = build_panel(store, config, prev_first, prev_last, "month", keep_lists=True)
     teams, org, grouping = summarise_teams(cur, min_n, n_days)
     _, prev_org, _ = summarise_teams(prev, min_n, (prev_last - prev_first).days + 1)
-    stats = stats if stats is not None else monthly_stats(store, config, last)
+    stats = stats if stats is not None else monthly_stats(store, config, last, weeks=STATS_WEEKS)
 
     headlines = [
         Headline("AI adoption (active users ÷ people)", org.adoption_share, prev_org.adoption_share, "pct",

@@ -70,6 +70,16 @@ def fmt_ci(low: Any, high: Any, fmt: str = "num") -> str:
     """An interval "[lo, hi]" with the same formatter as its estimate."""
     if missing(low) or missing(high):
         return DASH
+    if fmt in ("hours", "d_hours"):
+        # both ends in one unit, chosen by the wider end: "[−2.1 d, +0.5 d]", never "[−2.1 d, +12.0 h]"
+        widest = max(abs(float(low)), abs(float(high)))
+        scale, unit, digits = (1 / 60, "min", 0) if widest < 1 else ((1, "h", 1) if widest < 48 else (24, "d", 1))
+
+        def f(v: Any) -> str:
+            body = f"{abs(float(v)) / scale:.{digits}f} {unit}"
+            return body if fmt == "hours" else _signed(v, lambda _: body)
+
+        return f"[{f(low)}, {f(high)}]"
     f = FILTERS.get(fmt, fmt_num)
     return f"[{f(low)}, {f(high)}]"
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["OTHER", "TeamGrouping", "TeamRow", "median", "ratio", "summarise_teams", "team_row"]
+__all__ = ["OTHER", "TeamGrouping", "TeamRow", "median", "ratio", "summarise_teams", "team_row", "team_rows"]
 
 OTHER = "Other (small teams)"
 ORG = "Organisation"
@@ -79,14 +79,10 @@ class TeamRow:
     restore_n: int
 
 
-def _cat(rows: pd.DataFrame, col: str) -> list[float]:
-    out: list[float] = []
-    if col not in rows:
-        return out
-    for v in rows[col]:
-        if v is not None and not (isinstance(v, float) and np.isnan(v)):
-            out.extend(float(x) for x in v)
-    return out
+_SUMS = ("ai_cost_usd", "prs_merged", "prs_closed_unmerged", "deployments", "deployments_failed",
+         "deployments_rework", "ai_commits", "ai_sessions", "ai_active_dev_days", "ai_tokens_input",
+         "ai_tokens_cache_read", "ai_assisted_prs_merged", "prs_merged_without_review", "incidents", "bugs")
+_LISTS = ("_cycle", "_coding", "_pickup", "_review", "_size", "_lead", "_restore")
 
 
 def team_row(name: str, rows: pd.DataFrame, days: int) -> TeamRow:
@@ -97,45 +93,83 @@ def team_row(name: str, rows: pd.DataFrame, days: int) -> TeamRow:
         rows: panel rows with the ``_``-prefixed event lists (``build_panel(..., keep_lists=True)``).
         days: calendar days in the window (for per-week rates).
     """
-    persons: set[str] = set()
-    for v in rows["_ai_persons"]:
-        persons.update(list(v) if v is not None else [])
-    headcount = int(rows.groupby("team")["headcount"].max().sum()) if len(rows) else 0
-    cost = float(rows["ai_cost_usd"].fillna(0).sum())
-    merged = int(rows["prs_merged"].sum())
-    closed = int(rows["prs_closed_unmerged"].sum())
-    deploys = int(rows["deployments"].sum())
-    failed = int(rows["deployments_failed"].sum())
-    rework = int(rows["deployments_rework"].sum())
-    commits = float(rows["ai_commits"].fillna(0).sum())
-    sessions = float(rows["ai_sessions"].fillna(0).sum())
-    active_days = int(rows["ai_active_dev_days"].sum())
-    tokens_in = float(rows["ai_tokens_input"].fillna(0).sum() + rows["ai_tokens_cache_read"].fillna(0).sum())
-    assisted = int(rows["ai_assisted_prs_merged"].sum())
-    unreviewed = int(rows["prs_merged_without_review"].sum())
-    incidents, bugs = int(rows["incidents"].sum()), int(rows["bugs"].sum())
-    lead, restore = _cat(rows, "_lead"), _cat(rows, "_restore")
-    return TeamRow(
-        team=name, headcount=headcount, days=days, ai_active_users=len(persons),
-        adoption_share=ratio(len(persons), headcount),
-        ai_sessions=sessions, sessions_per_active_day=ratio(sessions, active_days), ai_active_dev_days=active_days,
-        ai_cost_usd=cost, cost_per_dev_day=ratio(cost, active_days),
-        ai_commits=commits, cost_per_commit=ratio(cost, commits),
-        cost_per_merged_pr=ratio(cost, merged), cost_per_deployment=ratio(cost, deploys),
-        cache_read_share=ratio(rows["ai_tokens_cache_read"].fillna(0).sum(), tokens_in),
-        prs_merged=merged, prs_closed_unmerged=closed, merge_rate=ratio(merged, merged + closed),
-        ai_assisted_prs=assisted, ai_assisted_share=ratio(assisted, merged),
-        cycle_h=median(_cat(rows, "_cycle")), coding_h=median(_cat(rows, "_coding")),
-        pickup_h=median(_cat(rows, "_pickup")), review_h=median(_cat(rows, "_review")),
-        size=median(_cat(rows, "_size")), merged_without_review=unreviewed,
-        merged_without_review_share=ratio(unreviewed, merged),
-        deployments=deploys, deploys_per_week=ratio(deploys * 7, days), deployments_failed=failed,
-        cfr=ratio(failed, deploys), deployments_rework=rework, rework_rate=ratio(rework, deploys),
-        lead_time_h=median(lead), lead_time_n=len(lead),
-        incidents=incidents, incidents_per_100_deploys=ratio(100 * incidents, deploys),
-        bugs=bugs, bugs_per_100_prs=ratio(100 * bugs, merged),
-        restore_h=median(restore), restore_n=len(restore),
-    )
+    return team_rows(rows, pd.Series(name, index=rows.index, dtype=object), days, [name])[name]
+
+
+def _pooled(rows: pd.DataFrame, label: pd.Series, col: str) -> pd.DataFrame:
+    """Median and count of the events pooled from every row's list, per label (events, not row medians)."""
+    if col not in rows:
+        return pd.DataFrame(columns=["median", "n"], dtype=float)
+    values = pd.DataFrame({"label": label.to_numpy(), "v": rows[col].to_numpy()}).explode("v")
+    values["v"] = pd.to_numeric(values["v"], errors="coerce")
+    return values.groupby("label", sort=False)["v"].agg(median="median", n="count")
+
+
+def team_rows(rows: pd.DataFrame, label: pd.Series, days: int, names: list[str]) -> dict[str, TeamRow]:
+    """:func:`team_row` for every label at once: row ``i`` of ``rows`` counts towards ``label[i]``.
+
+    One groupby per measure instead of one filter per team, so thousands of teams stay fast; a name
+    in ``names`` with no rows gets the row of an empty window (zeros, and NaN for rates and medians).
+    """
+    label = label.reindex(rows.index)
+    keep = label.notna().to_numpy()
+    rows, label = rows[keep], label[keep]
+    grouped = rows.groupby(label, sort=False)
+    sums = grouped[list(_SUMS)].sum(min_count=0).astype(float)
+    heads = rows.groupby([label, rows["team"]], sort=False)["headcount"].max().groupby(level=0).sum()
+    persons = pd.DataFrame({"label": label.to_numpy(), "p": rows["_ai_persons"].to_numpy()}).explode("p")
+    users = persons.dropna(subset=["p"]).groupby("label", sort=False)["p"].nunique()
+    pooled = {col: _pooled(rows, label, col) for col in _LISTS}
+
+    # plain dicts: a pandas lookup per cell costs more than the groupbys at thousands of teams
+    sums_of = sums.to_dict("index")
+    heads_of, users_of = heads.to_dict(), users.to_dict()
+    pooled_of = {col: frame.to_dict("index") for col, frame in pooled.items()}
+    empty = dict.fromkeys(_SUMS, 0.0)
+
+    def num(v: Any, default: float = 0.0) -> float:
+        return default if v is None or pd.isna(v) else float(v)
+
+    out: dict[str, TeamRow] = {}
+    for name in names:
+        s = {c: num(v) for c, v in sums_of.get(name, empty).items()}
+        headcount = int(num(heads_of.get(name)))
+        n_users = int(num(users_of.get(name)))
+        cost, merged, closed = s["ai_cost_usd"], int(s["prs_merged"]), int(s["prs_closed_unmerged"])
+        deploys, failed, rework = int(s["deployments"]), int(s["deployments_failed"]), int(s["deployments_rework"])
+        commits, sessions, active_days = s["ai_commits"], s["ai_sessions"], int(s["ai_active_dev_days"])
+        tokens_in = s["ai_tokens_input"] + s["ai_tokens_cache_read"]
+        assisted, unreviewed = int(s["ai_assisted_prs_merged"]), int(s["prs_merged_without_review"])
+        incidents, bugs = int(s["incidents"]), int(s["bugs"])
+
+        def med(col: str, name: str = name) -> float:
+            return num(pooled_of[col].get(name, {}).get("median"), float("nan"))
+
+        def n(col: str, name: str = name) -> int:
+            return int(num(pooled_of[col].get(name, {}).get("n")))
+
+        out[name] = TeamRow(
+            team=name, headcount=headcount, days=days, ai_active_users=n_users,
+            adoption_share=ratio(n_users, headcount),
+            ai_sessions=sessions, sessions_per_active_day=ratio(sessions, active_days),
+            ai_active_dev_days=active_days,
+            ai_cost_usd=cost, cost_per_dev_day=ratio(cost, active_days),
+            ai_commits=commits, cost_per_commit=ratio(cost, commits),
+            cost_per_merged_pr=ratio(cost, merged), cost_per_deployment=ratio(cost, deploys),
+            cache_read_share=ratio(s["ai_tokens_cache_read"], tokens_in),
+            prs_merged=merged, prs_closed_unmerged=closed, merge_rate=ratio(merged, merged + closed),
+            ai_assisted_prs=assisted, ai_assisted_share=ratio(assisted, merged),
+            cycle_h=med("_cycle"), coding_h=med("_coding"), pickup_h=med("_pickup"), review_h=med("_review"),
+            size=med("_size"), merged_without_review=unreviewed,
+            merged_without_review_share=ratio(unreviewed, merged),
+            deployments=deploys, deploys_per_week=ratio(deploys * 7, days), deployments_failed=failed,
+            cfr=ratio(failed, deploys), deployments_rework=rework, rework_rate=ratio(rework, deploys),
+            lead_time_h=med("_lead"), lead_time_n=n("_lead"),
+            incidents=incidents, incidents_per_100_deploys=ratio(100 * incidents, deploys),
+            bugs=bugs, bugs_per_100_prs=ratio(100 * bugs, merged),
+            restore_h=med("_restore"), restore_n=n("_restore"),
+        )
+    return out
 
 
 @dataclass(frozen=True)
@@ -192,8 +226,6 @@ def summarise_teams(window: pd.DataFrame, min_group_size: int, days: int) -> tup
     """
     heads = {str(t): int(n) for t, n in window.groupby("team")["headcount"].max().items()}
     group = grouping(heads, min_group_size)
-    by_team = dict(tuple(window.groupby("team", sort=False)))  # one pass, not one filter per team
-    rows = [team_row(t, by_team.get(t, window.iloc[0:0]), days) for t in sorted(heads) if group.shown.get(t) == t]
-    if group.merged:
-        rows.append(team_row(OTHER, window[window["team"].isin(group.merged)], days))
-    return rows, team_row(ORG, window, days), group
+    names = [t for t in sorted(heads) if group.shown.get(t) == t] + ([OTHER] if group.merged else [])
+    by_label = team_rows(window, window["team"].map(group.shown), days, names)  # one pass, not one per team
+    return [by_label[t] for t in names], team_row(ORG, window, days), group

@@ -10,6 +10,7 @@ file again changes nothing, and a corrected file replaces the rows it names.
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -122,7 +123,10 @@ class _Row:
         if value.tzinfo is None:
             raise self.fail(column, f"{raw!r} has no time zone, so its day is ambiguous; add one, e.g. "
                                     f"{raw}Z for UTC or {raw}+01:00.")
-        return value.astimezone(UTC)
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:  # 0001-01-01 east of UTC or 9999-12-31 west of it
+            raise self.fail(column, f"{raw!r} is outside the years 1-9999 in UTC; is the year right?") from None
 
     def choice(self, column: str, allowed: dict[str, str] | tuple[str, ...], default: str) -> str:
         raw = self.text(column)
@@ -290,10 +294,15 @@ def _read(path: Path, columns: tuple[Column, ...], parse: Callable[[_Row], Any],
 def _rows(path: Path, columns: tuple[Column, ...]) -> Iterator[_Row]:
     """Data rows with canonical column names; header problems raise InputError on line 1."""
     try:
-        handle = path.open(encoding="utf-8-sig", newline="")
+        data = path.read_bytes()  # deployment and incident files are small; decoding whole names the bad line
     except OSError as exc:
         raise InputError(f"cannot read the file: {exc.strerror}.", path=str(path)) from None
-    with handle:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"byte {exc.object[exc.start]:#04x} is not UTF-8 text; save the file as CSV UTF-8.",
+                         path=str(path), line=data[:exc.start].count(b"\n") + 1) from None
+    with io.StringIO(text, newline="") as handle:
         reader = csv.reader(handle)
         try:
             header = next(reader, None)
@@ -307,8 +316,6 @@ def _rows(path: Path, columns: tuple[Column, ...]) -> Iterator[_Row]:
                     raise InputError(f"the row has {len(values)} fields but the header has {len(names)}; quote "
                                      "values that contain commas.", path=str(path), line=reader.line_num)
                 yield _Row(path, reader.line_num, dict(zip(names, values, strict=False)))
-        except UnicodeDecodeError:
-            raise InputError("the file is not UTF-8 text; save it as CSV UTF-8.", path=str(path)) from None
         except csv.Error as exc:
             raise InputError(f"not valid CSV: {exc}.", path=str(path), line=reader.line_num) from None
 

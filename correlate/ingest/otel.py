@@ -40,6 +40,7 @@ from connectors.otel_records import AISessionDay, OtelEvent, OtelMetricDelta, Ot
 from connectors.otlp import (
     CUMULATIVE,
     DELTA,
+    MAX_VALUE,
     LogEvent,
     MetricPoint,
     attr_float,
@@ -76,12 +77,13 @@ class FoldStats:
     events: int = 0
     skipped_points: int = 0  # non-claude_code metrics, non-sum kinds, duplicate cumulative points
     skipped_events: int = 0
+    out_of_range: int = 0  # points with a time past 2262 (int64 ns) or a value NaN, infinite or beyond 2**53
     actor_days: int = 0
     damaged: list[str] = field(default_factory=list)
 
     def add(self, other: FoldStats) -> None:
         for name in ("requests", "points", "increments", "events", "skipped_points", "skipped_events",
-                     "actor_days"):
+                     "out_of_range", "actor_days"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.damaged += other.damaged
 
@@ -128,6 +130,9 @@ class _Clock:
         return when, day
 
 
+_MAX_NS = 2**63  # the store keeps nanosecond times as BIGINT; OTLP's are unsigned, so later ones are nonsense
+
+
 # -- facts -----------------------------------------------------------------------------------------------------
 def _increments(store: Store, points: list[MetricPoint], clock: _Clock, team_attr: str | None,
                 stats: FoldStats) -> tuple[list[OtelMetricDelta], list[OtelSeriesState]]:
@@ -135,6 +140,10 @@ def _increments(store: Store, points: list[MetricPoint], clock: _Clock, team_att
     wanted = [p for p in points if p.name.startswith("claude_code.") and p.kind == "sum"
               and p.temporality in (DELTA, CUMULATIVE)]
     stats.skipped_points += len(points) - len(wanted)
+    placeable = [p for p in wanted
+                 if p.start_ns < _MAX_NS and p.time_ns < _MAX_NS and -MAX_VALUE <= p.value <= MAX_VALUE]
+    stats.out_of_range += len(wanted) - len(placeable)
+    wanted = placeable
     cumulative = sorted((p for p in wanted if p.temporality == CUMULATIVE), key=lambda p: (p.series, p.time_ns))
     state: dict[str, tuple[int, int, float]] = {}
     if cumulative:
@@ -194,12 +203,14 @@ def _event_row(e: LogEvent, clock: _Clock, team_attr: str | None) -> OtelEvent:
             ns = int(datetime.fromisoformat(a["event.timestamp"].replace("Z", "+00:00")).timestamp() * 1e9)
         except ValueError:
             ns = 0
+        if not 0 <= ns < _MAX_NS:
+            ns = 0  # a stamp before 1970 or after 2262 (year 9999 would not even have a day): not a real time
     when, day = clock.at(ns or e.observed_ns)
     params = a.get("tool_parameters")
     if isinstance(params, str):
         try:
             params = json.loads(params)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting past Python's limit
             params = None
     commit = _str(a, "git_commit_id") or (str(params["git_commit_id"]) if isinstance(params, dict) and
                                            params.get("git_commit_id") else None)
@@ -552,6 +563,9 @@ def _summary(stats: FoldStats) -> SyncSummary:
     if stats.skipped_points or stats.skipped_events:
         summary.notes.append(f"ignored {stats.skipped_points:,} points and {stats.skipped_events:,} events "
                              "(not Claude Code counters/kept events, or repeats)")
+    if stats.out_of_range:
+        summary.notes.append(f"ignored {stats.out_of_range:,} points with a time after 2262 or a value that is NaN, "
+                             "infinite or beyond 2^53 (damaged exports)")
     for d in stats.damaged:
         summary.notes.append(f"kept damaged segment {d}")
     return summary

@@ -149,6 +149,8 @@ class _Handler(BaseHTTPRequestHandler):
             if not line:
                 return None
             size = int(line.split(b";", 1)[0].strip() or b"x", 16)  # ValueError on garbage
+            if size < 0:
+                raise ValueError("negative chunk size")  # rfile.read(-1) would read to the end of the connection
             if size == 0:
                 while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
                     pass  # trailers
@@ -162,7 +164,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.rfile.readline(1024)  # the CRLF after the chunk
 
     def do_GET(self) -> None:  # noqa: N802 - stdlib naming
-        self._fail(405, "use POST /v1/metrics or POST /v1/logs")
+        # refused like a POST to a wrong path: a body it carries is read away and the connection closed, so
+        # the body is never parsed as a next request on the connection
+        self._refuse(405, "use POST /v1/metrics or POST /v1/logs")
 
     do_PUT = do_DELETE = do_PATCH = do_GET
 

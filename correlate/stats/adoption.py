@@ -66,17 +66,20 @@ def adoption_week(weekly: pd.DataFrame, *, threshold: float = 0.5, sustain: tupl
         Name: adoption_week, dtype: float64
     """
     k, m = sustain
-    out: dict[object, float] = {}
-    for team, g in weekly[[unit, time, share]].sort_values([unit, time]).groupby(unit, sort=True):
-        t = g[time].to_numpy(dtype=float)
-        # reindex onto consecutive periods so a missing week is "not meeting"
-        full = np.arange(t.min(), t.max() + 1) if len(t) else np.array([])
-        meets = pd.Series(g[share].to_numpy() >= threshold, index=t).reindex(full, fill_value=False).to_numpy()
-        found = np.nan
-        for i in np.flatnonzero(meets):
-            follow = meets[i + 1:i + 1 + m]
-            if follow.sum() >= k:
-                found = float(full[i])
-                break
-        out[team] = found
+    d = weekly[[unit, time, share]]
+    if d.empty:
+        return pd.Series([], dtype=float, name="adoption_week").rename_axis(unit)
+    # one teams x weeks grid (a missing week is "not meeting"), not a loop per team: 2,000 teams stay fast
+    t = d[time].to_numpy(dtype=float)
+    lo = t.min()
+    col = (t - lo).astype(int)
+    codes, teams = pd.factorize(d[unit], sort=True)
+    width = int(col.max()) + 1
+    meets = np.zeros((len(teams), width + m), dtype=bool)  # m spare columns: follow-up past the data
+    meets[codes, col] = pd.to_numeric(d[share], errors="coerce").to_numpy(dtype=float) >= threshold
+    run = np.concatenate([np.zeros((len(teams), 1), dtype=int), np.cumsum(meets, axis=1)], axis=1)
+    follow = run[:, 1 + m:1 + m + width] - run[:, 1:1 + width]  # qualifying weeks among t+1 .. t+m
+    ok = meets[:, :width] & (follow >= k)
+    first = np.where(ok.any(axis=1), lo + ok.argmax(axis=1), np.nan)
+    out = dict(zip(teams, first.astype(float), strict=True))
     return pd.Series(out, name="adoption_week").rename_axis(unit)

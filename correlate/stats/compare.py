@@ -49,9 +49,16 @@ def compare_teams(weekly: pd.DataFrame, spec: OutcomeSpec, team_a: str, team_b: 
                   pvalues_allowed: bool = True) -> ComparisonResult:
     """Difference in weekly medians (A - B) with a moving-block bootstrap CI, a bootstrap p-value and Cliff's delta.
 
+    Rates (``kind="rate"``: events ÷ trials, e.g. change failure rate) are compared as rates pooled over
+    the window instead (``median_a``/``median_b`` then hold the pooled rates): weekly rates are mostly 0,
+    so their medians would be 0 for both teams.
+
     The p-value is twice the smaller share of bootstrap differences on either side of zero
     (``None`` when the gates forbid p-values or either team has fewer than 4 weeks).
     """
+    if spec.kind == "rate" and spec.trials and spec.trials in weekly.columns:
+        return _compare_pooled_rates(weekly, spec, team_a, team_b, unit=unit, time=time, reps=reps, seed=seed,
+                                     pvalues_allowed=pvalues_allowed)
     v = _level(weekly, spec)
     d = weekly[[unit, time]].assign(v=v).dropna().sort_values(time)
     a = d.loc[d[unit] == team_a, "v"].to_numpy(float)
@@ -79,3 +86,40 @@ def compare_outcomes(weekly: pd.DataFrame, outcomes: tuple[OutcomeSpec, ...], te
                               pvalues_allowed=pvalues_allowed)
                 for o in outcomes if o.column in weekly.columns)
     return res, bh_adjust([r.pvalue for r in res])
+
+
+def _compare_pooled_rates(weekly: pd.DataFrame, spec: OutcomeSpec, team_a: str, team_b: str, *, unit: str,
+                          time: str, reps: int, seed: int, pvalues_allowed: bool) -> ComparisonResult:
+    assert spec.trials is not None  # noqa: S101 - the caller checked
+    d = weekly[[unit, time]].assign(e=pd.to_numeric(weekly[spec.column], errors="coerce").fillna(0.0),
+                                    n=pd.to_numeric(weekly[spec.trials], errors="coerce").fillna(0.0))
+    d = d.sort_values(time)
+
+    def team(name: str) -> tuple[np.ndarray, np.ndarray]:
+        part = d[d[unit] == name]
+        return part["e"].to_numpy(float), part["n"].to_numpy(float)
+
+    (ea, na), (eb, nb) = team(team_a), team(team_b)
+    ra = float(ea.sum() / na.sum()) if na.sum() > 0 else math.nan
+    rb = float(eb.sum() / nb.sum()) if nb.sum() > 0 else math.nan
+    wa, wb = na > 0, nb > 0
+    delta = cliffs_delta(ea[wa] / na[wa], eb[wb] / nb[wb])
+    if wa.sum() < 4 or wb.sum() < 4:
+        return ComparisonResult(spec.name, team_a, team_b, ra, rb, ra - rb, NAN_CI, None, delta, int(wa.sum()),
+                                int(wb.sum()))
+    rng = np.random.default_rng(seed)
+
+    def pooled(e: np.ndarray, n: np.ndarray) -> np.ndarray:
+        k = max(1, math.ceil(len(n) / BLOCK))
+        starts = rng.integers(0, max(len(n) - BLOCK, 0) + 1, size=(reps, k))
+        idx = (starts[:, :, None] + np.arange(min(BLOCK, len(n)))[None, None, :]).reshape(reps, -1)[:, :len(n)]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out: np.ndarray = e[idx].sum(axis=1) / n[idx].sum(axis=1)
+        return out
+
+    diffs = pooled(ea, na) - pooled(eb, nb)
+    diffs = diffs[np.isfinite(diffs)]
+    lo, hi = np.percentile(diffs, [2.5, 97.5])
+    p = min(1.0, 2 * min(float((diffs <= 0).mean()), float((diffs >= 0).mean())))
+    return ComparisonResult(spec.name, team_a, team_b, ra, rb, ra - rb, ConfidenceInterval(float(lo), float(hi)),
+                            p if pvalues_allowed else None, delta, int(wa.sum()), int(wb.sum()))

@@ -250,32 +250,49 @@ def naive_twfe(data: pd.DataFrame, y: str, *, unit: str, time: str, cohort: str,
                 inference="CRV1 cluster-robust by unit (fixest small-sample convention), t(G-1)")
 
 
-def _imputation_point(y: np.ndarray, treated: np.ndarray, ucode: np.ndarray, tcode: np.ndarray) -> float:
+def _imputation_tables(y: np.ndarray, treated: np.ndarray, ucode: np.ndarray,
+                       tcode: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Unit x period counts and sums of ``y``, untreated and treated rows apart: all BJS needs."""
+    nu, nt = int(ucode.max()) + 1, int(tcode.max()) + 1
+
+    def table(rows: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        cell = ucode[rows] * nt + tcode[rows]
+        return np.bincount(cell, weights=None if weights is None else weights[rows],
+                           minlength=nu * nt).reshape(nu, nt).astype(float)
+
+    u = ~treated
+    return table(u), table(u, y), table(treated), table(treated, y)
+
+
+def _imputation_point(tables: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], w: np.ndarray) -> float:
     """BJS: fit unit + time effects on untreated rows, impute Y(0) for treated rows, average the gap.
 
+    ``w`` weights each unit: ones for the estimate, a bootstrap draw's multiplicities for the SE (a unit
+    drawn twice is the same as that unit's rows twice: its unit effect is the same for both copies).
     The additive effects are solved directly from the normal equations (unit effects eliminated), which
     is exact and fast for thousands of units.
     """
-    u = ~treated
-    nu, nt = int(ucode.max()) + 1, int(tcode.max()) + 1
-    uu, tu, yu = ucode[u], tcode[u], y[u]
-    cu = np.bincount(uu, minlength=nu).astype(float)
-    ct = np.bincount(tu, minlength=nt).astype(float)
-    cross = np.bincount(uu * nt + tu, minlength=nu * nt).reshape(nu, nt).astype(float)
-    ru = np.bincount(uu, weights=yu, minlength=nu)
-    rt = np.bincount(tu, weights=yu, minlength=nt)
+    cross, ysum, tcount, tsum = tables
+    cw = cross * w[:, None]
+    cu, ct = cw.sum(axis=1), cw.sum(axis=0)
+    yw = ysum * w[:, None]
+    ru, rt = yw.sum(axis=1), yw.sum(axis=0)
     # normal equations of y = a_unit + lam_period, with the unit effects eliminated (Schur complement), so only
     # a periods x periods system is solved; lam[0] = 0 normalises the level
     inv_cu = np.where(cu > 0, 1 / np.where(cu > 0, cu, 1), 0.0)
-    S = np.diag(ct) - cross.T @ (cross * inv_cu[:, None])
-    r = rt - cross.T @ (ru * inv_cu)
-    lam = np.zeros(nt)
+    S = np.diag(ct) - cw.T @ (cw * inv_cu[:, None])
+    r = rt - cw.T @ (ru * inv_cu)
+    lam = np.zeros(len(ct))
     lam[1:] = np.linalg.lstsq(S[1:, 1:], r[1:], rcond=None)[0]
-    a = (ru - cross @ lam) * inv_cu
-    ok = treated & (cu > 0)[ucode] & (ct > 0)[tcode]
-    if not ok.any():
+    a = (ru - cw @ lam) * inv_cu
+    # treated cells whose unit and period both have untreated rows can be imputed
+    ok = (cu > 0)[:, None] & (ct > 0)[None, :]
+    n = np.where(ok, tcount, 0.0) * w[:, None]
+    total = float(n.sum())
+    if total == 0:
         return math.nan
-    return float(np.mean(y[ok] - a[ucode[ok]] - lam[tcode[ok]]))
+    gap = float((np.where(ok, tsum, 0.0) * w[:, None]).sum() - n.sum(axis=1) @ a - n.sum(axis=0) @ lam)
+    return gap / total
 
 
 def imputation(data: pd.DataFrame, y: str, *, unit: str, time: str, cohort: str, reps: int = 199, seed: int = 1,
@@ -296,16 +313,13 @@ def imputation(data: pd.DataFrame, y: str, *, unit: str, time: str, cohort: str,
     ucode = pd.factorize(d[unit], sort=True)[0]
     tcode = pd.factorize(d[time], sort=True)[0]
     yv = d[y].to_numpy(float)
-    point = _imputation_point(yv, treated, ucode, tcode)
+    tables = _imputation_tables(yv, treated, ucode, tcode)
     G = int(ucode.max()) + 1
-    rows = [np.flatnonzero(ucode == k) for k in range(G)]
+    point = _imputation_point(tables, np.ones(G))
     rng = np.random.default_rng(seed)
-    draws = []
-    for _ in range(reps):
-        pick = rng.integers(0, G, G)
-        idx = np.concatenate([rows[k] for k in pick])
-        new_u = np.repeat(np.arange(G), [len(rows[k]) for k in pick])
-        draws.append(_imputation_point(yv[idx], treated[idx], new_u, tcode[idx]))
+    # a cluster bootstrap draw = each unit weighted by how often it was drawn (no rows copied)
+    draws = [_imputation_point(tables, np.bincount(rng.integers(0, G, G), minlength=G).astype(float))
+             for _ in range(reps)]
     se = float(np.nanstd(draws, ddof=1)) if reps > 1 else math.nan
     return _est("imputation DiD (Borusyak-Jaravel-Spiess), overall ATT", "att_imputation", point, se, G - 1, len(d),
                 G, scale, rung=2, pvalues_allowed=pvalues_allowed,

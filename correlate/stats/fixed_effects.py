@@ -92,6 +92,9 @@ def demean(x: np.ndarray, codes: list[np.ndarray], w: np.ndarray | None = None, 
     if one_d:
         out = out[:, None]
     w = np.ones(out.shape[0]) if w is None else np.asarray(w, dtype=float)
+    if len(codes) == 2:
+        result2: np.ndarray = _two_way(out, codes[0], codes[1], w)
+        return result2[:, 0] if one_d else result2
     sums = [np.bincount(c, weights=w) for c in codes]
     scale = np.maximum(np.abs(out).max(axis=0), 1.0)
     for _ in range(maxiter):
@@ -108,6 +111,36 @@ def demean(x: np.ndarray, codes: list[np.ndarray], w: np.ndarray | None = None, 
         raise AnalysisError("the fixed-effects sweep did not converge; the panel may be too sparse or collinear")
     result: np.ndarray = out[:, 0] if one_d else out
     return result
+
+
+def _two_way(x: np.ndarray, c1: np.ndarray, c2: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Two sets of fixed effects swept out exactly: the weighted normal equations with the larger set
+    eliminated (Schur complement), so only a (smaller set) x (smaller set) system is solved.
+
+    Why: alternating projections needed tens of sweeps on unbalanced team x week panels (most of the
+    intensity models' time at 2,000 teams); this is one pass. The fitted effects are a least-squares
+    projection, unique however the effects are normalised, so the pseudo-inverse's choice is harmless.
+    """
+    if c1.max() < c2.max():
+        c1, c2 = c2, c1  # eliminate the larger dimension, solve for the smaller
+    n1, n2 = int(c1.max()) + 1, int(c2.max()) + 1
+    cell = c1 * n2 + c2
+
+    def table(weights: np.ndarray) -> np.ndarray:
+        return np.bincount(cell, weights=weights, minlength=n1 * n2).reshape(n1, n2)
+
+    W = table(w)
+    w1, w2 = W.sum(axis=1), W.sum(axis=0)
+    inv1 = np.where(w1 > 0, 1 / np.where(w1 > 0, w1, 1.0), 0.0)
+    S_pinv = np.linalg.pinv(np.diag(w2) - W.T @ (W * inv1[:, None]), rcond=1e-12, hermitian=True)
+    out = np.empty_like(x)
+    for j in range(x.shape[1]):
+        R = table(w * x[:, j])
+        r1, r2 = R.sum(axis=1), R.sum(axis=0)
+        b = S_pinv @ (r2 - W.T @ (r1 * inv1))
+        a = (r1 - W @ b) * inv1
+        out[:, j] = x[:, j] - a[c1] - b[c2]
+    return out
 
 
 def _codes(values: pd.Series) -> np.ndarray:

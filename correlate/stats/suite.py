@@ -17,6 +17,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from correlate.config import AnalysisConfig
 from correlate.errors import AnalysisError, InputError
@@ -35,11 +36,13 @@ from correlate.stats.wording import (
     inconclusive_paragraph,
     insufficient_paragraph,
     intensity_sentence,
+    multiplicity_paragraph,
 )
 
 __all__ = ["OutcomeResult", "PValueRow", "SuiteResult", "prepare_weekly", "run_suite"]
 
 Verdict = Literal["descriptive", "inconclusive", "detected"]
+BH_ALPHA = 0.05  # false-discovery rate across every p-value a report shows
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,15 @@ def run_suite(weekly: pd.DataFrame, config: AnalysisConfig, outcomes: Sequence[O
         robustness_reps: cluster-bootstrap draws for the imputation estimator's SE (a robustness check;
             99 keeps the Monte-Carlo error of the SE near 7% and is most of the suite's run time).
     """
+    # The models are thousands of small (weeks x weeks) matrix products: BLAS threads cost more in
+    # hand-offs than they gain, and on a busy 2-core machine a draw took 48 ms instead of 5 ms.
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _run_suite(weekly, config, outcomes, primary=primary, unit=unit, time=time,
+                          robustness_reps=robustness_reps)
+
+
+def _run_suite(weekly: pd.DataFrame, config: AnalysisConfig, outcomes: Sequence[OutcomeSpec], *,
+               primary: Sequence[str], unit: str, time: str, robustness_reps: int) -> SuiteResult:
     cfg = config
     notes: list[str] = []
     d = prepare_weekly(weekly, unit=unit, time=time)
@@ -183,6 +195,8 @@ def run_suite(weekly: pd.DataFrame, config: AnalysisConfig, outcomes: Sequence[O
     wild = reps if gates.level == "exploratory" else 0
 
     results: list[OutcomeResult] = []
+    # (index in results, headline estimate, its estimand in the BH table, baseline)
+    pending: list[tuple[int, Estimate, str, float]] = []
     for spec in outcomes:
         if spec.column not in d.columns or (spec.exposure and spec.exposure not in d.columns) or (
                 spec.trials and spec.trials not in d.columns):
@@ -237,10 +251,9 @@ def run_suite(weekly: pd.DataFrame, config: AnalysisConfig, outcomes: Sequence[O
         except AnalysisError as exc:
             notes.append(f"{spec.name}: staggered DiD not estimable: {exc}")
         head_est = didres.att_group if didres else twfe
-        res = OutcomeResult(spec, is_primary, desc, ba, assoc, within, twfe, lags, didres)
-        if head_est is not None:
-            res = _verdict(res, spec, head_est, baseline, gates, control)
-        results.append(res)
+        if head_est is not None:  # its verdict waits for the report-wide BH adjustment below
+            pending.append((len(results), head_est, "did_att_group" if didres else "twfe_intensity", baseline))
+        results.append(OutcomeResult(spec, is_primary, desc, ba, assoc, within, twfe, lags, didres))
 
     rows: list[tuple[str, str, float, bool]] = []
     for r in results:
@@ -256,6 +269,10 @@ def run_suite(weekly: pd.DataFrame, config: AnalysisConfig, outcomes: Sequence[O
     adj = bh_adjust([p for *_, p, _ in rows])
     pv = tuple(PValueRow(o, k, p, float(a), pr) for (o, k, p, pr), a in zip(rows, adj, strict=True)
                if a is not None)
+    for i, est, estimand, baseline in pending:
+        r = results[i]
+        p_bh = next((row.pvalue_bh for row in pv if row.outcome == r.spec.name and row.estimand == estimand), None)
+        results[i] = _verdict(r, r.spec, est, baseline, gates, control, p_bh=p_bh, m=len(pv))
     return SuiteResult(tuple(results), pv, gates, cohorts,
                        (adoption_share_definition(), adoption_week_definition(threshold, sustain)),
                        GATE_TEXT, tuple(notes))
@@ -284,7 +301,9 @@ def _maturity(d: pd.DataFrame, cfg: AnalysisConfig, notes: list[str]) -> pd.Data
 
 
 def _verdict(res: OutcomeResult, spec: OutcomeSpec, est: Estimate, baseline: float, gates: Gates,
-             control: str) -> OutcomeResult:
+             control: str, *, p_bh: float | None = None, m: int = 0) -> OutcomeResult:
+    """Headline, sentence and verdict. "detected" needs the interval to exclude zero and the effect to
+    exceed the MDE, and, when the estimate has a report-wide BH-adjusted p-value, that to be <= 0.05."""
     from dataclasses import replace
 
     be, hrs, mde_b = _business(spec, est, baseline)
@@ -303,5 +322,9 @@ def _verdict(res: OutcomeResult, spec: OutcomeSpec, est: Estimate, baseline: flo
         paragraph = inconclusive_paragraph(G=gates.n_units, adopting=gates.n_adopting, comparison=gates.n_control,
                                            weeks=gates.n_weeks, mde_pct=mde_b, est_pct=be.value, lo=be.ci.low,
                                            hi=be.ci.high, mde_hours=mde_h, unit=be.unit)
+    elif p_bh is not None and p_bh > BH_ALPHA:
+        verdict = "inconclusive"
+        paragraph = multiplicity_paragraph(est_pct=be.value, lo=be.ci.low, hi=be.ci.high, unit=be.unit, p_bh=p_bh,
+                                           m=m)
     return replace(res, headline=be, headline_hours=hrs, mde_business=mde_b, verdict=verdict, rung=rung,
                    sentence=sentence, paragraph=paragraph)

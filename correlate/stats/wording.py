@@ -112,6 +112,14 @@ def inconclusive_paragraph(*, G: int, adopting: int, comparison: int, weeks: int
             "The result is inconclusive; it is not evidence of no change.")
 
 
+def multiplicity_paragraph(*, est_pct: float, lo: float, hi: float, unit: str, p_bh: float, m: int) -> str:
+    """The paragraph when an interval excludes zero but the report-wide BH-adjusted p-value does not pass."""
+    return (f"The estimated change, {_u(est_pct, unit)} (95% CI {_u(lo, unit)} to {_u(hi, unit)}), excludes zero on "
+            f"its own, but this report tests {m} estimates at once: after the Benjamini–Hochberg correction for "
+            f"that, its adjusted p-value is {p_bh:.3f}, above 0.05, so it is not counted as a detected change. "
+            "The result is inconclusive; it is not evidence of no change.")
+
+
 def insufficient_paragraph(gates: Gates) -> str:
     """The paragraph shown when the gates allow descriptives only (no p-values are printed)."""
     why = "; ".join(gates.reasons) if gates.reasons else "too little data"

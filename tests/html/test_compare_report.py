@@ -45,7 +45,8 @@ def test_compare_shows_each_indicator_for_each_team_with_differences_and_interva
     assert [s for s, _ in doc.sections] == ["caveats", "side-by-side", "teams", "trends"]
     for label in ("Adoption share", "Median PR cycle time", "Deployments per week", "Change failure rate"):
         assert label in doc.row_headers
-    assert f"{b} − {a} (weekly medians)" in doc.all_text() and f"{c} − {a} (weekly medians)" in doc.all_text()
+    assert f"{b} − {a} (weekly medians; rates pooled)" in doc.all_text()
+    assert f"{c} − {a} (weekly medians; rates pooled)" in doc.all_text()
     assert "Teams differ in the work they do" in html
     # the engine's outcomes carry BH-adjusted p-values; the report's own bootstrap rows have intervals only
     rows = {r.split("</th>")[0].split(">")[-1]: r for r in re.findall(r'<th scope="row">.*?</tr>', html, flags=re.S)}

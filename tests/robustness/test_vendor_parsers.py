@@ -8,7 +8,6 @@ values, at the top level or inside nested objects.
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Callable
 from datetime import date
@@ -22,44 +21,9 @@ from connectors import copilot, cursor
 from connectors.errors import PayloadError
 from tests.connectors.copilot_pages import team_row, user_row
 from tests.connectors.cursor_pages import daily_row, event
+from tests.robustness.damage import damaged, json_values
 
 DAY = date(2026, 10, 14)
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=False) | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
-    max_leaves=6,
-)
-
-
-def _paths(obj: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every key path into nested dicts/lists of ``obj``."""
-    out = []
-    items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, list) else []
-    for k, v in items:
-        out.append((*prefix, k))
-        out.extend(_paths(v, (*prefix, k)))
-    return out
-
-
-@st.composite
-def damaged(draw: st.DrawFn, row: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """``row`` with 1-3 fields deleted or replaced; returns it with the names of the damaged keys."""
-    row = copy.deepcopy(row)
-    names = []
-    for _ in range(draw(st.integers(1, 3))):
-        paths = _paths(row)
-        if not paths:
-            break
-        path = draw(st.sampled_from(paths))
-        parent = row
-        for k in path[:-1]:
-            parent = parent[k]
-        if draw(st.booleans()) and isinstance(parent, dict):
-            del parent[path[-1]]
-        else:
-            parent[path[-1]] = draw(json_values)
-        names.extend(str(k) for k in path if isinstance(k, str))
-    return row, names
 
 
 def check(mapper: Callable[[dict[str, Any]], object], row: dict[str, Any], names: list[str]) -> None:
@@ -71,31 +35,31 @@ def check(mapper: Callable[[dict[str, Any]], object], row: dict[str, Any], names
         assert any(n in message for n in names) or "row has no" in message or "needs both" in message, message
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
 @given(damaged(user_row(DAY.isoformat(), 1, "alice")))
 def test_copilot_user_rows(case: tuple[dict[str, Any], list[str]]) -> None:
     check(lambda r: copilot.map_user_row(r, where="users-1-day line 1"), *case)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, derandomize=True, database=None)
 @given(damaged(team_row(DAY.isoformat(), 1, "alice", 42, "frontend")))
 def test_copilot_team_rows(case: tuple[dict[str, Any], list[str]]) -> None:
     check(lambda r: copilot.map_team_row(r, scope="org:acme", where="user-teams-1-day line 1"), *case)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
 @given(damaged(daily_row(DAY, "alice@acme.example")))
 def test_cursor_daily_rows(case: tuple[dict[str, Any], list[str]]) -> None:
     check(lambda r: cursor.map_daily_row(r, where="/teams/daily-usage-data data[0]"), *case)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
 @given(damaged(event(DAY, "alice@acme.example")))
 def test_cursor_usage_events(case: tuple[dict[str, Any], list[str]]) -> None:
     check(lambda r: cursor.map_events([r], start=DAY, end=DAY), *case)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100, deadline=None, derandomize=True, database=None)
 @given(st.text(max_size=200).map(str.encode) | st.lists(json_values, max_size=4).map(
     lambda items: "\n".join(json.dumps(i) for i in items).encode()))
 def test_copilot_report_files_of_any_text(body: bytes) -> None:

@@ -69,3 +69,20 @@ def test_fast_rm_corr_bootstrap_equals_the_generic_cluster_bootstrap(bland: pd.D
     assert np.isfinite(draws).all()
     # two Monte-Carlo estimates of the same interval: agree to Monte-Carlo error
     assert fast.low == pytest.approx(slow.low, abs=0.1) and fast.high == pytest.approx(slow.high, abs=0.1)
+
+
+def test_between_team_interval_for_a_large_organisation_is_a_percentile_bootstrap_covering_the_truth() -> None:
+    """Above BCA_MAX_TEAMS teams BCa's n² jackknife is skipped; the percentile interval still covers rho."""
+    from correlate.stats.association import BCA_MAX_TEAMS
+
+    rng = np.random.default_rng(5)
+    n = BCA_MAX_TEAMS + 100
+    x = rng.random(n)
+    y = 0.5 * x + rng.normal(0, 0.3, n)
+    d = pd.DataFrame({"team": np.arange(n), "x": x, "y": y})
+    r = between_team(d, "x", "y", reps=999, seed=1)
+    assert r.ci_method == "percentile bootstrap over teams"
+    assert r.ci.low < r.statistic < r.ci.high
+    assert r.statistic == pytest.approx(stats.spearmanr(x, y).statistic)
+    small = between_team(d.iloc[:BCA_MAX_TEAMS], "x", "y", reps=999, seed=1)
+    assert small.ci_method == "BCa bootstrap over teams"

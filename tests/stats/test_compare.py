@@ -47,3 +47,20 @@ def test_every_outcome_with_bh_adjustment() -> None:
     res, adj = compare_outcomes(_two_teams(np.log(1.5)), DEFAULT_OUTCOMES, "a", "b", reps=499)
     assert [r.outcome for r in res] == ["pr_cycle_time_h"]  # the only outcome column present
     assert adj[0] == pytest.approx(res[0].pvalue)
+
+
+def test_a_rate_is_compared_pooled_over_the_window_not_by_weekly_medians() -> None:
+    """Change failure rate with a few deployments a week: weekly rates are mostly 0, so weekly medians
+    are 0 for both teams; pooled over the window, team A fails 3 of 20 (15%) and team B 1 of 20 (5%)."""
+    from correlate.stats.outcomes import outcome_by_name
+
+    failed_a = [0, 1, 0, 0, 1, 0, 0, 1, 0, 0]
+    failed_b = [0, 0, 0, 0, 1, 0, 0, 0, 0, 0]
+    weekly = pd.DataFrame({
+        "team": ["a"] * 10 + ["b"] * 10, "week_index": list(range(10)) * 2,
+        "deployments_failed": failed_a + failed_b, "deployments": [2] * 20})
+    spec = outcome_by_name("change_failure_rate")
+    r = compare_teams(weekly, spec, "a", "b", reps=999, seed=1)
+    assert r.median_a == pytest.approx(0.15) and r.median_b == pytest.approx(0.05)
+    assert r.statistic == pytest.approx(0.10)
+    assert r.ci.low < 0.10 < r.ci.high and r.n_a == 10

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -129,3 +130,40 @@ def test_exploratory_gate_uses_the_multiplier_bootstrap_pvalue() -> None:
     assert "multiplier (wild) bootstrap" in boot.att_group.inference and "exploratory" in boot.att_group.inference
     assert boot.att_group.pvalue is not None and boot.att_group.pvalue < 0.05
     assert boot.att_group.pvalue == pytest.approx(plain.att_group.pvalue, abs=0.03)
+
+
+def _bjs_by_dummies(y: np.ndarray, treated: np.ndarray, unit: np.ndarray, period: np.ndarray) -> float:
+    """The BJS definition done plainly: least squares on unit and period dummies over untreated rows,
+    impute the treated rows, average the gap (units or periods without untreated rows left out)."""
+    units, periods = np.unique(unit), np.unique(period)
+    X = np.column_stack([unit[:, None] == units[None, :], (period[:, None] == periods[None, 1:])]).astype(float)
+    beta = np.linalg.lstsq(X[~treated], y[~treated], rcond=None)[0]
+    seen_u = np.isin(unit, unit[~treated])
+    seen_t = np.isin(period, period[~treated])
+    ok = treated & seen_u & seen_t
+    return float(np.mean(y[ok] - X[ok] @ beta))
+
+
+def test_imputation_bootstrap_weights_equal_copying_the_drawn_units(mpdta: Path) -> None:
+    """A draw weights each unit by its multiplicity; that must equal copying its rows, as a cluster
+    bootstrap is defined (each copy a unit of its own)."""
+    from correlate.stats.did import _imputation_point, _imputation_tables
+
+    d = pd.read_csv(mpdta)
+    d = d[d["countyreal"].isin(sorted(d["countyreal"].unique())[:80])]
+    c = d["first.treat"].where(d["first.treat"] > 0).to_numpy()
+    treated = np.nan_to_num(c, nan=np.inf) <= d["year"].to_numpy()
+    ucode = pd.factorize(d["countyreal"], sort=True)[0]
+    tcode = pd.factorize(d["year"], sort=True)[0]
+    y = d["lemp"].to_numpy(float)
+    tables = _imputation_tables(y, treated, ucode, tcode)
+    G = int(ucode.max()) + 1
+    assert _imputation_point(tables, np.ones(G)) == pytest.approx(_bjs_by_dummies(y, treated, ucode, tcode), abs=1e-10)
+    rng = np.random.default_rng(7)
+    for _ in range(5):
+        pick = rng.integers(0, G, G)
+        rows = np.concatenate([np.flatnonzero(ucode == k) for k in pick])
+        copy_id = np.repeat(np.arange(G), [int((ucode == k).sum()) for k in pick])
+        expected = _bjs_by_dummies(y[rows], treated[rows], copy_id, tcode[rows])
+        got = _imputation_point(tables, np.bincount(pick, minlength=G).astype(float))
+        assert got == pytest.approx(expected, abs=1e-10)

@@ -84,3 +84,29 @@ def test_three_teams_get_descriptives_and_the_inconclusive_paragraph_only() -> N
         assert "Insufficient data" in o.paragraph and "without p-values" in o.paragraph
         assert o.descriptive.n > 0 and not np.isnan(o.descriptive.median)
         assert len(o.before_after) == 3
+
+
+def test_an_interval_that_excludes_zero_is_not_detected_when_its_bh_adjusted_p_is_above_005(suite) -> None:
+    """The verdict follows the report-wide correction: a raw interval excluding zero with BH p 0.052 is
+    inconclusive, and the paragraph says why in plain words."""
+    from dataclasses import replace
+
+    from correlate.stats.suite import _verdict
+
+    cyc = next(o for o in suite.outcomes if o.spec.name == "pr_cycle_time_h")
+    est = replace(cyc.did.att_group, mde=0.01)  # interval well away from zero, effect above its MDE
+    assert not est.ci.contains(0.0)
+    kept = _verdict(cyc, cyc.spec, est, 20.0, suite.gates, "not_yet", p_bh=0.01, m=12)
+    held = _verdict(cyc, cyc.spec, est, 20.0, suite.gates, "not_yet", p_bh=0.052, m=12)
+    assert kept.verdict == "detected" and kept.paragraph is None
+    assert held.verdict == "inconclusive"
+    assert "12 estimates" in held.paragraph and "0.052" in held.paragraph
+    assert "not evidence of no change" in held.paragraph
+    assert held.sentence == kept.sentence  # the estimate itself is still stated, with its interval
+
+
+def test_every_detected_verdict_has_a_bh_adjusted_p_at_or_below_005(suite) -> None:
+    for o in suite.outcomes:
+        if o.verdict == "detected":
+            key = "did_att_group" if o.did else "twfe_intensity"
+            assert suite.bh(o.spec.name, key) <= 0.05, o.spec.name
