@@ -35,6 +35,8 @@ import argparse
 import json
 import multiprocessing as mp
 import os
+import re
+import shutil
 import signal
 import socket
 import struct
@@ -209,15 +211,31 @@ def main() -> None:
     ap.add_argument("--points-per-request", type=int, default=SHAPE,
                     help="14 = one Claude Code export; ~1000 = a Collector's batch (rounded up to 14s)")
     ap.add_argument("--procs", type=int, default=1, help="client processes (connections are spread over them)")
+    ap.add_argument("--work", type=Path, help="keep the spool and store in this (new) folder instead of a temp one")
+    ap.add_argument("--no-fold", action="store_true", help="leave the spool unfolded (to profile the fold)")
     args = ap.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="correlate-otlp-bench-"))
+    if args.work is not None:
+        args.work.mkdir(parents=True)
+        work = args.work.resolve()
+    else:
+        work = Path(tempfile.mkdtemp(prefix="correlate-otlp-bench-"))
+    try:
+        run(args, work)
+    finally:
+        if args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, work: Path) -> None:
+    """Post for ``args.seconds``, fold, count; print the JSON."""
     cfg = work / "correlate.toml"
     cfg.write_text('[store]\npath = "bench.duckdb"\n[otel]\nspool_dir = "spool"\n', encoding="utf-8")
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     load_start = os.getloadavg()
     server = subprocess.Popen([sys.executable, "-m", "correlate", "--config", str(cfg), "serve-otlp", "--port",
-                               str(port)], cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               str(port)], cwd=work, env={**env, "COLUMNS": "200"}, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True)
     try:
         wait_listening(port)
         ctx = mp.get_context("spawn")
@@ -244,15 +262,9 @@ def main() -> None:
             p.join()
     finally:
         server.send_signal(signal.SIGTERM)
-        server.wait(timeout=60)
+        said, _ = server.communicate(timeout=60)
+    syncs = re.search(r"\(([\d,]+) disk syncs\)", said)
     load_end = os.getloadavg()
-
-    fold_started = time.perf_counter()
-    fold = subprocess.run([sys.executable, "-m", "correlate", "--config", str(cfg), "sync", "--source", "otel"],
-                          cwd=work, env=env, capture_output=True, text=True, timeout=3600)
-    fold_s = time.perf_counter() - fold_started
-    with Store.open(work / "bench.duckdb", read_only=True) as store:
-        stored = int(store.con.execute("SELECT count(*) FROM otel_metric_deltas").fetchone()[0])  # type: ignore[index]
     lat = sorted(out["latencies"])  # type: ignore[arg-type]
 
     def pct(q: float) -> float | None:
@@ -260,18 +272,38 @@ def main() -> None:
 
     accepted = int(out["points"])  # type: ignore[arg-type]
     requests = int(out["requests"])  # type: ignore[arg-type]
-    print(json.dumps({
+    figures: dict[str, object] = {
         "points_per_request": -(-args.points_per_request // SHAPE) * SHAPE, "clients": args.clients,
         "client_procs": len(procs), "seconds": round(elapsed, 1), "requests": requests, "failed": out["failed"],
         "requests_per_s": round(requests / elapsed), "accepted_points": accepted,
         "points_per_s": round(accepted / elapsed), "p50_ms": pct(0.50), "p99_ms": pct(0.99),
         "server_cpu_ms_per_request": round(cpu_used * 1000 / requests, 3) if requests else None,
-        "stored_points": stored, "lost": max(0, accepted - stored), "fold_s": round(fold_s, 1),
-        "fold_rc": fold.returncode, "fold_points_per_s": round(stored / fold_s) if fold_s else None,
+        "disk_syncs": int(syncs.group(1).replace(",", "")) if syncs else None,
         "loadavg_start": [round(x, 2) for x in load_start], "loadavg_end": [round(x, 2) for x in load_end],
+    }
+    if args.no_fold:
+        print(json.dumps({**figures, "lost": None, "work": str(work)}))
+        return
+
+    def fold() -> tuple[float, subprocess.CompletedProcess[str]]:
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "correlate", "--config", str(cfg), "sync", "--source", "otel"],
+                              cwd=work, env=env, capture_output=True, text=True, timeout=3600)
+        return time.perf_counter() - started, done
+
+    fold_s, folded = fold()
+    idle_s, _ = fold()  # the same command on the now-empty spool: process start, imports, store open
+    with Store.open(work / "bench.duckdb", read_only=True) as store:
+        stored = int(store.con.execute("SELECT count(*) FROM otel_metric_deltas").fetchone()[0])  # type: ignore[index]
+    print(json.dumps({
+        **figures, "stored_points": stored, "lost": max(0, accepted - stored), "fold_rc": folded.returncode,
+        "fold_s": round(fold_s, 1), "fold_points_per_s": round(stored / fold_s) if fold_s else None,
+        "fold_startup_s": round(idle_s, 1),
+        "fold_points_per_s_after_startup": round(stored / (fold_s - idle_s)) if fold_s > idle_s else None,
+        "loadavg_after_fold": [round(x, 2) for x in os.getloadavg()],
     }))
-    if fold.returncode != 0:
-        print(fold.stderr[-2000:], file=sys.stderr)
+    if folded.returncode != 0:
+        print(folded.stderr[-2000:], file=sys.stderr)
 
 
 if __name__ == "__main__":

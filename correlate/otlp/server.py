@@ -368,4 +368,5 @@ def serve(config_path: Path, host: str = "127.0.0.1", port: int = 4318) -> None:
     finally:
         server.server_close()
         server.spool.close()
-        console.print(f"Stopped. Accepted {server.accepted:,} requests, rejected {server.rejected:,}.")
+        console.print(f"Stopped. Accepted {server.accepted:,} requests, rejected {server.rejected:,} "
+                      f"({server.spool.syncs:,} disk syncs).")
