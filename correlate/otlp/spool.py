@@ -134,8 +134,8 @@ class Spool:
                 self._fail_locked()  # a torn record ends what a fold can read: later ones go to a new segment
                 raise
             self._size += len(data)
-            if self._gathering:
-                self._gather.notify()
+            if self._gathering and self._written - self._synced >= self._last_group:
+                self._gather.notify()  # only once the leader's group is complete: a wakeup costs GIL handoffs
             while True:
                 if self._synced >= seq:
                     return
