@@ -22,7 +22,7 @@ patched per request (fixed64 fields, found by sentinel values), sent over a raw 
 run in ``--procs`` separate processes (their own GILs). Every request still carries distinct points
 (each connection its own developers, each request its own minute), so the store count proves nothing was lost or merged.
 
-    python bench/otlp.py [--clients 32] [--seconds 20] [--points-per-request 14] [--procs 1]
+    python bench/otlp.py [--clients 16] [--seconds 20] [--points-per-request 14] [--procs 1]
 
 Prints one JSON object with at least ``points_per_s``, ``p50_ms``, ``p99_ms``, ``lost`` (goal ≥ 50,000
 points/s, zero lost) and ``fold_points_per_s``, plus the load average at the start and end (the machine is
@@ -206,7 +206,7 @@ def cpu_seconds(pid: int) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--clients", type=int, default=32, help="keep-alive connections (concurrent exporters)")
+    ap.add_argument("--clients", type=int, default=16, help="keep-alive connections (concurrent exporters)")
     ap.add_argument("--seconds", type=float, default=20.0, help="how long to post")
     ap.add_argument("--points-per-request", type=int, default=SHAPE,
                     help="14 = one Claude Code export; ~1000 = a Collector's batch (rounded up to 14s)")
