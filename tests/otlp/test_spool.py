@@ -61,17 +61,19 @@ def test_a_failed_sync_fails_every_waiting_request_and_the_segment_is_not_truste
             errors.append(exc)
 
     leader = threading.Thread(target=append, args=(b"first",))
-    leader.start()
-    assert entered.wait(10)  # the leader is inside the sync that will fail
-    failed_segment = spool.current
     follower = threading.Thread(target=append, args=(b"second",))
-    follower.start()
-    deadline = time.monotonic() + 10
-    while spool._written < 2 and time.monotonic() < deadline:  # the follower's record is written, not synced
-        time.sleep(0.01)
-    release.set()
-    leader.join(10)
-    follower.join(10)
+    try:
+        leader.start()
+        assert entered.wait(10)  # the leader is inside the sync that will fail
+        failed_segment = spool.current
+        follower.start()
+        deadline = time.monotonic() + 10
+        while spool._written < 2 and time.monotonic() < deadline:  # the follower's record is written, not synced
+            time.sleep(0.01)
+    finally:
+        release.set()  # never leave the threads blocked, even when an assertion above fails
+        leader.join(10)
+        follower.join(10)
     assert [type(e) for e in errors] == [OSError, OSError]  # neither got a durable acknowledgement
     assert spool.current is None  # the segment whose sync failed is abandoned, never synced again
     spool.append("metrics", "protobuf", b"third")
