@@ -60,6 +60,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from google.protobuf.internal import api_implementation  # noqa: E402
+
 from correlate.store import Store  # noqa: E402
 from tests.otlp_payloads import MINUTE, T0, day_of_usage, metrics_request  # noqa: E402
 
@@ -289,6 +291,7 @@ def run(args: argparse.Namespace, work: Path) -> None:
         "points_per_s": round(accepted / elapsed), "p50_ms": pct(0.50), "p99_ms": pct(0.99),
         "server_cpu_ms_per_request": round(cpu_used * 1000 / requests, 3) if requests else None,
         "disk_syncs": int(syncs.group(1).replace(",", "")) if syncs else None,
+        "protobuf_impl": api_implementation.Type(),  # 'upb' (C): the receiver's validation parse is ~2 us/point
         "loadavg_start": [round(x, 2) for x in load_start], "loadavg_end": [round(x, 2) for x in load_end],
     }
     if args.no_fold:
