@@ -105,6 +105,7 @@ class OtlpServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: OtlpServer
+    raw_requestline: bytes  # set by the stdlib's handle_one_request before parse_request
     timeout = 60  # a client that stops sending mid-body frees its thread
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature

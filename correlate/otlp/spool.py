@@ -144,10 +144,8 @@ class Spool:
                 if not self._syncing:
                     break
                 self._cond.wait()
-            # the leader: sync everything written so far, outside the lock (unresolved records mean the
-            # segment they were written to is still the open one: closing one resolves all of its records)
-            f = self._file
-            assert f is not None
+            # the leader: sync everything written so far, outside the lock. ``f`` is still the open segment:
+            # closing or abandoning a segment resolves all of its records, and ours is unresolved.
             self._syncing = True
             if self._last_group > 1:
                 self._gather_locked()
