@@ -266,6 +266,9 @@ def attr_int(attrs: dict[str, Any], key: str) -> int | None:
     return None if f is None else int(round(f))
 
 
+_CACHE_MAX = 200_000  # series remembered by a metric_points cache
+
+
 def _series_key(*parts: Any) -> str:
     # repr of sorted items is stable across processes for the plain values attributes hold, and cheaper
     # than json.dumps(sort_keys=True); nested dicts (kvlist values) are rare and keep insertion order
@@ -274,12 +277,23 @@ def _series_key(*parts: Any) -> str:
 
 
 # -- flattening --------------------------------------------------------------------------------------------
-def metric_points(req: ExportMetricsServiceRequest) -> Iterator[MetricPoint]:
-    """Every data point of every metric in the request, flattened."""
+def metric_points(req: ExportMetricsServiceRequest,
+                  cache: dict[tuple[Any, ...], tuple[dict[str, Any], str]] | None = None) -> Iterator[MetricPoint]:
+    """Every data point of every metric in the request, flattened.
+
+    Args:
+        req: the parsed export request.
+        cache: pass one dict across the requests of a fold to skip re-decoding the attributes and
+            re-hashing the series of a series seen before (an exporter repeats each series every
+            interval). Keys are the exact protobuf bytes of the resource, scope and point attributes,
+            so a hit is the same attributes; points of one series then share one ``attributes`` dict.
+    """
     for rm in req.resource_metrics:
         res = _attrs(rm.resource.attributes)
+        res_key = rm.resource.SerializeToString() if cache is not None else b""
         for sm in rm.scope_metrics:
             scope_attrs = _attrs(sm.scope.attributes, res)
+            base_key = (res_key, sm.scope.SerializeToString()) if cache is not None else None
             scope = sm.scope.name
             for metric in sm.metrics:
                 kind = metric.WhichOneof("data")
@@ -288,8 +302,21 @@ def metric_points(req: ExportMetricsServiceRequest) -> Iterator[MetricPoint]:
                 data = getattr(metric, kind)
                 temporality = int(getattr(data, "aggregation_temporality", 0))
                 monotonic = bool(getattr(data, "is_monotonic", False))
+                name, unit = metric.name, metric.unit
                 for dp in data.data_points:
-                    attrs = _attrs(dp.attributes, scope_attrs)
+                    if cache is None:
+                        attrs = _attrs(dp.attributes, scope_attrs)
+                        series = _series_key(name, unit, kind, temporality, attrs)
+                    else:
+                        key = (name, unit, kind, temporality, base_key,
+                               tuple(kv.SerializeToString() for kv in dp.attributes))
+                        hit = cache.get(key)
+                        if hit is None:
+                            if len(cache) >= _CACHE_MAX:
+                                cache.clear()  # bounded memory on a fold of very many distinct series
+                            attrs = _attrs(dp.attributes, scope_attrs)
+                            hit = cache[key] = (attrs, _series_key(name, unit, kind, temporality, attrs))
+                        attrs, series = hit
                     if kind in ("sum", "gauge"):
                         vt = dp.WhichOneof("value")
                         is_int = vt == "as_int"
@@ -297,10 +324,10 @@ def metric_points(req: ExportMetricsServiceRequest) -> Iterator[MetricPoint]:
                     else:
                         is_int, value = False, float(dp.sum)
                     yield MetricPoint(
-                        name=metric.name, unit=metric.unit, kind=kind, temporality=temporality,
+                        name=name, unit=unit, kind=kind, temporality=temporality,
                         is_monotonic=monotonic, start_ns=int(getattr(dp, "start_time_unix_nano", 0)),
                         time_ns=int(dp.time_unix_nano), value=value, is_int=is_int, attributes=attrs,
-                        series=_series_key(metric.name, metric.unit, kind, temporality, attrs), scope=scope,
+                        series=series, scope=scope,
                     )
 
 

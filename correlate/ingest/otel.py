@@ -119,14 +119,19 @@ class _Clock:
     def __init__(self, tz: str) -> None:
         self.tz = tz
         self._cache: dict[int, date] = {}
+        self._last: tuple[int, datetime, date] | None = None  # the points of one export share a time
 
     def at(self, ns: int) -> tuple[datetime, date]:
+        last = self._last
+        if last is not None and last[0] == ns:
+            return last[1], last[2]
         when = datetime.fromtimestamp(ns / 1e9, UTC)
         minute = ns // 60_000_000_000  # every zone offset is whole minutes, so a minute has one day
         day = self._cache.get(minute)
         if day is None:
             day = day_of(when, self.tz)
             self._cache[minute] = day
+        self._last = (ns, when, day)
         return when, day
 
 
@@ -158,10 +163,11 @@ def _increments(store: Store, points: list[MetricPoint], clock: _Clock, team_att
             store.con.unregister("_series")
     out: list[OtelMetricDelta] = []
     touched: dict[str, OtelSeriesState] = {}
+    seen: dict[int, tuple[dict[str, Any], _PointFields]] = {}
     for p in wanted:
         if p.temporality == CUMULATIVE:
             continue
-        out.append(_delta_row(p, p.value, clock, team_attr))
+        out.append(_delta_row(p, p.value, clock, team_attr, seen))
     for p in cumulative:
         prev = state.get(p.series)
         if prev is not None and p.start_ns < prev[0]:
@@ -178,19 +184,35 @@ def _increments(store: Store, points: list[MetricPoint], clock: _Clock, team_att
                 inc = p.value  # counter reset without a start-time change
         state[p.series] = (p.start_ns, p.time_ns, p.value)
         touched[p.series] = OtelSeriesState(p.series, p.name, p.start_ns, p.time_ns, p.value)
-        out.append(_delta_row(p, inc, clock, team_attr))
+        out.append(_delta_row(p, inc, clock, team_attr, seen))
     return out, list(touched.values())
 
 
-def _delta_row(p: MetricPoint, value: float, clock: _Clock, team_attr: str | None) -> OtelMetricDelta:
-    a = p.attributes
+_PointFields = tuple[str, str, str | None, str | None, str | None, str | None, str | None, str | None]
+
+
+def _point_fields(a: dict[str, Any], team_attr: str | None,
+                  seen: dict[int, tuple[dict[str, Any], _PointFields]]) -> _PointFields:
+    """Actor, team and the attribute columns of a point; once per attributes dict (a series shares one)."""
+    hit = seen.get(id(a))
+    if hit is not None and hit[0] is a:
+        return hit[1]
     actor, actor_type = actor_of(a)
+    fields = (actor, actor_type, _str(a, team_attr), _str(a, "session.id"), _str(a, "model"), _str(a, "type"),
+              _str(a, "decision"), _str(a, "tool_name"))
+    seen[id(a)] = (a, fields)  # holding ``a`` keeps its id from being reused while the entry lives
+    return fields
+
+
+def _delta_row(p: MetricPoint, value: float, clock: _Clock, team_attr: str | None,
+               seen: dict[int, tuple[dict[str, Any], _PointFields]] | None = None) -> OtelMetricDelta:
+    actor, actor_type, team, session, model, attr_type, decision, tool = _point_fields(
+        p.attributes, team_attr, {} if seen is None else seen)
     when, day = clock.at(p.time_ns)
     return OtelMetricDelta(
         series=p.series, start_ns=p.start_ns, time_ns=p.time_ns, metric=p.name, day=day, occurred_at=when,
-        actor=actor, actor_type=actor_type, value=value, team=_str(a, team_attr), session_id=_str(a, "session.id"),
-        model=_str(a, "model"), attr_type=_str(a, "type"), decision=_str(a, "decision"),
-        tool_name=_str(a, "tool_name"), temporality=p.temporality,
+        actor=actor, actor_type=actor_type, value=value, team=team, session_id=session,
+        model=model, attr_type=attr_type, decision=decision, tool_name=tool, temporality=p.temporality,
     )
 
 
@@ -244,10 +266,11 @@ def fold_messages(store: Store, messages: Iterable[tuple[str, Message]], *, tz: 
     clock = _Clock(tz)
     points: list[MetricPoint] = []
     events: list[OtelEvent] = []
+    series_cache: dict[tuple[Any, ...], tuple[dict[str, Any], str]] = {}  # exporters repeat series each interval
     for signal, msg in messages:
         stats.requests += 1
         if signal == "metrics":
-            points.extend(metric_points(msg))
+            points.extend(metric_points(msg, series_cache))
         else:
             for e in log_events(msg):
                 if e.name in KEPT_EVENTS:

@@ -178,3 +178,15 @@ def test_absurdly_nested_json_is_a_payload_error_not_a_crash() -> None:
     deep = head + b'{"arrayValue": {"values": [' * 5000
     with pytest.raises(PayloadError):
         parse_request("logs", deep + b"]}}" * 5000 + b"}]}}]}", "json")
+
+
+def test_a_series_cache_gives_the_same_points_and_keeps_equal_looking_values_apart() -> None:
+    # 1, 1.0 and True compare equal in Python but are different attribute values (and series): the cache
+    # is keyed by their protobuf bytes, so each keeps its own series
+    odd = [Point("claude_code.commit.count", 1.0, {"session.id": "s", "x": v}) for v in (1, 1.0, True, "1")]
+    requests = [metrics_request(day_of_usage(t=T0 + i * 60_000_000_000) + odd) for i in range(3)]
+    cache: dict[tuple[object, ...], tuple[dict[str, object], str]] = {}
+    cached = [p for r in requests for p in metric_points(r, cache)]
+    assert cached == [p for r in requests for p in metric_points(r)]
+    assert len({p.series for p in cached}) == len(day_of_usage()) + len(odd)
+    assert 0 < len(cache) <= len(day_of_usage()) + len(odd)  # hits: each series decoded once

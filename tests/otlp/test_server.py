@@ -228,3 +228,44 @@ def test_a_spool_that_cannot_be_written_gets_a_retryable_503(receiver: tuple[Otl
     finally:
         server.spool = real
     assert r.status_code == 503 and r.headers["retry-after"] == "30" and "No space left" in r.text
+
+
+def _raw(url: str, request: bytes) -> bytes:
+    """Send raw bytes, read until the server closes or 2 s of silence (header parsing is below httpx)."""
+    import socket
+
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=2) as s:
+        s.sendall(request)
+        out = b""
+        try:
+            while chunk := s.recv(65536):
+                out += chunk
+                if b"\r\n\r\n" in out and (b" 100 " not in out.split(b"\r\n", 1)[0]):
+                    break
+        except TimeoutError:
+            pass
+    return out
+
+
+def test_request_headers_are_read_with_the_stdlib_limits_and_meanings(receiver: tuple[OtlpServer, str],
+                                                                      tmp_path: Path) -> None:
+    # the receiver reads headers itself (the stdlib's email parser was the largest cost of a small export)
+    _, url = receiver
+    body = metrics_request(day_of_usage()).SerializeToString()
+    post = b"POST /v1/metrics HTTP/1.1\r\nHost: x\r\n"
+    ok = _raw(url, post + b"content-type: application/x-protobuf\r\nCONTENT-LENGTH: %d\r\nConnection: close\r\n\r\n"
+              % len(body) + body)
+    assert ok.startswith(b"HTTP/1.1 200 ") and b"Connection: close\r\n" in ok  # names are case-insensitive
+    assert b"Date: " in ok and ok.endswith(b"Content-Length: 0\r\n\r\n")
+    many = b"".join(b"X-%d: y\r\n" % i for i in range(101))
+    assert _raw(url, post + many + b"\r\n").startswith(b"HTTP/1.1 431 ")  # the stdlib allows 100 headers
+    assert _raw(url, post + b"X: " + b"y" * 70_000 + b"\r\n\r\n").startswith(b"HTTP/1.1 431 ")
+    folded = _raw(url, post + b"Content-Type: application/x-protobuf\r\n Content-Length: 5\r\n\r\n")
+    assert folded.startswith(b"HTTP/1.1 400 ")  # obsolete line folding is refused (RFC 9112 §5.2)
+    assert _raw(url, post + b"Content-Type : application/x-protobuf\r\n\r\n").startswith(b"HTTP/1.1 400 ")
+    expect = _raw(url, post + b"Content-Type: application/x-protobuf\r\nExpect: 100-continue\r\n"
+                  b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
+    assert expect.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 ")
+    assert _raw(url, b"BREW /v1/metrics HTTP/1.1\r\n\r\n").startswith(b"HTTP/1.1 501 ")  # stdlib path
+    assert [b for _, _, b in _spooled(tmp_path / "spool")] == [body, body]
