@@ -10,7 +10,8 @@ or ``application/json``, optionally ``Content-Encoding: gzip``. Answers (OTLP/HT
 * 401 when ``[otel] token_env`` names a bearer token and the request does not carry it;
 * 413 when the body exceeds ``[otel] max_body_bytes``, before or after decompression (gzip bombs are
   stopped while inflating, never inflated whole);
-* 404 / 405 / 415 for other paths, methods and content types; 503 + ``Retry-After`` if the spool
+* 404 / 405 / 415 for other paths, methods (unknown ones too) and content types, 400 for an HTTP
+  version other than 1.x (never a 5xx for what a client sent); 503 + ``Retry-After`` if the spool
   cannot be written or too many requests are in flight (retryable: the client keeps the data).
 
 The server never opens the DuckDB store; ``correlate sync --source otel`` folds the spool.
@@ -169,6 +170,27 @@ class _Handler(BaseHTTPRequestHandler):
             return self.handle_expect_100()
         return True
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The stdlib's error answers, except that nothing a client sends gets a 5xx.
+
+        The stdlib answers 501 to a method it has no handler for and 505 to an HTTP version other than
+        1.x. Both are the client's request, not a fault of this receiver: an exporter or a monitor must
+        never see a 5xx that is not one (a 5xx tells OTLP clients to retry). They become 405 (only POST
+        is accepted, with ``Allow: POST``) and 400.
+        """
+        if code == HTTPStatus.NOT_IMPLEMENTED:
+            self._allow_post = True
+            code, message = HTTPStatus.METHOD_NOT_ALLOWED, "only POST /v1/metrics and POST /v1/logs are accepted"
+        elif code == HTTPStatus.HTTP_VERSION_NOT_SUPPORTED:
+            code, message = HTTPStatus.BAD_REQUEST, "HTTP version not supported: use HTTP/1.1"
+        super().send_error(code, message, explain)
+
+    def end_headers(self) -> None:
+        if getattr(self, "_allow_post", False):
+            self.send_header("Allow", "POST")
+            self._allow_post = False
+        super().end_headers()
+
     def _reply(self, status: int, body: bytes = b"", ctype: str = "text/plain; charset=utf-8",
                retry_after: int | None = None) -> None:
         # One write for status line, headers and body: the stdlib's send_response/send_header path formats
@@ -181,6 +203,8 @@ class _Handler(BaseHTTPRequestHandler):
                 head += "Connection: close\r\n"
             if retry_after is not None:
                 head += f"Retry-After: {retry_after}\r\n"
+            if status == 405:
+                head += "Allow: POST\r\n"  # RFC 9110 §15.5.6: a 405 lists the methods that are allowed
             head += f"Content-Type: {ctype}\r\nContent-Length: {len(body)}\r\n\r\n"
             body = head.encode("latin-1") + body
         self.wfile.write(body)
