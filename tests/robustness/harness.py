@@ -500,6 +500,20 @@ def today() -> date:
     return datetime.now(UTC).date()
 
 
+def clear_of_midnight(margin_s: float) -> None:
+    """Wait out the last ``margin_s`` seconds of a UTC day.
+
+    Why: syncs read up to "yesterday" (UTC), so a clean run before midnight and a resumed run after it
+    cover different days and differ for a reason that is not a bug (seen once, at 00:00).
+    """
+    import time as clock
+
+    now = datetime.now(UTC)
+    left = (datetime.combine(now.date() + timedelta(days=1), time(0), UTC) - now).total_seconds()
+    if left < margin_s:
+        clock.sleep(left + 1)
+
+
 def yesterday() -> date:
     return today() - timedelta(days=1)
 

@@ -40,6 +40,7 @@ from tests.robustness.harness import (
     CASE_IDS,
     CASES,
     SyncCase,
+    clear_of_midnight,
     cli,
     forked,
     key_duplicates,
@@ -150,6 +151,7 @@ def test_sigkill_at_any_point_then_rerun_equals_a_clean_run(tmp_path: Path, case
     for name, value in case.env.items():
         monkeypatch.setenv(name, value)  # for the in-process resume
     rng = random.Random(f"crash-{case.source}")  # fixed seed: a failure is reproducible
+    clear_of_midnight(180)  # the clean and the resumed runs must see the same "yesterday"
     source = _Source(case)
     with source.running():
         config = _run_folder(tmp_path, "clean", case, source.url)

@@ -6,14 +6,15 @@ request: 429 with Retry-After, 500/502/503, a reset connection (all in one run),
 mid-body, a server that keeps failing; slow answers past the client's timeout are tested on
 ``connectors._http`` with a short timeout (the sources use the 30 s default, too long for a test).
 
-The file sources (OTLP spool, transcripts, CSV imports) have no wire: they are listed with that
-reason, and their counterpart fault, an input file torn mid-record by a writer killed mid-write, is
-tested at the end of this module.
+The file sources (OTLP spool, transcripts, CSV imports) have no wire, so they are not in the wire
+tests; their counterpart fault, an input file torn mid-record by a writer killed mid-write, is tested
+at the end of this module.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -22,7 +23,16 @@ import pytest
 from connectors import _http
 from connectors.errors import ConnectorError, PayloadError, TransientSourceError
 from tests.httpserver import Reply, Request, serve
-from tests.robustness.harness import CASES, SyncCase, key_duplicates, snapshot, sync_in_process, write_config
+from tests.robustness.harness import (
+    CASES,
+    SyncCase,
+    clear_of_midnight,
+    key_duplicates,
+    snapshot,
+    sync_in_process,
+    today,
+    write_config,
+)
 
 # Wire faults for every source with a wire. File sources (c.no_faults says why) have none: their faults are
 # torn inputs (a spool segment cut mid-record, a transcript cut mid-line, a CSV cut mid-row), tested below.
@@ -86,15 +96,17 @@ def env(case: SyncCase, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(k, v)
 
 
-_CLEAN: dict[str, dict[str, object]] = {}
+_CLEAN: dict[tuple[str, date], dict[str, object]] = {}
 
 
 def _clean(tmp_path: Path, case: SyncCase) -> dict[str, object]:
-    """The store a fault-free run leaves (computed once per source and module run)."""
-    if case.source not in _CLEAN:
+    """The store a fault-free run leaves (computed once per source and UTC day: syncs read up to yesterday)."""
+    clear_of_midnight(60)  # this test's clean and faulted runs must see the same "yesterday"
+    key = (case.source, today())
+    if key not in _CLEAN:
         config = _run(tmp_path, case, lambda n: None, "clean")
-        _CLEAN[case.source] = snapshot(config.parent / "store.duckdb", case)
-    return _CLEAN[case.source]
+        _CLEAN[key] = snapshot(config.parent / "store.duckdb", case)
+    return _CLEAN[key]
 
 
 @pytest.mark.parametrize("case", FAULT_CASES)
