@@ -73,11 +73,15 @@ def first_stored_day(store: Store, tool: str, source: str) -> date | None:
     return row[0] if row and row[0] is not None else None
 
 
-def advance_cursor(store: Store, source: str, stream: str, day: date) -> None:
-    """Set the cursor to ``day`` unless it is already later. Call inside the day's transaction."""
-    current = store.get_cursor(source, stream)
+def advance_cursor(store: Store, source: str, stream: str, day: date, partition: str = "") -> None:
+    """Set the cursor to ``day`` unless it is already later. Call inside the day's transaction.
+
+    A re-fetch of older days (``sync --since``) must not move a cursor backwards: the next plain run
+    would fetch everything after it again.
+    """
+    current = store.get_cursor(source, stream, partition)
     if current is None or date.fromisoformat(current) < day:
-        store.set_cursor(source, stream, "", day.isoformat())
+        store.set_cursor(source, stream, partition, day.isoformat())
 
 
 def replace_usage_day(store: Store, tool: str, source: str, day: date, usage: list[AIUsageDay],

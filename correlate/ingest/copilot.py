@@ -16,7 +16,7 @@ from connectors.records import AIUsageDay
 from connectors.tool_records import CopilotUserTeam
 from correlate.config import CopilotSource
 from correlate.errors import ConfigError
-from correlate.ingest._days import first_day, first_stored_day, utc_today
+from correlate.ingest._days import advance_cursor, first_day, first_stored_day, utc_today
 from correlate.sync import SyncContext, SyncSummary
 
 __all__ = ["LOOKBACK_DAYS", "STREAM", "scope_of", "sync"]
@@ -81,7 +81,7 @@ def sync(ctx: SyncContext, since: date | None) -> SyncSummary:
                 with ctx.store.transaction() as tx:
                     tx.replace(AIUsageDay, {"tool": "copilot", "source": "copilot_api", "day": day}, result.usage)
                     tx.replace(CopilotUserTeam, {"scope": scope.label, "day": day}, result.teams)
-                    tx.set_cursor("copilot", STREAM, scope.label, day.isoformat())
+                    advance_cursor(tx, "copilot", STREAM, day, scope.label)  # never backwards (--since)
                 summary.rows["user-days"] = summary.rows.get("user-days", 0) + len(result.usage)
                 summary.rows["team memberships"] = summary.rows.get("team memberships", 0) + len(result.teams)
                 if result.links_refreshed:

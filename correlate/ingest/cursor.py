@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from connectors.cursor import CursorClient, windows
 from connectors.records import AIUsageDay, AIUsageModelDay
 from correlate.errors import ConfigError
-from correlate.ingest._days import first_day, utc_today
+from correlate.ingest._days import advance_cursor, first_day, utc_today
 from correlate.sync import SyncContext, SyncSummary
 
 __all__ = ["LOOKBACK_DAYS", "STREAM", "sync"]
@@ -59,7 +59,7 @@ def sync(ctx: SyncContext, since: date | None) -> SyncSummary:
                                    "AND day BETWEEN ? AND ?", [*_WHERE.values(), start, end])
                 tx.upsert(AIUsageDay, window.usage)
                 tx.upsert(AIUsageModelDay, window.models)
-                tx.set_cursor("cursor", STREAM, "", end.isoformat())
+                advance_cursor(tx, "cursor", STREAM, end)  # never backwards (--since)
             summary.rows["user-days"] = summary.rows.get("user-days", 0) + len(window.usage)
             summary.rows["user-day-models"] = summary.rows.get("user-day-models", 0) + len(window.models)
             summary.notes.extend(f"{start}…{end}: {note}" for note in window.notes)

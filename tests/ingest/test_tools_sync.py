@@ -260,3 +260,29 @@ def test_copilot_a_gap_between_reported_days_keeps_the_stored_rows_of_the_gap(
         assert store.query("SELECT count(*) AS n FROM ai_usage_daily WHERE day = ?", [gap])["n"][0] == 2
         assert store.get_cursor("copilot", "users-1-day", "org:acme") == YESTERDAY.isoformat()
         assert any("no report for 1 day(s)" in n for n in summary.notes)
+
+
+def test_a_re_fetch_from_an_earlier_day_that_stops_part_way_leaves_the_cursor_where_it_was(
+        store_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``sync --since`` re-reads older days; stopping inside them must not move the cursor back, or the
+    next plain run would fetch every later day again."""
+    monkeypatch.setenv("CURSOR_API_KEY", CURSOR_KEY)
+    fake = cursor_fake()
+    calls: list[int] = []
+
+    def flaky_after(n: int):  # type: ignore[no-untyped-def]
+        def handler(req: Request) -> Reply:
+            calls.append(1)
+            return Reply(503, {"error": "unavailable"}) if len(calls) > n else fake(req)
+        return handler
+
+    with serve(fake) as server, Store.open(store_path) as store:
+        cfg = config(store_path, {"cursor": {"base_url": server.url, "backfill_days": 3}})
+        cursor_ingest.sync(SyncContext(cfg, store), None)
+        assert store.get_cursor("cursor", "daily-usage-data", "") == YESTERDAY.isoformat()
+    with serve(flaky_after(2)) as server, Store.open(store_path) as store:
+        cfg = config(store_path, {"cursor": {"base_url": server.url, "backfill_days": 3}})
+        with pytest.raises(TransientSourceError):
+            cursor_ingest.sync(SyncContext(cfg, store), YESTERDAY - timedelta(days=50))  # first window stored
+        assert store.con.execute("SELECT min(day) FROM ai_usage_daily").fetchone() == (YESTERDAY - timedelta(days=50),)
+        assert store.get_cursor("cursor", "daily-usage-data", "") == YESTERDAY.isoformat()
