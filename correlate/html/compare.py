@@ -37,7 +37,8 @@ CAVEATS = [
     "team owns; compare deployment numbers only between teams with similar pipelines.",
     "Change failure rate, incidents and time to restore rest on few events per team: intervals are wide, and one "
     "bad week can dominate a month.",
-    "Intervals are 95% moving-block bootstrap intervals (blocks of 4 weeks) of the difference in weekly medians. "
+    "Intervals are 95% moving-block bootstrap intervals (blocks of 4 weeks) of the difference in weekly medians "
+    "(for the two rates, of the difference in rates pooled over the window). "
     "An interval that includes 0 means the data cannot tell the teams apart on that indicator.",
     "Comparing several indicators at once makes some differences look clear by chance; read the pattern, "
     "not one cell.",

@@ -115,8 +115,9 @@ def _signed(value: Any, body: Any) -> str:
 
 
 def fmt_d_pct(value: Any) -> str:
-    """A difference of two shares in percentage points: "−12 pp"."""
-    return _signed(value, lambda v: f"{100 * v:.0f} pp")
+    """A difference of two shares in percentage points: "−12 pp"; under 10 pp with one decimal ("−0.4 pp"),
+    so a small difference never prints as "−0 pp"."""
+    return _signed(value, lambda v: f"{100 * v:.0f} pp" if 100 * v >= 9.95 else f"{100 * v:.1f} pp")
 
 
 def fmt_d_usd(value: Any) -> str:

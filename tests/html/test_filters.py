@@ -37,7 +37,9 @@ def test_an_interval_uses_its_estimates_formatter() -> None:
 
 @pytest.mark.parametrize(("fn", "value", "expected"), [
     (filters.fmt_d_pct, -0.12, "−12 pp"),
-    (filters.fmt_d_pct, 0.0, "±0 pp"),
+    (filters.fmt_d_pct, 0.0, "±0.0 pp"),
+    (filters.fmt_d_pct, -0.004, "−0.4 pp"),
+    (filters.fmt_d_pct, 0.095, "+9.5 pp"),
     (filters.fmt_d_usd, -0.757, "−$0.76"),
     (filters.fmt_d_hours, -1.95, "−1.9 h"),
     (filters.fmt_d_hours, 0.25, "+15 min"),
