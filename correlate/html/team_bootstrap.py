@@ -37,13 +37,17 @@ class MedianDifference:
     n_b: int
 
 
-def _block_medians(v: np.ndarray, rng: np.random.Generator, reps: int) -> np.ndarray:
-    n = len(v)
+def _block_index(n: int, rng: np.random.Generator, reps: int) -> np.ndarray:
     block = min(BLOCK, n)
     k = math.ceil(n / block)
     starts = rng.integers(0, n - block + 1, size=(reps, k))
-    idx = (starts[:, :, None] + np.arange(block)[None, None, :]).reshape(reps, -1)[:, :n]
-    return np.median(v[idx], axis=1)
+    out: np.ndarray = (starts[:, :, None] + np.arange(block)[None, None, :]).reshape(reps, -1)[:, :n]
+    return out
+
+
+def _block_medians(v: np.ndarray, rng: np.random.Generator, reps: int) -> np.ndarray:
+    medians: np.ndarray = np.median(v[_block_index(len(v), rng, reps)], axis=1)
+    return medians
 
 
 def median_difference(a: np.ndarray, b: np.ndarray, *, reps: int = 999, seed: int = 1) -> MedianDifference:
@@ -67,14 +71,6 @@ def median_difference(a: np.ndarray, b: np.ndarray, *, reps: int = 999, seed: in
     diffs = _block_medians(b, rng, reps) - _block_medians(a, rng, reps)
     lo, hi = np.percentile(diffs, [2.5, 97.5])
     return MedianDifference(ma, mb, mb - ma, float(lo), float(hi), len(a), len(b))
-
-
-def _block_index(n: int, rng: np.random.Generator, reps: int) -> np.ndarray:
-    block = min(BLOCK, n)
-    k = math.ceil(n / block)
-    starts = rng.integers(0, n - block + 1, size=(reps, k))
-    out: np.ndarray = (starts[:, :, None] + np.arange(block)[None, None, :]).reshape(reps, -1)[:, :n]
-    return out
 
 
 def pooled_rate_difference(events_a: np.ndarray, trials_a: np.ndarray, events_b: np.ndarray, trials_b: np.ndarray,

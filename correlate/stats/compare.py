@@ -35,12 +35,16 @@ def cliffs_delta(a: np.ndarray, b: np.ndarray) -> float:
     return float(diff.mean())
 
 
-def _block_resample(v: np.ndarray, rng: np.random.Generator, reps: int) -> np.ndarray:
-    n = len(v)
+def _block_index(n: int, rng: np.random.Generator, reps: int) -> np.ndarray:
+    """``reps`` moving-block resamples of positions 0..n-1 (blocks of BLOCK weeks), one per row."""
     k = max(1, math.ceil(n / BLOCK))
     starts = rng.integers(0, max(n - BLOCK, 0) + 1, size=(reps, k))
-    idx = (starts[:, :, None] + np.arange(min(BLOCK, n))[None, None, :]).reshape(reps, -1)[:, :n]
-    med: np.ndarray = np.median(v[idx], axis=1)
+    idx: np.ndarray = (starts[:, :, None] + np.arange(min(BLOCK, n))[None, None, :]).reshape(reps, -1)[:, :n]
+    return idx
+
+
+def _block_resample(v: np.ndarray, rng: np.random.Generator, reps: int) -> np.ndarray:
+    med: np.ndarray = np.median(v[_block_index(len(v), rng, reps)], axis=1)
     return med
 
 
@@ -110,9 +114,7 @@ def _compare_pooled_rates(weekly: pd.DataFrame, spec: OutcomeSpec, team_a: str, 
     rng = np.random.default_rng(seed)
 
     def pooled(e: np.ndarray, n: np.ndarray) -> np.ndarray:
-        k = max(1, math.ceil(len(n) / BLOCK))
-        starts = rng.integers(0, max(len(n) - BLOCK, 0) + 1, size=(reps, k))
-        idx = (starts[:, :, None] + np.arange(min(BLOCK, len(n)))[None, None, :]).reshape(reps, -1)[:, :len(n)]
+        idx = _block_index(len(n), rng, reps)
         with np.errstate(invalid="ignore", divide="ignore"):
             out: np.ndarray = e[idx].sum(axis=1) / n[idx].sum(axis=1)
         return out
