@@ -1,4 +1,4 @@
-"""Shared fixtures: a clean environment, a temporary store, fast retries, and the shared/ folder."""
+"""Shared fixtures: a clean environment, a temporary store, fast retries, and the recorded fixtures."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from connectors import _http
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+FIXTURES = ROOT / "tests" / "fixtures"
 
 
 @pytest.fixture(autouse=True)
@@ -32,11 +32,9 @@ def instant_waits() -> Iterator[list[tuple[float, str]]]:
 
 
 @pytest.fixture
-def shared() -> Path:
-    """``../shared`` (read-only fixtures and docs). Fails loudly when absent, never skips silently."""
-    if not SHARED.is_dir():
-        pytest.fail(f"{SHARED} is missing: the tests read recorded fixtures from ../shared/")
-    return SHARED
+def fixtures_dir() -> Path:
+    """``tests/fixtures``: recorded and vendor-written responses, each folder with its licence (README.md there)."""
+    return FIXTURES
 
 
 @pytest.fixture

@@ -22,12 +22,12 @@ from connectors.otlp import (
 from tests.otlp_payloads import T0, Point, api_request, day_of_usage, event, logs_request, metrics_request, to_json
 
 
-def _examples(shared: Path) -> Path:
-    return shared / "fixtures" / "otlp-examples"
+def _examples(fixtures_dir: Path) -> Path:
+    return fixtures_dir / "otlp-examples"
 
 
-def test_spec_metrics_example_decodes_every_metric_kind(shared: Path) -> None:
-    body = (_examples(shared) / "metrics.json").read_bytes()
+def test_spec_metrics_example_decodes_every_metric_kind(fixtures_dir: Path) -> None:
+    body = (_examples(fixtures_dir) / "metrics.json").read_bytes()
     points = list(metric_points(parse_request("metrics", body, "json")))
     by_name = {p.name: p for p in points}
     assert set(by_name) == {"my.counter", "my.gauge", "my.histogram", "my.exponential.histogram"}
@@ -44,8 +44,8 @@ def test_spec_metrics_example_decodes_every_metric_kind(shared: Path) -> None:
     assert len({p.series for p in points}) == 4
 
 
-def test_spec_logs_example_keeps_hex_ids_and_typed_attributes(shared: Path) -> None:
-    body = (_examples(shared) / "logs.json").read_bytes()
+def test_spec_logs_example_keeps_hex_ids_and_typed_attributes(fixtures_dir: Path) -> None:
+    body = (_examples(fixtures_dir) / "logs.json").read_bytes()
     (e,) = log_events(parse_request("logs", body, "json"))
     # protobuf's JSON parser would read these as base64 and get them wrong; they must survive as hex
     assert e.trace_id == "5b8efff798038103d269b633813fc60c"
@@ -58,8 +58,8 @@ def test_spec_logs_example_keeps_hex_ids_and_typed_attributes(shared: Path) -> N
     assert e.time_ns == 1544712660300000000
 
 
-def test_spec_events_example_takes_the_name_from_event_name(shared: Path) -> None:
-    body = (_examples(shared) / "events.json").read_bytes()
+def test_spec_events_example_takes_the_name_from_event_name(fixtures_dir: Path) -> None:
+    body = (_examples(fixtures_dir) / "events.json").read_bytes()
     (e,) = log_events(parse_request("logs", body, "json"))
     assert e.name == "browser.page_view"
     assert e.body["url"].startswith("https://")
@@ -136,8 +136,8 @@ def test_numeric_attributes_sent_as_strings_are_read_as_numbers() -> None:
     assert attr_float({"x": "n/a"}, "x") is None and attr_int({}, "x") is None
 
 
-def test_collector_json_lines_export_dispatches_on_the_top_level_key(shared: Path, tmp_path: Path) -> None:
-    ex = _examples(shared)
+def test_collector_json_lines_export_dispatches_on_the_top_level_key(fixtures_dir: Path, tmp_path: Path) -> None:
+    ex = _examples(fixtures_dir)
     lines = [json.dumps(json.loads((ex / name).read_text())) for name in ("metrics.json", "trace.json", "logs.json")]
     path = tmp_path / "data.json"
     path.write_text("\n".join(lines) + "\n\n")

@@ -1,7 +1,7 @@
 """PagerDuty incidents against a real HTTP server on 127.0.0.1.
 
 The incident object in the first test is recorded (Airbyte's source-pagerduty integration fixture,
-../shared/fixtures/pagerduty/airbyte-source-pagerduty/); every page envelope (``incidents``, ``limit``,
+tests/fixtures/pagerduty/airbyte-source-pagerduty/); every page envelope (``incidents``, ``limit``,
 ``offset``, ``more``) and every other incident here is HAND-BUILT after PagerDuty's documented shape.
 """
 
@@ -24,8 +24,8 @@ SINCE = datetime(2023, 10, 1, tzinfo=UTC)
 UNTIL = datetime(2023, 10, 31, tzinfo=UTC)
 
 
-def recorded_incident(shared: Path) -> dict[str, Any]:
-    path = shared / "fixtures/pagerduty/airbyte-source-pagerduty/expected_records.jsonl"
+def recorded_incident(fixtures_dir: Path) -> dict[str, Any]:
+    path = fixtures_dir / "pagerduty/airbyte-source-pagerduty/expected_records.jsonl"
     for line in path.read_text().splitlines():
         row = json.loads(line)
         if row["stream"] == "incidents":
@@ -49,8 +49,8 @@ def built_incident(n: int, created: datetime, **extra: Any) -> dict[str, Any]:
     return body
 
 
-def test_the_recorded_incident_becomes_a_record_and_requests_follow_the_contract(shared: Path) -> None:
-    recorded = recorded_incident(shared)
+def test_the_recorded_incident_becomes_a_record_and_requests_follow_the_contract(fixtures_dir: Path) -> None:
+    recorded = recorded_incident(fixtures_dir)
     with serve(lambda req: Reply(200, page([recorded], 0, False))) as server:
         with make_pagerduty_client(server.url, TOKEN) as client:
             found = fetch_window(client, SINCE, UNTIL, env_var="PAGERDUTY_TOKEN")

@@ -297,10 +297,10 @@ def test_cli_sync_stores_and_says_what_it_did(tmp_path: Path) -> None:
     assert TOKEN not in result.output
 
 
-def test_bad_credentials_exit_2_through_the_cli_without_printing_the_token(tmp_path: Path, shared: Path) -> None:
+def test_bad_credentials_exit_2_through_the_cli_without_printing_the_token(tmp_path: Path, fixtures_dir: Path) -> None:
     # GitHub answers a refused token with the same 401 on every endpoint; the recording is of
     # GET /user, so the server gives that recorded answer to whatever the sync asks first.
-    replay = Replay([replay_dir(shared) / "SpecificExceptions.testBadCredentials.txt"])
+    replay = Replay([replay_dir(fixtures_dir) / "SpecificExceptions.testBadCredentials.txt"])
     recorded = replay.exchanges[0]
     with serve(lambda _req: replay.reply(recorded)) as server:
         result = CliRunner().invoke(cli.app, ["--config", str(github_config(tmp_path, server.url)), "sync",

@@ -36,6 +36,6 @@ def analyze_json() -> Any:
 
 
 @pytest.fixture
-def mpdta(shared: Path) -> Path:
-    """R did's mpdta as shipped in ../shared (see fixtures/README.md for provenance and licence)."""
-    return shared / "fixtures" / "stats" / "mpdta.csv"
+def mpdta(fixtures_dir: Path) -> Path:
+    """R did's mpdta copied into tests/fixtures/stats (see tests/fixtures/README.md for provenance and licence)."""
+    return fixtures_dir / "stats" / "mpdta.csv"

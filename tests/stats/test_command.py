@@ -1,6 +1,6 @@
 """``correlate analyze`` as a user runs it: output shape, readable table, and bad input (exit 1, names the column).
 
-Panels here are written by the tests (hand-built CSVs), except mpdta (../shared). The mpdta runs go
+Panels here are written by the tests (hand-built CSVs), except mpdta (tests/fixtures/stats). The mpdta runs go
 through a subprocess (tests/stats/test_did.py too); the rest call the CLI entry point in-process
 (same parsing, same error handling, no interpreter start-up per case).
 """

@@ -1,7 +1,7 @@
 """A hand-built GitHub for tests and the request benchmark (not a recording).
 
 GraphQL answers are produced by *executing* the query the connector sent against GitHub's
-recorded schema (``../shared/fixtures/github-graphql-schema/schema.graphql``) with graphql-core,
+recorded schema (``tests/fixtures/github-graphql-schema/schema.graphql``) with graphql-core,
 over a small in-memory model of repositories and pull requests. So every answer has exactly the
 shape and types the schema gives that query, and a query the schema rejects fails here as it
 would on GitHub. Pagination follows GitHub's documented cursor contract (``first``/``after``,
@@ -25,7 +25,7 @@ import graphql
 
 from tests.httpserver import Reply, Request
 
-SCHEMA_PATH = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "github-graphql-schema" / "schema.graphql"
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "fixtures" / "github-graphql-schema" / "schema.graphql"
 
 
 @cache

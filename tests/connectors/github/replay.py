@@ -1,4 +1,4 @@
-"""Replay PyGithub's recorded GitHub exchanges (``../shared/fixtures/pygithub-replay/``) from a real local server.
+"""Replay PyGithub's recorded GitHub exchanges (``tests/fixtures/pygithub-replay/``) from a real local server.
 
 File format (fixtures README): 11 lines per exchange — protocol, verb, host, port, path+query,
 request headers, request body, status, response headers (a Python literal read with
@@ -11,7 +11,7 @@ Two deliberate relaxations, both named here so a reader can judge them:
       ``state``) are ignored when matching: the recordings were made with other values than our
       connector sends, and the recorded answer is still a real answer of that endpoint;
     * a test may add ``extra`` answers for paths no recording covers; those come from GitHub's
-      vendor-written OpenAPI examples (``../shared/fixtures/github-openapi-examples/``) and the
+      vendor-written OpenAPI examples (``tests/fixtures/github-openapi-examples/``) and the
       test says so.
 """
 
@@ -95,13 +95,13 @@ class Replay:
         return text.replace("https://api.github.com", self.base_url)
 
 
-def vendor_example(shared: Path, operation: str, path: str, *, status: str = "200") -> Exchange:
+def vendor_example(fixtures_dir: Path, operation: str, path: str, *, status: str = "200") -> Exchange:
     """An answer built from GitHub's vendor-written OpenAPI example for ``operation`` (not a recording)."""
-    spec = json.loads((shared / "fixtures" / "github-openapi-examples" / "examples" / f"{operation}.json").read_text())
+    spec = json.loads((fixtures_dir / "github-openapi-examples" / "examples" / f"{operation}.json").read_text())
     content = spec["responses"][status]["content"]["application/json"]
     value: Any = next(iter(content["examples"].values()))["value"]
     return Exchange("GET", path, (), int(status), {"content-type": "application/json"}, json.dumps(value))
 
 
-def replay_dir(shared: Path) -> Path:
-    return shared / "fixtures" / "pygithub-replay" / "ReplayData"
+def replay_dir(fixtures_dir: Path) -> Path:
+    return fixtures_dir / "pygithub-replay" / "ReplayData"

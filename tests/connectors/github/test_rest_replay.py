@@ -27,12 +27,12 @@ def replaying(replay: Replay) -> Iterator[Github]:
         yield connect(server.url, TOKEN)
 
 
-def files(shared: Path, *names: str) -> list[Path]:
-    return [replay_dir(shared) / f"{n}.txt" for n in names]
+def files(fixtures_dir: Path, *names: str) -> list[Path]:
+    return [replay_dir(fixtures_dir) / f"{n}.txt" for n in names]
 
 
-def test_pull_list_stops_at_the_window_without_fetching_the_next_page(shared: Path) -> None:
-    replay = Replay(files(shared, "Issue131.testGetPullsWithOrgHeadUser"))
+def test_pull_list_stops_at_the_window_without_fetching_the_next_page(fixtures_dir: Path) -> None:
+    replay = Replay(files(fixtures_dir, "Issue131.testGetPullsWithOrgHeadUser"))
     with replaying(replay) as gh:
         repo = gh.get_repo("openmicroscopy/ome-documentation")
         pulls = list(rest.pulls_in_window(repo, datetime(2013, 1, 24, tzinfo=UTC)))
@@ -42,8 +42,8 @@ def test_pull_list_stops_at_the_window_without_fetching_the_next_page(shared: Pa
     assert len(replay.answered) == 1  # the recorded Link to page 2 was not followed
 
 
-def test_releases_follow_link_pages_to_the_end_and_skip_prereleases(shared: Path) -> None:
-    replay = Replay(files(shared, "RequesterThrottleTestCase.testDeferRequests"))
+def test_releases_follow_link_pages_to_the_end_and_skip_prereleases(fixtures_dir: Path) -> None:
+    replay = Replay(files(fixtures_dir, "RequesterThrottleTestCase.testDeferRequests"))
     with replaying(replay) as gh:
         deployments = rest.fetch_releases(gh, "PyGithub/PyGithub", datetime(2018, 1, 1, tzinfo=UTC), token_env=ENV)
     assert replay.unmatched == []
@@ -58,13 +58,13 @@ def test_releases_follow_link_pages_to_the_end_and_skip_prereleases(shared: Path
     assert all(d.sha is None for d in deployments)  # these releases target a branch, not a SHA
 
 
-def test_single_pull_request_with_size_commits_files_and_timeline(shared: Path) -> None:
+def test_single_pull_request_with_size_commits_files_and_timeline(fixtures_dir: Path) -> None:
     # Recorded: the repository, PR 31 (additions/deletions), its commits, files and issue timeline.
     # Not recorded for PR 31: its reviews, so that one answer is GitHub's vendor-written example.
     replay = Replay(
-        files(shared, "Repository.testGetPulls", "PullRequest.setUp", "PullRequest.testGetCommits",
+        files(fixtures_dir, "Repository.testGetPulls", "PullRequest.setUp", "PullRequest.testGetCommits",
               "PullRequest.testGetFiles", "PullRequest.testGetIssueTimeline"),
-        extra=[vendor_example(shared, "pulls__list-reviews", "/repos/PyGithub/PyGithub/pulls/31/reviews")],
+        extra=[vendor_example(fixtures_dir, "pulls__list-reviews", "/repos/PyGithub/PyGithub/pulls/31/reviews")],
     )
     with replaying(replay) as gh:
         pages = list(rest.fetch_pull_requests_rest(
@@ -84,8 +84,8 @@ def test_single_pull_request_with_size_commits_files_and_timeline(shared: Path) 
     assert [(r.review_id, r.author, r.state) for r in reviews] == [("80", "octocat", "APPROVED")]
 
 
-def test_reviews_keep_author_type_state_and_time(shared: Path) -> None:
-    replay = Replay(files(shared, "PullRequestReview.testAttributes"))
+def test_reviews_keep_author_type_state_and_time(fixtures_dir: Path) -> None:
+    replay = Replay(files(fixtures_dir, "PullRequestReview.testAttributes"))
     with replaying(replay) as gh:
         pr = gh.get_repo("PyGithub/PyGithub").get_pull(538)  # lazy: no request for the PR itself
         reviews = rest.review_records("PyGithub/PyGithub", 538, pr.get_reviews())
@@ -97,12 +97,12 @@ def test_reviews_keep_author_type_state_and_time(shared: Path) -> None:
     assert [r.state for r in reviews[1:]] == ["COMMENTED"] * 4
 
 
-def test_deployments_read_statuses_for_production_only(shared: Path) -> None:
+def test_deployments_read_statuses_for_production_only(fixtures_dir: Path) -> None:
     # Recorded: the deployment list (one `test`, one `production`). The production deployment's
     # statuses were never recorded; that answer is GitHub's vendor-written example (state success).
     replay = Replay(
-        files(shared, "Repository.testGetDeployments"),
-        extra=[vendor_example(shared, "repos__list-deployment-statuses",
+        files(fixtures_dir, "Repository.testGetDeployments"),
+        extra=[vendor_example(fixtures_dir, "repos__list-deployment-statuses",
                               "/repos/PyGithub/PyGithub/deployments/262350588/statuses")],
     )
     with replaying(replay) as gh:
@@ -116,21 +116,21 @@ def test_deployments_read_statuses_for_production_only(shared: Path) -> None:
     assert prod.finished_at is not None and prod.sha
 
 
-def test_recorded_deployment_statuses_latest_queued_is_not_finished(shared: Path) -> None:
-    replay = Replay(files(shared, "Deployment.setUp", "DeploymentStatus.testGetStatuses"))
+def test_recorded_deployment_statuses_latest_queued_is_not_finished(fixtures_dir: Path) -> None:
+    replay = Replay(files(fixtures_dir, "Deployment.setUp", "DeploymentStatus.testGetStatuses"))
     with replaying(replay) as gh:
         d = gh.get_repo("jacquev6/PyGithub").get_deployment(263877258)
         record = rest.deployment_record(d, "jacquev6/PyGithub", is_production=True)
     assert (record.status, record.finished_at, record.environment) == ("queued", None, "test")
 
 
-def test_teams_and_members(shared: Path) -> None:
+def test_teams_and_members(fixtures_dir: Path) -> None:
     # Recorded: the organisation and its two teams. Their member lists were not recorded; those
     # two answers are GitHub's vendor-written example (one member, octocat).
     replay = Replay(
-        files(shared, "Organization.setUp", "Organization.testGetTeams"),
-        extra=[vendor_example(shared, "teams__list-members-in-org", "/teams/141496/members"),
-               vendor_example(shared, "teams__list-members-in-org", "/teams/141487/members")],
+        files(fixtures_dir, "Organization.setUp", "Organization.testGetTeams"),
+        extra=[vendor_example(fixtures_dir, "teams__list-members-in-org", "/teams/141496/members"),
+               vendor_example(fixtures_dir, "teams__list-members-in-org", "/teams/141487/members")],
     )
     with replaying(replay) as gh:
         members = rest.fetch_team_members(gh, "BeaverSoftware", token_env=ENV)
@@ -139,8 +139,8 @@ def test_teams_and_members(shared: Path) -> None:
     assert {m.org for m in members} == {"BeaverSoftware"}
 
 
-def test_issues_by_label_become_bugs_and_skip_pull_requests(shared: Path) -> None:
-    replay = Replay(files(shared, "Repository.testGetIssuesWithArguments"))
+def test_issues_by_label_become_bugs_and_skip_pull_requests(fixtures_dir: Path) -> None:
+    replay = Replay(files(fixtures_dir, "Repository.testGetIssuesWithArguments"))
     with replaying(replay) as gh:
         found, newest = rest.fetch_incident_issues(gh, "PyGithub/PyGithub", None, incident_labels=(),
                                                    bug_labels=("Bug",), token_env=ENV)
@@ -151,14 +151,14 @@ def test_issues_by_label_become_bugs_and_skip_pull_requests(shared: Path) -> Non
     assert replay.unmatched == []  # telling issues from PRs costs no request per issue
 
 
-def _user_exchanges(shared: Path) -> tuple[Exchange, Exchange]:
-    ok, limited = load(replay_dir(shared) / "SpecificExceptions.testRateLimitExceeded.txt")
+def _user_exchanges(fixtures_dir: Path) -> tuple[Exchange, Exchange]:
+    ok, limited = load(replay_dir(fixtures_dir) / "SpecificExceptions.testRateLimitExceeded.txt")
     return ok, limited
 
 
-def test_primary_rate_limit_403_waits_until_reset_then_succeeds(shared: Path,
+def test_primary_rate_limit_403_waits_until_reset_then_succeeds(fixtures_dir: Path,
                                                                  instant_waits: list[tuple[float, str]]) -> None:
-    ok, limited = _user_exchanges(shared)
+    ok, limited = _user_exchanges(fixtures_dir)
     reset = datetime.now(UTC) + timedelta(seconds=120)
     # The 2013 recording has no X-RateLimit-Reset header; the test adds one (the only change).
     limited.headers["x-ratelimit-reset"] = str(int(reset.timestamp()))
@@ -169,8 +169,8 @@ def test_primary_rate_limit_403_waits_until_reset_then_succeeds(shared: Path,
     assert len(instant_waits) == 1 and 110 < instant_waits[0][0] <= 122
 
 
-def test_primary_rate_limit_too_far_off_raises_rate_limit_error(shared: Path) -> None:
-    _ok, limited = _user_exchanges(shared)
+def test_primary_rate_limit_too_far_off_raises_rate_limit_error(fixtures_dir: Path) -> None:
+    _ok, limited = _user_exchanges(fixtures_dir)
     limited.headers["x-ratelimit-reset"] = str(int((datetime.now(UTC) + timedelta(hours=3)).timestamp()))
     replay = Replay([], extra=[limited])
     with replaying(replay) as gh, pytest.raises(RateLimitError) as info:
@@ -180,8 +180,8 @@ def test_primary_rate_limit_too_far_off_raises_rate_limit_error(shared: Path) ->
     assert "re-run" in str(info.value).lower()
 
 
-def test_abuse_403_with_retry_after_backs_off_as_told(shared: Path, instant_waits: list[tuple[float, str]]) -> None:
-    ok, abuse = load(replay_dir(shared) / "SpecificExceptions.testAuthenticatedRateLimitExceeded.txt")
+def test_abuse_403_with_retry_after_backs_off_as_told(fixtures_dir: Path, instant_waits: list[tuple[float, str]]) -> None:
+    ok, abuse = load(replay_dir(fixtures_dir) / "SpecificExceptions.testAuthenticatedRateLimitExceeded.txt")
     replay = Replay([], extra=[abuse, ok])
     with replaying(replay) as gh, translate_errors(stream="search", token_env=ENV):
         first = next(iter(gh.search_code("jacquev6")))
@@ -189,9 +189,9 @@ def test_abuse_403_with_retry_after_backs_off_as_told(shared: Path, instant_wait
     assert [s for s, _ in instant_waits] == [60.0]
 
 
-def test_502_then_success_retries(shared: Path, instant_waits: list[tuple[float, str]]) -> None:
-    bad = load(replay_dir(shared) / "Retry.testRaisesRetryErrorAfterMaxRetries.txt")[0]
-    good = load(replay_dir(shared) / "Retry.testReturnsRepoAfter1Retry.txt")[1]
+def test_502_then_success_retries(fixtures_dir: Path, instant_waits: list[tuple[float, str]]) -> None:
+    bad = load(replay_dir(fixtures_dir) / "Retry.testRaisesRetryErrorAfterMaxRetries.txt")[0]
+    good = load(replay_dir(fixtures_dir) / "Retry.testReturnsRepoAfter1Retry.txt")[1]
     replay = Replay([], extra=[bad, good])
     with replaying(replay) as gh, translate_errors(stream="repos", token_env=ENV):
         repo_id = gh.get_repo("PyGithub/PyGithub").id
@@ -200,8 +200,8 @@ def test_502_then_success_retries(shared: Path, instant_waits: list[tuple[float,
     assert all(seconds < 5 for seconds, _ in instant_waits)  # urllib3 retries the first failure at once
 
 
-def test_502_every_time_becomes_transient_error(shared: Path) -> None:
-    bad = load(replay_dir(shared) / "Retry.testRaisesRetryErrorAfterMaxRetries.txt")
+def test_502_every_time_becomes_transient_error(fixtures_dir: Path) -> None:
+    bad = load(replay_dir(fixtures_dir) / "Retry.testRaisesRetryErrorAfterMaxRetries.txt")
     replay = Replay([], extra=bad * 2)  # 8 recorded 502s: more than the retry budget
     with replaying(replay) as gh, pytest.raises(TransientSourceError) as info:
         with translate_errors(stream="repos", token_env=ENV, where="PyGithub/PyGithub"):
@@ -210,8 +210,8 @@ def test_502_every_time_becomes_transient_error(shared: Path) -> None:
     assert "re-run" in str(info.value).lower()
 
 
-def test_bad_credentials_401_is_auth_error_naming_the_variable_not_the_token(shared: Path) -> None:
-    replay = Replay(files(shared, "SpecificExceptions.testBadCredentials"))
+def test_bad_credentials_401_is_auth_error_naming_the_variable_not_the_token(fixtures_dir: Path) -> None:
+    replay = Replay(files(fixtures_dir, "SpecificExceptions.testBadCredentials"))
     with replaying(replay) as gh, pytest.raises(AuthError) as info:
         with translate_errors(stream="user", token_env=ENV):
             gh.get_user().name  # noqa: B018

@@ -22,7 +22,7 @@ import pandas as pd
 import statsmodels.formula.api as smf
 from differences import ATTgt
 
-MPDTA = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "stats" / "mpdta.csv"
+MPDTA = Path(__file__).resolve().parents[2] / "fixtures" / "stats" / "mpdta.csv"
 
 
 def cs_differences(d: pd.DataFrame, control: str) -> dict[str, float]:
