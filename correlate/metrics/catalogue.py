@@ -33,8 +33,8 @@ Show = Literal["value", "value_of", "count_share"]
 
 # Deployment rework, the one meaning (DORA 2024 "deployment rework rate"; definitions.md item 7): a
 # successful production deployment that is an unplanned remediation, i.e. a hotfix, revert or rollback
-# deployment, or one that finished while an incident of its team, service or repo was open. Follow-up
-# fix PRs are a different thing: the spend classes call them "fixed after merge" ([spend] fix_window_days).
+# deployment, or one that finished while an incident of its team, service or repo was open. A PR fixed by
+# a follow-up PR is a different thing: the spend classes call such a PR "troubled" ([spend] follow_up_days).
 REWORK_KINDS = ("hotfix", "revert", "rollback")
 
 

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 import pandas as pd
 
 from correlate.config import Config
+from correlate.prices import table_for_config
 from correlate.spend import classify_window
 from correlate.spend.classify import CLASSES
 from correlate.spend.linking import LINK_RULES
@@ -110,9 +111,10 @@ def spend_section(store: Store, config: Config, first: date, last: date, as_of: 
     by_rule = links_now.groupby("rule")["cost_usd"].sum()
     link_total = float(links_now["cost_usd"].sum())
     cpc = cost_per_commit(inputs, spend, periods=[(before_first, first - timedelta(days=1)), (first, last)])
-    cache = cache_use(window_inputs)
-    mix = model_mix(now_classified, spend)
-    batch = batch_eligible(window_inputs, spend)
+    prices = table_for_config(config)
+    cache = cache_use(window_inputs, prices)
+    mix = model_mix(now_classified, spend, prices, last)
+    batch = batch_eligible(window_inputs, spend, prices)
     by_team = shares_now.copy()
     by_team["total"] = by_team.sum(axis=1)
     over_time = class_split(classified, "week")
