@@ -256,7 +256,7 @@ _MEDIANS = {"pr_cycle_time_h_median": ("mg", "cycle_h", "_cycle"),
 def _aggregate_sql(grain: Grain, keep_lists: bool) -> str:
     """Aggregate the day-level facts straight into ``grain`` periods (one row per team and period).
 
-    Facts are read through the window (``$since``..``$until``): inside :func:`shared_facts` they may
+    Facts are read through the window (``$since``..``$until``): a :class:`Facts` handle they may
     cover a wider one.
     """
     def period(col: str = "day") -> str:

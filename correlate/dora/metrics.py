@@ -27,11 +27,11 @@ import pandas as pd
 
 from correlate.config import Config
 from correlate.dora.linkage import drop_temp, prepare
+from correlate.metrics.catalogue import REWORK, REWORK_KINDS, rework_condition
 from correlate.store import Store
 
 __all__ = ["Duration", "DoraMetrics", "Frequency", "Rate", "compute", "compute_teams", "wilson"]
 
-REWORK_KINDS = ("hotfix", "revert", "rollback")
 
 
 @dataclass(frozen=True)
@@ -164,12 +164,8 @@ def compute_teams(store: Store, config: Config, *, since: date, until: date,
     days = (until - since).days + 1
     with store.transaction():  # temp tables live only for this computation
         prepare(store, config)
-        deps = store.query("""
-            SELECT d.*, EXISTS (
-                SELECT 1 FROM _dora_inc i
-                WHERE (i.team = d.team OR i.service_l = d.service_l OR i.repo_l = d.repo_l)
-                  AND i.created_at <= d.finished_at AND (i.resolved_at IS NULL OR i.resolved_at > d.finished_at)
-            ) AS during_incident
+        deps = store.query(f"""
+            SELECT d.*, {rework_condition("d", "_dora_inc")} AS rework
             FROM _dora_dep d WHERE d.finished_at >= ? AND d.finished_at < ?""", [lo, hi])
         links = store.query("""
             SELECT f.deployment_source, f.deployment_id, f.incident_source, f.incident_id, f.rule,
@@ -332,12 +328,10 @@ def _restore(incidents: pd.DataFrame, lo: datetime, hi: datetime) -> Duration:
 
 
 def _rework(deps: pd.DataFrame) -> Rate:
-    remediation = deps["kind"].isin(REWORK_KINDS).to_numpy()
-    during = deps["during_incident"].fillna(False).astype(bool).to_numpy() & ~remediation
-    rework = int(remediation.sum() + during.sum())
-    low, high = wilson(rework, len(deps))
-    return Rate("deployment_rework_rate", rework, len(deps), 1.0, "share of deployments",
-                "DORA 2024: production deployments that are hotfix, revert or rollback, or that finished while an "
-                "incident of the same team, service or repo was open / production deployments",
-                (("remediation kind", int(remediation.sum())), ("during an open incident", int(during.sum()))),
+    rework = deps["rework"].fillna(False).astype(bool).to_numpy()
+    remediation = deps["kind"].fillna("").str.lower().isin(REWORK_KINDS).to_numpy()
+    low, high = wilson(int(rework.sum()), len(deps))
+    return Rate("deployment_rework_rate", int(rework.sum()), len(deps), 1.0, "share of deployments", REWORK,
+                (("remediation kind", int(remediation.sum())), ("during an open incident",
+                                                                int((rework & ~remediation).sum()))),
                 low, high)

@@ -15,8 +15,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 from correlate.dora.metrics import DoraMetrics, Duration
+from correlate.metrics.catalogue import Metric
 
-__all__ = ["THRESHOLDS", "THRESHOLD_TEXT", "TierResult", "Tiers", "assign_tiers"]
+__all__ = ["MIN_N", "THRESHOLDS", "THRESHOLD_TEXT", "Judged", "TierResult", "Tiers", "assign_tiers", "classify",
+           "dora_label", "judge",
+           "threshold_text"]
 
 Tier = Literal["elite", "high", "medium", "low"]
 HOUR, DAY, WEEK = 3600.0, 86400.0, 7 * 86400.0
@@ -59,6 +62,43 @@ THRESHOLD_TEXT = {
                     "low >= 1 week (DORA 2021 via DevLake)",
     },
 }
+
+
+# threshold table -> how a value is compared with its bounds (the table says which side is better)
+_COMPARE = {"lead_time": "lt", "change_failure_rate": "le", "recovery": "lt", "deploy_days_per_week": "ge"}
+# threshold table -> its key in THRESHOLD_TEXT
+_TEXT_KEY = {"deploy_days_per_week": "deployment_frequency", "lead_time": "lead_time",
+             "change_failure_rate": "change_failure_rate", "recovery": "recovery"}
+# catalogue unit -> factor to the tables' unit (durations are in seconds there)
+_UNIT_FACTOR = {"h": HOUR}
+
+
+def classify(table: str, value: float, year: int, *, per_month: float | None = None) -> Tier:
+    """The tier of ``value`` (in the table's unit: seconds, shares, days per week) on ``year``'s ``table``.
+
+    Deployment frequency below "high" is "medium" when ``per_month`` (median deployment days per
+    complete month) is at least 1, else "low".
+    """
+    op = _COMPARE[table]
+    for tier, bound in THRESHOLDS[year][table]:
+        if (op == "lt" and value < bound) or (op == "le" and value <= bound) or (op == "ge" and value >= bound):
+            return tier
+    if table == "deploy_days_per_week" and (per_month or 0.0) >= 1:
+        return "medium"
+    return "low"
+
+
+_LABEL = {"deploy_days_per_week": "Deployment frequency", "lead_time": "Lead time for changes",
+          "change_failure_rate": "Change failure rate", "recovery": "Time to restore service"}
+
+
+def dora_label(table: str) -> str:
+    """DORA's name for the metric a threshold table judges."""
+    return _LABEL[table]
+
+
+def threshold_text(table: str, year: int) -> str:
+    return THRESHOLD_TEXT[year][_TEXT_KEY[table]]
 
 
 @dataclass(frozen=True)
@@ -111,14 +151,7 @@ def assign_tiers(metrics: DoraMetrics, year: int) -> Tiers:
                         text["deployment_frequency"], short_reason)
     else:
         per_week = freq.median_deploy_days_per_week or 0.0
-        tier: Tier = "low"
-        for name, bound in table["deploy_days_per_week"]:
-            if per_week >= bound:
-                tier = name
-                break
-        else:
-            if (freq.median_deploy_days_per_month or 0.0) >= 1:
-                tier = "medium"
+        tier: Tier = classify("deploy_days_per_week", per_week, year, per_month=freq.median_deploy_days_per_month)
         df = TierResult("deployment_frequency", tier, per_week, year, text["deployment_frequency"])
 
     lead = _duration_tier("lead_time", metrics.lead_time, table["lead_time"], year, text["lead_time"],
@@ -135,7 +168,7 @@ def assign_tiers(metrics: DoraMetrics, year: int) -> Tiers:
                          f"{cfr_rate.denominator} deployments; a tier needs at least {MIN_DEPLOYS_FOR_CFR}")
     else:
         value = cfr_rate.value or 0.0
-        tier = next((name for name, bound in table["change_failure_rate"] if value <= bound), "low")
+        tier = classify("change_failure_rate", value, year)
         cfr = TierResult("change_failure_rate", tier, value, year, text["change_failure_rate"])
 
     recovery_metric = metrics.failed_deployment_recovery if year >= 2023 else metrics.time_to_restore
@@ -160,3 +193,39 @@ def _duration_tier(metric: str, d: Duration, bounds: tuple[tuple[Tier, float], .
         return TierResult(metric, None, d.median_s, year, text, f"n = {d.n}; a tier needs at least {min_n}")
     tier: Tier = next((name for name, bound in bounds if d.median_s < bound), "low")
     return TierResult(metric, tier, d.median_s, year, text)
+
+
+# minimum evidence per threshold table before a tier is given (statistics.md §2.4)
+MIN_N = {"deploy_days_per_week": MIN_WEEKS, "lead_time": MIN_CHANGES, "change_failure_rate": MIN_DEPLOYS_FOR_CFR,
+         "recovery": MIN_RECOVERIES}
+_N_WHAT = {"deploy_days_per_week": "complete weeks", "lead_time": "changes", "change_failure_rate": "deployments",
+           "recovery": "restored incidents"}
+
+
+@dataclass(frozen=True)
+class Judged:
+    """One catalogue metric judged against a threshold table over a window: the tier or why there is none."""
+
+    metric: str
+    tier: str  # "elite" | "high" | "medium" | "low" | "no tier"
+    value: float
+    thresholds: str
+    reason: str
+
+
+def judge(metric: Metric, value: float, n: int, year: int, *, per_month: float | None = None) -> Judged:
+    """The tier of a catalogue metric's window value (in the catalogue's unit) with ``n`` events behind it.
+
+    No tier from fewer events than :data:`MIN_N` (for deployment frequency, ``n`` is complete weeks) or
+    from a missing value.
+    """
+    if metric.dora is None:
+        raise ValueError(f"metric {metric.name!r} has no DORA threshold table in the catalogue")
+    table = metric.dora
+    text, need = threshold_text(table, year), MIN_N[table]
+    if n < need:
+        return Judged(metric.name, "no tier", value, text, f"{n} {_N_WHAT[table]}; a tier needs {need}")
+    if value != value:
+        return Judged(metric.name, "no tier", value, text, "no value")
+    return Judged(metric.name, classify(table, value * _UNIT_FACTOR.get(metric.unit, 1.0), year, per_month=per_month),
+                  value, text, "")

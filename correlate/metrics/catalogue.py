@@ -126,7 +126,9 @@ class Metric:
 
 def _m(name: str, label: str, header: str, unit: str, fmt: str, aggregate: Aggregate, numerator: str | tuple[str, ...],
        denominator: str | tuple[str, ...] = (), **kw: object) -> Metric:
-    as_tuple = (lambda v: (v,) if isinstance(v, str) else tuple(v))  # noqa: E731
+    def as_tuple(v: str | tuple[str, ...]) -> tuple[str, ...]:
+        return (v,) if isinstance(v, str) else tuple(v)
+
     return Metric(name, label, header, unit, fmt, aggregate, as_tuple(numerator), as_tuple(denominator),
                   **kw)  # type: ignore[arg-type]
 

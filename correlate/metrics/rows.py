@@ -15,7 +15,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from correlate.metrics.catalogue import METRICS, Metric, metric
@@ -103,9 +102,9 @@ def evaluate(rows: pd.DataFrame, label: pd.Series, names: Iterable[str], *, peri
     pooled: dict[str, dict[Any, tuple[float, int]]] = {}
     for col in {m.numerator[0] for m in metrics if m.aggregate == "median"}:
         if col in rows:
-            values = pd.DataFrame({"label": label.to_numpy(), "v": rows[col].to_numpy()}).explode("v")
-            values["v"] = pd.to_numeric(values["v"], errors="coerce")
-            agg = values.groupby("label", sort=False)["v"].agg(["median", "count"])
+            events = pd.DataFrame({"label": label.to_numpy(), "v": rows[col].to_numpy()}).explode("v")
+            events["v"] = pd.to_numeric(events["v"], errors="coerce")
+            agg = events.groupby("label", sort=False)["v"].agg(["median", "count"])
             pooled[col] = {k: (float(r["median"]), int(r["count"])) for k, r in agg.iterrows()}
 
     out: dict[str, Row] = {}
@@ -133,14 +132,15 @@ def evaluate(rows: pd.DataFrame, label: pd.Series, names: Iterable[str], *, peri
 def row_values(frame: pd.DataFrame, name: str) -> pd.Series:
     """One value of metric ``name`` per panel row (a team's week, say), from that row's own columns:
     ratios divide the row's numerator by its denominator (NaN when it is 0), medians are the row's
-    median column, sums the row's count."""
+    median column, sums the row's count (empty, not 0, when the source does not report it)."""
     m = metric(name)
     if m.aggregate == "median":
         return pd.to_numeric(frame[m.stats_column], errors="coerce").astype(float)
 
     def total(cols: tuple[str, ...]) -> pd.Series:
-        return sum((pd.to_numeric(frame[c], errors="coerce").fillna(0.0).astype(float) for c in cols),
-                   start=pd.Series(0.0, index=frame.index))
+        # empty when the row has none of the columns (a source that does not report it), never 0
+        values = frame[list(cols)].apply(pd.to_numeric, errors="coerce").astype(float)
+        return values.sum(axis=1, min_count=1)
 
     num = total(m.numerator)
     if m.aggregate != "ratio":
@@ -148,9 +148,3 @@ def row_values(frame: pd.DataFrame, name: str) -> pd.Series:
     den = total(m.denominator)
     return (num * m.scale / den.where(den > 0)).astype(float)
 
-
-def median(values: Any) -> float:
-    """Median of the non-missing values, NaN when there are none."""
-    arr = np.asarray([v for v in values if v is not None], dtype=float)
-    arr = arr[~np.isnan(arr)]
-    return float(np.median(arr)) if arr.size else float("nan")

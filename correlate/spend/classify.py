@@ -96,7 +96,8 @@ def _bucket(size: pd.Series, edges: tuple[int, ...]) -> pd.Series:
 
 
 def pr_outcomes(inputs: SpendInputs, spend: SpendConfig) -> pd.DataFrame:
-    """One row per PR: state, trouble evidence (reverted, incident, follow-up fix, review rounds) and whether its survival can be judged yet.
+    """One row per PR: state, trouble evidence (reverted, incident, follow-up fix, review rounds) and whether
+    its survival can be judged yet.
 
     Columns: ``repo, number, state (merged | closed | open), merged_day, size_lines, size_bucket,
     reverted, follow_up_fix, incident, changes_requested, trouble, trouble_reason, settled``.

@@ -29,7 +29,8 @@ from correlate.prices import PriceTable
 from correlate.spend.classify import CLASSES, Classified
 from correlate.spend.inputs import SpendInputs
 
-__all__ = ["batch_eligible", "cache_use", "class_split", "cost_per_commit", "cost_per_merged_pr", "model_mix"]
+__all__ = ["batch_eligible", "cache_use", "class_split", "cost_per_commit", "cost_per_merged_pr", "model_costs",
+           "model_mix"]
 
 def class_split(c: Classified, grain: str = "week", by_model: bool = False) -> pd.DataFrame:
     """Spend per team (and model), period and class: ``team, [model,] period, <classes...>, total``.
@@ -206,3 +207,40 @@ def batch_eligible(inputs: SpendInputs, spend: SpendConfig, prices: PriceTable) 
         "team").agg(cost_usd=("cost_usd", "sum"), batch_eligible_usd=("eligible", "sum")).reset_index()
     g["batch_saving_usd"] = g["batch_eligible_usd"] * prices.batch_discount
     return g
+
+
+def model_costs(inputs: SpendInputs, prices: PriceTable) -> pd.DataFrame:
+    """Per tool and model: spend, tokens, what cache reads saved and what the Batch API discount would take off.
+
+    The spend is the units' (the panel's precedence-resolved usage of configured teams' people), split
+    by each unit's model shares, so the rows add up to the panel's ``ai_cost_usd`` to the cent. Prices
+    are the ones in force on each usage day (:class:`~correlate.prices.PriceTable`); a model without a
+    price, or a row without tokens, has no saving (NaN), never a guessed one.
+
+    Returns:
+        ``tool, model, cost_usd, tokens_input, tokens_output, tokens_cache_read, cache_saved_usd,
+        batch_saving_usd`` sorted by spend (largest first), then tool and model.
+    """
+    cols = ["tool", "model", "cost_usd", "tokens_input", "tokens_output", "tokens_cache_read", "cache_saved_usd",
+            "batch_saving_usd"]
+    m = inputs.models.merge(inputs.units[["uid", "tool", "day", "cost_usd"]], on="uid")
+    if m.empty:
+        return pd.DataFrame(columns=cols)
+    for col in ("tokens_input", "tokens_output", "tokens_cache_read"):
+        if col not in m.columns:
+            m[col] = np.nan
+        m[col] = pd.to_numeric(m[col], errors="coerce").astype(float)
+
+    def rate(field: str) -> pd.Series:
+        return pd.Series(prices.rate(m["model"], m["day"], field), index=m.index)
+
+    p_in, p_out, p_read = rate("input"), rate("output"), rate("cache_read")
+    m["cost_usd"] = m["cost_usd"] * m["share"]
+    m["cache_saved_usd"] = m["tokens_cache_read"] * (p_in - p_read) / 1e6
+    m["batch_saving_usd"] = (m["tokens_input"] * p_in + m["tokens_output"] * p_out) * prices.batch_discount / 1e6
+
+    def total(v: pd.Series) -> float:
+        return float(v.sum(min_count=1))
+
+    g = m.groupby(["tool", "model"], sort=False).agg(**{c: (c, total) for c in cols[2:]}).reset_index()
+    return g.sort_values(["cost_usd", "tool", "model"], ascending=[False, True, True]).reset_index(drop=True)[cols]

@@ -121,7 +121,8 @@ def recommend(*, spend: SpendConfig, model_mix: pd.DataFrame, cache: pd.DataFram
             if r["share"] >= 2 * share and r["inefficient"] >= usd:
                 out.append(Recommendation(
                     "follow_up", str(name),
-                    f"{_pct(r['share'])} of {name}'s decided spend went to PRs that needed follow-up fixes or cost more "
+                    f"{_pct(r['share'])} of {name}'s decided spend went to PRs that needed follow-up fixes or cost "
+                    "more "
                     "than their size suggests.",
                     {"inefficient_share": r["share"], "inefficient_usd": r["inefficient"]},
                     f"inefficient share >= {_pct(2 * share)} and >= ${usd:,.0f}",

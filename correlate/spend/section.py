@@ -22,6 +22,7 @@ from correlate.spend.metrics import (
     class_split,
     cost_per_commit,
     cost_per_merged_pr,
+    model_costs,
     model_mix,
 )
 from correlate.spend.recommendations import Recommendation, recommend
@@ -53,6 +54,8 @@ class SpendSection:
         cache: cache-read share and savings per team and model.
         model_mix: small-PR spend on the top model per team.
         batch: batch-eligible spend per team.
+        models: spend, tokens, caching savings and the batch counterfactual per tool and model
+            (:func:`correlate.spend.metrics.model_costs`; adds up to ``total_usd``).
         medians: the team × size-bucket medians behind the cost-above-median rule.
         recommendations: those that cleared their bar.
     """
@@ -75,6 +78,7 @@ class SpendSection:
     cache: pd.DataFrame
     model_mix: pd.DataFrame
     batch: pd.DataFrame
+    models: pd.DataFrame
     medians: pd.DataFrame
     recommendations: list[Recommendation] = field(default_factory=list)
 
@@ -132,7 +136,8 @@ def spend_section(store: Store, config: Config, first: date, last: date, as_of: 
                   "head_branches": classified.links.branches_checkable},
         by_reason=_by_reason(now), by_team=by_team.reset_index(), over_time=over_time, by_team_model=by_team_model,
         team_model=cost_per_merged_pr(now_classified, window_inputs, first, last), cost_per_commit=cpc, cache=cache,
-        model_mix=mix, batch=batch, medians=classified.medians, recommendations=recs)
+        model_mix=mix, batch=batch, models=model_costs(window_inputs, prices), medians=classified.medians,
+        recommendations=recs)
 
 
 

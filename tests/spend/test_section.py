@@ -11,9 +11,9 @@ import pytest
 from connectors.records import AIUsageModelDay
 from correlate.config import SpendConfig, from_mapping
 from correlate.panel import build_panel
+from correlate.prices import load_prices
 from correlate.spend.classify import CLASSES
 from correlate.spend.linking import LINK_RULES
-from correlate.prices import load_prices
 from correlate.spend.metrics import cache_use, cost_per_commit
 from correlate.spend.recommendations import recommend
 from correlate.spend.section import spend_section

@@ -60,3 +60,11 @@ def test_pooled_rates_count_weeks_with_trials_and_drop_resamples_without_any() -
                                     reps=499)
     assert sparse.n_a == 4 and sparse.low <= sparse.difference <= sparse.high
     assert math.isfinite(sparse.low) and sparse.pvalue is not None
+
+
+def test_a_rate_difference_pools_events_and_trials_over_the_weeks() -> None:
+    ev_a, tr_a = np.array([0, 1, 0, 0, 1, 0, 0, 1.0]), np.full(8, 2.0)
+    ev_b, tr_b = np.zeros(8), np.full(8, 2.0)
+    r = pooled_rate_difference(ev_a, tr_a, ev_b, tr_b, reps=499)
+    assert r.stat_a == 3 / 16 and r.stat_b == 0.0 and r.difference == 3 / 16
+    assert 0.0 <= r.low < r.difference < r.high
