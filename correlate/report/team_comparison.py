@@ -92,7 +92,7 @@ def build_comparison(store: Store, config: Config, teams: list[str], since: date
                          "monthly report.")
     window = weekly[weekly["team"].isin(teams)]
     group = TeamGrouping(min_n, {t: 0 for t in teams}, {t: t for t in teams}, (), (), "")
-    rows = team_rows(window, min_n, period="week", group=group)
+    rows = team_rows(window, min_n, period="week", group=group, order=teams)
     series = {t: weekly[weekly["team"] == t].sort_values("week") for t in teams}
     engine = _engine_diffs(weekly, teams, reps, seed)
     indicators = []

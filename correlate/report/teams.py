@@ -90,14 +90,11 @@ class TeamRows:
     grouping: TeamGrouping
     rows: dict[str, Row]
     org: Row
-
-    @property
-    def labels(self) -> list[str]:
-        return self.grouping.labels
+    labels: list[str]  # the table's team rows in order
 
 
-def team_rows(window: pd.DataFrame, min_group_size: int, *, period: str,
-              group: TeamGrouping | None = None) -> TeamRows:
+def team_rows(window: pd.DataFrame, min_group_size: int, *, period: str, group: TeamGrouping | None = None,
+              order: list[str] | None = None) -> TeamRows:
     """Per-label catalogue rows of a ``keep_lists`` panel window with the minimum-group-size rule applied.
 
     Args:
@@ -105,14 +102,16 @@ def team_rows(window: pd.DataFrame, min_group_size: int, *, period: str,
         min_group_size: ``[report] min_group_size``.
         period: the panel's period column.
         group: an existing grouping to reuse (default: from this window's headcounts).
+        order: the labels in the order the tables show them (default: :attr:`TeamGrouping.labels`).
     """
     if group is None:
         heads = {str(t): int(n) for t, n in window.groupby("team")["headcount"].max().items()}
         group = grouping(heads, min_group_size)
+    labels = order or group.labels
     label = window["team"].map(group.row_label)
-    rows = evaluate(window, label, group.labels, period=period)  # one pass, not one per team
+    rows = evaluate(window, label, labels, period=period)  # one pass, not one per team
     org = evaluate(window, pd.Series("Organisation", index=window.index, dtype=object), [ORG], period=period)[ORG]
-    return TeamRows(group, rows, org)
+    return TeamRows(group, rows, org, labels)
 
 
 def _additive(m: Metric) -> bool:
