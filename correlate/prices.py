@@ -164,22 +164,6 @@ class PriceTable:
             out.append(seen[key])
         return out
 
-    def cache_saving(self, model: str, day: date, cache_read: float) -> float | None:
-        """What ``cache_read`` tokens saved against sending them as fresh input on ``day``: tokens × (input
-        rate − cache-read rate). ``None`` when the model or its cache-read rate is unknown."""
-        row = self.price(model, day)
-        if row is None or row.cache_read is None:
-            return None
-        return cache_read * (row.input - row.cache_read) / _PER_MILLION
-
-    def batch_saving(self, model: str, day: date, *, input: float, output: float) -> float | None:
-        """What the Batch API discount would take off these uncached input and output tokens on ``day``
-        (``None``: unknown model)."""
-        row = self.price(model, day)
-        if row is None:
-            return None
-        return (input * row.input + output * row.output) * self.batch_discount / _PER_MILLION
-
 
 def _date(value: Any, where: str) -> date | None:
     if value is None:

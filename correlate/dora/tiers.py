@@ -3,10 +3,11 @@
 Thresholds are the DevLake ``dora_benchmarks`` tables quoted in ``../shared/docs/definitions.md``
 ("The yardstick"); the 2021 deployment-frequency row is DevLake's 2021 dashboard rule (median
 deployment days per week >= 3 = on demand), the one the same page cites for "older" DevLake.
-Each metric gets its own tier; an overall label is given only when all four agree
-(``../shared/docs/statistics.md`` §7). A tier needs at least four complete weeks and the minimum
-n of statistics.md §2.4 (5 changes, 10 deployments, 3 recoveries); otherwise it is None with the
-reason. This is a benchmark comparison, not an outcome of AI adoption.
+Each catalogue metric with a ``dora`` threshold table gets its own tier (:func:`judge`), never one
+overall label (``../shared/docs/statistics.md`` §7). A tier needs at least four complete weeks and the
+minimum n of statistics.md §2.4 (5 changes, 10 deployments, 3 recoveries); otherwise it is "no tier"
+with the reason. :func:`classify` is the one classification. This is a benchmark comparison, not an
+outcome of AI adoption.
 """
 
 from __future__ import annotations
@@ -14,12 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from correlate.dora.metrics import DoraMetrics, Duration
 from correlate.metrics.catalogue import Metric
 
-__all__ = ["MIN_N", "THRESHOLDS", "THRESHOLD_TEXT", "Judged", "TierResult", "Tiers", "assign_tiers", "classify",
-           "dora_label", "judge",
-           "threshold_text"]
+__all__ = ["MIN_N", "THRESHOLDS", "THRESHOLD_TEXT", "Judged", "classify", "dora_label", "judge", "threshold_text"]
 
 Tier = Literal["elite", "high", "medium", "low"]
 HOUR, DAY, WEEK = 3600.0, 86400.0, 7 * 86400.0
@@ -99,100 +97,6 @@ def dora_label(table: str) -> str:
 
 def threshold_text(table: str, year: int) -> str:
     return THRESHOLD_TEXT[year][_TEXT_KEY[table]]
-
-
-@dataclass(frozen=True)
-class TierResult:
-    """One metric's tier, the value it was judged on, and the thresholds used (or why there is no tier)."""
-
-    metric: str
-    tier: Tier | None
-    value: float | None
-    year: int
-    thresholds: str
-    reason: str | None = None  # why tier is None
-
-
-@dataclass(frozen=True)
-class Tiers:
-    """Per-metric tiers and an overall label only when all four agree."""
-
-    year: int
-    deployment_frequency: TierResult
-    lead_time: TierResult
-    change_failure_rate: TierResult
-    recovery: TierResult
-    overall: Tier | None
-    overall_reason: str
-
-    @property
-    def results(self) -> tuple[TierResult, ...]:
-        return (self.deployment_frequency, self.lead_time, self.change_failure_rate, self.recovery)
-
-
-def assign_tiers(metrics: DoraMetrics, year: int) -> Tiers:
-    """Classify each DORA metric against ``year``'s table (2021 or 2023).
-
-    For 2023 the recovery metric is the failed deployment recovery time; for 2021 the time to
-    restore service (the year's own definition).
-
-    Raises:
-        ValueError: a year without a table (the config only allows 2021 and 2023).
-    """
-    if year not in THRESHOLDS:
-        raise ValueError(f"no DORA threshold table for {year}; use 2021 or 2023")
-    table, text = THRESHOLDS[year], THRESHOLD_TEXT[year]
-    freq = metrics.deployment_frequency
-    short = freq.weeks < MIN_WEEKS
-    short_reason = f"the window has {freq.weeks} complete weeks; a tier needs at least {MIN_WEEKS}"
-
-    if short:
-        df = TierResult("deployment_frequency", None, freq.median_deploy_days_per_week, year,
-                        text["deployment_frequency"], short_reason)
-    else:
-        per_week = freq.median_deploy_days_per_week or 0.0
-        tier: Tier = classify("deploy_days_per_week", per_week, year, per_month=freq.median_deploy_days_per_month)
-        df = TierResult("deployment_frequency", tier, per_week, year, text["deployment_frequency"])
-
-    lead = _duration_tier("lead_time", metrics.lead_time, table["lead_time"], year, text["lead_time"],
-                          MIN_CHANGES, short, short_reason)
-    if metrics.lead_time.rule.startswith("merge_proxy") and lead.tier is not None:
-        lead = TierResult("lead_time", None, lead.value, year, lead.thresholds,
-                          "lead time is a merge-time proxy (no deploy data); it is not comparable with DORA's")
-
-    cfr_rate = metrics.change_failure_rate
-    if short:
-        cfr = TierResult("change_failure_rate", None, cfr_rate.value, year, text["change_failure_rate"], short_reason)
-    elif cfr_rate.denominator < MIN_DEPLOYS_FOR_CFR:
-        cfr = TierResult("change_failure_rate", None, cfr_rate.value, year, text["change_failure_rate"],
-                         f"{cfr_rate.denominator} deployments; a tier needs at least {MIN_DEPLOYS_FOR_CFR}")
-    else:
-        value = cfr_rate.value or 0.0
-        tier = classify("change_failure_rate", value, year)
-        cfr = TierResult("change_failure_rate", tier, value, year, text["change_failure_rate"])
-
-    recovery_metric = metrics.failed_deployment_recovery if year >= 2023 else metrics.time_to_restore
-    rec = _duration_tier("recovery", recovery_metric, table["recovery"], year, text["recovery"], MIN_RECOVERIES,
-                         short, short_reason)
-
-    tiers = (df.tier, lead.tier, cfr.tier, rec.tier)
-    if None in tiers:
-        overall, reason = None, "no overall tier: at least one metric has no tier"
-    elif len(set(tiers)) == 1:
-        overall, reason = tiers[0], f"all four metrics are {tiers[0]}"
-    else:
-        overall, reason = None, "no overall tier: the four metrics are in different tiers"
-    return Tiers(year, df, lead, cfr, rec, overall, reason)
-
-
-def _duration_tier(metric: str, d: Duration, bounds: tuple[tuple[Tier, float], ...], year: int, text: str,
-                   min_n: int, short: bool, short_reason: str) -> TierResult:
-    if short:
-        return TierResult(metric, None, d.median_s, year, text, short_reason)
-    if d.n < min_n or d.median_s is None:
-        return TierResult(metric, None, d.median_s, year, text, f"n = {d.n}; a tier needs at least {min_n}")
-    tier: Tier = next((name for name, bound in bounds if d.median_s < bound), "low")
-    return TierResult(metric, tier, d.median_s, year, text)
 
 
 # minimum evidence per threshold table before a tier is given (statistics.md §2.4)

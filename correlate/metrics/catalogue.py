@@ -19,12 +19,12 @@ period's events (every merged PR's cycle time), and ``people`` counts distinct p
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["METRICS", "REWORK", "REWORK_KINDS", "TABLES", "Aggregate", "Metric", "Model", "columns_of", "metric",
-           "outcomes", "rework_condition", "table"]
+__all__ = ["METRICS", "REWORK", "REWORK_KINDS", "TABLES", "Aggregate", "Metric", "Model", "metric", "outcomes",
+           "rework_condition", "table"]
 
 Aggregate = Literal["sum", "ratio", "median", "people"]
 Model = Literal["count", "rate", "duration", "continuous"]
@@ -288,12 +288,3 @@ def outcomes() -> tuple[Metric, ...]:
     """The metrics the statistics model, in their reporting order."""
     return table("outcomes")
 
-
-def columns_of(metrics: tuple[Metric, ...] | list[Metric]) -> Iterator[str]:
-    """Every panel column the metrics read (numerators, denominators), each once."""
-    seen: set[str] = set()
-    for m in metrics:
-        for col in (*m.numerator, *m.denominator):
-            if col not in seen:
-                seen.add(col)
-                yield col

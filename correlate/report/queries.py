@@ -17,30 +17,10 @@ from correlate.days import day_sql
 from correlate.panel import register_mapping
 from correlate.store import Store
 
-__all__ = ["cost_by_team_model", "data_span", "edit_acceptance", "models", "pr_split", "tool_usage"]
+__all__ = ["data_span", "edit_acceptance", "pr_split", "tool_usage"]
 
 _MEMBER = ("JOIN _membership m ON m.identity = {ident} AND (m.since IS NULL OR {day} >= m.since) "
            "AND (m.until IS NULL OR {day} < m.until)")
-
-
-def models(store: Store, since: date, until: date) -> pd.DataFrame:
-    """Spend and tokens by tool and model over the window (organisation level)."""
-    return store.query("""
-        SELECT tool, model, sum(cost_usd) AS cost_usd, sum(tokens_input) AS tokens_input,
-               sum(tokens_output) AS tokens_output, sum(tokens_cache_read) AS tokens_cache_read
-        FROM ai_usage_model_daily WHERE day BETWEEN ? AND ?
-        GROUP BY ALL ORDER BY cost_usd DESC NULLS LAST, tool, model""", [since, until])
-
-
-def cost_by_team_model(store: Store, config: Config, since: date, until: date) -> pd.DataFrame:
-    """Spend by configured team and model (identities resolved through the dated membership)."""
-    register_mapping(store, config)
-    join = _MEMBER.format(ident="_norm_id(u.actor)", day="u.day")
-    return store.con.execute(f"""
-        SELECT m.team, u.model, sum(u.cost_usd) AS cost_usd
-        FROM ai_usage_model_daily u {join}
-        WHERE u.day BETWEEN $since AND $until
-        GROUP BY ALL ORDER BY m.team, u.model""", {"since": since, "until": until}).df()
 
 
 def edit_acceptance(store: Store, since: date, until: date) -> pd.DataFrame:

@@ -61,19 +61,6 @@ class Classified:
     config: SpendConfig
     as_of: date
 
-    def shares(self, by: list[str] | None = None) -> pd.DataFrame:
-        """Class shares of spend, overall or per ``by`` columns (a column per class, rows sum to 1)."""
-        keys = by or []
-        table = self.detail.pivot_table(index=keys or None, columns="class", values="cost_usd", aggfunc="sum",
-                                        fill_value=0.0) if keys else (
-            self.detail.groupby("class")["cost_usd"].sum().to_frame().T)
-        for c in CLASSES:
-            if c not in table.columns:
-                table[c] = 0.0
-        table = table[list(CLASSES)]
-        total = table.sum(axis=1).replace(0, np.nan)
-        return table.div(total, axis=0).fillna(0.0)
-
 
 def size_bucket_labels(edges: tuple[int, ...]) -> list[str]:
     """Labels for the size buckets: ``<50``, ``50-199``, ..., ``>=800``."""

@@ -1,4 +1,4 @@
-"""The classifier against a synthetic organisation whose sessions have known fates (correlate.spend.synthetic).
+"""The classifier against a synthetic organisation whose sessions have known fates (tests/spend/synthetic.py).
 
 Tolerances, stated once: class shares of team-mapped spend in the settled window are within
 ``TOL`` (2 percentage points) of the truth, except that waste which left no visible trace (abandoned
