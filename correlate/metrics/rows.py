@@ -13,13 +13,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pandas as pd
 
 from correlate.metrics.catalogue import METRICS, Metric, metric
 
-__all__ = ["Row", "Value", "evaluate", "ratio", "row_values"]
+__all__ = ["Row", "Value", "deploy_days", "evaluate", "ratio", "row_sums", "row_values", "weekly_by_team"]
 
 # measures that are not added up over rows
 _PEOPLE = ("headcount", "ai_active_users")
@@ -148,3 +149,49 @@ def row_values(frame: pd.DataFrame, name: str) -> pd.Series:
     den = total(m.denominator)
     return (num * m.scale / den.where(den > 0)).astype(float)
 
+
+def row_sums(frame: pd.DataFrame, cols: tuple[str, ...]) -> pd.Series:
+    """Per row, the sum of ``cols`` (missing values count as 0): the events or trials of a ratio."""
+    values = frame[list(cols)].apply(pd.to_numeric, errors="coerce").astype(float)
+    return values.sum(axis=1, min_count=0)
+
+
+def weekly_by_team(weekly: pd.DataFrame, name: str, teams: list[str], pool: list[str] | None = None) -> pd.DataFrame:
+    """Metric ``name`` per week (rows) and team (columns, in ``teams`` order); with ``pool``, a last column
+    "median of all N teams": the median over the ``pool`` teams' values of each week."""
+    frame = weekly[weekly["team"].isin(pool or teams)].assign(_v=lambda w: row_values(w, name))
+    weeks = sorted(frame["week"].unique())
+    # one pivot (not one filter per team): stays fast with thousands of teams
+    wide = frame.pivot_table(index="week", columns="team", values="_v", aggfunc="first", dropna=False).reindex(
+        index=weeks)
+    out = wide.reindex(columns=teams)
+    if pool:
+        out[f"median of all {len(pool)} teams"] = wide.median(axis=1, skipna=True)
+    return out
+
+
+def deploy_days(daily: pd.DataFrame, labels: pd.Series, first: date,
+                 last: date) -> dict[Any, tuple[int, float, float]]:
+    """The catalogue's ``deploy_days_per_week`` (DORA deployment frequency) per label.
+
+    Args:
+        daily: ``team, day, deployments`` for the days with a deployment (``Facts.deployment_days``).
+        labels: the label of each row of ``daily`` (NaN: counts nowhere).
+        first, last: the window.
+
+    Returns:
+        label → (complete ISO weeks inside the window, median days with a deployment per complete week,
+        days with a deployment in the window).
+    """
+    frame = daily.assign(label=labels.reindex(daily.index)).dropna(subset=["label"])
+    per_day = frame.groupby(["label", "day"])["deployments"].sum().unstack("label", fill_value=0)
+    calendar = pd.date_range(first, last, freq="D")
+    per_day.index = pd.to_datetime(per_day.index)
+    deployed = (per_day.reindex(calendar, fill_value=0) > 0).astype(int)
+    week = calendar - pd.to_timedelta(calendar.day_of_week, unit="D")
+    sizes = pd.Series(1, index=calendar).groupby(week).size()
+    complete = sizes[sizes == 7].index
+    weekly = deployed.groupby(week).sum().loc[complete]
+    medians = weekly.median(axis=0) if len(complete) else pd.Series(float("nan"), index=deployed.columns)
+    totals = deployed.sum(axis=0)
+    return {lab: (len(complete), float(medians[lab]), float(totals[lab])) for lab in deployed.columns}

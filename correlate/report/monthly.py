@@ -19,7 +19,7 @@ from correlate.config import Config
 from correlate.dora.tiers import dora_label, judge
 from correlate.metrics.catalogue import metric
 from correlate.metrics.catalogue import table as catalogue_table
-from correlate.metrics.rows import Row, evaluate, ratio, row_values
+from correlate.metrics.rows import Row, deploy_days, evaluate, ratio, weekly_by_team
 from correlate.panel import Facts, prepare_facts
 from correlate.quality import data_quality
 from correlate.report import queries
@@ -52,6 +52,7 @@ from correlate.report.sections import (
 from correlate.report.statistics import run_statistics, statistics_window
 from correlate.report.teams import ORG, OTHER, SUPPRESSED, TeamGrouping, TeamRows, metric_table, team_rows
 from correlate.spend.classify import CLASSES
+from correlate.spend.metrics import model_costs_total
 from correlate.spend.section import SpendSection, spend_section
 from correlate.store import Store
 from correlate.tool_mapping import MAPPINGS
@@ -165,23 +166,12 @@ def _trend(weekly: pd.DataFrame, shown: list[str], eligible: list[str] | None, n
            **options: Any) -> ChartData:
     """A weekly line chart of catalogue metric ``name`` for the ``shown`` teams (plus, with ``eligible``, a
     "median of all teams" series)."""
-    pool = eligible or shown
-    frame = weekly[weekly["team"].isin(pool)].assign(_v=lambda w: row_values(w, name))
-    labels = sorted(frame["week"].unique())
-    # one pivot per measure (not one filter per team): stays fast with thousands of teams
-    wide = frame.pivot_table(index="week", columns="team", values="_v", aggfunc="first", dropna=False)
-    wide = wide.reindex(index=labels)
-    series: dict[str, list[float | None]] = {}
-    for t in shown:
-        col = wide[t] if t in wide.columns else pd.Series(index=labels, dtype=float)
-        series[t] = [None if pd.isna(v) else float(v) for v in col]
+    frame = weekly_by_team(weekly, name, shown, eligible)
     if eligible:
-        median_name = f"median of all {len(pool)} teams"
-        series[median_name] = [None if pd.isna(v) else float(v) for v in wide.median(axis=1, skipna=True)]
-        title = f"{title}: the {len(shown)} largest teams and the median of all {len(pool)}"
-    names = list(series)
-    return ChartData(title, "line", ("week", *names),
-                     tuple((w, *[series[t][i] for t in names]) for i, w in enumerate(labels)), fmt, options)
+        title = f"{title}: the {len(shown)} largest teams and the median of all {len(eligible)}"
+    rows = tuple((w, *[None if pd.isna(v) else float(v) for v in values])
+                 for w, values in zip(frame.index, frame.to_numpy(), strict=True))
+    return ChartData(title, "line", ("week", *map(str, frame.columns)), rows, fmt, options)
 
 
 # ---- sections -----------------------------------------------------------------------------------------
@@ -207,9 +197,9 @@ def _split(frame: pd.DataFrame, min_n: int) -> tuple[tuple[SplitRow, ...], str]:
         if r.people < min_n:
             hidden.append(str(r.grp))
             continue
-        rows.append(SplitRow(str(r.grp), int(r.people), int(r.merged), ratio(r.merged, r.merged + r.closed_unmerged),
-                             _num(r.cycle_h), _num(r.coding_h), _num(r.pickup_h), _num(r.review_h), _num(r.size),
-                             ratio(r.without_review, r.merged)))
+        rows.append(SplitRow(str(r.grp), int(r.people), int(r.merged), _num(r.merge_rate), _num(r.cycle_h),
+                             _num(r.coding_h), _num(r.pickup_h), _num(r.review_h), _num(r.size),
+                             _num(r.without_review_share)))
     note = (f"Not shown: {', '.join(hidden)} — fewer than {min_n} authors." if hidden else "")
     return tuple(rows), note
 
@@ -276,18 +266,13 @@ def _cost(rows: TeamRows, spend: SpendSection, config: Config, period: Period) -
                                                                                       pivot.to_numpy(float),
                                                                                       strict=True)), "usd")
 
-    def model_row(tool: str, model: str, r: dict[str, float]) -> ModelCost:
-        tin, tread, saved = r["tokens_input"], r["tokens_cache_read"], r["cache_saved_usd"]
-        share = ratio(tread, tin + tread) if tin == tin and tread == tread else float("nan")
-        return ModelCost(tool, model, r["cost_usd"], tin, r["tokens_output"], tread, share, saved,
-                         r["cost_usd"] + saved if saved == saved else float("nan"), r["batch_saving_usd"])
+    def model_row(tool: str, model: str, r: dict[str, Any]) -> ModelCost:
+        return ModelCost(tool, model, *(float(r[c]) for c in (
+            "cost_usd", "tokens_input", "tokens_output", "tokens_cache_read", "cache_read_share", "cache_saved_usd",
+            "uncached_cost_usd", "batch_saving_usd")))
 
-    frame = spend.models
-    lines = tuple(model_row(str(r["tool"]), str(r["model"]), r) for r in frame.to_dict("records"))
-    totals = {c: float(frame[c].sum(min_count=1)) if len(frame) else float("nan")
-              for c in ("tokens_input", "tokens_output", "tokens_cache_read", "cache_saved_usd", "batch_saving_usd")}
-    totals["cost_usd"] = float(frame["cost_usd"].sum()) if len(frame) else 0.0
-    total_line = model_row("All", "all models (savings: priced models only)", totals)
+    lines = tuple(model_row(str(r["tool"]), str(r["model"]), r) for r in spend.models.to_dict("records"))
+    total_line = model_row("All", "all models (savings: priced models only)", model_costs_total(spend.models))
     prices_note = ("Prices: the one price table in force on each usage day (shipped list prices"
                    + (f", with your [prices] file {config.root.prices.file}" if config.root.prices.file else "")
                    + "). Caching saved = cache-read tokens × (input price − cache-read price). The Batch API "
@@ -322,23 +307,6 @@ def _spend_classes(spend: SpendSection, grouping: TeamGrouping) -> SpendClasses:
                                     "shown." if hidden else "")
 
 
-def _deploy_days(daily: pd.DataFrame, labels: pd.Series, first: date,
-                 last: date) -> dict[Any, tuple[int, float, float]]:
-    """Per label: complete ISO weeks inside the window, median deployment days per week and per month."""
-    frame = daily.assign(label=labels.reindex(daily.index)).dropna(subset=["label"])
-    per_day = frame.groupby(["label", "day"])["deployments"].sum().unstack("label", fill_value=0)
-    calendar = pd.date_range(first, last, freq="D")
-    per_day.index = pd.to_datetime(per_day.index)
-    deployed = (per_day.reindex(calendar, fill_value=0) > 0).astype(int)
-    week = calendar - pd.to_timedelta(calendar.day_of_week, unit="D")
-    sizes = pd.Series(1, index=calendar).groupby(week).size()
-    complete = sizes[sizes == 7].index
-    weekly = deployed.groupby(week).sum().loc[complete]
-    medians = weekly.median(axis=0) if len(complete) else pd.Series(float("nan"), index=deployed.columns)
-    totals = deployed.sum(axis=0)
-    return {lab: (len(complete), float(medians[lab]), float(totals[lab])) for lab in deployed.columns}
-
-
 def _tiers(facts: Facts, weekly: pd.DataFrame, grouping: TeamGrouping, year: int, start: date,
            end: date) -> TierTable:
     """Tiers over the 12 complete ISO weeks ending on or before the month's end: a month has too few weeks
@@ -349,8 +317,8 @@ def _tiers(facts: Facts, weekly: pd.DataFrame, grouping: TeamGrouping, year: int
     by_label = evaluate(window, window["team"].map(grouping.shown), labels, period="week")
     org = evaluate(window, pd.Series(ORG, index=window.index, dtype=object), [ORG], period="week")[ORG]
     daily = facts.deployment_days(start, end)  # the days with a deployment, not a day panel
-    days = _deploy_days(daily, daily["team"].map(grouping.shown), start, end)
-    org_days = _deploy_days(daily, pd.Series(ORG, index=daily.index, dtype=object), start, end)
+    days = deploy_days(daily, daily["team"].map(grouping.shown), start, end)
+    org_days = deploy_days(daily, pd.Series(ORG, index=daily.index, dtype=object), start, end)
     no_days = (((end - start).days + 1) // 7, 0.0, 0.0)  # a label without a deployment in the window
     out = []
     for label, row in [*((lab, by_label[lab]) for lab in labels), (ORG, org)]:

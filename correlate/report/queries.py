@@ -71,7 +71,10 @@ def pr_split(store: Store, config: Config, since: date, until: date, by: str = "
                median(pickup_s / 3600.0) FILTER (WHERE merged_at IS NOT NULL) AS pickup_h,
                median(review_s / 3600.0) FILTER (WHERE merged_at IS NOT NULL) AS review_h,
                median(size_lines) FILTER (WHERE merged_at IS NOT NULL) AS size,
-               count(*) FILTER (WHERE merged_at IS NOT NULL AND merged_without_review) AS without_review
+               count(*) FILTER (WHERE merged_at IS NOT NULL AND merged_without_review) AS without_review,
+               -- merge rate and the unreviewed share, as the catalogue defines them (NULL over nothing)
+               merged / nullif(merged + closed_unmerged, 0) AS merge_rate,
+               without_review / nullif(merged, 0) AS without_review_share
         FROM pr GROUP BY grp ORDER BY grp""", {"since": since, "until": until}).df()
 
 

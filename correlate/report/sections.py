@@ -440,14 +440,13 @@ class Diff:
 
 @dataclass(frozen=True)
 class Indicator:
-    """One indicator: window value per team, weekly medians per team, differences vs the first team."""
+    """One indicator (a catalogue metric): window value per team, differences vs the first team."""
 
     key: str
     label: str
     fmt: str
     diff_fmt: str
     values: tuple[float, ...]
-    weekly_medians: tuple[float, ...]
     diffs: tuple[Diff, ...]
 
 

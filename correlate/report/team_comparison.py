@@ -12,14 +12,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from correlate.config import Config
 from correlate.errors import UsageError
 from correlate.metrics.catalogue import metric
 from correlate.metrics.catalogue import table as catalogue_table
-from correlate.metrics.rows import row_values
+from correlate.metrics.rows import row_sums, row_values
 from correlate.panel import prepare_facts
 from correlate.report.sections import ChartData, ComparisonReport, Diff, Indicator, Period
 from correlate.report.teams import TeamGrouping, metric_table, team_rows
@@ -107,14 +106,13 @@ def build_comparison(store: Store, config: Config, teams: list[str], since: date
                 # shares of events (n of N): pooled over the window, as weekly they are mostly 0 and their
                 # medians would say nothing
                 other, ref = series[t], series[teams[0]]
-                d = pooled_rate_difference(_total(other, m.numerator), _total(other, m.denominator),
-                                           _total(ref, m.numerator), _total(ref, m.denominator), reps=reps, seed=seed)
+                d = pooled_rate_difference(*(row_sums(f, cols).to_numpy(float) for f in (other, ref)
+                                             for cols in (m.numerator, m.denominator)), reps=reps, seed=seed)
             else:
                 d = median_difference(per_team[t], per_team[teams[0]], reps=reps, seed=seed)
             diffs.append(Diff(t, d.difference, d.low, d.high, min(d.n_a, d.n_b)))
-        medians = tuple(float(np.nanmedian(v)) if np.isfinite(v).any() else float("nan") for v in per_team.values())
         indicators.append(Indicator(m.name, m.title, m.fmt, m.diff_fmt,
-                                    tuple(rows.rows[t].value(m.name) for t in teams), medians, tuple(diffs)))
+                                    tuple(rows.rows[t].value(m.name) for t in teams), tuple(diffs)))
 
     weeks = sorted(weekly["week"].unique())
 
@@ -142,11 +140,6 @@ def build_comparison(store: Store, config: Config, teams: list[str], since: date
 
 def _order(name: str) -> int:
     return [m.name for m in catalogue_table("compare_indicators")].index(name)
-
-
-def _total(frame: pd.DataFrame, cols: tuple[str, ...]) -> np.ndarray:
-    return sum((pd.to_numeric(frame[c], errors="coerce").fillna(0.0).to_numpy(float) for c in cols),
-               start=np.zeros(len(frame)))
 
 
 def _engine_diffs(weekly: pd.DataFrame, teams: list[str], reps: int, seed: int) -> dict[tuple[str, str], Diff]:

@@ -30,7 +30,7 @@ from correlate.spend.classify import CLASSES, Classified
 from correlate.spend.inputs import SpendInputs
 
 __all__ = ["batch_eligible", "cache_use", "class_split", "cost_per_commit", "cost_per_merged_pr", "model_costs",
-           "model_mix"]
+           "model_costs_total", "model_mix"]
 
 def class_split(c: Classified, grain: str = "week", by_model: bool = False) -> pd.DataFrame:
     """Spend per team (and model), period and class: ``team, [model,] period, <classes...>, total``.
@@ -218,11 +218,12 @@ def model_costs(inputs: SpendInputs, prices: PriceTable) -> pd.DataFrame:
     price, or a row without tokens, has no saving (NaN), never a guessed one.
 
     Returns:
-        ``tool, model, cost_usd, tokens_input, tokens_output, tokens_cache_read, cache_saved_usd,
-        batch_saving_usd`` sorted by spend (largest first), then tool and model.
+        ``tool, model, cost_usd, tokens_input, tokens_output, tokens_cache_read, cache_read_share,
+        cache_saved_usd, uncached_cost_usd, batch_saving_usd`` sorted by spend (largest first), then tool
+        and model; :func:`model_costs_total` adds them up.
     """
-    cols = ["tool", "model", "cost_usd", "tokens_input", "tokens_output", "tokens_cache_read", "cache_saved_usd",
-            "batch_saving_usd"]
+    cols = ["tool", "model", "cost_usd", "tokens_input", "tokens_output", "tokens_cache_read", "cache_read_share",
+            "cache_saved_usd", "uncached_cost_usd", "batch_saving_usd"]
     m = inputs.models.merge(inputs.units[["uid", "tool", "day", "cost_usd"]], on="uid")
     if m.empty:
         return pd.DataFrame(columns=cols)
@@ -242,5 +243,23 @@ def model_costs(inputs: SpendInputs, prices: PriceTable) -> pd.DataFrame:
     def total(v: pd.Series) -> float:
         return float(v.sum(min_count=1))
 
-    g = m.groupby(["tool", "model"], sort=False).agg(**{c: (c, total) for c in cols[2:]}).reset_index()
+    sums = ["cost_usd", "tokens_input", "tokens_output", "tokens_cache_read", "cache_saved_usd", "batch_saving_usd"]
+    g = _with_derived(m.groupby(["tool", "model"], sort=False).agg(**{c: (c, total) for c in sums}).reset_index())
     return g.sort_values(["cost_usd", "tool", "model"], ascending=[False, True, True]).reset_index(drop=True)[cols]
+
+
+def _with_derived(g: pd.DataFrame) -> pd.DataFrame:
+    """Cache-read share of input tokens and what the spend would have been without cache reads."""
+    total_in = g["tokens_input"] + g["tokens_cache_read"]
+    g["cache_read_share"] = g["tokens_cache_read"] / total_in.where(total_in > 0)
+    g["uncached_cost_usd"] = g["cost_usd"] + g["cache_saved_usd"]
+    return g
+
+
+def model_costs_total(costs: pd.DataFrame) -> dict[str, float]:
+    """The :func:`model_costs` rows added up (tokens and savings over the rows that have them; savings of
+    unpriced models are absent, not 0)."""
+    sums = ["cost_usd", "tokens_input", "tokens_output", "tokens_cache_read", "cache_saved_usd", "batch_saving_usd"]
+    total = pd.DataFrame([{c: float(costs[c].sum(min_count=1)) if len(costs) else float("nan") for c in sums}])
+    total["cost_usd"] = total["cost_usd"].fillna(0.0)
+    return {k: float(v) for k, v in _with_derived(total).iloc[0].items()}
