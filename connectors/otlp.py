@@ -79,8 +79,9 @@ class MetricPoint:
         is_int: the point carried ``asInt``.
         attributes: point attributes over scope over resource attributes (the point wins, as Claude
             Code's built-in keys win over ``OTEL_RESOURCE_ATTRIBUTES``).
-        series: a stable key of (name, unit, kind, temporality, attributes): consecutive cumulative
-            points of one series are differenced; the start time is deliberately not part of it.
+        series: a stable key of (name, unit, kind, temporality, attributes). The start time is not part
+            of it: the fold differences cumulative points per (series, start time), and a delta fact is
+            keyed by (series, start, time).
     """
 
     name: str

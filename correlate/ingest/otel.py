@@ -6,9 +6,11 @@ keyed (a metric increment by series and times, an event by a hash of its content
 exporter delivered twice, or a file imported twice, is stored once.
 
 Metrics (sources.md §3): every ``claude_code.*`` counter, delta or cumulative. Cumulative points are
-differenced per series in time order; a later start time or a drop is a reset (the new value is the
-increment), and a point older than the last one folded (or from an earlier start) is a repeat, skipped.
-The last point per series is kept (``otel_series_state``) so differencing continues in the next fold.
+differenced per stream, a (series, start time), in time order: a stream's first point counts whole (a new
+process, or a restart, which starts a new stream), a drop within a stream is a reset (the new value is
+the increment), and a point no later than the last one folded for its stream is a repeat, skipped. Two
+processes exporting identical series attributes are two streams, folded side by side. The last point per
+stream is kept (``otel_series_state``) so differencing continues in the next fold.
 Points and events are bucketed into days of the configured ``[calendar] timezone``.
 
 **Double-counting rule.** Claude Code reports tokens and cost twice: as ``claude_code.token.usage`` /
@@ -149,8 +151,12 @@ def _increments(store: Store, points: list[MetricPoint], clock: _Clock, team_att
                  if p.start_ns < _MAX_NS and p.time_ns < _MAX_NS and -MAX_VALUE <= p.value <= MAX_VALUE]
     stats.out_of_range += len(wanted) - len(placeable)
     wanted = placeable
-    cumulative = sorted((p for p in wanted if p.temporality == CUMULATIVE), key=lambda p: (p.series, p.time_ns))
-    state: dict[str, tuple[int, int, float]] = {}
+    # A cumulative stream is one (series, start time): two processes with identical attributes (no
+    # session id, no service.instance.id) export the same series with their own start times, concurrently,
+    # so a start time other than the last one seen is another stream, never a reset of this one.
+    cumulative = sorted((p for p in wanted if p.temporality == CUMULATIVE),
+                        key=lambda p: (p.series, p.start_ns, p.time_ns))
+    state: dict[tuple[str, int], tuple[int, float]] = {}
     if cumulative:
         keys = pa.table({"series": sorted({p.series for p in cumulative})})
         store.con.register("_series", keys)
@@ -158,32 +164,30 @@ def _increments(store: Store, points: list[MetricPoint], clock: _Clock, team_att
             for s, start, t, v in store.con.execute(
                 "SELECT s.series, s.start_ns, s.time_ns, s.value FROM otel_series_state s JOIN _series USING (series)"
             ).fetchall():
-                state[s] = (int(start), int(t), float(v))
+                state[(s, int(start))] = (int(t), float(v))
         finally:
             store.con.unregister("_series")
     out: list[OtelMetricDelta] = []
-    touched: dict[str, OtelSeriesState] = {}
+    touched: dict[tuple[str, int], OtelSeriesState] = {}
     seen: dict[int, tuple[dict[str, Any], _PointFields]] = {}
     for p in wanted:
         if p.temporality == CUMULATIVE:
             continue
         out.append(_delta_row(p, p.value, clock, team_attr, seen))
     for p in cumulative:
-        prev = state.get(p.series)
-        if prev is not None and p.start_ns < prev[0]:
-            stats.skipped_points += 1  # a late point of an earlier run of this series: that run is folded
-            continue
-        if prev is None or p.start_ns > prev[0]:
-            inc = p.value  # first point of the series, or a restart (new start time)
-        elif p.time_ns <= prev[1]:
-            stats.skipped_points += 1  # a repeat or an out-of-order point: already counted
+        stream = (p.series, p.start_ns)
+        prev = state.get(stream)
+        if prev is None:
+            inc = p.value  # the stream's first point: everything since its start (a new process or a restart)
+        elif p.time_ns <= prev[0]:
+            stats.skipped_points += 1  # a re-export or an out-of-order point: already counted
             continue
         else:
-            inc = p.value - prev[2]
+            inc = p.value - prev[1]
             if inc < 0:
                 inc = p.value  # counter reset without a start-time change
-        state[p.series] = (p.start_ns, p.time_ns, p.value)
-        touched[p.series] = OtelSeriesState(p.series, p.name, p.start_ns, p.time_ns, p.value)
+        state[stream] = (p.time_ns, p.value)
+        touched[stream] = OtelSeriesState(p.series, p.name, p.start_ns, p.time_ns, p.value)
         out.append(_delta_row(p, inc, clock, team_attr, seen))
     return out, list(touched.values())
 
