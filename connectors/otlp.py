@@ -13,7 +13,8 @@ Wire quirks handled (sources.md §4):
     * the event name is in ``eventName``, in ``body.stringValue`` or in the ``event.name`` attribute.
 
 Collector file-exporter output is read by :func:`read_export_file`: JSON lines (one export request per
-line) or length-prefixed protobuf (4-byte big-endian length, then the message).
+line), one pretty-printed OTLP/JSON request, or length-prefixed protobuf (4-byte big-endian length, then
+the message).
 """
 
 from __future__ import annotations
@@ -373,9 +374,10 @@ def read_export_file(path: Path) -> Iterator[tuple[Signal, Message]]:
     """Export requests in an OpenTelemetry Collector ``file`` exporter output file.
 
     ``format: json`` writes one OTLP/JSON request per line (dispatched on its top-level key;
-    ``resourceSpans`` lines are skipped); ``format: proto`` writes each request after a 4-byte
-    big-endian length. A protobuf message does not say whether it holds metrics or logs, so each is
-    read as metrics when that gives named metrics with data, otherwise as logs.
+    ``resourceSpans`` lines are skipped); a file holding one OTLP/JSON request over many lines (the
+    spec's pretty-printed examples, a request saved by hand) is read too. ``format: proto`` writes each
+    request after a 4-byte big-endian length. A protobuf message does not say whether it holds metrics or
+    logs, so each is read as metrics when that gives named metrics with data, otherwise as logs.
 
     Raises:
         PayloadError: a line or message cannot be read; ``where`` names the file and line or offset.
@@ -385,9 +387,29 @@ def read_export_file(path: Path) -> Iterator[tuple[Signal, Message]]:
     except OSError as exc:
         raise PayloadError(f"cannot read {path}: {exc}", source=SOURCE, where=str(path)) from None
     if data.lstrip()[:1] in (b"{", b""):
-        yield from _read_json_lines(path, data)
+        yield from _read_json(path, data)
     else:
         yield from _read_length_prefixed(path, data)
+
+
+def _read_json(path: Path, data: bytes) -> Iterator[tuple[Signal, Message]]:
+    """JSON lines, or one JSON document over many lines (the spec's pretty-printed examples)."""
+    first = next((line for line in data.splitlines() if line.strip()), b"")
+    try:
+        json.loads(first)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        pass  # not a whole request on one line: read the file as one document
+    else:
+        yield from _read_json_lines(path, data)
+        return
+    try:
+        obj = json.loads(data)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        line = getattr(exc, "lineno", None)
+        raise PayloadError(f"neither JSON lines nor one JSON document ({exc}). Is this a Collector file-exporter "
+                           "output file or an OTLP/JSON export request?", source=SOURCE,
+                           where=f"{path}:{line}" if line else str(path)) from None
+    yield from _json_requests(obj, str(path))
 
 
 def _read_json_lines(path: Path, data: bytes) -> Iterator[tuple[Signal, Message]]:
@@ -400,23 +422,28 @@ def _read_json_lines(path: Path, data: bytes) -> Iterator[tuple[Signal, Message]
         except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise PayloadError(f"line is not JSON ({exc}). Is this a Collector file-exporter output file?",
                                source=SOURCE, where=where) from None
-        if not isinstance(obj, dict):
-            raise PayloadError("line is not a JSON object", source=SOURCE, where=where)
-        signal: Signal
-        if "resourceMetrics" in obj or "resource_metrics" in obj:
-            signal = "metrics"
-        elif "resourceLogs" in obj or "resource_logs" in obj:
-            signal = "logs"
-        elif "resourceSpans" in obj or "resource_spans" in obj:
-            continue  # traces: nothing to ingest
-        else:
-            raise PayloadError("line has none of resourceMetrics, resourceLogs, resourceSpans", source=SOURCE,
-                               where=where)
-        try:
-            yield signal, parse_json_object(signal, obj)
-        except PayloadError as exc:
-            exc.where = where
-            raise
+        yield from _json_requests(obj, where)
+
+
+def _json_requests(obj: Any, where: str) -> Iterator[tuple[Signal, Message]]:
+    """The export request in one decoded JSON object, dispatched on its top-level key (traces: none)."""
+    if not isinstance(obj, dict):
+        raise PayloadError("not a JSON object", source=SOURCE, where=where)
+    signal: Signal
+    if "resourceMetrics" in obj or "resource_metrics" in obj:
+        signal = "metrics"
+    elif "resourceLogs" in obj or "resource_logs" in obj:
+        signal = "logs"
+    elif "resourceSpans" in obj or "resource_spans" in obj:
+        return  # traces: nothing to ingest
+    else:
+        raise PayloadError("none of resourceMetrics, resourceLogs, resourceSpans at the top level", source=SOURCE,
+                           where=where)
+    try:
+        yield signal, parse_json_object(signal, obj)
+    except PayloadError as exc:
+        exc.where = where
+        raise
 
 
 def _read_length_prefixed(path: Path, data: bytes) -> Iterator[tuple[Signal, Message]]:
