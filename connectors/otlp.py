@@ -33,6 +33,7 @@ from google.protobuf import json_format
 from google.protobuf.message import DecodeError, Message
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
 from connectors.errors import PayloadError
@@ -55,7 +56,7 @@ __all__ = [
 SOURCE = "otel"
 DELTA = 1
 CUMULATIVE = 2
-Signal = Literal["metrics", "logs"]
+Signal = Literal["metrics", "logs", "traces"]  # traces are validated and counted, never folded
 Encoding = Literal["protobuf", "json"]
 MAX_VALUE = float(2**53)  # the largest magnitude a float holds exactly; larger numbers are not believable counts
 
@@ -64,6 +65,7 @@ _ID_KEYS = {"traceId": 16, "spanId": 8, "trace_id": 16, "span_id": 8, "parentSpa
 _REQUEST_TYPES: dict[str, type[Message]] = {
     "metrics": ExportMetricsServiceRequest,
     "logs": ExportLogsServiceRequest,
+    "traces": ExportTraceServiceRequest,
 }
 
 
@@ -125,11 +127,11 @@ class LogEvent:
 
 
 # -- parsing ---------------------------------------------------------------------------------------------
-def parse_request(signal: Signal, body: bytes, encoding: Encoding) -> Message:
+def parse_request(signal: Signal, body: bytes | bytearray, encoding: Encoding) -> Message:
     """Parse one export request body (already decompressed).
 
     Args:
-        signal: ``metrics`` (``/v1/metrics``) or ``logs`` (``/v1/logs``).
+        signal: ``metrics`` (``/v1/metrics``), ``logs`` (``/v1/logs``) or ``traces`` (``/v1/traces``).
         body: the raw bytes.
         encoding: ``protobuf`` or ``json``.
 
@@ -422,7 +424,8 @@ def _read_json(path: Path, data: bytes) -> Iterator[tuple[Signal, Message]]:
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         line = getattr(exc, "lineno", None) or first_no  # RecursionError has no line: the document's first
         raise PayloadError(f"neither JSON lines nor one JSON document ({exc}). Is this a Collector file-exporter "
-                           "output file or an OTLP/JSON export request?", source=SOURCE, where=f"{path}:{line}") from None
+                           "output file or an OTLP/JSON export request?", source=SOURCE,
+                           where=f"{path}:{line}") from None
     yield from _json_requests(obj, str(path))
 
 

@@ -123,7 +123,7 @@ def test_bearer_token_is_required_when_configured(tmp_path: Path) -> None:
 def test_other_paths_methods_and_content_types_are_refused(receiver: tuple[OtlpServer, str]) -> None:
     _, url = receiver
     with httpx.Client(base_url=url) as client:
-        assert client.post("/v1/traces", content=b"", headers=PB).status_code == 404
+        assert client.post("/v1/profiles", content=b"", headers=PB).status_code == 404
         assert client.get("/v1/metrics").status_code == 405
         assert client.post("/v1/metrics", content=b"x", headers={"Content-Type": "text/plain"}).status_code == 415
 
@@ -221,12 +221,12 @@ def test_a_spool_that_cannot_be_written_gets_a_retryable_503(receiver: tuple[Otl
         def append(self, *args: object) -> None:
             raise OSError(28, "No space left on device")
 
-    real = server.spool
-    server.spool = Broken()  # type: ignore[assignment]  # a full disk, without filling one
+    real = server.intake.spool
+    server.intake.spool = Broken()  # type: ignore[assignment]  # a write that fails, without filling a disk
     try:
         r = httpx.post(f"{url}/v1/metrics", content=metrics_request(day_of_usage()).SerializeToString(), headers=PB)
     finally:
-        server.spool = real
+        server.intake.spool = real
     assert r.status_code == 503 and r.headers["retry-after"] == "30" and "No space left" in r.text
 
 
@@ -269,7 +269,7 @@ def test_request_headers_are_read_with_the_stdlib_limits_and_meanings(receiver: 
     assert expect.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 ")
     brew = _raw(url, b"BREW /v1/metrics HTTP/1.1\r\n\r\n")  # the stdlib's path, but never a 5xx
     assert brew.startswith(b"HTTP/1.1 405 ") and b"Allow: POST\r\n" in brew
-    # an unknown version is answered before the version is known, so without a status line (as the stdlib does)
+    # another HTTP version gets a status line (the stdlib answered with a bare page), never a 5xx
     v2 = _raw(url, b"POST /v1/metrics HTTP/2.0\r\n\r\n")
-    assert b"Error code: 400" in v2 and b"505" not in v2
+    assert v2.startswith(b"HTTP/1.1 400 ") and b"Connection: close\r\n" in v2 and b"505" not in v2
     assert [b for _, _, b in _spooled(tmp_path / "spool")] == [body, body]
