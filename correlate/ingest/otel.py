@@ -81,13 +81,15 @@ class FoldStats:
     skipped_events: int = 0
     out_of_range: int = 0  # points with a time past 2262 (int64 ns) or a value NaN, infinite or beyond 2**53
     actor_days: int = 0
-    damaged: list[str] = field(default_factory=list)
+    damaged: list[str] = field(default_factory=list)  # segments set aside by this fold
+    kept_aside: list[tuple[str, int]] = field(default_factory=list)  # every .damaged file in the spool: name, bytes
 
     def add(self, other: FoldStats) -> None:
         for name in ("requests", "points", "increments", "events", "skipped_points", "skipped_events",
                      "out_of_range", "actor_days"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.damaged += other.damaged
+        self.kept_aside += other.kept_aside
 
 
 # -- attribution ---------------------------------------------------------------------------------------------
@@ -510,6 +512,7 @@ def fold_spool(store: Store, spool_dir: Path, *, tz: str, team_attribute: str | 
             break
         if task is not None:
             progress.advance(task)
+    stats.kept_aside = sorted((p.name, p.stat().st_size) for p in spool_dir.glob("*.damaged"))
     return stats
 
 
@@ -567,13 +570,39 @@ def _retire(store: Store, seg: Path, offset: int, stats: FoldStats) -> None:
         return
     if offset < size:
         damaged = seg.with_suffix(".damaged")
-        os.replace(seg, damaged)
-        stats.damaged.append(f"{damaged.name}: {size - offset:,} unverifiable bytes after byte {offset:,}")
+        try:
+            _keep_tail(seg, offset, damaged)
+            stats.damaged.append(f"{damaged.name}: the {size - offset:,} unverifiable bytes after byte {offset:,} of "
+                                 f"{seg.name} (everything before them is folded)")
+        except OSError:
+            os.replace(seg, damaged)  # no room for a copy of the tail (a full disk): keep the whole segment
+            stats.damaged.append(f"{damaged.name}: {size - offset:,} unverifiable bytes after byte {offset:,}")
     else:
         seg.unlink()
     with store.transaction():
         store.con.execute("DELETE FROM sync_state WHERE source = ? AND stream = 'spool' AND \"partition\" = ?",
                           [SOURCE, seg.stem])
+
+
+def _keep_tail(seg: Path, offset: int, damaged: Path) -> None:
+    """Keep only the bytes of ``seg`` after ``offset`` (folded already before it), as ``damaged``.
+
+    A whole segment kept aside would hold up to 32 MiB of bytes already in the store, on the disk the
+    receiver needs to recover from a full disk.
+    """
+    partial = damaged.with_suffix(".damaged-partial")
+    try:
+        with open(seg, "rb") as src, open(partial, "wb") as dst:
+            src.seek(offset)
+            while chunk := src.read(1024 * 1024):
+                dst.write(chunk)
+            dst.flush()
+            os.fsync(dst.fileno())
+        os.replace(partial, damaged)
+    except OSError:
+        partial.unlink(missing_ok=True)
+        raise
+    seg.unlink()
 
 
 def sync(ctx: SyncContext, since: date | None) -> SyncSummary:
@@ -595,6 +624,10 @@ def _summary(stats: FoldStats) -> SyncSummary:
                              "infinite or beyond 2^53 (damaged exports)")
     for d in stats.damaged:
         summary.notes.append(f"kept damaged segment {d}")
+    if stats.kept_aside:
+        files = ", ".join(f"{name} ({size:,} bytes)" for name, size in stats.kept_aside)
+        summary.notes.append(f"kept aside in the spool folder: {files}. Unverifiable bytes (a receiver killed "
+                             "mid-write, or disk damage): inspect them, then delete them")
     return summary
 
 
