@@ -6,6 +6,7 @@ Claude Code payloads here are HAND-BUILT from the documented shapes (tests/otlp_
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import signal
 import socket
@@ -476,3 +477,39 @@ def _raw_all(port: int, request: bytes) -> bytes:
         except (TimeoutError, ConnectionResetError):
             pass
     return out
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmHWM in /proc")
+
+
+def test_memory_per_json_request_is_bounded(tmp_path: Path) -> None:
+    # a 60 MiB JSON body cost ~870 MB while it was parsed (decoded JSON is ~7-14x its size in Python objects);
+    # JSON is now capped (16 MiB decoded) below max_body_bytes (64 MiB, the default), whatever the framing
+    cfg = _config(tmp_path)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)}
+    one = json.loads(to_json(metrics_request(day_of_usage())))["resourceMetrics"][0]
+    big = json.dumps({"resourceMetrics": [one] * 2200}).encode()  # ~20 MiB of valid OTLP/JSON
+    assert 18 * 2**20 < len(big) < 64 * 2**20
+    with subprocess.Popen([sys.executable, "-m", "correlate", "--config", str(cfg), "serve-otlp", "--port", "0",
+                           "--no-grpc"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
+                          cwd=tmp_path) as proc:
+        try:
+            assert proc.stdout is not None
+            url = proc.stdout.readline().split(" on ")[1].split()[0]
+            before = _peak_rss_mb(proc.pid)
+            with httpx.Client(base_url=url, timeout=60) as client:
+                plain = client.post("/v1/metrics", content=big, headers=JS)
+                gz = client.post("/v1/metrics", content=gzip.compress(big), headers={**JS, "Content-Encoding": "gzip"})
+                chunked = client.post("/v1/metrics", content=iter([big[:2**20], big[2**20:]]), headers=JS)
+                small = client.post("/v1/metrics", content=to_json(metrics_request(day_of_usage())), headers=JS)
+            growth = _peak_rss_mb(proc.pid) - before
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+    assert (plain.status_code, gz.status_code, chunked.status_code, small.status_code) == (413, 413, 413, 200)
+    assert "JSON" in plain.text and "protobuf" in plain.text
+    assert growth < 150, f"the receiver grew by {growth:.0f} MB for one {len(big) / 2**20:.0f} MiB JSON body"
