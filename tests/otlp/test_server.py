@@ -217,6 +217,10 @@ def test_sigterm_stops_the_receiver_cleanly_and_closes_its_segment(tmp_path: Pat
         grpc_line = proc.stdout.readline()
         assert grpc_line.startswith("OTLP/gRPC receiver on 127.0.0.1:"), grpc_line
         grpc_port = int(grpc_line.split(" on ")[1].split()[0].rsplit(":", 1)[1])
+        banner = [line, grpc_line]
+        while "OTEL_EXPORTER_OTLP_PROTOCOL=grpc" not in banner[-1]:  # the banner's last line (no token set)
+            banner.append(proc.stdout.readline())
+            assert banner[-1], banner
         body = metrics_request(day_of_usage()).SerializeToString()
         assert httpx.post(f"{url}/v1/metrics", content=body, headers=PB).status_code == 200
         with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
@@ -226,8 +230,9 @@ def test_sigterm_stops_the_receiver_cleanly_and_closes_its_segment(tmp_path: Pat
         out, _ = proc.communicate(timeout=10)
     assert proc.returncode == 0
     # the banner says how to point Claude Code at each port
-    assert f"OTEL_EXPORTER_OTLP_PROTOCOL=grpc OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:{grpc_port}" in out
-    assert f"OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf (or http/json) OTEL_EXPORTER_OTLP_ENDPOINT={url}" in out
+    said = "".join(banner)
+    assert f"OTEL_EXPORTER_OTLP_PROTOCOL=grpc OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:{grpc_port}" in said
+    assert f"OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf (or http/json) OTEL_EXPORTER_OTLP_ENDPOINT={url}" in said
     assert "Accepted 2 requests" in out  # one over each protocol, into the one spool
     assert [p.suffix for p in segments(tmp_path / "spool")] == [".seg"]
 
