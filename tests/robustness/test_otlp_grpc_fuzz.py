@@ -47,7 +47,7 @@ FAULTS = {grpc.StatusCode.UNKNOWN.value[0], grpc.StatusCode.INTERNAL.value[0], g
           UNAVAILABLE}
 # gRPC's own answers (INTERNAL, before the receiver sees the call) to a client's broken message framing
 GRPC_FRAMING_ERRORS = {"Compression bit set but no encoding configured", "Error parsing 'grpc-encoding' metadata",
-                       "Decompression failed due to data error"}
+                       "Decompression failed due to data error", "Decompression failed due to zlib error"}
 
 
 @dataclass
