@@ -145,7 +145,11 @@ def test_fuzzed_grpc_calls_never_get_a_server_fault(receiver: tuple[int, Path, s
         finally:
             client.close()
         histogram[answer.status] += 1
-        assert answer.status not in FAULTS or answer.message in GRPC_FRAMING_ERRORS, (answer, call)
+        # the receiver itself never answers INTERNAL (an exception escaping it would be UNKNOWN): INTERNAL is
+        # gRPC's answer to framing it cannot read, so it is allowed for broken framing and gRPC's known messages
+        core = answer.status == grpc.StatusCode.INTERNAL.value[0] and (
+            not call.message_complete or answer.message in GRPC_FRAMING_ERRORS)
+        assert answer.status not in FAULTS or core, (answer, call)
         if answer.status is None:
             assert not call.message_complete, (answer, call)  # every complete call is answered
         if answer.status == OK:
