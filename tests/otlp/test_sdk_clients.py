@@ -63,7 +63,7 @@ def test_two_concurrent_sdk_processes_land_exact_totals(receivers: tuple[int, in
     http_port, grpc_port, spool_dir = receivers
     port = grpc_port if protocol == "grpc" else http_port
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    start_at = time.time() + 6  # both processes have imported the SDK by then: their exports alternate
+    start_at = time.time() + 5  # both processes have imported the SDK by then: their exports alternate
     clients = [subprocess.Popen([sys.executable, str(ROOT / "tests" / "otlp" / "sdk_client.py"), protocol.split("/")[0],
                                  temporality, str(port), str(process), TOKEN, str(start_at)], env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for process in (1, 2)]
