@@ -523,33 +523,33 @@ def serve(config_path: Path, host: str = "127.0.0.1", port: int = HTTP_PORT, grp
             server.spool.close()
             raise UsageError(f"cannot listen on {host}:{grpc_port} for OTLP/gRPC: {exc.strerror or exc}. Pick "
                              "another --grpc-port, or --no-grpc.") from None
-    bound_host, bound_port = str(server.server_address[0]), int(server.server_address[1])
-    auth = ", bearer token required" if token else ""
-    console.print(f"OTLP/HTTP receiver on http://{bound_host}:{bound_port} (POST /v1/metrics, /v1/logs, /v1/traces; "
-                  f"protobuf or JSON{auth})", soft_wrap=True)
-    if grpc is not None:
-        console.print(f"OTLP/gRPC receiver on {bound_host}:{grpc.port} (MetricsService, LogsService, TraceService"
-                      f"{auth})", soft_wrap=True)
-    console.print(f"Spooling to {spool_dir}. Fold into the store with: correlate sync --source otel",
-                  soft_wrap=True)
-    console.print("Point Claude Code at it (CLAUDE_CODE_ENABLE_TELEMETRY=1 OTEL_METRICS_EXPORTER=otlp "
-                  "OTEL_LOGS_EXPORTER=otlp, plus):", soft_wrap=True)
-    console.print(f"  OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf (or http/json) "
-                  f"OTEL_EXPORTER_OTLP_ENDPOINT=http://{bound_host}:{bound_port}", soft_wrap=True)
-    if grpc is not None:
-        console.print(f"  OTEL_EXPORTER_OTLP_PROTOCOL=grpc OTEL_EXPORTER_OTLP_ENDPOINT=http://{bound_host}:{grpc.port}",
-                      soft_wrap=True)
-    else:
-        console.print("  (OTLP/gRPC is off: exporters set to OTEL_EXPORTER_OTLP_PROTOCOL=grpc will fail)",
-                      soft_wrap=True)
-    if token:
-        console.print("  OTEL_EXPORTER_OTLP_HEADERS='Authorization=Bearer <the token>'", soft_wrap=True)
 
     def _stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt  # SIGTERM (systemd, docker stop) closes the segment like Ctrl-C does
 
     signal.signal(signal.SIGTERM, _stop)
-    try:
+    try:  # from here on, Ctrl-C or SIGTERM (even during the banner) closes the segment and says what was done
+        bound_host, bound_port = str(server.server_address[0]), int(server.server_address[1])
+        auth = ", bearer token required" if token else ""
+        console.print(f"OTLP/HTTP receiver on http://{bound_host}:{bound_port} (POST /v1/metrics, /v1/logs, "
+                      f"/v1/traces; protobuf or JSON{auth})", soft_wrap=True)
+        if grpc is not None:
+            console.print(f"OTLP/gRPC receiver on {bound_host}:{grpc.port} (MetricsService, LogsService, TraceService"
+                          f"{auth})", soft_wrap=True)
+        console.print(f"Spooling to {spool_dir}. Fold into the store with: correlate sync --source otel",
+                      soft_wrap=True)
+        console.print("Point Claude Code at it (CLAUDE_CODE_ENABLE_TELEMETRY=1 OTEL_METRICS_EXPORTER=otlp "
+                      "OTEL_LOGS_EXPORTER=otlp, plus):", soft_wrap=True)
+        console.print(f"  OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf (or http/json) "
+                      f"OTEL_EXPORTER_OTLP_ENDPOINT=http://{bound_host}:{bound_port}", soft_wrap=True)
+        if grpc is not None:
+            console.print("  OTEL_EXPORTER_OTLP_PROTOCOL=grpc "
+                          f"OTEL_EXPORTER_OTLP_ENDPOINT=http://{bound_host}:{grpc.port}", soft_wrap=True)
+        else:
+            console.print("  (OTLP/gRPC is off: exporters set to OTEL_EXPORTER_OTLP_PROTOCOL=grpc will fail)",
+                          soft_wrap=True)
+        if token:
+            console.print("  OTEL_EXPORTER_OTLP_HEADERS='Authorization=Bearer <the token>'", soft_wrap=True)
         server.serve_forever()
     except KeyboardInterrupt:
         pass
