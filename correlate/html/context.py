@@ -49,6 +49,7 @@ class ToolRow:
     cost_usd: float
     cost_estimated: float
     cost_billed: float
+    cost_discounted: float  # after discounts, before credits (Claude Enterprise): not the invoice
     cost_other: float
     days_without_cost: int
     sessions: float
@@ -210,7 +211,8 @@ def _tools(frame: pd.DataFrame, headcount: int, min_n: int) -> tuple[list[ToolRo
             hidden.append(str(r.tool))
             continue
         rows.append(ToolRow(str(r.tool), int(r.people), ratio(r.people, headcount), int(r.person_days),
-                            _num(r.cost_usd), _num(r.cost_estimated), _num(r.cost_billed), _num(r.cost_other),
+                            _num(r.cost_usd), _num(r.cost_estimated), _num(r.cost_billed), _num(r.cost_discounted),
+                            _num(r.cost_other),
                             int(r.days_without_cost), _num(r.sessions), _num(r.requests)))
     note = (f"Not shown: {', '.join(hidden)} — used by fewer than {min_n} people." if hidden else "")
     return rows, note

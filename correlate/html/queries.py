@@ -124,6 +124,7 @@ def tool_usage(store: Store, config: Config, since: date, until: date) -> pd.Dat
                sum(u.cost_usd) AS cost_usd,
                sum(u.cost_usd) FILTER (WHERE u.cost_provenance = 'estimated') AS cost_estimated,
                sum(u.cost_usd) FILTER (WHERE u.cost_provenance LIKE 'billed%') AS cost_billed,
+               sum(u.cost_usd) FILTER (WHERE u.cost_provenance = 'discounted') AS cost_discounted,
                sum(u.cost_usd) FILTER (WHERE u.cost_provenance IN ('seat', 'derived')) AS cost_other,
                count(*) FILTER (WHERE u.cost_usd IS NULL) AS days_without_cost,
                sum(u.sessions) AS sessions, sum(u.requests) AS requests
