@@ -54,8 +54,9 @@ CREATE OR REPLACE TEMP MACRO _norm_id(x) AS
 
 
 def register_mapping(store: Store, config: Config) -> None:
-    """Expose the config's team mapping to SQL as temp views ``_teams``, ``_membership``, ``_repo_owner``,
-    ``_service_owner``, ``_precedence`` and ``_bots``, plus the identity macro ``_norm_id``."""
+    """Expose the config's team mapping to SQL as temp views ``_teams``, ``_membership``, ``_person_of``
+    (identity → person), ``_repo_owner``, ``_service_owner``, ``_precedence`` and ``_bots``, plus the identity
+    macro ``_norm_id``."""
     con = store.con
     con.execute(NORM_MACRO)
     teams = pd.DataFrame({"team": pd.Series(config.team_names, dtype="object")})
@@ -81,6 +82,9 @@ def register_mapping(store: Store, config: Config) -> None:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_df")
         con.unregister(f"{name}_df")
     con.execute("ALTER TABLE _membership ALTER since TYPE DATE; ALTER TABLE _membership ALTER until TYPE DATE")
+    # one person key per identity, whatever the dates: the unit the source precedence applies to
+    con.execute("CREATE OR REPLACE TEMP TABLE _person_of AS "
+                "SELECT identity, min(person) AS person FROM _membership GROUP BY identity")
 
 
 def resolve_identities(store: Store, since: date, until: date) -> None:
@@ -136,18 +140,23 @@ def _facts_sql(config: Config) -> str:
 CREATE OR REPLACE TEMP TABLE _f_member AS
 SELECT DISTINCT team, person, since, until FROM _membership;
 
--- one AI row per tool, day and identity: the first source in precedence order
+-- one AI row per tool, day and identity: the first source in precedence order; then, per person (identities
+-- joined by [[people]] or one member entry), only the rows of the first source that person has that day, so an
+-- API-key name in one path and an account id in another are not both counted once they are mapped together
 CREATE OR REPLACE TEMP TABLE _f_ai AS
 WITH ranked AS (
-    SELECT u.*, r.ident,
+    SELECT u.*, r.ident, coalesce(po.person, r.ident) AS _who, coalesce(p.rank, 999) AS _prank,
            row_number() OVER (PARTITION BY u.tool, u.day, r.ident ORDER BY coalesce(p.rank, 999), u.source) AS rk
     FROM ai_usage_daily u JOIN _raw_ident r ON r.raw = u.actor
+    LEFT JOIN _person_of po ON po.identity = r.ident
     LEFT JOIN _precedence p ON p.source = u.source
     WHERE u.day BETWEEN $since AND $until
+), chosen AS (
+    SELECT * FROM ranked WHERE rk = 1
+    QUALIFY dense_rank() OVER (PARTITION BY tool, day, _who ORDER BY _prank, source) = 1
 )
 SELECT m.team, a.day, m.person, count(*) AS _ai_rows, bool_or({active}) AS active, {ai_sums}
-FROM ranked a {_member_join("m", "a.actor", "a.day")}
-WHERE a.rk = 1
+FROM chosen a {_member_join("m", "a.actor", "a.day")}
 GROUP BY m.team, a.day, m.person;
 
 CREATE OR REPLACE TEMP TABLE _f_pr AS
