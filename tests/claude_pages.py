@@ -188,7 +188,7 @@ def _time(value: str) -> datetime:
 
 
 def report_query_problem(endpoint: str, query: Mapping[str, list[str]], *, today: date | None = None) -> str | None:
-    """Why the reference would refuse this query to ``/user_cost_report`` or ``/user_usage_report`` (None: it would not).
+    """Why the reference would refuse this query to ``/user_cost_report`` or ``/user_usage_report`` (None: none).
 
     ``today`` bounds the documented "within the last 365 days" (unchecked when None).
     """

@@ -74,7 +74,7 @@ class WaitingRetry(GithubRetry):
             return True  # not retried: increment() refuses it
         return bool(super().is_retry(method, status_code, has_retry_after))
 
-    def increment(self, method: str | None = None, url: str | None = None, response: Any = None,  # type: ignore[override]
+    def increment(self, method: str | None = None, url: str | None = None, response: Any = None,
                   error: Exception | None = None, _pool: Any = None, _stacktrace: Any = None) -> Any:
         if response is not None and getattr(response, "status", None) in REFUSED_REDIRECTS:
             here = (f"{_pool.scheme}://{_pool.host}" + (f":{_pool.port}" if _pool.port else "")

@@ -152,7 +152,8 @@ def _size_outside(files: list[Any], changed_files: int | None, generated_paths: 
         return None
     if any(f.additions is None or f.deletions is None for f in files):
         return None
-    return sum(int(f.additions) + int(f.deletions) for f in files if not is_generated(f.filename or "", generated_paths))
+    return sum(int(f.additions) + int(f.deletions) for f in files
+               if not is_generated(f.filename or "", generated_paths))
 
 
 def review_records(repo: str, number: int, reviews: Iterable[Any]) -> list[Review]:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from github import Github
@@ -181,7 +181,8 @@ def test_primary_rate_limit_too_far_off_raises_rate_limit_error(fixtures_dir: Pa
     assert "re-run" in str(info.value).lower()
 
 
-def test_abuse_403_with_retry_after_backs_off_as_told(fixtures_dir: Path, instant_waits: list[tuple[float, str]]) -> None:
+def test_abuse_403_with_retry_after_backs_off_as_told(fixtures_dir: Path,
+                                                      instant_waits: list[tuple[float, str]]) -> None:
     ok, abuse = load(replay_dir(fixtures_dir) / "SpecificExceptions.testAuthenticatedRateLimitExceeded.txt")
     replay = Replay([], extra=[abuse, ok])
     with replaying(replay) as gh, translate_errors(stream="search", token_env=ENV):
