@@ -114,18 +114,16 @@ def tool_usage(store: Store, config: Config, since: date, until: date) -> pd.Dat
     register_mapping(store, config)
     join = _MEMBER.format(ident="u.ident", day="u.day")
     return store.con.execute(f"""
-        WITH ranked AS (
-          SELECT u.*, _norm_id(u.actor) AS ident, coalesce(p.rank, 999) AS _prank,
-                 row_number() OVER (PARTITION BY u.tool, u.day, _norm_id(u.actor)
-                                    ORDER BY coalesce(p.rank, 999), u.source) AS rk
-          FROM ai_usage_daily u LEFT JOIN _precedence p ON p.source = u.source
-          WHERE u.day BETWEEN $since AND $until),
-        -- per person, only the first source's rows that day (the panel's rule, correlate.panel _f_ai)
-        chosen AS (
-          SELECT r.* FROM ranked r LEFT JOIN _person_of po ON po.identity = r.ident
-          WHERE r.rk = 1
-          QUALIFY dense_rank() OVER (PARTITION BY r.tool, r.day, coalesce(po.person, r.ident)
-                                     ORDER BY r._prank, r.source) = 1)
+        WITH chosen AS (
+          -- the panel's rule (correlate.panel _f_ai): per person, tool and day, the first source's rows
+          SELECT u.*, r.ident FROM ai_usage_daily u
+          JOIN (SELECT DISTINCT actor AS raw, _norm_id(actor) AS ident FROM ai_usage_daily
+                WHERE day BETWEEN $since AND $until) r ON r.raw = u.actor
+          LEFT JOIN _person_of po ON po.identity = r.ident
+          LEFT JOIN _precedence p ON p.source = u.source
+          WHERE u.day BETWEEN $since AND $until
+          QUALIFY rank() OVER (PARTITION BY u.tool, u.day, coalesce(po.person, r.ident)
+                               ORDER BY coalesce(p.rank, 999), u.source) = 1)
         SELECT u.tool, count(DISTINCT m.person) AS people, count(*) AS person_days,
                sum(u.cost_usd) AS cost_usd,
                sum(u.cost_usd) FILTER (WHERE u.cost_provenance = 'estimated') AS cost_estimated,
