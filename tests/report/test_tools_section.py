@@ -7,9 +7,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from correlate.demo import generate, load
-from correlate.html.context import monthly_context
 from correlate.html.render import render
-from correlate.html.statsview import unavailable
+from correlate.report.monthly import build_monthly
+from correlate.report.statistics import unavailable
 from correlate.store import Store
 
 
@@ -18,15 +18,16 @@ def test_a_mixed_tool_organisation_shows_every_assistant(tmp_path: Path) -> None
     with Store.open(tmp_path / "s.duckdb") as store:
         load(store, org)
         month = (org.end.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
-        ctx = monthly_context(store, org.config, month, stats=unavailable("not needed for this test"))
-    assert {t.tool for t in ctx.tools} == {"claude_code", "copilot", "cursor"}
-    assert all(t.people >= ctx.min_group_size for t in ctx.tools)
-    copilot = next(t for t in ctx.tools if t.tool == "copilot")
+        report = build_monthly(store, org.config, month, stats=unavailable("not needed for this test"))
+    tools = report.adoption.tools
+    assert {t.tool for t in tools} == {"claude_code", "copilot", "cursor"}
+    assert all(t.people >= report.min_group_size for t in tools)
+    copilot = next(t for t in tools if t.tool == "copilot")
     assert copilot.cost_estimated != copilot.cost_estimated or copilot.cost_estimated == 0  # a seat tool: no estimate
-    groups = {s.group for s in ctx.tool_split}
+    groups = {s.group for s in report.adoption.tool_split}
     assert {"claude_code", "Not AI-assisted"} <= groups
-    assert {m.tool for m in ctx.tool_mapping} >= {"claude_code", "copilot", "cursor"}
-    html = render("monthly.html.j2", ctx=ctx)
+    assert {m.tool for m in report.method.tool_mapping} >= {"claude_code", "copilot", "cursor"}
+    html = render("monthly.html.j2", r=report)
     assert "By assistant" in html and "Tool choice is self-selected" in html
     assert "How each assistant maps onto the shared columns" in html
 
@@ -40,9 +41,9 @@ def test_enterprise_cost_gets_its_own_column_labelled_for_what_it_is(tmp_path: P
         store.con.execute("UPDATE ai_usage_daily SET source = 'enterprise_api', cost_provenance = 'discounted' "
                           "WHERE tool = 'claude_code'")
         month = (org.end.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
-        ctx = monthly_context(store, org.config, month, stats=unavailable("not needed for this test"))
-    claude = next(t for t in ctx.tools if t.tool == "claude_code")
+        report = build_monthly(store, org.config, month, stats=unavailable("not needed for this test"))
+    claude = next(t for t in report.adoption.tools if t.tool == "claude_code")
     assert claude.cost_discounted > 0 and claude.cost_discounted == claude.cost_usd
     assert not claude.cost_billed > 0 and not claude.cost_estimated > 0
-    html = render("monthly.html.j2", ctx=ctx)
+    html = render("monthly.html.j2", r=report)
     assert "discounted, before credits" in html and "before usage credits" in html
