@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from correlate.config import Config, load_config
 from correlate.console import console, install_countdown, progress
+from correlate.csv_writer import write_csv
 from correlate.days import last_complete_month
 from correlate.errors import UsageError
 from correlate.panel import build_panel
@@ -49,8 +50,7 @@ def export_panel(config_path: Path, out: Path, since: date | None, until: date |
     with Store.open(config.store_path) as store:
         lo, hi = _default_window(store, config)
         frame = build_panel(store, config, since or lo, until or hi, grain)  # type: ignore[arg-type]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out, index=False)
+    write_csv(frame, out)
     console.print(f"Wrote {len(frame):,} rows ({frame['team'].nunique()} teams × {grain}) to {out}")
 
 

@@ -56,8 +56,9 @@ CREATE OR REPLACE TEMP MACRO _norm_id(x) AS
 
 
 def register_mapping(store: Store, config: Config) -> None:
-    """Expose the config's team mapping to SQL as temp views ``_teams``, ``_membership``, ``_repo_owner``,
-    ``_service_owner``, ``_precedence`` and ``_bots``, plus the identity macro ``_norm_id``."""
+    """Expose the config's team mapping to SQL as temp views ``_teams``, ``_membership``, ``_person_of``
+    (identity → person), ``_repo_owner``, ``_service_owner``, ``_precedence`` and ``_bots``, plus the identity
+    macro ``_norm_id``."""
     con = store.con
     con.execute(NORM_MACRO)
     teams = pd.DataFrame({"team": pd.Series(config.team_names, dtype="object")})
@@ -83,11 +84,15 @@ def register_mapping(store: Store, config: Config) -> None:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_df")
         con.unregister(f"{name}_df")
     con.execute("ALTER TABLE _membership ALTER since TYPE DATE; ALTER TABLE _membership ALTER until TYPE DATE")
+    # one person key per identity, whatever the dates: the unit the source precedence applies to
+    con.execute("CREATE OR REPLACE TEMP TABLE _person_of AS "
+                "SELECT identity, min(person) AS person FROM _membership GROUP BY identity")
 
 
 def resolve_identities(store: Store, since: date, until: date) -> None:
-    """Normalise every raw actor/author/reviewer string once, into temp tables ``_raw_ident(raw, ident)``
-    and ``_raw_member(raw, team, person, since, until)``.
+    """Normalise every raw actor/author/reviewer string once, into temp tables ``_raw_ident(raw, ident, who)``
+    (``who``: the person the identity belongs to, else the identity) and
+    ``_raw_member(raw, team, person, since, until)``.
 
     Why: ``_norm_id`` is a regex. Applied per row it dominated the panel at scale (millions of usage
     and PR rows, tens of thousands of distinct identities); applied to the distinct strings it costs
@@ -95,10 +100,12 @@ def resolve_identities(store: Store, since: date, until: date) -> None:
     """
     _run(store, """
 CREATE OR REPLACE TEMP TABLE _raw_ident AS
-SELECT raw, _norm_id(raw) AS ident FROM (
+SELECT i.raw, i.ident, coalesce(po.person, i.ident) AS who
+FROM (SELECT raw, _norm_id(raw) AS ident FROM (
     SELECT DISTINCT actor AS raw FROM ai_usage_daily WHERE day BETWEEN $since AND $until
     UNION SELECT DISTINCT author FROM pull_requests WHERE author IS NOT NULL
-    UNION SELECT DISTINCT author FROM reviews WHERE author IS NOT NULL);
+    UNION SELECT DISTINCT author FROM reviews WHERE author IS NOT NULL)) i
+LEFT JOIN _person_of po ON po.identity = i.ident;
 CREATE OR REPLACE TEMP TABLE _raw_member AS
 SELECT r.raw, m.team, m.person, m.since, m.until
 FROM _raw_ident r JOIN _membership m ON m.identity = r.ident;
@@ -138,18 +145,20 @@ def _facts_sql(config: Config) -> str:
 CREATE OR REPLACE TEMP TABLE _f_member AS
 SELECT DISTINCT team, person, since, until FROM _membership;
 
--- one AI row per tool, day and identity: the first source in precedence order
+-- AI rows per tool and day from the first source in precedence order that each person has that day: all of
+-- that source's rows, and none of the others'. A person is every identity one [[people]] or member entry joins
+-- (`who`), so an API-key name in the Analytics API and an account id in OpenTelemetry count once when mapped.
+-- (One window over a plain column: as cheap as the per-identity rule it replaces.)
 CREATE OR REPLACE TEMP TABLE _f_ai AS
-WITH ranked AS (
-    SELECT u.*, r.ident,
-           row_number() OVER (PARTITION BY u.tool, u.day, r.ident ORDER BY coalesce(p.rank, 999), u.source) AS rk
+WITH chosen AS (
+    SELECT u.*, r.ident
     FROM ai_usage_daily u JOIN _raw_ident r ON r.raw = u.actor
     LEFT JOIN _precedence p ON p.source = u.source
     WHERE u.day BETWEEN $since AND $until
+    QUALIFY rank() OVER (PARTITION BY u.tool, u.day, r.who ORDER BY coalesce(p.rank, 999), u.source) = 1
 )
 SELECT m.team, a.day, m.person, count(*) AS _ai_rows, bool_or({active}) AS active, {ai_sums}
-FROM ranked a {_member_join("m", "a.actor", "a.day")}
-WHERE a.rk = 1
+FROM chosen a {_member_join("m", "a.actor", "a.day")}
 GROUP BY m.team, a.day, m.person;
 
 CREATE OR REPLACE TEMP TABLE _f_pr AS

@@ -233,3 +233,20 @@ def test_panels_aggregated_from_one_set_of_facts_equal_panels_built_alone(tmp_pa
 
     for a, s in zip([*alone, alone[0]], [*shared, after], strict=True):
         pd.testing.assert_frame_equal(lists_sorted(a), lists_sorted(s))
+
+
+def test_one_persons_identities_in_two_paths_are_counted_once_by_precedence(store: Store) -> None:
+    # an API-key login: the Analytics API names the key, OpenTelemetry the account uuid; a [[people]] entry
+    # joins them, so the day is one person's and only the first path in precedence order counts
+    people = cfg(people=[{"ids": ["alice@acme.com", "ci-alice-key", "0b1c6e2a-uuid"]}])
+    store.upsert(AIUsageDay, [
+        AIUsageDay("claude_code", "analytics_api", D1, "ci-alice-key", actor_type="api_key", sessions=5, cost_usd=3.0),
+        AIUsageDay("claude_code", "otel", D1, "0b1c6e2a-uuid", sessions=7, cost_usd=3.1),
+        AIUsageDay("claude_code", "otel", D2, "0b1c6e2a-uuid", sessions=2, cost_usd=1.0),  # only one path that day
+        AIUsageDay("copilot", "copilot_api", D1, "alice-gh", requests=4),  # another tool: its own count
+    ])
+    panel = build_panel(store, people, D1, D2).set_index(["team", "day"])
+    assert panel.loc[("payments", D1), "ai_sessions"] == 5
+    assert panel.loc[("payments", D1), "ai_cost_usd"] == pytest.approx(3.0)
+    assert panel.loc[("payments", D2), "ai_sessions"] == 2
+    assert panel.loc[("payments", D1), "ai_requests"] == 4

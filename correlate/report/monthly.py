@@ -392,7 +392,8 @@ def _tools(frame: pd.DataFrame, headcount: int, min_n: int) -> tuple[tuple[ToolR
             hidden.append(str(r.tool))
             continue
         rows.append(ToolRow(str(r.tool), int(r.people), ratio(r.people, headcount), int(r.person_days),
-                            _num(r.cost_usd), _num(r.cost_estimated), _num(r.cost_billed), _num(r.cost_other),
+                            _num(r.cost_usd), _num(r.cost_estimated), _num(r.cost_billed), _num(r.cost_discounted),
+                            _num(r.cost_other),
                             int(r.days_without_cost), _num(r.sessions), _num(r.requests)))
     note = (f"Not shown: {', '.join(hidden)} — used by fewer than {min_n} people." if hidden else "")
     return tuple(rows), note

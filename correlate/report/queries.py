@@ -97,21 +97,25 @@ def tool_usage(store: Store, config: Config, since: date, until: date) -> pd.Dat
     register_mapping(store, config)
     join = _MEMBER.format(ident="u.ident", day="u.day")
     return store.con.execute(f"""
-        WITH ranked AS (
-          SELECT u.*, _norm_id(u.actor) AS ident,
-                 row_number() OVER (PARTITION BY u.tool, u.day, _norm_id(u.actor)
-                                    ORDER BY coalesce(p.rank, 999), u.source) AS rk
-          FROM ai_usage_daily u LEFT JOIN _precedence p ON p.source = u.source
-          WHERE u.day BETWEEN $since AND $until)
+        WITH chosen AS (
+          -- the panel's rule (correlate.panel _f_ai): per person, tool and day, the first source's rows
+          SELECT u.*, r.ident FROM ai_usage_daily u
+          JOIN (SELECT DISTINCT actor AS raw, _norm_id(actor) AS ident FROM ai_usage_daily
+                WHERE day BETWEEN $since AND $until) r ON r.raw = u.actor
+          LEFT JOIN _person_of po ON po.identity = r.ident
+          LEFT JOIN _precedence p ON p.source = u.source
+          WHERE u.day BETWEEN $since AND $until
+          QUALIFY rank() OVER (PARTITION BY u.tool, u.day, coalesce(po.person, r.ident)
+                               ORDER BY coalesce(p.rank, 999), u.source) = 1)
         SELECT u.tool, count(DISTINCT m.person) AS people, count(*) AS person_days,
                sum(u.cost_usd) AS cost_usd,
                sum(u.cost_usd) FILTER (WHERE u.cost_provenance = 'estimated') AS cost_estimated,
                sum(u.cost_usd) FILTER (WHERE u.cost_provenance LIKE 'billed%') AS cost_billed,
+               sum(u.cost_usd) FILTER (WHERE u.cost_provenance = 'discounted') AS cost_discounted,
                sum(u.cost_usd) FILTER (WHERE u.cost_provenance IN ('seat', 'derived')) AS cost_other,
                count(*) FILTER (WHERE u.cost_usd IS NULL) AS days_without_cost,
                sum(u.sessions) AS sessions, sum(u.requests) AS requests
-        FROM ranked u {join}
-        WHERE u.rk = 1
+        FROM chosen u {join}
         GROUP BY u.tool ORDER BY u.tool""", {"since": since, "until": until}).df()
 
 

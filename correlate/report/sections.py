@@ -306,6 +306,7 @@ class ToolRow:
     cost_usd: float
     cost_estimated: float
     cost_billed: float
+    cost_discounted: float  # after discounts, before credits (Claude Enterprise): not the invoice
     cost_other: float
     days_without_cost: int
     sessions: float

@@ -30,3 +30,20 @@ def test_a_mixed_tool_organisation_shows_every_assistant(tmp_path: Path) -> None
     html = render("monthly.html.j2", r=report)
     assert "By assistant" in html and "Tool choice is self-selected" in html
     assert "How each assistant in this report maps onto the shared columns" in html
+
+
+def test_enterprise_cost_gets_its_own_column_labelled_for_what_it_is(tmp_path: Path) -> None:
+    # The Enterprise Analytics API's `amount` is after discounts and before credits: neither list-price
+    # estimate nor invoice, so it is not added to the "billed" column
+    org = generate(teams=3, devs=30, days=45, seed=5)
+    with Store.open(tmp_path / "s.duckdb") as store:
+        load(store, org)
+        store.con.execute("UPDATE ai_usage_daily SET source = 'enterprise_api', cost_provenance = 'discounted' "
+                          "WHERE tool = 'claude_code'")
+        month = (org.end.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+        report = build_monthly(store, org.config, month, stats=unavailable("not needed for this test"))
+    claude = next(t for t in report.adoption.tools if t.tool == "claude_code")
+    assert claude.cost_discounted > 0 and claude.cost_discounted == claude.cost_usd
+    assert not claude.cost_billed > 0 and not claude.cost_estimated > 0
+    html = render("monthly.html.j2", r=report)
+    assert "discounted, before credits" in html and "before usage credits" in html
