@@ -541,6 +541,11 @@ class Diff:
     p_bh: float | None = None
     note: str = ""  # why the interval says less than it seems (a degenerate bootstrap), "" when it is fine
 
+    @property
+    def no_spread(self) -> bool:
+        """Both ends equal: every resample gave the same difference (printed as "no spread", not "[x, x]")."""
+        return self.low == self.high
+
 
 @dataclass(frozen=True)
 class Indicator:

@@ -35,7 +35,7 @@ _THRESHOLDS: dict[str, str] = {
     "inefficiency_multiple": "a PR costing more than {v}× the median of similar-size PRs is inefficient",
     "min_evidence_prs": "a median or a recommendation needs at least {v} PRs",
     "min_evidence_usd": "a recommendation needs at least ${v} of spend behind it",
-    "min_evidence_share": "and a change of at least {v}",
+    "min_evidence_share": "a recommendation needs a change of at least {v}",
     "small_pr_lines": "a small PR has fewer than {v} lines",
     "rising_cost_per_commit": "cost per commit counts as rising above +{v}",
     "batch_actor_types": "non-interactive users (Batch API candidates) are {v} identities",
