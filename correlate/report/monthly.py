@@ -156,8 +156,7 @@ def month_period(store: Store, month: str, today: date) -> Period:
                 f"The store's data begins on {data_first:%-d %B %Y}: this report covers {days} of {month_days} "
                 f"days of {name}.")
     if p_first > p_last or p_first < data_first:
-        p_first = p_last = None  # type: ignore[assignment]
-        prev_label = f"{prev_label} (no data)"
+        p_first = p_last = None  # type: ignore[assignment]  # the cards print "<label>: no data"
     return Period(start, last, label, p_first, p_last, partial=days < month_days, month_days=month_days,
                   previous_label=prev_label, note=note)
 
@@ -226,7 +225,7 @@ def build_monthly(store: Store, config: Config, month: str, *, org_name: str = "
     unmatched, unmatched_share = _unmatched(quality)
     warnings = _warnings(org, quality, stats, (leading.split_note, adoption.edit_note), period)
     summary = _summary(org, prev_org, stats, period, cost, _spend_months(facts, spend_first, period),
-                       unmatched_share)
+                       unmatched_share, min_n)
     demo = _demo(store, stats)
     appendix = Appendix(
         coverage=metric_table("coverage", f"What each source supplied per team, {period.label}", rows, total=False),
@@ -277,11 +276,12 @@ def _spend_months(facts: Facts, start: date, period: Period) -> tuple[SpendMonth
 
 
 def _summary(org: Row, prev: Row | None, stats: StatsSection, period: Period, cost: CostSection,
-             months: tuple[SpendMonth, ...], unmatched_share: float) -> SummarySection:
+             months: tuple[SpendMonth, ...], unmatched_share: float, min_n: int) -> SummarySection:
     verdict_list, evidence = verdicts(stats)
-    no_usage = org.n("ai_active_dev_days") == 0
+    no_usage = org.n("ai_active_dev_days") == 0 or org.n("ai_active_users") < min_n
     spend_now = math.nan if no_usage else org.value("ai_cost_usd")
-    spend_prev = math.nan if prev is None or prev.n("ai_active_dev_days") == 0 else prev.value("ai_cost_usd")
+    spend_prev = (math.nan if prev is None or prev.n("ai_active_dev_days") == 0 or prev.n("ai_active_users") < min_n
+                  else prev.value("ai_cost_usd"))
     per_pr = math.nan if no_usage else org.value("cost_per_merged_pr")
     total = cost.spend.total_usd
     productive = dict(cost.spend.by_class).get("productive", math.nan) / total if total else math.nan
@@ -289,7 +289,7 @@ def _summary(org: Row, prev: Row | None, stats: StatsSection, period: Period, co
     steps = next_steps(verdict_list, stats, period=period,
                        recommendations=sum(len(r.findings) for r in cost.spend.recommendations),
                        unmatched_share=unmatched_share, n_control=stats.n_control)
-    return SummarySection(_headlines(org, prev, period), verdict_list, evidence, spend, steps)
+    return SummarySection(_headlines(org, prev, period, min_n), verdict_list, evidence, spend, steps)
 
 
 def _demo(store: Store, stats: StatsSection) -> DemoTruth | None:
@@ -327,17 +327,21 @@ def _demo(store: Store, stats: StatsSection) -> DemoTruth | None:
     return DemoTruth(rows, note)
 
 
-def _headlines(org: Row, prev: Row | None, period: Period) -> tuple[Headline, ...]:
+def _headlines(org: Row, prev: Row | None, period: Period, min_n: int) -> tuple[Headline, ...]:
     usage_missing = org.n("ai_active_dev_days") == 0
-    prev_missing = prev is None
+    # the whole organisation's usage is a few people's when fewer than min_n used an assistant
+    few = 0 < org.n("ai_active_users") < min_n
+    prev_few = prev is not None and 0 < prev.n("ai_active_users") < min_n
 
     def h(name: str, note: str = "") -> Headline:
         m = metric(name)
-        value = org.value(name)
-        if usage_missing and about_ai_users(m):
-            value = math.nan  # no usage data this period: "no data", not 0% or $0.00
-        before = math.nan if prev_missing or (about_ai_users(m) and prev.n("ai_active_dev_days") == 0) \
-            else prev.value(name)  # type: ignore[union-attr]
+        value, before = org.value(name), math.nan if prev is None else prev.value(name)
+        if about_ai_users(m):
+            if usage_missing or few:
+                value = math.nan  # no usage data: "no data", not 0% or $0.00; or too few people to show
+                note = f"hidden: fewer than {min_n} AI-active people" if few else note
+            if prev is not None and (prev.n("ai_active_dev_days") == 0 or prev_few):
+                before = math.nan
         return Headline(m.title, value, before, m.fmt, note)
 
     return (

@@ -173,6 +173,9 @@ def metric_table(name: str, caption: str, rows: TeamRows, *, total: bool = True,
         note = (note + " " if note else "") + f"n/a in AI-usage columns: {why}."
     if total:
         o = rows.org
-        out.append(TableRow(o.label, tuple(Cell(o[m.name].value, o[m.name].n, o[m.name].of) for m in metrics),
+        few = 0 < o.n("ai_active_users") < rows.grouping.min_group_size
+        why = FEW_AI_USERS.format(n=rows.grouping.min_group_size)
+        out.append(TableRow(o.label, tuple(Cell(float("nan"), suppressed=True, why=why) if few and about_ai_users(m)
+                                           else Cell(o[m.name].value, o[m.name].n, o[m.name].of) for m in metrics),
                             "total"))
     return MetricTable(caption, columns, tuple(out), note)
