@@ -15,12 +15,11 @@ from pathlib import Path
 import pytest
 
 from correlate.commands import _write
-from correlate.demo import SyntheticOrg
 from correlate.errors import NotAvailableError
 from correlate.store import Store
 from tests.browser import visit
 from tests.htmlcheck import parse
-from tests.reportdata import hostile_monthly
+from tests.reportdata import hostile_monthly, store_truth
 
 pytestmark = pytest.mark.browser
 
@@ -86,25 +85,6 @@ def test_pdf_pages_have_the_configured_paper_size(chromium: str, tmp_path: Path,
     assert boxes == {size}, boxes
 
 
-def _truth_tables(store: Store, org: SyntheticOrg, seed: int) -> None:
-    """What the demo planted, in the tables a demo store keeps it in (the demo writes them itself where it
-    already does; this fills them for a store built with an older loader)."""
-    con = store.con
-    con.execute("""CREATE TABLE IF NOT EXISTS demo_planted (seed BIGINT PRIMARY KEY, as_of DATE NOT NULL,
-        first_day DATE NOT NULL, last_day DATE NOT NULL, teams INTEGER NOT NULL, devs INTEGER NOT NULL,
-        outcome VARCHAR NOT NULL, effect DOUBLE NOT NULL, incident_effect DOUBLE NOT NULL,
-        confound_trend_sd_per_week DOUBLE NOT NULL, trend_sd_log DOUBLE NOT NULL)""")
-    con.execute("""CREATE TABLE IF NOT EXISTS demo_adoption (team VARCHAR PRIMARY KEY, adoption_day DATE,
-        members INTEGER NOT NULL)""")
-    if con.execute("SELECT count(*) FROM demo_planted").fetchone()[0]:  # type: ignore[index]
-        return
-    t = org.truth
-    con.execute("INSERT INTO demo_planted VALUES (?, ?, ?, ?, ?, ?, 'pr_cycle_time_h', ?, ?, 0, 0)",
-                [seed, org.end + timedelta(days=1), org.start, org.end, len(t["adoption_day"]), 0, t["effect"],
-                 t["incident_effect"]])
-    con.executemany("INSERT INTO demo_adoption VALUES (?, ?, 0)", [[k, v] for k, v in t["adoption_day"].items()])
-
-
 @pytest.mark.slow
 def test_the_demos_monthly_pdf_has_a_main_body_of_at_most_8_pages_then_the_appendix(chromium: str,
                                                                                      tmp_path: Path) -> None:
@@ -116,7 +96,7 @@ def test_the_demos_monthly_pdf_has_a_main_body_of_at_most_8_pages_then_the_appen
     org = generate(end=end)
     with Store.open(tmp_path / "demo.duckdb") as store:
         load(store, org)
-        _truth_tables(store, org, seed=7)
+        store_truth(store, org, seed=7)
         report = build_monthly(store, org.config, "2026-11", today=end + timedelta(days=1))
     html = render("monthly.html.j2", r=report)
     (tmp_path / "demo.html").write_text(html, encoding="utf-8")

@@ -137,19 +137,19 @@ def event_study_chart(title: str, event_time: Sequence[int], estimate: Sequence[
 def draw(chart: ChartData) -> str:
     """The inline SVG of a report chart, drawn from its data (the same rows its data table prints)."""
     o = chart.options
-    size = {k: float(o[k]) for k in ("width", "height") if k in o}  # inches; drawing hints for print layout
+    width, height = float(o.get("width", 7.0)), float(o.get("height", 2.8))  # inches: hints for print layout
     if chart.kind == "line":
         x = [r[0] for r in chart.rows]
         series = {name: [r[i] for r in chart.rows] for i, name in enumerate(chart.columns[1:], start=1)}
         return line_chart(chart.title, x, series, ylabel=o.get("ylabel", ""), percent=bool(o.get("percent")),
-                          **size)
+                          width=width, height=height)
     if chart.kind == "bar":
         return bar_chart(o.get("svg_title", chart.title), [str(r[0]) for r in chart.rows],
-                         [float(r[1]) for r in chart.rows], xlabel=o.get("xlabel", ""),
-                         **{k: v for k, v in size.items() if k == "width"})
+                         [float(r[1]) for r in chart.rows], xlabel=o.get("xlabel", ""), width=width)
     if chart.kind == "event_study":
         lo, hi = o.get("window", (-(10**9), 10**9))
         pts = [r for r in chart.rows if lo <= r[0] <= hi]
         return event_study_chart(chart.title, [r[0] for r in pts], [r[1] for r in pts], [r[2] for r in pts],
-                                 [r[3] for r in pts], ylabel=o.get("ylabel", ""), mde=o.get("mde"), **size)
+                                 [r[3] for r in pts], ylabel=o.get("ylabel", ""), mde=o.get("mde"), width=width,
+                                 height=height)
     raise ValueError(f"unknown chart kind {chart.kind!r}")

@@ -310,7 +310,7 @@ def _demo(store: Store, stats: StatsSection) -> DemoTruth | None:
 
     adopting = int(adoption["adoption_day"].notna().sum())
     effect, incident = float(planted["effect"]), float(planted["incident_effect"])  # type: ignore[arg-type]
-    rows = (
+    rows: tuple[tuple[str, str, str], ...] = (
         ("Change in PR cycle time after a team adopts", f"{100 * effect:+.0f}%", estimated("pr_cycle_time_h")),
         ("Change in the chance a deployment fails after a team adopts", f"{100 * incident:+.0f}% (relative)",
          estimated("change_failure_rate") + " — in percentage points of the rate, not relative"),

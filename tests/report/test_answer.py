@@ -126,9 +126,9 @@ def test_paper_follows_the_config_then_the_locale_then_letter() -> None:
 
 
 def test_page_one_prints_verdicts_before_anything_else(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from tests.reportdata import hostile_monthly
-
     from dataclasses import replace
+
+    from tests.reportdata import hostile_monthly
 
     report = hostile_monthly().report
     stats = _stats(_line("pr_cycle_time_h", "median PR cycle time", -18.2, -26.0, -9.0, "%", "detected", 4))
