@@ -99,7 +99,7 @@ def bar_chart(title: str, labels: Sequence[str], values: Sequence[float], *, xla
               width: float = 7.0) -> str:
     """Horizontal bars, largest first as given. Returns an inline SVG string."""
     with matplotlib.rc_context(_RC):
-        fig = Figure(figsize=(width, 0.24 * max(3, len(labels)) + 0.6))
+        fig = Figure(figsize=(width, 0.18 * max(3, len(labels)) + 0.6))
         ax = fig.add_subplot()
         pos = list(range(len(labels)))[::-1]
         ax.barh(pos, list(values), color=BLUE, hatch="//", edgecolor="white", linewidth=0)

@@ -116,7 +116,7 @@ def verdicts(stats: StatsSection) -> tuple[tuple[Verdict, ...], str]:
 
 
 def spend_summary(total: float, previous: float, per_pr: float, productive: float, period: Period,
-                  trend: Sequence[SpendMonth]) -> SpendSummary:
+                  trend: Sequence[SpendMonth], linked: float = math.nan) -> SpendSummary:
     """The spend paragraph: this period, its like-for-like comparison, per merged PR, the months before."""
     parts = [f"AI spend: {_usd(total)} in {period.label}"]
     if not math.isnan(previous) and previous > 0:
@@ -128,7 +128,10 @@ def spend_summary(total: float, previous: float, per_pr: float, productive: floa
     text = parts[0] + " (" + parts[1] + ")"
     if not math.isnan(per_pr):
         text += f"; {_usd(per_pr)} per merged PR"
-    if not math.isnan(productive):
+    if not math.isnan(linked) and not math.isnan(productive):
+        text += (f"; {100 * linked:.0f}% of it can be linked to pull requests, {100 * productive:.0f}% to work that "
+                 "merged and held")
+    elif not math.isnan(productive):
         text += f"; {100 * productive:.0f}% of it went to work that merged and held"
     return SpendSummary(total, previous, per_pr, productive, tuple(trend), text + ".")
 
@@ -140,7 +143,7 @@ def _usd(v: float) -> str:
 
 
 def next_steps(verdict_list: Sequence[Verdict], stats: StatsSection, *, period: Period, recommendations: int,
-               unmatched_share: float, n_control: int | None) -> tuple[str, ...]:
+               unmatched_share: float, n_control: int | None, kinds: int = 0) -> tuple[str, ...]:
     """Two to four things to do, most useful first, each from a number on this page or in the report."""
     steps: list[str] = []
     worse = [v for v in verdict_list if v.status == "detected" and v.better is False]
@@ -161,8 +164,10 @@ def next_steps(verdict_list: Sequence[Verdict], stats: StatsSection, *, period: 
         steps.append("Sync more history (a year of weeks with some teams not yet adopting) for an estimate of what "
                      "adoption changed.")
     if recommendations:
-        steps.append(f"Act on the {recommendations} spend recommendation{'s' if recommendations != 1 else ''} in "
-                     "section 3: each names the team, the figure and how to put it into practice.")
+        across = f" across {kinds} kind{'s' if kinds != 1 else ''}" if kinds > 1 else ""
+        steps.append(f"Act on the spend recommendations in section 3 ({recommendations} team finding"
+                     f"{'s' if recommendations != 1 else ''}{across}): each names the team, the figure and how to put "
+                     "it into practice.")
     if not math.isnan(unmatched_share) and unmatched_share > 0.05:
         steps.append(f"Fix the team mapping: {100 * unmatched_share:.0f}% of usage rows matched no team and are "
                      "missing from every figure (`correlate export identities --out identities.csv` lists them).")

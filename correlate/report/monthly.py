@@ -285,10 +285,11 @@ def _summary(org: Row, prev: Row | None, stats: StatsSection, period: Period, co
     per_pr = math.nan if no_usage else org.value("cost_per_merged_pr")
     total = cost.spend.total_usd
     productive = dict(cost.spend.by_class).get("productive", math.nan) / total if total else math.nan
-    spend = spend_summary(spend_now, spend_prev, per_pr, productive, period, months)
+    spend = spend_summary(spend_now, spend_prev, per_pr, productive, period, months, cost.spend.linked_share)
     steps = next_steps(verdict_list, stats, period=period,
                        recommendations=sum(len(r.findings) for r in cost.spend.recommendations),
-                       unmatched_share=unmatched_share, n_control=stats.n_control)
+                       unmatched_share=unmatched_share, n_control=stats.n_control,
+                       kinds=len(cost.spend.recommendations))
     return SummarySection(_headlines(org, prev, period, min_n), verdict_list, evidence, spend, steps)
 
 

@@ -75,6 +75,8 @@ def test_spend_sentence_compares_like_for_like_and_says_no_data() -> None:
     s = spend_summary(85_125.0, 93_120.0, 10.87, 0.15, whole, [SpendMonth("Nov 2026", 85_125.0, 30, 30)])
     assert s.sentence == ("AI spend: $85,125 in November 2026 (−9% against $93,120 in October 2026); $10.87 per "
                           "merged PR; 15% of it went to work that merged and held.")
+    linked = spend_summary(85_125.0, 93_120.0, 10.87, 0.15, whole, [], linked=0.33)
+    assert "; 33% of it can be linked to pull requests, 15% to work that merged and held." in linked.sentence
     first = spend_summary(100.0, math.nan, math.nan, math.nan, whole, [])
     assert "no data to compare with in October 2026" in first.sentence and "$0" not in first.sentence
 
@@ -85,7 +87,8 @@ def test_next_steps_come_from_the_verdicts_and_the_data() -> None:
         _line("prs_merged_per_dev_week", "merged PRs per developer-week", 5.3, -1.0, 11.6, "%", "inconclusive", 4)))
     partial = Period(date(2026, 12, 1), date(2026, 12, 6), "1–6 Dec 2026 (6 of 31 days)", partial=True,
                      note="December 2026 is in progress.")
-    steps = next_steps(found, _stats(), period=partial, recommendations=3, unmatched_share=0.2, n_control=8)
+    steps = next_steps(found, _stats(), period=partial, recommendations=3, unmatched_share=0.2, n_control=8,
+                       kinds=2)
     assert steps[0].startswith("Look into change failure rate")
     assert any("8 comparison teams" in s for s in steps)
     assert steps[-1].startswith("December 2026 is in progress.") and len(steps) == 4

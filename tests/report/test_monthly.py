@@ -77,7 +77,7 @@ def test_the_file_is_self_contained_and_forbids_loading_anything(html: str) -> N
 
 
 def test_each_chart_has_a_title_and_a_data_table_behind_it(html: str) -> None:
-    figures = re.findall(r"<figure>.*?</figure>", html, flags=re.S)
+    figures = re.findall(r"<figure[^>]*>.*?</figure>", html, flags=re.S)
     assert len(figures) >= 4
     for fig in figures:
         assert re.search(r'<svg role="img" aria-label="[^"]+"[^>]*><title>[^<]+</title>', fig)
