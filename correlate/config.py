@@ -9,7 +9,6 @@ mapping every join uses.
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from correlate.errors import ConfigError
+from correlate.identity import normalize_identity
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
@@ -256,16 +256,6 @@ class Membership:
     identity: str
     since: date | None
     until: date | None
-
-
-_NOREPLY = re.compile(r"^(?:\d+\+)?([a-z0-9-]+(?:\[bot\])?)@users\.noreply\.github\.com$")
-
-
-def normalize_identity(identity: str) -> str:
-    """Case- and space-insensitive identity; GitHub noreply addresses become the login they stand for."""
-    value = identity.strip().lower()
-    m = _NOREPLY.match(value)
-    return m.group(1) if m else value
 
 
 @dataclass(frozen=True)

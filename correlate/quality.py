@@ -13,7 +13,7 @@ import pandas as pd
 
 from correlate.config import Config
 from correlate.days import day_sql
-from correlate.panel import register_mapping, resolve_identities
+from correlate.mapping import register_mapping
 from correlate.store import Store
 
 __all__ = ["DataQuality", "data_quality"]
@@ -32,8 +32,6 @@ class DataQuality:
 def data_quality(store: Store, config: Config, since: date, until: date, top: int = 10) -> DataQuality:
     """Compute the data-quality tables for ``[since, until]``."""
     register_mapping(store, config)
-    # identities normalised once per distinct string (a regex per row was the slow part at scale)
-    resolve_identities(store, since, until)
     con = store.con
     tz = config.timezone
     member = ("EXISTS (SELECT 1 FROM _raw_member m WHERE m.raw = {raw} AND (m.since IS NULL OR {day} >= m.since)"
@@ -67,17 +65,10 @@ def data_quality(store: Store, config: Config, since: date, until: date, top: in
         ORDER BY rows DESC, identity LIMIT {int(top)}""", params).df()
 
     supply = con.execute("""
-        WITH r AS (
-          SELECT u.tool, u.source, u.day, r.ident,
-                 count(*) OVER (PARTITION BY u.tool, u.day, r.ident) AS paths,
-                 row_number() OVER (PARTITION BY u.tool, u.day, r.ident
-                                    ORDER BY coalesce(p.rank, 999), u.source) AS rk
-          FROM ai_usage_daily u JOIN _raw_ident r ON r.raw = u.actor
-          LEFT JOIN _precedence p ON p.source = u.source
-          WHERE u.day BETWEEN $since AND $until)
         SELECT tool, source, count(*) AS actor_days, count(*) FILTER (WHERE paths > 1) AS overlapped,
-               count(*) FILTER (WHERE rk = 1) AS used
-        FROM r GROUP BY ALL ORDER BY tool, source""", params).df()
+               count(*) FILTER (WHERE kept) AS used
+        FROM _ai_usage_ranked WHERE day BETWEEN $since AND $until
+        GROUP BY ALL ORDER BY tool, source""", params).df()
 
     finished = day_sql("d.finished_at", tz)
     started = day_sql("i.created_at", tz)

@@ -50,7 +50,7 @@ import pandas as pd
 
 from connectors.records import DeploymentChange, DeploymentFailure
 from correlate.config import Config
-from correlate.dora.ownership import team_of_repo, team_of_service
+from correlate.ownership import register_owners
 from correlate.store import Store
 
 __all__ = ["TEMP_TABLES", "LinkSummary", "drop_temp", "link_all", "production_environments", "prepare"]
@@ -119,9 +119,8 @@ def prepare(store: Store, config: Config, *, ancestry: pd.DataFrame | None = Non
     con = store.con
     con.register("_dora_anc_in", _ancestry_frame(store, ancestry))
     con.register("_dora_prc_in", _pr_commits_frame(store, pr_commits))
-    con.register("_dora_owner_df", _owners(store, config))
-    con.execute("CREATE OR REPLACE TEMP TABLE _dora_owner AS SELECT * FROM _dora_owner_df")
-    con.unregister("_dora_owner_df")
+    register_owners(store, config)
+    con.execute("CREATE OR REPLACE TEMP TABLE _dora_owner AS SELECT * FROM _owner")
     envs = list(production_environments(config))
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _dora_anc AS
@@ -326,17 +325,3 @@ def _pr_commits_frame(store: Store, pr_commits: pd.DataFrame | None) -> pd.DataF
         pr_commits = pd.DataFrame({"repo": pd.Series(dtype="string"), "number": pd.Series(dtype="int64"),
                                    "authored_at": pd.Series(dtype="datetime64[us, UTC]")})
     return pr_commits[cols]
-
-
-def _owners(store: Store, config: Config) -> pd.DataFrame:
-    """(kind, key, team) for every repo and service the deployments and incidents mention."""
-    seen = store.query(
-        "SELECT DISTINCT 'repo' AS kind, lower(repo) AS key FROM deployments WHERE repo IS NOT NULL "
-        "UNION SELECT 'repo', lower(repo) FROM incidents WHERE repo IS NOT NULL "
-        "UNION SELECT 'repo', lower(repo) FROM pull_requests "
-        "UNION SELECT 'service', lower(service) FROM deployments WHERE service IS NOT NULL "
-        "UNION SELECT 'service', lower(service) FROM incidents WHERE service IS NOT NULL")
-    teams = [team_of_repo(config, k) if kind == "repo" else team_of_service(config, k)
-             for kind, k in zip(seen["kind"], seen["key"], strict=True)]
-    out = seen.assign(team=pd.Series(teams, index=seen.index, dtype="string"))
-    return out.dropna(subset=["team"]).astype({"kind": "string", "key": "string"})

@@ -1,6 +1,6 @@
 """Store queries the reports need beyond the team × day panel (DuckDB SQL, team-level only).
 
-Each query runs after :func:`correlate.panel.register_mapping` (the panel build does it), so the
+Each query runs after :func:`correlate.mapping.register_mapping` (the panel build does it), so the
 ``_membership`` view and the ``_norm_id`` macro exist. Every result is aggregated over people and
 carries the number of distinct people behind each row, so callers can suppress rows below the
 minimum group size. Orderings are total (ties broken by name) so reports are deterministic.
@@ -14,7 +14,7 @@ import pandas as pd
 
 from correlate.config import Config
 from correlate.days import day_sql
-from correlate.panel import register_mapping
+from correlate.mapping import register_mapping
 from correlate.store import Store
 
 __all__ = ["cost_by_team_model", "data_span", "edit_acceptance", "models", "pr_split", "tool_usage"]
@@ -114,12 +114,6 @@ def tool_usage(store: Store, config: Config, since: date, until: date) -> pd.Dat
     register_mapping(store, config)
     join = _MEMBER.format(ident="u.ident", day="u.day")
     return store.con.execute(f"""
-        WITH ranked AS (
-          SELECT u.*, _norm_id(u.actor) AS ident,
-                 row_number() OVER (PARTITION BY u.tool, u.day, _norm_id(u.actor)
-                                    ORDER BY coalesce(p.rank, 999), u.source) AS rk
-          FROM ai_usage_daily u LEFT JOIN _precedence p ON p.source = u.source
-          WHERE u.day BETWEEN $since AND $until)
         SELECT u.tool, count(DISTINCT m.person) AS people, count(*) AS person_days,
                sum(u.cost_usd) AS cost_usd,
                sum(u.cost_usd) FILTER (WHERE u.cost_provenance = 'estimated') AS cost_estimated,
@@ -127,6 +121,6 @@ def tool_usage(store: Store, config: Config, since: date, until: date) -> pd.Dat
                sum(u.cost_usd) FILTER (WHERE u.cost_provenance IN ('seat', 'derived')) AS cost_other,
                count(*) FILTER (WHERE u.cost_usd IS NULL) AS days_without_cost,
                sum(u.sessions) AS sessions, sum(u.requests) AS requests
-        FROM ranked u {join}
-        WHERE u.rk = 1
+        FROM _ai_usage_ranked u {join}
+        WHERE u.kept AND u.day BETWEEN $since AND $until
         GROUP BY u.tool ORDER BY u.tool""", {"since": since, "until": until}).df()

@@ -22,7 +22,7 @@ from connectors.records import Deployment, Incident, Record
 from correlate.config import Config, load_config
 from correlate.console import console
 from correlate.dora.linkage import link_all, production_environments
-from correlate.dora.ownership import team_of_repo, team_of_service
+from correlate.ownership import team_of_repo, team_of_service
 from correlate.errors import InputError
 from correlate.store import Store
 

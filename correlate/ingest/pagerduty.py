@@ -18,7 +18,7 @@ from connectors.pagerduty import SOURCE, PagerDutyIncident, fetch_window, make_p
 from connectors.records import Incident
 from correlate.config import Config
 from correlate.dora.linkage import link_all
-from correlate.dora.ownership import team_of_pagerduty_teams, team_of_service
+from correlate.ownership import team_of_pagerduty_teams, team_of_service
 from correlate.errors import ConfigError
 from correlate.store import Store
 from correlate.sync import SyncContext, SyncSummary
