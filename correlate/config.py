@@ -167,6 +167,17 @@ class IngestConfig(_Section):
     # When one actor-day of one tool arrives by several paths, the first source listed wins.
     precedence: tuple[str, ...] = ("analytics_api", "enterprise_api", "otel", "transcripts", "copilot_api",
                                    "cursor_api", "demo")
+    # Event times outside [plausible_since, plausible_until] are quarantined, not stored (correlate/plausible.py);
+    # no plausible_until means tomorrow.
+    plausible_since: date = date(2015, 1, 1)
+    plausible_until: date | None = None
+
+    @model_validator(mode="after")
+    def _window_in_order(self) -> IngestConfig:
+        if self.plausible_until is not None and self.plausible_until < self.plausible_since:
+            raise ValueError(f"`plausible_until` ({self.plausible_until}) is before `plausible_since` "
+                             f"({self.plausible_since})")
+        return self
 
 
 class ReportConfig(_Section):
