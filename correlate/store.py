@@ -254,7 +254,7 @@ class Store:
                 raise StoreError(f"writing {record_type.TABLE} failed: {exc}") from None
             finally:
                 self.con.unregister("_batch")
-        return table.num_rows
+        return int(table.num_rows)
 
     def _quarantine(self, record_type: type[Record], table: pa.Table) -> pa.Table:
         """``table`` without its rows outside the window; those rows are recorded in ``quarantine``."""

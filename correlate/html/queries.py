@@ -96,13 +96,18 @@ def pr_split(store: Store, config: Config, since: date, until: date, by: str = "
 
 
 def data_span(store: Store) -> tuple[date, date] | None:
-    """First and last day with any AI usage or pull request in the store (None when both are empty)."""
-    row = store.con.execute("""
+    """First and last day with any AI usage or pull request in the store (None when both are empty), within
+    the store's plausible window of event times (a row stored before the window existed cannot size it)."""
+    window = {"lo": store.window.first, "hi": store.window.last}
+    row = store.one("""
         SELECT min(d), max(d) FROM (
-          SELECT min(day) AS d FROM ai_usage_daily UNION ALL SELECT max(day) FROM ai_usage_daily
+          SELECT min(day) AS d FROM ai_usage_daily WHERE day BETWEEN $lo AND $hi
+          UNION ALL SELECT max(day) FROM ai_usage_daily WHERE day BETWEEN $lo AND $hi
           UNION ALL SELECT min(CAST(created_at AS DATE)) FROM pull_requests
-          UNION ALL SELECT max(CAST(coalesce(merged_at, closed_at, created_at) AS DATE)) FROM pull_requests)
-        """).fetchone()
+                    WHERE CAST(created_at AS DATE) BETWEEN $lo AND $hi
+          UNION ALL SELECT max(CAST(coalesce(merged_at, closed_at, created_at) AS DATE)) FROM pull_requests
+                    WHERE CAST(coalesce(merged_at, closed_at, created_at) AS DATE) BETWEEN $lo AND $hi)
+        """, window)
     if not row or row[0] is None:
         return None
     return row[0], row[1]

@@ -201,7 +201,7 @@ def test_a_spool_segment_torn_mid_record_folds_every_complete_record_and_keeps_t
     whole_last.write_bytes(whole_last.read_bytes()[:records[-2].end_offset])
 
     with Store.open(load_config(torn_config).store_path) as store:
-        (summary,) = run_sync(SyncContext(load_config(torn_config), store), ["otel"], None)
+        summary = run_sync(SyncContext(load_config(torn_config), store), ["otel"], None)[0]
     sync_in_process(whole_config, "otel")
     assert any(last.stem in note and "damaged" in note for note in summary.notes), summary.notes
     assert (torn_config.parent / "spool" / f"{last.stem}.damaged").exists()  # kept for a human, never re-folded
