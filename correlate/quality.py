@@ -1,5 +1,6 @@
 """Data-quality numbers every report prints: identity match rates, unmatched identities, which
-ingestion path supplied each actor-day (and where paths overlapped), and ownership coverage.
+ingestion path supplied each actor-day (and where paths overlapped), ownership coverage, and the rows
+quarantined for an event time outside the plausible window (correlate.plausible).
 
 A leader fixes the mapping from these tables instead of guessing (definitions.md, "Identity").
 """
@@ -21,12 +22,14 @@ __all__ = ["DataQuality", "data_quality"]
 
 @dataclass(frozen=True)
 class DataQuality:
-    """Match rates per source, top unmatched identities, source supply/overlap, and ownership coverage."""
+    """Match rates per source, top unmatched identities, source supply/overlap, ownership coverage, quarantine."""
 
     match_rates: pd.DataFrame  # source, rows, matched, match_rate
     unmatched: pd.DataFrame  # source, identity, rows, cost_usd
     supply: pd.DataFrame  # tool, source, actor_days, overlapped, used
     ownership: pd.DataFrame  # table, rows, owned, owned_rate
+    # table, rows, first_value, last_value: every row ever quarantined (their dates lie outside any window)
+    quarantined: pd.DataFrame
 
 
 def data_quality(store: Store, config: Config, since: date, until: date, top: int = 10) -> DataQuality:
@@ -85,4 +88,7 @@ def data_quality(store: Store, config: Config, since: date, until: date, top: in
                                 OR lower(i.repo) IN (SELECT repo FROM _repo_owner))
         FROM incidents i WHERE {started} BETWEEN $since AND $until""", params).df()
     ownership["owned_rate"] = (ownership["owned"] / ownership["rows"]).where(ownership["rows"] > 0)
-    return DataQuality(match_rates, unmatched, supply, ownership)
+    quarantined = con.execute("""
+        SELECT table_name AS "table", count(*) AS rows, min(value) AS first_value, max(value) AS last_value
+        FROM quarantine GROUP BY ALL ORDER BY 1""").df()
+    return DataQuality(match_rates, unmatched, supply, ownership, quarantined)
