@@ -56,9 +56,13 @@ FROM _raw_ident r JOIN _membership m ON m.identity = r.ident
 def register_mapping(store: Store, config: Config) -> None:
     """Create the temp tables, macros and the precedence view of the module docstring on ``store``'s connection.
 
-    Call again after writing to the store: the identity and owner tables hold the strings present when
-    it ran.
+    The identity and owner tables hold the strings present when it ran: it runs again after the store's next
+    committed write (``store.generation``) or for another config, and is free otherwise (a report asks for
+    it from every query).
     """
+    if store.mapped is not None and store.mapped[0] is config and store.mapped[1] == store.generation:
+        store.one("SELECT 1")  # what a rebuild would do first: end a partly fetched result (see below)
+        return
     con = store.con
     gh = config.root.sources.github
     # an execute first: it ends any result a caller left partly fetched, which ``register`` would refuse
@@ -80,6 +84,7 @@ def register_mapping(store: Store, config: Config) -> None:
     _script(store, _IDENTITIES)
     register_owners(store, config)
     con.execute(_RANKED_VIEW)
+    store.mapped = (config, store.generation)
 
 
 def _script(store: Store, script: str) -> None:

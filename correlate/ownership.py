@@ -31,39 +31,53 @@ def _key(value: str) -> str:
     return value.strip().lower()
 
 
-def team_of_repo(config: Config, repo: str | None) -> str | None:
-    """The team owning ``repo`` (``owner/name``, or a bare name), or None."""
-    if not repo or not repo.strip():
-        return None
-    full = _key(repo)
-    name = full.rsplit("/", 1)[-1]
-    bare_owner = None
+def _repo_index(config: Config) -> tuple[dict[str, str], dict[str, str]]:
+    """(owner/name -> team, bare name -> team), the first team in config order winning each key."""
+    exact: dict[str, str] = {}
+    bare: dict[str, str] = {}
     for team in config.root.teams:
         for entry in team.repos:
             e = _key(entry)
-            if e == full:
-                return team.name
-            if bare_owner is None and "/" not in e and e == name:
-                bare_owner = team.name
-    return bare_owner
+            (exact if "/" in e else bare).setdefault(e, team.name)
+    return exact, bare
+
+
+def _service_index(config: Config, kind: str) -> dict[str, tuple[int, str]]:
+    """service (or PagerDuty team) id or name -> (config rank, team), the first team in config order winning."""
+    index: dict[str, tuple[int, str]] = {}
+    for rank, team in enumerate(config.root.teams):
+        for entry in getattr(team, kind):
+            if entry and entry.strip():
+                index.setdefault(_key(entry), (rank, team.name))
+    return index
+
+
+def _repo_team(index: tuple[dict[str, str], dict[str, str]], repo: str | None) -> str | None:
+    if not repo or not repo.strip():
+        return None
+    exact, bare = index
+    full = _key(repo)
+    return exact.get(full) or bare.get(full.rsplit("/", 1)[-1])
+
+
+def _first_team(index: dict[str, tuple[int, str]], keys: Iterable[str | None]) -> str | None:
+    found = [index[k] for k in _keys(keys) if k in index]
+    return min(found)[1] if found else None
+
+
+def team_of_repo(config: Config, repo: str | None) -> str | None:
+    """The team owning ``repo`` (``owner/name``, or a bare name), or None."""
+    return _repo_team(_repo_index(config), repo)
 
 
 def team_of_service(config: Config, *keys: str | None) -> str | None:
     """The team owning a service given by id and/or name, or None."""
-    wanted = _keys(keys)
-    for team in config.root.teams:
-        if wanted & _keys(team.services):
-            return team.name
-    return None
+    return _first_team(_service_index(config, "services"), keys)
 
 
 def team_of_pagerduty_teams(config: Config, teams: Iterable[tuple[str, str | None]]) -> str | None:
     """The configured team matching any of the PagerDuty teams given as (id, name), or None."""
-    wanted = _keys(k for pair in teams for k in pair)
-    for team in config.root.teams:
-        if wanted & _keys(team.pagerduty_teams):
-            return team.name
-    return None
+    return _first_team(_service_index(config, "pagerduty_teams"), (k for pair in teams for k in pair))
 
 
 def _keys(keys: Iterable[str | None]) -> set[str]:
@@ -77,8 +91,9 @@ def owner_rows(config: Config, repos: Iterable[str], services: Iterable[str]) ->
     Repositories named only in the config are included, so a join finds them before any row mentions them.
     """
     config_repos = (r for t in config.root.teams for r in t.repos)
-    rows = [("repo", k, team_of_repo(config, k)) for k in sorted({r.lower() for r in (*repos, *config_repos) if r})]
-    rows += [("service", k, team_of_service(config, k)) for k in sorted({s.lower() for s in services if s})]
+    repo_index, service_index = _repo_index(config), _service_index(config, "services")
+    rows = [("repo", k, _repo_team(repo_index, k)) for k in sorted({r.lower() for r in (*repos, *config_repos) if r})]
+    rows += [("service", k, _first_team(service_index, [k])) for k in sorted({s.lower() for s in services if s})]
     frame = pd.DataFrame([r for r in rows if r[2] is not None], columns=["kind", "key", "team"])
     return frame.astype("string")
 
@@ -90,6 +105,7 @@ def register_owners(store: Store, config: Config) -> None:
     ``_repo_owner.repo`` is the lower-case repository (join on ``lower(x.repo)``); ``_service_owner``
     holds each service string both as stored and in lower case (join on either).
     """
+    store.mapped = None  # these tables may now follow another config than register_mapping's
     seen = store.con.execute("""
         SELECT DISTINCT 'repo' AS kind, repo AS key FROM deployments WHERE repo IS NOT NULL
         UNION SELECT 'repo', repo FROM incidents WHERE repo IS NOT NULL

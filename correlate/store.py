@@ -88,6 +88,8 @@ class Store:
         window: the plausible window of event times (:mod:`correlate.plausible`); rows outside it are
             quarantined by :meth:`upsert`. The defaults, unless a command sets the config's.
         quarantined: rows quarantined per table since the store was opened (committed writes only).
+        generation: how many write transactions this connection has committed (temp tables derived from
+            the store's contents, such as :func:`correlate.mapping.register_mapping`'s, are rebuilt when it moves).
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
@@ -97,6 +99,8 @@ class Store:
         self.window = PlausibleWindow.of()
         self.quarantined: Counter[str] = Counter()
         self._pending: Counter[str] = Counter()  # quarantined inside the open transaction
+        self.generation = 0
+        self.mapped: tuple[object, int] | None = None  # (config, generation) register_mapping last ran for
 
     # -- lifecycle ---------------------------------------------------------------------------------
     @classmethod
@@ -212,6 +216,7 @@ class Store:
             raise StoreError(f"could not commit to {self.path}: {exc}") from None
         self.quarantined.update(self._pending)
         self._pending.clear()
+        self.generation += 1
 
     def upsert(
         self,
