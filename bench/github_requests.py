@@ -49,13 +49,14 @@ REPO = "bench/monorepo"
 
 
 def synthetic_repo(n_prs: int, seed: int) -> FakeRepo:
-    """``n_prs`` PRs over the last 300 days; 1 in 500 has more than 100 reviews or commits (paged separately)."""
+    """``n_prs`` PRs opened over 300 days up to 10 days ago (so no merge, close or review lies in the future,
+    where the store would quarantine it); 1 in 500 has more than 100 reviews or commits (paged separately)."""
     rng = random.Random(seed)
     devs = [f"dev{i:02d}" for i in range(40)]
     now = datetime.now(UTC).replace(microsecond=0)
     pulls = {}
     for number in range(1, n_prs + 1):
-        created = now - timedelta(days=300) + timedelta(minutes=int(number * 300 * 24 * 60 / n_prs))
+        created = now - timedelta(days=310) + timedelta(minutes=int(number * 300 * 24 * 60 / n_prs))
         author = rng.choice(devs)
         big = number % 500 == 0
         n_commits = rng.randint(101, 180) if big and number % 1000 == 0 else rng.randint(1, 6)

@@ -34,7 +34,7 @@ from correlate.pr_metrics import apply_usage_rule, derive_pr_metrics
 from correlate.store import Store
 from correlate.sync import SyncSummary
 
-__all__ = ["DERIVED_RULES", "ai_usage_days", "derive", "derive_pull_requests", "run"]
+__all__ = ["DERIVED_RULES", "ai_usage_days", "derive", "derive_pull_requests", "derived_pull_requests", "run"]
 
 # AI rules this stage decides (recomputed each time); any other stored ``ai_rule`` is the connector's
 # evidence from text (trailers, "Generated with") or an agent's commits, and is kept.
@@ -52,44 +52,45 @@ def derive(store: Store, config: Config) -> SyncSummary:
     return SyncSummary("derive", rows, [links.describe()])
 
 
-def derive_pull_requests(store: Store, config: Config, *, repo: str | None = None, numbers: list[int] | None = None,
-                         ai_days: pd.DataFrame | None = None) -> tuple[int, int]:
-    """Recompute the derived columns of GitHub's PRs (all, or ``numbers`` of ``repo``) from stored facts.
-
-    Args:
-        store, config: the open store (call inside a transaction) and the config.
-        repo, numbers: only these PRs (a sync derives each page as it stores it).
-        ai_days: :func:`ai_usage_days`, when the caller already has it (a sync reads it once, not per page).
+def derive_pull_requests(store: Store, config: Config, *, ai_days: pd.DataFrame | None = None) -> tuple[int, int]:
+    """Recompute the derived columns of every PR GitHub stored (one with commit facts) from the stored facts.
 
     Returns:
         (PRs written, PRs marked AI-assisted by the usage rule).
     """
-    scope, params = "", []
-    if repo is not None:
-        scope = "AND p.repo = ? AND list_contains(?, p.number)"
-        params = [repo, numbers or []]
-    wanted = f"""wanted AS (
-        SELECT p.repo, p.number FROM pull_requests p
-        WHERE EXISTS (SELECT 1 FROM pr_commits c WHERE c.repo = p.repo AND c.number = p.number) {scope})"""
+    wanted = "wanted AS (SELECT DISTINCT repo, number FROM pr_commits)"
     prs = store.query(f"WITH {wanted} SELECT p.* FROM pull_requests p JOIN wanted USING (repo, number) "
-                      "ORDER BY p.repo, p.number", params)
+                      "ORDER BY p.repo, p.number")
     if prs.empty:
         return 0, 0
-    prs.loc[prs["ai_rule"].isin(DERIVED_RULES), ["ai_rule", "ai_tool"]] = None
     activity = store.query(f"""
         WITH {wanted}
         SELECT r.repo, r.number, r.author, r.author_type, r.submitted_at AS at, 'review' AS kind, r.state
         FROM reviews r JOIN wanted USING (repo, number)
         UNION ALL
         SELECT c.repo, c.number, c.author, c.author_type, c.commented_at, 'comment', NULL
-        FROM pr_comments c JOIN wanted USING (repo, number)""", params)
+        FROM pr_comments c JOIN wanted USING (repo, number)""")
+    derived = derived_pull_requests(prs, activity, config,
+                                    ai_days if ai_days is not None else ai_usage_days(store, config))
+    store.upsert(PullRequest, derived[record_columns(PullRequest)])
+    return len(derived), int((derived["ai_rule"] == "usage_activity").sum())
+
+
+def derived_pull_requests(prs: pd.DataFrame, activity: pd.DataFrame, config: Config,
+                          ai_days: pd.DataFrame) -> pd.DataFrame:
+    """PRs with their derived columns: :func:`derive_pr_metrics` then :func:`apply_usage_rule` (pure).
+
+    Args:
+        prs: PullRequest rows as stored or as a source maps them (the connector's AI evidence in ``ai_rule``).
+        activity: their reviews and comments (``repo, number, author, author_type, at, kind, state``).
+        config: ``[sources.github] bot_logins`` and ``ai_labels``.
+        ai_days: :func:`ai_usage_days`.
+    """
+    prs = prs.copy()
+    prs.loc[prs["ai_rule"].isin(DERIVED_RULES), ["ai_rule", "ai_tool"]] = None
     gh = config.root.sources.github or GitHubSource()
     derived = derive_pr_metrics(prs, activity, bot_logins=gh.bot_logins, ai_labels=gh.ai_labels)
-    usage = ai_days if ai_days is not None else ai_usage_days(store, config)
-    marked = apply_usage_rule(derived, usage, now=pd.Timestamp(clock.now()))
-    by_usage = int((marked["ai_rule"] == "usage_activity").sum())
-    store.upsert(PullRequest, marked[record_columns(PullRequest)])
-    return len(marked), by_usage
+    return apply_usage_rule(derived, ai_days, now=pd.Timestamp(clock.now()))
 
 
 def ai_usage_days(store: Store, config: Config) -> pd.DataFrame:

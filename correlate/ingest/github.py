@@ -20,19 +20,21 @@ by usage and the DORA links are the derive stage's (:mod:`correlate.derive`), af
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
+
+import pandas as pd
 
 from connectors.errors import FatalSourceError
 from connectors.github import rest
 from connectors.github.client import connect
 from connectors.github.pulls import PullRequestPage, fetch_pull_requests
 from connectors.github.records import DeploymentCommit, PRComment, PRCommit, TeamMember
-from connectors.records import Deployment, Incident, PullRequest, Review
+from connectors.records import Deployment, Incident, PullRequest, Review, record_columns
 from correlate import clock
-from correlate.config import GitHubSource
+from correlate.config import Config, GitHubSource
 from correlate.errors import ConfigError
 from correlate.identity import normalize_identity
 from correlate.ownership import team_of_repo
@@ -122,32 +124,30 @@ def _pull_requests(run: Run, repo: str) -> Iterator[Batch]:
         if page.newest_updated_at and (newest is None or page.newest_updated_at > newest):
             newest = page.newest_updated_at
         count += len(page.pulls)
-        yield Batch(rows=page_rows(page), then=_derive_page(run, page),
+        yield Batch(rows=page_rows(page, run.config, run.state["ai_days"]),
                     cursor=Cursor(PR_STREAM, newest, repo) if page.last and newest is not None else None,
                     counts={"pull requests": len(page.pulls), "reviews": len(page.reviews)}, notes=notes,
                     status=f"{count:,} pull requests")
 
 
-def page_rows(page: PullRequestPage) -> list[Rows]:
-    """The mapping of one page: PR facts, reviews, and each PR's commits and comments as a set (a force-push
-    can drop commits, an edit can delete a comment)."""
+def page_rows(page: PullRequestPage, config: Config, ai_days: pd.DataFrame) -> list[Rows]:
+    """The mapping of one page: PRs with their derived columns (the derive stage's own rule, so a stored PR is
+    never without them), reviews, and each PR's commits and comments as a set (a force-push can drop commits,
+    an edit can delete a comment)."""
+    from correlate.derive import derived_pull_requests
+
     if not page.pulls:
         return []
     numbers = sorted({p.number for p in page.pulls})
+    prs = pd.DataFrame([_fields(p) for p in page.pulls], columns=record_columns(PullRequest))
+    activity = pd.DataFrame([_fields(a) for a in page.activity],
+                            columns=["number", "author", "author_type", "at", "kind", "state"]).assign(repo=page.repo)
+    derived = derived_pull_requests(prs, activity, config, ai_days)
     comments = [PRComment(page.repo, a.number, a.author, a.at, a.author_type) for a in page.activity
                 if a.kind == "comment" and a.author and a.at is not None]
     mine = {"repo": page.repo, "number": numbers}
-    return [Rows(PullRequest, page.pulls), Rows(Review, page.reviews), Rows(PRCommit, page.commits, mine),
-            Rows(PRComment, comments, mine)]
-
-
-def _derive_page(run: Run, page: PullRequestPage) -> Callable[[Store], object]:
-    """The page's PR metrics, derived inside its transaction, so a stored PR is never without them."""
-    from correlate.derive import derive_pull_requests
-
-    numbers = sorted({p.number for p in page.pulls})
-    return lambda store: derive_pull_requests(store, run.config, repo=page.repo, numbers=numbers,
-                                              ai_days=run.state["ai_days"])
+    return [Rows(PullRequest, derived[record_columns(PullRequest)]), Rows(Review, page.reviews),
+            Rows(PRCommit, page.commits, mine), Rows(PRComment, comments, mine)]
 
 
 def _latest(stream: str, repo: str, times: list[datetime | None]) -> Cursor | None:
