@@ -267,17 +267,24 @@ class Store:
         if found is None:
             return table
         mask, column_of = found
-        bad = table.filter(mask)
         names = list(record_type.KEY)
-        keys = bad.select(names).to_pylist()
-        rows = []
-        for i, (index, column) in enumerate(sorted(column_of.items())):
-            value = table.column(column)[index].as_py()
-            rows.append((record_type.TABLE, json.dumps([_text(keys[i][k]) for k in names]), column,
-                         _text(value), self.window.first, self.window.last))
-        self.con.executemany("INSERT OR REPLACE INTO quarantine VALUES (?, ?, ?, ?, ?, ?)", rows)
-        self._pending[record_type.TABLE] += len(rows)
+        keys = table.filter(mask).select(names).to_pylist()
+        self.quarantine(record_type, [
+            (tuple(keys[i][k] for k in names), column, table.column(column)[index].as_py())
+            for i, (index, column) in enumerate(sorted(column_of.items()))])
         return table.filter(pc.invert(mask))
+
+    def quarantine(self, record_type: type[Record], rows: Sequence[tuple[tuple[Any, ...], str, Any]]) -> int:
+        """Record rows of ``record_type`` kept out of the store for an event time outside :attr:`window`, as
+        (natural key, column, value); returns how many. :meth:`upsert` calls it; so does a writer that must drop
+        such rows before they reach its own state (the OTLP fold's cumulative series)."""
+        if rows:
+            with self.transaction():
+                self.con.executemany("INSERT OR REPLACE INTO quarantine VALUES (?, ?, ?, ?, ?, ?)", [
+                    (record_type.TABLE, json.dumps([_text(k) for k in key]), column, _text(value), self.window.first,
+                     self.window.last) for key, column, value in rows])
+                self._pending[record_type.TABLE] += len(rows)
+        return len(rows)
 
     def _has_rows(self, table: str) -> bool:
         return self.one(f"SELECT EXISTS (SELECT 1 FROM {table})") == (True,)

@@ -81,3 +81,20 @@ def test_every_source_without_its_section_is_the_same_config_error(name: str, st
     with Store.open(store_path) as store, pytest.raises(ConfigError) as err:
         run_source(SyncContext(from_mapping({}, path=None), store), source, None)
     assert f"add a [sources.{source.section}] section" in str(err.value) and err.value.exit_code == 2
+
+
+def test_rows_dated_outside_the_plausible_window_are_named_in_the_summary(store_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    def fetch_with_a_bad_clock(run: Run, day: date) -> Iterator[Batch]:
+        yield from fetch(run, day)
+        bad = AIUsageDay("toy", "toy_api", date(1999, 12, 31), "dev@example.com", sessions=1)
+        yield Batch(rows=[Rows(AIUsageDay, [bad])], counts={"actor-days": 1})
+
+    monkeypatch.setenv("CORRELATE_TODAY", END.isoformat())
+    config = from_mapping({}, path=None)
+    with Store.open(store_path) as store:
+        summary = run_source(SyncContext(config, store), Source(name="toy", plan=plan, fetch=fetch_with_a_bad_clock),
+                             END)
+        assert date(1999, 12, 31) not in stored(store)
+    assert summary.notes == ["quarantined 1 rows with an event time outside 2015-01-01..2026-03-11 "
+                             "(1 ai_usage_daily; see the quarantine table)"]

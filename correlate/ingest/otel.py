@@ -153,7 +153,9 @@ def _increments(store: Store, points: list[MetricPoint], clock: _Clock, team_att
     # an impossible time is dropped before differencing: a cumulative point stamped 2262 would otherwise
     # become the series' last point, and every real point after it would look like a repeat
     plausible = [p for p in placeable if window.contains_ns(p.time_ns)]
-    stats.quarantined += len(placeable) - len(plausible)
+    stats.quarantined += store.quarantine(OtelMetricDelta, [
+        ((p.series, p.start_ns, p.time_ns), "time_ns", str(p.time_ns)) for p in placeable
+        if not window.contains_ns(p.time_ns)])
     wanted = plausible
     cumulative = sorted((p for p in wanted if p.temporality == CUMULATIVE), key=lambda p: (p.series, p.time_ns))
     state: dict[str, tuple[int, int, float]] = {}
@@ -286,7 +288,8 @@ def fold_messages(store: Store, messages: Iterable[tuple[str, Message]], *, tz: 
                     if window.contains_ns(int(row.occurred_at.timestamp()) * 1_000_000_000):
                         events.append(row)
                     else:
-                        stats.quarantined += 1
+                        stats.quarantined += store.quarantine(OtelEvent, [
+                            ((row.event_id,), "occurred_at", row.occurred_at.isoformat())])
                 else:
                     stats.skipped_events += 1
     stats.points = len(points)
@@ -608,9 +611,6 @@ def _summary(stats: FoldStats) -> SyncSummary:
     if stats.out_of_range:
         summary.notes.append(f"ignored {stats.out_of_range:,} points with a time after 2262 or a value that is NaN, "
                              "infinite or beyond 2^53 (damaged exports)")
-    if stats.quarantined:
-        summary.notes.append(f"quarantined {stats.quarantined:,} points and events with a time outside the plausible "
-                             "window ([ingest] plausible_since/plausible_until)")
     for d in stats.damaged:
         summary.notes.append(f"kept damaged segment {d}")
     return summary
