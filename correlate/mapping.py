@@ -4,18 +4,22 @@
 after the store joins through (the panel, data quality, the report's queries, the spend inputs):
 
 * ``_teams(team)``, ``_membership(team, person, identity, since, until)`` (the config's dated membership);
-* ``_raw_ident(raw, ident)`` and ``_raw_member(raw, team, person, since, until)``: every actor, author
-  and reviewer string in the store, normalised once (:mod:`correlate.identity`), and its memberships;
+* ``_person_of(identity, person)``: one person key per identity, whatever the dates;
+* ``_raw_ident(raw, ident, who)`` and ``_raw_member(raw, team, person, since, until)``: every actor, author
+  and reviewer string in the store, normalised once (:mod:`correlate.identity`), the person it belongs to
+  (``who``; the identity itself when no entry joins it), and its memberships;
 * ``_bots(login)`` and the macros ``_norm_id(x)``, ``_is_bot(login, author_type)``;
 * ``_owner``, ``_repo_owner``, ``_service_owner`` (:mod:`correlate.ownership`);
 * ``_precedence(source, rank)`` from ``[ingest] precedence``, and the one precedence view
   ``_ai_usage_ranked``.
 
-**Source precedence.** One actor-day of one tool can arrive by several paths (the Analytics API, the
-Enterprise API, OpenTelemetry, transcripts, ...). ``_ai_usage_ranked`` is ``ai_usage_daily`` with the
-actor's normalised identity (``ident``), how many paths delivered that tool-day-identity (``paths``)
-and whether this row is the one kept (``kept``): the first source in ``[ingest] precedence`` order,
-ties by source name. Every reader of usage takes ``WHERE kept``; nothing else ranks sources.
+**Source precedence.** One person's day of one tool can arrive by several paths (the Analytics API, the
+Enterprise API, OpenTelemetry, transcripts, ...), even under several identities (an API-key name in the
+Analytics API, an account id in OpenTelemetry, joined by ``[[people]]``). ``_ai_usage_ranked`` is
+``ai_usage_daily`` with the actor's normalised identity (``ident``), its person (``who``), how many paths
+delivered that tool-day-person (``paths``) and whether the row is kept (``kept``): every row of the
+person's first source in ``[ingest] precedence`` order (ties by source name), none of the others'. Every
+reader of usage takes ``WHERE kept``; nothing else ranks sources.
 """
 
 from __future__ import annotations
@@ -29,11 +33,12 @@ from correlate.store import Store
 
 __all__ = ["register_mapping"]
 
+# one window over plain columns (who is precomputed per distinct string): as cheap as a per-identity rule
 _RANKED_VIEW = """
 CREATE OR REPLACE TEMP VIEW _ai_usage_ranked AS
-SELECT u.*, r.ident,
-       count(*) OVER (PARTITION BY u.tool, u.day, r.ident) AS paths,
-       row_number() OVER (PARTITION BY u.tool, u.day, r.ident ORDER BY coalesce(p.rank, 999), u.source) = 1 AS kept
+SELECT u.*, r.ident, r.who,
+       count(DISTINCT u.source) OVER (PARTITION BY u.tool, u.day, r.who) AS paths,
+       rank() OVER (PARTITION BY u.tool, u.day, r.who ORDER BY coalesce(p.rank, 999), u.source) = 1 AS kept
 FROM ai_usage_daily u JOIN _raw_ident r ON r.raw = u.actor
 LEFT JOIN _precedence p ON p.source = u.source
 """
@@ -42,11 +47,15 @@ LEFT JOIN _precedence p ON p.source = u.source
 # dominated the panel at scale (millions of usage and PR rows, tens of thousands of distinct identities);
 # on the distinct strings it costs nothing, and every later join is a plain string-equality hash join.
 _IDENTITIES = """
+CREATE OR REPLACE TEMP TABLE _person_of AS
+SELECT identity, min(person) AS person FROM _membership GROUP BY identity;
 CREATE OR REPLACE TEMP TABLE _raw_ident AS
-SELECT raw, _norm_id(raw) AS ident FROM (
+SELECT i.raw, i.ident, coalesce(po.person, i.ident) AS who
+FROM (SELECT raw, _norm_id(raw) AS ident FROM (
     SELECT DISTINCT actor AS raw FROM ai_usage_daily
     UNION SELECT DISTINCT author FROM pull_requests WHERE author IS NOT NULL
-    UNION SELECT DISTINCT author FROM reviews WHERE author IS NOT NULL);
+    UNION SELECT DISTINCT author FROM reviews WHERE author IS NOT NULL)) i
+LEFT JOIN _person_of po ON po.identity = i.ident;
 CREATE OR REPLACE TEMP TABLE _raw_member AS
 SELECT r.raw, m.team, m.person, m.since, m.until
 FROM _raw_ident r JOIN _membership m ON m.identity = r.ident

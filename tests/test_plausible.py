@@ -19,11 +19,11 @@ from connectors.github.records import PRCommit
 from connectors.records import AIUsageDay, PullRequest
 from correlate.config import from_mapping
 from correlate.errors import ConfigError
-from correlate.html.queries import data_span
 from correlate.ingest.csv_import import import_deployments
 from correlate.ingest.otel import fold_messages
 from correlate.ingest.transcripts import import_dir
 from correlate.plausible import PlausibleWindow
+from correlate.report.queries import data_span
 from correlate.store import Store
 from tests.cli import run_cli, write_config
 from tests.connectors.test_transcripts import line, write
