@@ -53,8 +53,10 @@ PATHS: tuple[tuple[str, str, str, str], ...] = (
      "Analytics API key with read:analytics, created by the primary owner; not an Admin key",
      "[sources.claude_enterprise]"),
     ("Bedrock, Vertex AI or Foundry; or Team/Pro subscription users the Analytics API does not list",
-     "OpenTelemetry: `correlate serve-otlp`, then `correlate sync --source otel`",
-     "CLAUDE_CODE_ENABLE_TELEMETRY=1 and OTLP settings on developer machines (managed settings)",
+     "OpenTelemetry: `correlate serve-otlp` (OTLP/gRPC on port 4317, OTLP/HTTP on 4318), then "
+     "`correlate sync --source otel`",
+     "CLAUDE_CODE_ENABLE_TELEMETRY=1 and OTLP settings on developer machines (managed settings): "
+     "OTEL_EXPORTER_OTLP_PROTOCOL=grpc with port 4317, or http/protobuf or http/json with port 4318",
      "[otel]"),
     ("No admin access (an individual or a small team)",
      "Local transcripts: `correlate import transcripts ~/.claude/projects --actor EMAIL`",

@@ -62,6 +62,8 @@ def test_without_a_config_it_explains_every_path_and_checks_nothing(
         assert phrase in out
     assert "no source is configured" in out
     assert "doctor: 0 source(s) checked" in out and "not found" in out
+    flat = " ".join(out.split())  # the table wraps long cells
+    assert "OTLP/gRPC on port 4317, OTLP/HTTP on 4318" in flat and "OTEL_EXPORTER_OTLP_PROTOCOL=grpc" in flat
 
 
 def test_each_configured_claude_source_gets_one_cheap_request(
