@@ -17,7 +17,12 @@ from __future__ import annotations
 import math
 import re
 
+from typing import TYPE_CHECKING
+
 from correlate.stats.results import CorrelationResult, Gates
+
+if TYPE_CHECKING:
+    from correlate.stats.pretrend import PretrendTest, Sensitivity
 
 __all__ = [
     "ASSUMPTION",
@@ -28,6 +33,7 @@ __all__ = [
     "effect_sentence",
     "inconclusive_paragraph",
     "insufficient_paragraph",
+    "rung_and_reason",
 ]
 
 CAUSAL_PATTERN = re.compile(
@@ -127,3 +133,36 @@ def insufficient_paragraph(gates: Gates) -> str:
             f"{gates.n_control} comparison) and {gates.n_weeks} weeks, any estimate would be dominated by noise, so "
             "this report shows per-team medians before and after adoption only, without p-values. The result is "
             "inconclusive; it is not evidence of no change.")
+
+
+def rung_and_reason(pretrend: PretrendTest | None, sens: Sensitivity | None) -> tuple[int, str]:
+    """The evidence rung of a difference-in-differences and, below 4, the one sentence that says why.
+
+    Rung 4 ("estimated effect") needs all three: the pre-trend check does not reject, it had at least
+    80% power against the stated trend, and the short-run conclusion survives Mbar = 1 (a post-adoption
+    trend violation as large as the largest pre-adoption one). A short-run interval that already
+    includes zero has no conclusion to overturn, so it does not block rung 4 on its own.
+    """
+    if pretrend is None:
+        return 2, ("There are too few weeks before adoption to test whether adopting teams were already "
+                   "diverging, so this is reported as an association, not an estimated effect.")
+    if not pretrend.passed:
+        return 2, (f"Adopting teams were already diverging from the comparison teams before adoption (pre-trend "
+                   f"test p = {_p(pretrend.pvalue)}, slope {pretrend.slope:+.3g} per period), so this is an "
+                   "association, not an estimated effect.")
+    if not pretrend.adequate_power:
+        return 2, (f"The pre-adoption check would have caught a trend large enough to fake a detectable change "
+                   f"({pretrend.power_against:.3g} per period) only {100 * pretrend.power:.0f}% of the time (80% "
+                   "needed), so a diverging trend cannot be ruled out and this is reported as an association.")
+    if sens is None:
+        return 2, ("The sensitivity of the estimate to a diverging trend could not be computed, so this is "
+                   "reported as an association, not an estimated effect.")
+    if not sens.ci.contains(0.0) and not sens.survives:
+        return 2, (f"The short-run change would no longer be distinguishable from zero if adopting teams' trend "
+                   f"had shifted after adoption by {sens.breakdown_mbar:.2f} times the largest shift seen before "
+                   "adoption (it needs to hold up to 1), so this is reported as an association.")
+    return 4, ""
+
+
+def _p(p: float) -> str:
+    return "n/a" if math.isnan(p) else ("<0.001" if p < 0.001 else f"{p:.3f}")
