@@ -21,11 +21,12 @@ from correlate.html import charts
 from correlate.html.chart import Chart
 from correlate.html.queries import data_span
 from correlate.panel import build_panel
+from correlate.stats.units import event_study_display
+from correlate.stats.wording import event_study_caption
 from correlate.store import Store
 
 __all__ = ["AssocRow", "AttRow", "CohortRow", "StatLine", "StatsView", "from_suite", "monthly_stats", "unavailable"]
 
-EVENT_WINDOW = (-12, 26)  # weeks around adoption drawn in event-study charts
 RUNG_LABEL = {1: "1 · between-team association", 2: "2 · within-team association",
               3: "3 · interrupted time series", 4: "4 · difference-in-differences"}
 
@@ -123,7 +124,7 @@ def _to_display(value: float, scale: str) -> float:
     if scale == "log":
         return 100 * math.expm1(value)
     if scale == "pp":
-        return 100 * value
+        return max(-100.0, min(100.0, 100 * value))  # a change in a share is within +-100 points
     return float(value)
 
 
@@ -170,7 +171,8 @@ def from_suite(suite: Any, first_week: date | None = None) -> StatsView:
             att.append(AttRow(label, head.value, head.ci.low, head.ci.high, head.unit,
                               r.mde_business if r.mde_business is not None else math.nan,
                               suite.bh(name, "did_att_group"), r.verdict,
-                              "flat" if d.pretrend_ok else "not flat: read with care",
+                              "flat" if d.pretrend_ok else ("not tested" if d.pretrend is None
+                                                            else "not flat: read with care"),
                               d.n_adopting, d.n_control, r.paragraph or ""))
             scale = d.att_group.scale
             unit = _display_unit(scale, r.spec.unit)
@@ -178,21 +180,16 @@ def from_suite(suite: Any, first_week: date | None = None) -> StatsView:
                 cohort_columns.append(label)
                 for cohort, value, _se in d.cohort_effects:
                     by_cohort.setdefault(float(cohort), {})[label] = (_to_display(value, scale), unit)
-            # Far event times rest on one or two early cohorts; their bands (exponentiated for log
-            # outcomes) would set the axis and flatten everything else. The chart shows the window
-            # around adoption; its data table keeps every point.
-            every = sorted(d.event_study, key=lambda e: e.event_time)
-            pts = [e for e in every if EVENT_WINDOW[0] <= e.event_time <= EVENT_WINDOW[1]]
-            if pts and r.primary:
-                xs = [e.event_time for e in pts]
-                ys = [_to_display(e.att, scale) for e in pts]
-                lo = [_to_display(e.ci.low, scale) for e in pts]
-                hi = [_to_display(e.ci.high, scale) for e in pts]
-                m = d.att_group.mde
-                mde = (_to_display(-m, scale), _to_display(m, scale)) if m is not None else None
-                title = (f"Event study: {label} relative to adoption ({unit}), weeks {EVENT_WINDOW[0]} to "
-                         f"+{EVENT_WINDOW[1]}")
-                svg = charts.event_study_chart(title, xs, ys, lo, hi, ylabel=unit, mde=mde)
+            # The engine picks the plotted window (event times with at least half the adopting teams behind
+            # them), bounds the axis and words the caption; the data table keeps every point.
+            every = sorted(d.event_study_universal or d.event_study, key=lambda e: e.event_time)
+            head_est = d.att_ratio or d.att_group
+            view = event_study_display(d, scale=scale, unit=unit, mde=head_est.mde if head_est is d.att_group
+                                       else None)
+            if view is not None and r.primary:
+                title = event_study_caption(f"Event study: {label}", view, n_adopting=d.n_adopting)
+                svg = charts.event_study_chart(title, list(view.event_time), list(view.estimate), list(view.low),
+                                               list(view.high), ylabel=unit, mde=view.mde, ylim=view.axis)
                 studies.append(Chart(title, svg, ["weeks from adoption", "estimate", "95% low", "95% high"],
                                      [[e.event_time, _to_display(e.att, scale), _to_display(e.ci.low, scale),
                                        _to_display(e.ci.high, scale)] for e in every], "num"))

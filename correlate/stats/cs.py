@@ -73,6 +73,7 @@ class WildResult:
     reps: int
     weights: str
     tstar: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)  # |t*| draws under the null
+    se: float = math.nan  # the standard error the statistic is studentised with (donor-row form)
 
     def pvalue_of(self, t: float) -> float:
         """p-value of any statistic studentised like the headline (e.g. its log ratio), from the same draws."""
@@ -261,13 +262,15 @@ class CsFit:
         product (no refitting).
         """
         keep, w, per = self.group_weights()
-        att_hat, inf_hat, _ = self._linear(keep, w, per)
-        se_hat = self._se(inf_hat)
-        n, R = self.n, self.n_rows
+        att_hat = float(w @ self.cells["att"].to_numpy()[keep])
+        n = self.n
+        n_donor = 1 + max((int(r.max()) for r in self._pseudo.values() if len(r)), default=-1)
+        R = n + n_donor  # units, then one donor row per (single-team cohort, donor unit): linear in the weights
         # per draw v (n,), the studentised statistic needs theta*(v) = a @ v and the IF rows psi*(v) = B @ v
         a = np.zeros(n)
         B = np.zeros((R, n))
-        wif = self._wif_cells(keep, per)  # n_rows x k; its term is wif @ att*(v)
+        wif = np.zeros((R, len(keep)))
+        wif[:n] = self._wif_cells(keep, per)[:n]  # its term is wif @ att*(v)
         ks = list(keep)
         for j, ci in enumerate(ks):
             cell = self._cells[ci]
@@ -290,10 +293,13 @@ class CsFit:
                     B[side, side] += coef * e_s
                     B[np.ix_(side, side)] -= coef * e_s[None, :] / ns
                 elif self.small_sample and no >= 2:
-                    rows = self._pseudo_rows(ci, side_is_treated=sign > 0)
+                    rows = n + self._pseudo_rows(ci, side_is_treated=sign > 0)
                     coef = w[j] * n / math.sqrt(no * (no - 1))
                     B[rows, other] += coef * e_o
                     B[np.ix_(rows, other)] -= coef * e_o[None, :] / no
+        # with every weight 1 the rows are the unrestricted influence function (centring within a side removes
+        # the pooled mean), so the observed t is studentised exactly like the draws
+        se_hat = float(np.linalg.norm(B.sum(axis=1)) / n)
         rng = np.random.default_rng(seed)
         V, name = wild_weights(rng, reps, n)
         theta = V @ a
@@ -302,14 +308,14 @@ class CsFit:
             tstar = np.abs(theta / se)
         tstar = tstar[np.isfinite(tstar)]
         if se_hat <= 0 or len(tstar) < reps // 2:
-            return WildResult(math.nan, math.nan, math.nan, math.nan, reps, name)
+            return WildResult(math.nan, math.nan, math.nan, math.nan, reps, name, se=se_hat)
         t_obs = abs(att_hat / se_hat)
         tstar = np.sort(tstar)
         p = float(np.mean(tstar >= t_obs))
         # the ceil((1-level) R)-th largest draw: |t| above it <=> fewer than (1-level) R draws reach |t| <=> p < 1-level,
         # so the interval excludes 0 exactly when p < 0.05
         crit = float(tstar[len(tstar) - math.ceil((1 - level) * len(tstar))])
-        return WildResult(p, att_hat - crit * se_hat, att_hat + crit * se_hat, crit, reps, name, tstar)
+        return WildResult(p, att_hat - crit * se_hat, att_hat + crit * se_hat, crit, reps, name, tstar, se_hat)
 
     def _pseudo_rows(self, ci: int, *, side_is_treated: bool) -> np.ndarray:
         return self._pseudo[(ci, side_is_treated)]
@@ -334,6 +340,36 @@ class CsFit:
         high = np.full(len(att), np.nan)
         low[ok], high[ok] = att[ok] - crit * se[ok], att[ok] + crit * se[ok]
         return low, high, np.where(ok, se, np.nan)
+
+
+def _borrowed_rows(parts: list[tuple[int, np.ndarray, np.ndarray]], n: int, n_cells: int) -> np.ndarray:
+    """Influence rows standing in for a cohort's single team (or a cell's single comparison team).
+
+    Its variance in each cell, and its covariance between cells (the same team's changes are correlated
+    through the shared base week and autocorrelation), are estimated from the other side's units: the
+    pairwise-complete covariance over the units present in both cells, with the n - 1 divisor. The rows
+    are a square root of n^2 times that matrix (eigenvalues below zero, from pairwise completeness, set to
+    0), so they add exactly that covariance to every aggregate. Units missing from some cells therefore
+    do not thin the covariance out, as one row per donor unit would.
+    """
+    k = len(parts)
+    donors = np.unique(np.concatenate([o for _, o, _ in parts]))
+    X = np.zeros((len(donors), k))
+    M = np.zeros((len(donors), k))
+    for a, (_, o, dev) in enumerate(parts):
+        pos = np.searchsorted(donors, o)
+        X[pos, a], M[pos, a] = dev, 1.0
+    N = M.T @ M  # units present in both cells
+    S = X.T @ M  # S[a, b]: sum of cell a's deviations over the units also in cell b
+    with np.errstate(divide="ignore", invalid="ignore"):
+        C = (X.T @ X - S * S.T / N) / (N - 1)
+    C = np.where(N >= 2, C, 0.0)
+    w, v = np.linalg.eigh(C)
+    keep = w > 1e-12 * max(float(w.max()), 1e-300)
+    rows = np.zeros((int(keep.sum()), n_cells))
+    cols = [c for c, _, _ in parts]
+    rows[:, cols] = n * (v[:, keep] * np.sqrt(w[keep])).T
+    return rows
 
 
 def fit_cs(data: pd.DataFrame, y: str, *, unit: str, time: str, cohort: str, control: str = "not_yet",
@@ -363,7 +399,8 @@ def fit_cs(data: pd.DataFrame, y: str, *, unit: str, time: str, cohort: str, con
     rows: list[tuple[float, float, float, float, int, int]] = []
     cols: list[dict[int, float]] = []  # per cell: row index -> influence value
     cells: list[_Cell] = []
-    pseudo: dict[tuple[float, bool, int], int] = {}  # (cohort, borrowing side is treated, donor unit) -> row
+    pseudo: dict[tuple[float, bool, int], int] = {}  # (cohort, borrowing side is treated, donor unit) -> donor row
+    borrow: dict[tuple[float, bool], list[tuple[int, np.ndarray, np.ndarray]]] = {}
     pseudo_by_cell: dict[tuple[int, bool], np.ndarray] = {}
     dropped = 0
     for g in cohorts:
@@ -403,25 +440,24 @@ def fit_cs(data: pd.DataFrame, y: str, *, unit: str, time: str, cohort: str, con
                     k = math.sqrt(ns / (ns - 1)) if small_sample else 1.0
                     for i in side:
                         col[int(i)] = col.get(int(i), 0.0) + sign * n * k * (dy[i] - mean_s) / ns
-                else:  # one unit on this side: borrow the other side's variance through pseudo rows
-                    idx = []
-                    for j in other:
-                        key = (float(g), is_tr, int(j))
-                        r = pseudo.setdefault(key, n + len(pseudo))
-                        idx.append(r)
-                        col[r] = col.get(r, 0.0) + n * (dy[j] - mean_o) / math.sqrt(no * (no - 1))
+                else:  # one unit on this side: it borrows the other side's variance (after the loop)
+                    borrow.setdefault((float(g), is_tr), []).append((ci, other, dy[other] - mean_o))
+                    # the wild bootstrap keeps a donor-row form of the same idea (linear in the weights)
+                    idx = [pseudo.setdefault((float(g), is_tr, int(j)), len(pseudo)) for j in other]
                     pseudo_by_cell[(ci, is_tr)] = np.array(idx, dtype=int)
-            se = math.sqrt(sum(v * v for v in col.values())) / n
-            rows.append((g, t, b, m1 - m0, se, n1, n0))  # type: ignore[arg-type]
+            rows.append((g, t, b, m1 - m0, math.nan, n1, n0))  # type: ignore[arg-type]
             cols.append(col)
             cells.append(_Cell(tr, co, dy[tr], dy[co], Y[tr, ti]))
     if not rows:
         raise AnalysisError("no (cohort, period) cell has both adopting and comparison teams observed in both of "
                             "its weeks; the panel is too sparse for a difference-in-differences")
-    inf = np.zeros((n + len(pseudo), len(rows)))
+    extra = [_borrowed_rows(parts, n, len(rows)) for parts in borrow.values()]
+    inf = np.zeros((n, len(rows)))
     for j, col in enumerate(cols):
         for r, v in col.items():
             inf[r, j] = v
+    inf = np.vstack([inf, *extra]) if extra else inf
     frame = pd.DataFrame(rows, columns=["cohort", "time", "base", "att", "se", "n_treated", "n_control"])
+    frame["se"] = np.sqrt(np.sum(inf**2, axis=0)) / n
     pg = {float(c): float(np.mean(G == c)) for c in cohorts}
     return CsFit(frame, inf, G, n, pg, small_sample, dropped, tuple(cells), pseudo_by_cell)

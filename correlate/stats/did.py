@@ -35,13 +35,15 @@ from scipy import stats
 from correlate.errors import AnalysisError
 from correlate.stats.cs import CsFit, WildResult, fit_cs
 from correlate.stats.fixed_effects import fe_fit
-from correlate.stats.pretrend import SLOPE_WINDOW, pretrend_test, sensitivity
+from correlate.stats.pretrend import POST_WINDOW, SLOPE_WINDOW, Sensitivity, pretrend_test, sensitivity
 from correlate.stats.results import NAN_CI, AttGt, ConfidenceInterval, DidResult, Estimate, EventTime
 from correlate.stats.wording import rung_and_reason
 
 __all__ = ["callaway_santanna", "event_window", "imputation", "naive_twfe", "prepare_cohorts"]
 
 Control = Literal["never", "not_yet"]
+SENSITIVITY_BLOCK = 4  # weeks per block of the relative-magnitudes sensitivity on weekly panels
+JOINT_BLOCKS = 3  # pre-adoption blocks whose changes set the relative-magnitudes scale
 
 
 def prepare_cohorts(data: pd.DataFrame, *, unit: str, time: str, cohort: str) -> tuple[pd.DataFrame, list[str]]:
@@ -185,8 +187,10 @@ def callaway_santanna(data: pd.DataFrame, y: str, *, unit: str, time: str, cohor
         e_rel = uev["event_time"].to_numpy() + anticipation  # reference period at -1
         Sigma = ufit.covariance(uinf)
         beta = uev["att"].to_numpy()
-        sens = sensitivity(e_rel, beta, Sigma, n_units=G)
-        pre = pretrend_test(e_rel, beta, Sigma, n_units=G, short_run_se=sens.se if sens else None)
+        block = SENSITIVITY_BLOCK if d[time].nunique() >= 26 else 1
+        sens = _sensitivity_blocks(ufit, e_rel, beta, uinf, G, block)
+        pre = pretrend_test(e_rel, beta, Sigma, n_units=G, short_run_se=sens.se if sens else None,
+                            horizon=sens.horizon * block if sens else POST_WINDOW)
     except AnalysisError as exc:
         notes.append(f"pre-trend test and sensitivity not available: {exc}")
     # one source for p and interval
@@ -203,8 +207,16 @@ def callaway_santanna(data: pd.DataFrame, y: str, *, unit: str, time: str, cohor
     crit = wild.crit if wild else None
     rung, reason = rung_and_reason(pre, sens)
     kw: dict[str, Any] = dict(rung=rung, pvalues_allowed=pvalues_allowed)
-    group_est = _est("CS group-aggregated ATT (aggte type='group')", "att_group", a_g, s_g, df, n, G, scale,
+    group_est = _est("CS group-aggregated ATT (aggte type='group')", "att_group", a_g, wild.se if wild else s_g, df,
+                     n, G, scale,
                      inference=inference, crit=crit, pvalue=wild.pvalue if wild else None, **kw)
+    if scale == "pp" and not math.isnan(group_est.ci.low):
+        # a change in a proportion is bounded by its definition: the adopters' counterfactual share p1 - ATT
+        # lies in [0, 1], so the ATT lies in [p1 - 1, p1]; the interval is cut to that range (0 is always in it,
+        # so whether the interval excludes 0 does not change)
+        p1, _ = fit.group_treated_level()
+        lo, hi = max(group_est.ci.low, p1 - 1.0), min(group_est.ci.high, p1)
+        group_est = replace(group_est, ci=ConfidenceInterval(lo, hi))
     tinf = "analytic influence-function SE clustered by unit, t(G-1)"
     simple_est = _est("CS simple-aggregated ATT", "att_simple", a_s, s_s, df, n, G, scale, inference=tinf, **kw)
     dyn_est = _est("CS dynamic (event-time) average ATT", "att_dynamic", a_d, s_d, df, n, G, scale, inference=tinf,
@@ -236,6 +248,38 @@ def callaway_santanna(data: pd.DataFrame, y: str, *, unit: str, time: str, cohor
         n_periods=int(d[time].nunique()), baseline=baseline, warnings=tuple(notes), method=method,
         event_study_universal=uni_events, event_window=event_window(uni_events, n_adopt, anticipation),
         pretrend=pre, sensitivity=sens, att_ratio=ratio_est, rung=rung, rung_reason=reason)  # type: ignore[arg-type]
+
+
+def _sensitivity_blocks(fit: CsFit, e_rel: np.ndarray, beta: np.ndarray, inf: np.ndarray, G: int,
+                        block: int) -> Sensitivity | None:
+    """Relative-magnitudes sensitivity on ``block``-period averages of the universal event study.
+
+    Why blocks on weekly panels: a single week's coefficient carries a week of noise, and the relative-
+    magnitudes bound scales the largest pre-adoption one-step change by the number of steps to the
+    target; on weekly data that made any effect look fragile. Averages over 4 weeks (3 blocks before the
+    reference week, the 8 weeks after adoption as 2 blocks) keep the same 8-week target with steps that
+    are a month long, like the periods relative magnitudes were designed for.
+    """
+    if block == 1:
+        return sensitivity(e_rel, beta, fit.covariance(inf), n_units=G)
+    cols, idx = [], []
+    for j in range(1, JOINT_BLOCKS + 1):  # pre blocks -2, -3, ...: weeks -(j B + 1) .. -((j - 1) B + 2)
+        m = (e_rel <= -((j - 1) * block + 2)) & (e_rel >= -(j * block + 1))
+        if m.any():
+            cols.append(inf[:, m].mean(axis=1))
+            idx.append((-(j + 1), float(beta[m].mean())))
+    for j in range(POST_WINDOW // block):  # post blocks 0, 1: weeks j B .. j B + B - 1
+        m = (e_rel >= j * block) & (e_rel <= j * block + block - 1)
+        if m.any():
+            cols.append(inf[:, m].mean(axis=1))
+            idx.append((j, float(beta[m].mean())))
+    if not cols:
+        return None
+    bi = np.column_stack(cols)
+    be = np.array([i for i, _ in idx])
+    bb = np.array([b for _, b in idx])
+    return sensitivity(be, bb, fit.covariance(bi), n_units=G, pre_periods=JOINT_BLOCKS,
+                       post_periods=POST_WINDOW // block, block=block)
 
 
 def _ratio(fit: CsFit, att: float, inf_att: np.ndarray, df: int, n: int, G: int, wild: WildResult | None,

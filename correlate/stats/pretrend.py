@@ -21,17 +21,19 @@ with a fixed seed. "Adequate" means at least 80%.
 
 Sensitivity (HonestDiD, relative magnitudes): how large may a post-adoption violation of parallel
 trends be, relative to the largest pre-adoption one, before the conclusion flips? The target is the
-short-run average effect over e = 0 .. H-1 (H <= 8). Under Delta^RM(Mbar) every post-adoption
-one-period change of the bias is at most Mbar x (largest pre-adoption one-period change), so the
-identified set is ``theta +- Mbar x max|pre change| x sum_e l_e (e + 1)`` (closed form for the
-averaging vector; equals diff-diff 3.13.0's LP, tests/stats/reference/honest_reference.py).
-Deviation from R HonestDiD: the robust interval is a Bonferroni projection instead of the
-conditional-least-favourable (C-LF) test: with probability 0.99 the largest pre-adoption change is
-below its simultaneous upper bound U, and with probability 0.96 theta is inside its t(G-1)
-interval, so ``theta_hat +- (t_0.98 SE + Mbar U h)`` has coverage >= 95% over the whole
-Delta^RM(Mbar). It is valid and closed-form (cheap enough to run on every outcome and in the
-calibration harness) and more conservative than C-LF; diff-diff's RM interval plugs in the
-estimated maximum (no allowance for its noise) and is contained in ours.
+short-run average effect. Under Delta^RM(Mbar) every post-adoption one-period change of the bias is
+at most Mbar x (largest pre-adoption one-period change), so the identified set is
+``theta +- Mbar x max|pre change| x sum_e l_e (e + 1)`` (closed form for the averaging vector), and
+the robust interval widens it by the t(G-1) critical value times the SE of theta. The breakdown Mbar
+is where that interval first touches zero. This is the construction of diff-diff 3.13.0's
+``HonestDiD(method="relative_magnitude")`` and reproduces it (tests/stats/reference/honest_reference.py).
+Deviation from R HonestDiD: R uses the conditional-least-favourable (C-LF) test of Andrews, Roth &
+Pakes, which accounts for the noise in the estimated pre-adoption maximum; the plug-in maximum used
+here is closed-form (cheap enough for every outcome and the calibration harness) and, because the
+largest of several noisy changes overstates the true largest change, usually conservative when the
+pre-adoption coefficients are noisy. On weekly panels the engine applies it to 4-week blocks of the
+event study (see ``did.py``): one-week coefficients are so noisy that the largest weekly change,
+accumulated over eight post-adoption weeks, would swamp any effect.
 """
 
 from __future__ import annotations
@@ -99,9 +101,8 @@ class Sensitivity:
     identified_set: tuple[float, float]  # at ``mbar``, plug-in maximum pre-adoption change
     breakdown_mbar: float  # largest Mbar whose robust interval still excludes 0 (0 if none)
     max_pre_change: float
-    max_pre_change_upper: float  # its 99% simultaneous upper bound
-    method: str = ("Rambachan & Roth (2023) relative magnitudes; Bonferroni-projected interval "
-                   "(0.99 bound on the largest pre-adoption change, 0.96 t interval)")
+    method: str = ("Rambachan & Roth (2023) relative magnitudes: identified set from the largest estimated "
+                   "pre-adoption change, widened by the t(G-1) interval (diff-diff 3.13.0's construction)")
 
     @property
     def survives(self) -> bool:
@@ -143,13 +144,14 @@ def rejection_probability(delta: np.ndarray, sigma: np.ndarray, reject: object, 
 
 
 def pretrend_test(event_time: np.ndarray, beta: np.ndarray, sigma: np.ndarray, *, n_units: int,
-                  short_run_se: float | None) -> PretrendTest | None:
+                  short_run_se: float | None, horizon: int = POST_WINDOW) -> PretrendTest | None:
     """Run the check on universal-base pre-adoption coefficients (``event_time`` <= -2).
 
     Args:
         event_time, beta, sigma: the pre-adoption event-study coefficients and their covariance.
         n_units: G (clusters); tests use G - 1 (slope) and G - k (joint) degrees of freedom.
         short_run_se: SE of the short-run average effect, for the stated trend (None: no stated trend).
+        horizon: periods the short-run effect averages over (the stated trend's bias is slope x (H + 1) / 2).
 
     Returns:
         None when fewer than two pre-adoption coefficients exist (nothing to test).
@@ -176,7 +178,7 @@ def pretrend_test(event_time: np.ndarray, beta: np.ndarray, sigma: np.ndarray, *
     ps = [p for p in (p_joint, p_slope) if not math.isnan(p)]
     p = min(1.0, len(ps) * min(ps)) if ps else math.nan
     # power against the stated trend
-    h = (POST_WINDOW + 1) / 2
+    h = (horizon + 1) / 2
     stated = mde(short_run_se, df).mde / h if short_run_se and short_run_se > 0 else math.nan
     power = math.nan
     if not math.isnan(stated) and slope_se > 0:
@@ -212,20 +214,25 @@ def rm_identified_set(theta: float, max_pre_change: float, mbar: float, l_vec: n
 
 
 def sensitivity(event_time: np.ndarray, beta: np.ndarray, sigma: np.ndarray, *, n_units: int,
-                mbar: float = MBAR) -> Sensitivity | None:
+                mbar: float = MBAR, pre_periods: int = JOINT_WINDOW, post_periods: int = POST_WINDOW,
+                block: int = 1) -> Sensitivity | None:
     """Relative-magnitudes sensitivity of the short-run average effect (module docstring).
 
-    Returns None when there is no pre-adoption change to scale by or no post-adoption coefficient.
+    ``event_time`` has the reference at -1; pre-adoption coefficients at -2, -3, ... (up to
+    ``pre_periods`` of them) and post ones at 0 .. ``post_periods`` - 1 are used. Returns None when there
+    is no pre-adoption change to scale by or no post-adoption coefficient.
     """
-    pre_idx = np.flatnonzero((event_time <= -2) & (event_time >= -(JOINT_WINDOW + 1)))
-    post_idx = np.flatnonzero((event_time >= 0) & (event_time < POST_WINDOW))
+    pre_idx = np.flatnonzero((event_time <= -2) & (event_time >= -(pre_periods + 1)))
+    post_idx = np.flatnonzero((event_time >= 0) & (event_time < post_periods))
     if len(pre_idx) == 0 or len(post_idx) == 0 or n_units < 3:
         return None
-    # the post coefficients must run 0, 1, .. H-1 without a gap (the bias accumulates step by step)
+    post_idx = post_idx[np.argsort(event_time[post_idx])]
     post_e = event_time[post_idx]
-    H = int(np.argmax(np.r_[np.diff(post_e) != 1, True]) + 1) if post_e[0] == 0 else 0
-    if H == 0:
+    if post_e[0] != 0:
         return None
+    H = 1
+    while H < len(post_e) and post_e[H] == H:
+        H += 1
     post_idx = post_idx[:H]
     pre_idx = pre_idx[np.argsort(event_time[pre_idx])]
     pre_e = event_time[pre_idx]
@@ -244,20 +251,17 @@ def sensitivity(event_time: np.ndarray, beta: np.ndarray, sigma: np.ndarray, *, 
         D[i, pre_idx[i + 1]], D[i, pre_idx[i]] = 1.0, -1.0
     D[k - 1, pre_idx[-1]] = -1.0
     changes = D @ beta
-    ch_se = np.sqrt(np.clip(np.diag(D @ sigma @ D.T), 0, None))
-    c1 = stats.t.ppf(1 - 0.01 / (2 * k), df)
-    upper = float(np.max(np.abs(changes) + c1 * ch_se))
+    max_change = float(np.max(np.abs(changes)))
     l_vec = np.zeros(len(beta))
     l_vec[post_idx] = 1.0 / H
     theta = float(l_vec @ beta)
     se = float(math.sqrt(max(l_vec @ sigma @ l_vec, 0.0)))
-    c2 = stats.t.ppf(1 - 0.04 / 2, df)
+    q = float(stats.t.ppf(0.975, df))
     h = (H + 1) / 2
-    half = c2 * se + mbar * upper * h
-    ident = rm_identified_set(theta, float(np.max(np.abs(changes))), mbar, np.full(H, 1.0 / H))
-    brk = max(0.0, (abs(theta) - c2 * se) / (upper * h)) if upper > 0 else math.inf
-    q = stats.t.ppf(0.975, df)
-    return Sensitivity(f"average effect over the first {H} periods after adoption", H, theta, se,
-                       ConfidenceInterval(theta - q * se, theta + q * se), mbar,
-                       ConfidenceInterval(theta - half, theta + half), ident, brk,
-                       float(np.max(np.abs(changes))), upper)
+    ident = rm_identified_set(theta, max_change, mbar, np.full(H, 1.0 / H))
+    robust = ConfidenceInterval(ident[0] - q * se, ident[1] + q * se)
+    brk = max(0.0, (abs(theta) - q * se) / (max_change * h)) if max_change > 0 else math.inf
+    target = (f"average change over the first {H * block} periods after adoption"
+              + (f" ({H} blocks of {block})" if block > 1 else ""))
+    return Sensitivity(target, H, theta, se,
+                       ConfidenceInterval(theta - q * se, theta + q * se), mbar, robust, ident, brk, max_change)
