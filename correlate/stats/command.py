@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from rich.table import Table
+from threadpoolctl import threadpool_limits
 
 from correlate.console import console
 from correlate.errors import AnalysisError, InputError, UsageError
@@ -217,8 +218,13 @@ def _gates(d: pd.DataFrame, obs: pd.DataFrame) -> Gates:
 
 
 def analyze_frame(d: pd.DataFrame, *, control: str = "not_yet", has_adoption: bool, has_cohort: bool,
-                  reps: int = BOOT_REPS, seed: int = SEED) -> dict[str, Any]:
-    """Run the blocks the columns allow on a validated frame (``load_panel`` output); returns the JSON object."""
+                  reps: int = BOOT_REPS, seed: int = SEED, robustness: bool = True) -> dict[str, Any]:
+    """Run the blocks the columns allow on a validated frame (``load_panel`` output); returns the JSON object.
+
+    ``reps`` bootstrap draws (event-study bands; the wild bootstrap of the 5-14-unit gate); ``robustness=False``
+    skips the imputation and naive-TWFE checks, which do not enter the headline, its rung or its wording (the
+    calibration harness uses it to spend its CPU on panels, not on robustness bootstraps).
+    """
     if control not in ("never", "not_yet"):
         raise UsageError(f"--control must be 'never' or 'not_yet', not {control!r}")
     obs = d.dropna(subset=["y"])
@@ -271,7 +277,8 @@ def analyze_frame(d: pd.DataFrame, *, control: str = "not_yet", has_adoption: bo
             r = did.callaway_santanna(obs, "y", unit="unit", time="time", cohort="cohort",
                                       control=control, boot_reps=reps, seed=seed,  # type: ignore[arg-type]
                                       pvalues_allowed=allowed, outcome_name="outcome",
-                                      exploratory=gates.level == "exploratory", ratio=positive)
+                                      exploratory=gates.level == "exploratory", ratio=positive,
+                                      robustness=robustness)
             out["did"] = _did_json(r, allowed=allowed)
             out["did"].update(_did_wording(r, gates, allowed))
             warnings_ += list(r.warnings)
@@ -306,7 +313,9 @@ def analyze(panel: Path, unit: str, time: str, outcome: str, adoption: str | Non
             control: str, json_out: bool) -> None:
     """CLI body of ``correlate analyze`` (wired in ``correlate/cli.py``)."""
     d = load_panel(Path(panel), unit=unit, time=time, outcome=outcome, adoption=adoption, cohort=cohort)
-    res = analyze_frame(d, control=control, has_adoption=adoption is not None, has_cohort=cohort is not None)
+    # many small matrix decompositions: BLAS threads cost more in hand-offs than they gain (as in run_suite)
+    with threadpool_limits(limits=1, user_api="blas"):
+        res = analyze_frame(d, control=control, has_adoption=adoption is not None, has_cohort=cohort is not None)
     if json_out:
         print(json.dumps(res, allow_nan=False))
         return

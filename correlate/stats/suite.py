@@ -142,7 +142,7 @@ def _business(spec: OutcomeSpec, est: Estimate, baseline: float) -> tuple[Busine
     if est.scale == "log":
         be = pct_change(est)
         hrs = hours(est, baseline) if spec.kind == "duration" and not math.isnan(baseline) else None
-        return be, hrs, 100 * math.expm1(-m if est.statistic < 0 else m)
+        return be, hrs, abs(100 * math.expm1(-m if est.statistic < 0 else m))
     if est.scale == "pp":
         return percentage_points(est), None, 100 * m
     # level ATT on a rate without a ratio (counterfactual not positive): % of the adopters' pre-period rate
