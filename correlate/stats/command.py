@@ -24,7 +24,7 @@ from correlate.errors import AnalysisError, InputError, UsageError
 from correlate.stats import association, did
 from correlate.stats.fixed_effects import fe_fit
 from correlate.stats.gates import evaluate
-from correlate.stats.intensity import estimate_from_fit, wild_cluster_pvalue
+from correlate.stats.intensity import estimate_from_fit, wild_cluster_test
 from correlate.stats.power import mde
 from correlate.stats.results import DidResult, Estimate, Gates
 from correlate.stats.wording import effect_sentence, insufficient_paragraph
@@ -259,14 +259,14 @@ def analyze_frame(d: pd.DataFrame, *, control: str = "not_yet", has_adoption: bo
                               "pvalue_method": a.pvalue_method, "ci_method": a.ci_method, "rung": a.rung}
         try:
             fit = fe_fit(obs, "y", ["x"], fe=["unit", "time"], cluster="unit")
-            p = None
+            p = crit = None
             inference = None
-            if gates.level == "exploratory":
-                p = wild_cluster_pvalue(obs, "y", ["x"], "x", fe=["unit", "time"], cluster="unit", reps=reps,
-                                        seed=seed)
-                inference = f"wild cluster restricted bootstrap p ({reps} reps); CRV1 t(G-1) interval"
+            if gates.level == "exploratory" and reps > 0:
+                p, crit = wild_cluster_test(obs, "y", ["x"], "x", fe=["unit", "time"], cluster="unit", reps=reps,
+                                            seed=seed)
+                inference = f"wild cluster restricted bootstrap-t ({reps} reps): p-value and interval from the same draws"
             est = estimate_from_fit(fit, "x", method="TWFE OLS on the adoption column, unit and period effects",
-                                    scale="level", pvalue=p, inference=inference, pvalues_allowed=allowed)
+                                    scale="level", pvalue=p, inference=inference, pvalues_allowed=allowed, crit=crit)
             out["twfe"] = _est_json(est, allowed=allowed)
             headline_mde = est.mde if allowed else None
         except AnalysisError as exc:
