@@ -143,7 +143,9 @@ def _pct(e: Estimate | None) -> dict[str, Any] | None:
     """A log-ratio estimate as % change, interval ends transformed (never below -100%)."""
     if e is None:
         return None
-    f = lambda b: _num(100 * math.expm1(b))  # noqa: E731
+    def f(b: float) -> float | None:
+        return _num(100 * math.expm1(b))
+
     return {"estimate": f(e.statistic), "ci": [f(e.ci.low), f(e.ci.high)], "pvalue": _num(e.pvalue),
             "mde": [f(-(e.mde or math.nan)), f(e.mde or math.nan)], "method": e.method}
 
@@ -264,7 +266,8 @@ def analyze_frame(d: pd.DataFrame, *, control: str = "not_yet", has_adoption: bo
             if gates.level == "exploratory" and reps > 0:
                 p, crit = wild_cluster_test(obs, "y", ["x"], "x", fe=["unit", "time"], cluster="unit", reps=reps,
                                             seed=seed)
-                inference = f"wild cluster restricted bootstrap-t ({reps} reps): p-value and interval from the same draws"
+                inference = (f"wild cluster restricted bootstrap-t ({reps} reps): p-value and interval from the same "
+                             "draws")
             est = estimate_from_fit(fit, "x", method="TWFE OLS on the adoption column, unit and period effects",
                                     scale="level", pvalue=p, inference=inference, pvalues_allowed=allowed, crit=crit)
             out["twfe"] = _est_json(est, allowed=allowed)
@@ -346,7 +349,17 @@ def _print_table(res: dict[str, Any], outcome: str) -> None:
         g = res["did"]
         t.add_row(f"DiD group ATT (CS, control {g['control_group']})", _fmt(g["att_group"]),
                   f"{_fmt(g['ci'][0])} to {_fmt(g['ci'][1])}", _fmt(g["pvalue"]),
-                  "estimated effect under parallel trends" if g["rung"] >= 4 else "pre-trends differ: association")
+                  "estimated effect under parallel trends" if g["rung"] >= 4 else "association (see below)")
+        if g.get("pretrend"):
+            pt = g["pretrend"]
+            t.add_row("  pre-trend check (joint F + slope)", f"slope {_fmt(pt['slope']['estimate'])}", "",
+                      _fmt(pt["pvalue"]), f"power {_fmt(pt['power_against']['power'], 2)} against a slope of "
+                                          f"{_fmt(pt['power_against']['slope'])} per period")
+        if g.get("sensitivity"):
+            sv = g["sensitivity"]
+            t.add_row(f"  sensitivity, Mbar = {sv['mbar']:g}", _fmt(sv["estimate"]),
+                      f"{_fmt(sv['robust_ci'][0])} to {_fmt(sv['robust_ci'][1])}", "",
+                      f"breakdown Mbar {_fmt(sv['breakdown_mbar'], 2)}; {sv['target']}")
         t.add_row("DiD simple / dynamic ATT", f"{_fmt(g['att_simple'])} / {_fmt(g['att_dynamic'])}", "", "", "")
         for k in ("imputation", "twfe_naive"):
             if g.get(k):
@@ -362,6 +375,8 @@ def _print_table(res: dict[str, Any], outcome: str) -> None:
         for e in res["did"]["event_study"]:
             ev.add_row(str(e["event_time"]), _fmt(e["att"]), f"{_fmt(e['ci'][0])} to {_fmt(e['ci'][1])}")
         console.print(ev)
+    if res.get("did", {}).get("sentence"):
+        console.print(res["did"]["sentence"])
     if res.get("paragraph"):
         console.print(res["paragraph"])
     for w in res["warnings"]:

@@ -14,15 +14,18 @@ brings (few teams per cohort, missing weeks):
 
 * each side of a cell (adopting, comparison) contributes its variance with the n-1 divisor (Welch),
   not n: with two teams in a cohort the analytic variance was half what it should be;
-* a side with a single team has no variance of its own (its deviation from its mean is exactly 0,
-  so R's influence function gives it none); it borrows the other side's within-cell variance
-  through "pseudo rows" (one per unit of the other side, for that cohort), which keeps the
-  covariance across a cohort's cells and so the aggregations exact in form. Cells where both
-  sides have one team cannot carry a variance and are left out.
+* a side with a single team has no variance of its own (its deviation from its own mean is exactly 0,
+  so R's influence function gives it none); it gets its deviation from the other side's mean instead
+  (the residual under "no change"), in its own row, so its correlation across weeks and with its
+  other roles (a later adopter is a comparison team first) stays in every aggregate. Cells where both
+  sides have one team cannot carry a variance and are left out;
+* inference is conditional on the realised adoption cohorts (the organisation's own teams): R's
+  weight-estimation term (``wif``) treats cohort shares as estimates of a population's, and with one-
+  or two-team cohorts it multiplies each cohort's noisy ATT by a share with ~100% relative noise,
+  which roughly doubled the variance of the headline in the calibration harness.
 
 On an unbalanced panel each cell uses the units observed in both of its periods (R would switch to
-repeated cross-sections); the pseudo rows above are what keeps the SE honest when missing weeks
-leave one team in a cell.
+repeated cross-sections).
 
 Cell definitions (R ``att_gt``): for a post cell (t >= g) the base is the last period b with
 b + anticipation < g. For a pre cell it is the previous period (``base_period="varying"``, R's
@@ -95,8 +98,7 @@ class _Cell:
 class CsFit:
     """ATT(g,t) grid with its influence functions (rows x cells) and the aggregations R ``aggte`` defines.
 
-    Rows 0..n-1 are the units; rows after them are pseudo rows (see the module docstring). Every SE is
-    ``sqrt(sum(inf**2)) / n`` with n the number of units.
+    One row per unit. Every SE is ``sqrt(sum(inf**2)) / n`` with n the number of units.
     """
 
     cells: pd.DataFrame  # cohort, time, base, att, se, n_treated, n_control
@@ -107,8 +109,6 @@ class CsFit:
     small_sample: bool = True
     dropped_cells: int = 0
     _cells: tuple[_Cell, ...] = field(default=(), repr=False)
-    # (cell, the one-unit side is the adopting one) -> the pseudo rows standing in for that unit
-    _pseudo: dict[tuple[int, bool], np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
     def n_rows(self) -> int:
@@ -118,7 +118,7 @@ class CsFit:
         return float(np.sqrt(np.sum(inf**2)) / self.n)
 
     def _pad(self, m: np.ndarray) -> np.ndarray:
-        """Unit-level influence (n x k) padded with zero pseudo rows (n_rows x k)."""
+        """Unit-level influence (n x k) as an n_rows x k array (the same rows)."""
         out = np.zeros((self.n_rows, m.shape[1]))
         out[: self.n] = m
         return out
@@ -131,6 +131,11 @@ class CsFit:
         cohort's cells with ``per`` (1/L_g) so that ``wif @ att`` equals R's ``wif @ att_g``.
         """
         cohort = self.cells["cohort"].to_numpy()[keep]
+        if self.small_sample:
+            # inference conditional on the realised adoption cohorts (the org's own teams): the cohort shares are
+            # not estimates of a population's, and with one- or two-team cohorts R's term multiplies each
+            # cohort's noisy ATT by a share with ~100% relative noise, roughly doubling the variance
+            return np.zeros((self.n_rows, len(keep)))
         if per is None:
             pg = np.array([self.pg[c] for c in cohort])
             s = pg.sum()
@@ -173,7 +178,8 @@ class CsFit:
     def _share_weights(self, keep: np.ndarray) -> np.ndarray:
         cohort = self.cells["cohort"].to_numpy()[keep]
         pg = np.array([self.pg[c] for c in cohort])
-        return pg / pg.sum()
+        out: np.ndarray = pg / pg.sum()
+        return out
 
     def post_cells(self) -> np.ndarray:
         c = self.cells
@@ -255,8 +261,8 @@ class CsFit:
 
         The null "every ATT(g,t) in the headline is 0" is imposed by pooling each cell's treated and
         comparison changes around one mean; each bootstrap draw multiplies a team's residuals (in
-        every cell) by the same weight, recomputes the estimate *and* its standard error (pseudo rows
-        and the weight-estimation term included, as in the analytic SE), and the p-value is the share
+        every cell) by the same weight, recomputes the estimate *and* its standard error (single-team
+        sides and the weight-estimation term handled as in the analytic SE), and the p-value is the share
         of |t*| at least |t|. The interval is estimate +- (95% quantile of |t*|) x SE, so p < 0.05
         exactly when it excludes 0. Everything is linear in the weights, so a draw is a matrix
         product (no refitting).
@@ -264,13 +270,10 @@ class CsFit:
         keep, w, per = self.group_weights()
         att_hat = float(w @ self.cells["att"].to_numpy()[keep])
         n = self.n
-        n_donor = 1 + max((int(r.max()) for r in self._pseudo.values() if len(r)), default=-1)
-        R = n + n_donor  # units, then one donor row per (single-team cohort, donor unit): linear in the weights
         # per draw v (n,), the studentised statistic needs theta*(v) = a @ v and the IF rows psi*(v) = B @ v
         a = np.zeros(n)
-        B = np.zeros((R, n))
-        wif = np.zeros((R, len(keep)))
-        wif[:n] = self._wif_cells(keep, per)[:n]  # its term is wif @ att*(v)
+        B = np.zeros((n, n))
+        wif = self._wif_cells(keep, per)  # its term is wif @ att*(v)
         ks = list(keep)
         for j, ci in enumerate(ks):
             cell = self._cells[ci]
@@ -292,11 +295,11 @@ class CsFit:
                     # row i: coef * (v_i e_i - mean_side(v e))
                     B[side, side] += coef * e_s
                     B[np.ix_(side, side)] -= coef * e_s[None, :] / ns
-                elif self.small_sample and no >= 2:
-                    rows = n + self._pseudo_rows(ci, side_is_treated=sign > 0)
-                    coef = w[j] * n / math.sqrt(no * (no - 1))
-                    B[rows, other] += coef * e_o
-                    B[np.ix_(rows, other)] -= coef * e_o[None, :] / no
+                elif self.small_sample:
+                    # one unit: its deviation from the other side's mean, as in the analytic influence function
+                    coef = sign * w[j] * n
+                    B[side, side] += coef * e_s
+                    B[np.ix_(side, other)] -= coef * e_o[None, :] / no
         # with every weight 1 the rows are the unrestricted influence function (centring within a side removes
         # the pooled mean), so the observed t is studentised exactly like the draws
         se_hat = float(np.linalg.norm(B.sum(axis=1)) / n)
@@ -312,13 +315,10 @@ class CsFit:
         t_obs = abs(att_hat / se_hat)
         tstar = np.sort(tstar)
         p = float(np.mean(tstar >= t_obs))
-        # the ceil((1-level) R)-th largest draw: |t| above it <=> fewer than (1-level) R draws reach |t| <=> p < 1-level,
-        # so the interval excludes 0 exactly when p < 0.05
+        # the ceil((1-level) R)-th largest draw: |t| above it <=> fewer than (1-level) R draws reach |t|
+        # <=> p < 1-level, so the interval excludes 0 exactly when p < 0.05
         crit = float(tstar[len(tstar) - math.ceil((1 - level) * len(tstar))])
         return WildResult(p, att_hat - crit * se_hat, att_hat + crit * se_hat, crit, reps, name, tstar, se_hat)
-
-    def _pseudo_rows(self, ci: int, *, side_is_treated: bool) -> np.ndarray:
-        return self._pseudo[(ci, side_is_treated)]
 
     def uniform_band(self, inf: np.ndarray, att: np.ndarray, *, reps: int, seed: int,
                      level: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -342,36 +342,6 @@ class CsFit:
         return low, high, np.where(ok, se, np.nan)
 
 
-def _borrowed_rows(parts: list[tuple[int, np.ndarray, np.ndarray]], n: int, n_cells: int) -> np.ndarray:
-    """Influence rows standing in for a cohort's single team (or a cell's single comparison team).
-
-    Its variance in each cell, and its covariance between cells (the same team's changes are correlated
-    through the shared base week and autocorrelation), are estimated from the other side's units: the
-    pairwise-complete covariance over the units present in both cells, with the n - 1 divisor. The rows
-    are a square root of n^2 times that matrix (eigenvalues below zero, from pairwise completeness, set to
-    0), so they add exactly that covariance to every aggregate. Units missing from some cells therefore
-    do not thin the covariance out, as one row per donor unit would.
-    """
-    k = len(parts)
-    donors = np.unique(np.concatenate([o for _, o, _ in parts]))
-    X = np.zeros((len(donors), k))
-    M = np.zeros((len(donors), k))
-    for a, (_, o, dev) in enumerate(parts):
-        pos = np.searchsorted(donors, o)
-        X[pos, a], M[pos, a] = dev, 1.0
-    N = M.T @ M  # units present in both cells
-    S = X.T @ M  # S[a, b]: sum of cell a's deviations over the units also in cell b
-    with np.errstate(divide="ignore", invalid="ignore"):
-        C = (X.T @ X - S * S.T / N) / (N - 1)
-    C = np.where(N >= 2, C, 0.0)
-    w, v = np.linalg.eigh(C)
-    keep = w > 1e-12 * max(float(w.max()), 1e-300)
-    rows = np.zeros((int(keep.sum()), n_cells))
-    cols = [c for c, _, _ in parts]
-    rows[:, cols] = n * (v[:, keep] * np.sqrt(w[keep])).T
-    return rows
-
-
 def fit_cs(data: pd.DataFrame, y: str, *, unit: str, time: str, cohort: str, control: str = "not_yet",
            anticipation: int = 0, base_period: Literal["varying", "universal"] = "varying",
            small_sample: bool = True) -> CsFit:
@@ -382,7 +352,8 @@ def fit_cs(data: pd.DataFrame, y: str, *, unit: str, time: str, cohort: str, con
         control: ``"never"`` or ``"not_yet"``.
         base_period: ``"varying"`` (R's default) or ``"universal"`` (every cell against the last
             pre-adoption period; that period itself is the reference and has no cell).
-        small_sample: Welch variances and single-team borrowing (module docstring); False = R ``did``.
+        small_sample: Welch variances, single-team residuals, conditional on cohorts (module docstring);
+            False = R ``did``.
 
     Raises:
         AnalysisError: no cell has both adopting and comparison units with data in both of its periods.
@@ -399,9 +370,6 @@ def fit_cs(data: pd.DataFrame, y: str, *, unit: str, time: str, cohort: str, con
     rows: list[tuple[float, float, float, float, int, int]] = []
     cols: list[dict[int, float]] = []  # per cell: row index -> influence value
     cells: list[_Cell] = []
-    pseudo: dict[tuple[float, bool, int], int] = {}  # (cohort, borrowing side is treated, donor unit) -> donor row
-    borrow: dict[tuple[float, bool], list[tuple[int, np.ndarray, np.ndarray]]] = {}
-    pseudo_by_cell: dict[tuple[int, bool], np.ndarray] = {}
     dropped = 0
     for g in cohorts:
         treated = G == g
@@ -432,32 +400,26 @@ def fit_cs(data: pd.DataFrame, y: str, *, unit: str, time: str, cohort: str, con
                 continue
             m1, m0 = dy[tr].mean(), dy[co].mean()
             col: dict[int, float] = {}
-            ci = len(rows)
-            for side, other, mean_s, mean_o, sign, is_tr in ((tr, co, m1, m0, 1.0, True),
-                                                             (co, tr, m0, m1, -1.0, False)):
-                ns, no = len(side), len(other)
+            for side, mean_s, mean_o, sign in ((tr, m1, m0, 1.0), (co, m0, m1, -1.0)):
+                ns = len(side)
                 if ns >= 2 or not small_sample:
                     k = math.sqrt(ns / (ns - 1)) if small_sample else 1.0
                     for i in side:
                         col[int(i)] = col.get(int(i), 0.0) + sign * n * k * (dy[i] - mean_s) / ns
-                else:  # one unit on this side: it borrows the other side's variance (after the loop)
-                    borrow.setdefault((float(g), is_tr), []).append((ci, other, dy[other] - mean_o))
-                    # the wild bootstrap keeps a donor-row form of the same idea (linear in the weights)
-                    idx = [pseudo.setdefault((float(g), is_tr, int(j)), len(pseudo)) for j in other]
-                    pseudo_by_cell[(ci, is_tr)] = np.array(idx, dtype=int)
+                else:  # one unit on this side: its deviation from the other side's mean (the null-imposed residual)
+                    for i in side:
+                        col[int(i)] = col.get(int(i), 0.0) + sign * n * (dy[i] - mean_o)
             rows.append((g, t, b, m1 - m0, math.nan, n1, n0))  # type: ignore[arg-type]
             cols.append(col)
             cells.append(_Cell(tr, co, dy[tr], dy[co], Y[tr, ti]))
     if not rows:
         raise AnalysisError("no (cohort, period) cell has both adopting and comparison teams observed in both of "
                             "its weeks; the panel is too sparse for a difference-in-differences")
-    extra = [_borrowed_rows(parts, n, len(rows)) for parts in borrow.values()]
     inf = np.zeros((n, len(rows)))
     for j, col in enumerate(cols):
         for r, v in col.items():
             inf[r, j] = v
-    inf = np.vstack([inf, *extra]) if extra else inf
     frame = pd.DataFrame(rows, columns=["cohort", "time", "base", "att", "se", "n_treated", "n_control"])
     frame["se"] = np.sqrt(np.sum(inf**2, axis=0)) / n
     pg = {float(c): float(np.mean(G == c)) for c in cohorts}
-    return CsFit(frame, inf, G, n, pg, small_sample, dropped, tuple(cells), pseudo_by_cell)
+    return CsFit(frame, inf, G, n, pg, small_sample, dropped, tuple(cells))

@@ -195,7 +195,8 @@ def callaway_santanna(data: pd.DataFrame, y: str, *, unit: str, time: str, cohor
         notes.append(f"pre-trend test and sensitivity not available: {exc}")
     # one source for p and interval
     wild = None
-    inference = "analytic influence-function SE clustered by unit (Welch per cell), t(G-1)" if small_sample else \
+    inference = "analytic influence-function SE clustered by unit (Welch per cell, conditional on cohorts), t(G-1)" \
+        if small_sample else \
         "analytic influence-function SE clustered by unit (R did), t(G-1)"
     if exploratory and boot_reps > 0 and pvalues_allowed:
         wild = fit.wild_group(reps=boot_reps, seed=seed)
@@ -238,7 +239,8 @@ def callaway_santanna(data: pd.DataFrame, y: str, *, unit: str, time: str, cohor
             notes.append(f"naive TWFE diagnostic not available: {exc}")
     att_gt = tuple(AttGt(float(r.cohort), float(r.time), float(r.att), float(r.se)) for r in fit.cells.itertuples())
     method = ("Callaway & Sant'Anna (2021) ATT(g,t), outcome regression, correlate.stats.cs closed-form influence "
-              "functions" + (" with Welch per-cell variances and single-team borrowing" if small_sample else
+              "functions" + (" with Welch per-cell variances and single-team residuals, conditional on cohorts"
+                            if small_sample else
                              " (R did analytic SEs)") + (f"; headline p and interval from the wild cluster "
                                                            f"restricted bootstrap-t ({wild.weights})" if wild else ""))
     return DidResult(

@@ -13,8 +13,9 @@ METHOD_NOTES: tuple[str, ...] = (
     "instead of the differences package (25-50 ms of bookkeeping per cohort x week cell). In R did's variance "
     "convention it reproduces R did 2.5.1's published mpdta numbers and differences 0.3.0 to 1e-10. Deviation, "
     "for small and unbalanced panels: each side of a cohort x week comparison contributes its variance with the "
-    "n-1 divisor, and a side with a single team (a one-team adoption cohort) borrows the other side's within-cell "
-    "variance and covariance across weeks (R gives it exactly zero). On an unbalanced panel each cell uses the "
+    "n-1 divisor, a side with a single team (a one-team adoption cohort) carries its deviation from the other "
+    "side's mean (R gives it exactly zero variance), and inference is conditional on the realised adoption "
+    "cohorts (R's weight-estimation term is left out). On an unbalanced panel each cell uses the "
     "teams observed in both of its weeks. The control group is printed next to every estimate.",
     "Inference: 15 or more teams: analytic influence-function SEs clustered by team with t(G-1). 5-14 teams: the "
     "headline's p-value and interval both come from one wild cluster restricted bootstrap-t (null imposed, Webb "

@@ -189,7 +189,7 @@ def pretrend_test(event_time: np.ndarray, beta: np.ndarray, sigma: np.ndarray, *
         Sp = np.linalg.pinv(jS, rcond=1e-10, hermitian=True) if len(jidx) else None
 
         def reject(draw: np.ndarray) -> np.ndarray:
-            out = np.abs(draw @ ws) / slope_se > t_s
+            out: np.ndarray = np.abs(draw @ ws) / slope_se > t_s
             if Sp is not None and math.isfinite(f_crit):
                 wald = np.einsum("ij,jk,ik->i", draw[:, jidx], Sp, draw[:, jidx])
                 out |= wald * (n_units - k) / (k * (n_units - 1)) > f_crit

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import re
-
 from typing import TYPE_CHECKING
 
 from correlate.stats.results import CorrelationResult, Gates

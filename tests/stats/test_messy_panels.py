@@ -87,45 +87,22 @@ def test_three_teams_give_no_rung_four_interval(capsys, tmp_path: Path) -> None:
 
 
 def test_a_one_team_cohort_contributes_its_variance() -> None:
-    """R's influence function gives a cohort of one team exactly zero variance; the engine borrows the
-    comparison teams' within-cell variance for it (and the n-1 divisor elsewhere)."""
+    """R's influence function gives a cohort of one team exactly zero variance (its deviation from its own mean
+    is 0). The engine gives that team its deviation from the comparison teams' mean (the residual under "no
+    change"), in its own row, so its correlation across weeks and with its other roles stays in the SE."""
     d = weekly_panel(teams=12, weeks=12, seed=4, cohorts=(6,), never_share=0.9)  # one adopting team
     d["cohort"] = d["cohort"].where(d["cohort"] > 0)
     r = fit_cs(d, "y", unit="team", time="week_index", cohort="cohort", small_sample=False)
     e = fit_cs(d, "y", unit="team", time="week_index", cohort="cohort")
     assert (r.cells["n_treated"] == 1).all()
-    post = (e.cells["time"] >= e.cells["cohort"]).to_numpy()
-    # R: var = s0^2 (n0 - 1) / n0^2 (comparison side only, n divisor); engine: s0^2 / n0 for the comparison side
-    # plus s0^2 for the single team, so the ratio of variances is (n0 + 1) n0 / (n0 - 1)
-    ratio = (e.cells["se"] / r.cells["se"]).to_numpy()[post]
-    n0 = e.cells["n_control"].to_numpy()[post]
-    assert ratio == pytest.approx(np.sqrt((n0 + 1) * n0 / (n0 - 1)), rel=1e-9)
+    adopter = int(np.flatnonzero(np.isfinite(e.unit_cohort))[0])
+    assert np.all(r.inf[adopter] == 0)  # R: nothing
+    wide = d.pivot(index="team", columns="week_index", values="y").to_numpy()
+    for j, cell in enumerate(e.cells.itertuples()):
+        dy = wide[:, int(cell.time)] - wide[:, int(cell.base)]
+        ctrl = (e.unit_cohort > max(cell.time, cell.base)) & (e.unit_cohort != cell.cohort)
+        assert e.inf[adopter, j] == pytest.approx(e.n * (dy[adopter] - dy[ctrl].mean()), rel=1e-12)
     assert e.group()[1] > 1.3 * r.group()[1]
-
-
-def test_borrowed_rows_carry_the_pairwise_complete_covariance() -> None:
-    """The rows standing in for a one-team cohort add, between any two of its cells, the covariance of the
-    comparison units' changes over the units present in both (n - 1 divisor), so comparison units missing
-    some weeks do not thin the covariance out."""
-    from correlate.stats.cs import _borrowed_rows
-
-    rng = np.random.default_rng(3)
-    units = np.arange(60)
-    parts = []
-    values = {}
-    for cell in range(3):
-        present = np.sort(rng.choice(units, 50, replace=False))  # each cell misses 10 comparison units
-        dy = rng.normal(size=50) + 0.5 * cell
-        values[cell] = dict(zip(present.tolist(), dy.tolist(), strict=True))
-        parts.append((cell, present, dy - dy.mean()))
-    rows = _borrowed_rows(parts, n=40, n_cells=3)
-    got = rows.T @ rows / 40**2
-    for a in range(3):
-        for b in range(3):
-            common = sorted(values[a].keys() & values[b].keys())
-            va = np.array([values[a][j] for j in common])
-            vb = np.array([values[b][j] for j in common])
-            assert got[a, b] == pytest.approx(np.cov(va, vb)[0, 1], abs=1e-10), (a, b)
 
 
 def test_positive_outcomes_get_a_ratio_that_cannot_pass_minus_100_percent() -> None:
