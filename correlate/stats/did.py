@@ -1,22 +1,26 @@
-"""Section D: staggered difference-in-differences, Callaway & Sant'Anna (2021) via ``differences``.
+"""Section D: staggered difference-in-differences, Callaway & Sant'Anna (2021).
 
 Why not a TWFE on a post-adoption dummy: it averages every 2x2 comparison, including ones where
 already-adopted teams serve as controls, so a growing effect is pulled toward zero or flipped
 (Goodman-Bacon 2021; de Chaisemartin & D'Haultfœuille 2020). It is computed here only as a
 diagnostic next to the robust estimators.
 
-* Headline: the group (cohort) aggregation of ATT(g,t), R ``aggte(type="group")``, named so.
-* Also: simple and dynamic aggregations, ATT(g,t) for every cohort and period, and an event study
-  whose bands are simultaneous (multiplier bootstrap in ``differences``) when ``boot_reps > 0``.
+* Headline: the group (cohort) aggregation of ATT(g,t), R ``aggte(type="group")``, named so; its
+  p-value and interval come from one source (t(G-1), or the wild cluster bootstrap-t for 5-14 teams).
+* Also: simple and dynamic aggregations, ATT(g,t) for every cohort and period, the event study with
+  R's varying base period and with a universal base period (what the pre-trend test, the sensitivity
+  analysis and the chart use), and for positive quantities the headline as a ratio.
+* Parallel trends: a pre-trend check with stated power and a relative-magnitudes sensitivity
+  (:mod:`correlate.stats.pretrend`); the evidence rung and its one-sentence reason follow from them
+  (:func:`correlate.stats.wording.rung_and_reason`).
 * Control group chosen explicitly: ``never`` (never-adopting teams) or ``not_yet`` (teams not yet
   adopted, including later adopters); it is printed with every result.
 * Robustness: the imputation estimator (Borusyak, Jaravel & Spiess 2024) by hand on the same fixed-
   effects core, with a team cluster-bootstrap SE; the naive TWFE as a labelled diagnostic.
-* Analytic SEs from ``differences`` equal R ``did``'s analytic ones (R1); R's printed SEs come from a
-  random bootstrap, so tests compare SEs with a tolerance.
 
 References: Callaway & Sant'Anna (2021), J. Econometrics 225(2):200-230; Borusyak, Jaravel &
-Spiess (2024), REStud 91(6); Sun & Abraham (2021), J. Econometrics 225(2):175-199.
+Spiess (2024), REStud 91(6); Sun & Abraham (2021), J. Econometrics 225(2):175-199; Roth (2022),
+AER: Insights 4(3); Rambachan & Roth (2023), REStud 90(5).
 """
 
 from __future__ import annotations
