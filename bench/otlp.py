@@ -1,4 +1,8 @@
-"""OTLP receiver load benchmark: protobuf metric exports posted to ``correlate serve-otlp`` on 127.0.0.1.
+"""OTLP receiver load benchmark: protobuf metric exports sent to ``correlate serve-otlp`` on 127.0.0.1.
+
+``--protocol http`` (the default) posts OTLP/HTTP over raw keep-alive sockets; ``--protocol grpc`` calls
+OTLP/gRPC ``MetricsService/Export`` with grpcio, one channel per connection (the load generator is then
+heavier: a grpcio call costs the client far more CPU than a raw socket write, on the same 2 cores).
 
 Starts the real receiver as a subprocess (its own spool in a temp folder), runs ``--clients`` keep-alive
 connections for ``--seconds`` (bounded), each posting HAND-BUILT Claude Code exports (documented shapes,
@@ -29,7 +33,7 @@ spreads the connections over processes (on 2 cores one process starves the recei
 request still carries distinct points (each connection its own developers, each request its own
 minute), so the store count proves nothing was lost or merged.
 
-    python bench/otlp.py [--clients 16] [--seconds 20] [--points-per-request 14] [--procs 1]
+    python bench/otlp.py [--protocol http|grpc] [--clients 16] [--seconds 20] [--points-per-request 14] [--procs 1]
 
 Prints one JSON object with at least ``points_per_s``, ``p50_ms``, ``p99_ms``, ``lost`` (goal ≥ 50,000
 points/s, zero lost) and ``fold_points_per_s`` (the fold's wall time including its ~1-3 s process start;
@@ -188,15 +192,44 @@ def client(port: int, cid: int, points: int, stop_at: float) -> dict[str, list[f
     return {"latencies": latencies, "points": acked, "requests": requests, "failed": failed}
 
 
+def grpc_client(port: int, cid: int, points: int, stop_at: float) -> dict[str, list[float] | int]:
+    """One gRPC channel calling MetricsService/Export until ``stop_at``; counts only points answered OK."""
+    import grpc
+
+    tpl = Template(cid, points)
+    latencies: list[float] = []
+    acked = requests = failed = 0
+    i = 0
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        export = channel.unary_unary("/opentelemetry.proto.collector.metrics.v1.MetricsService/Export")
+        while time.monotonic() < stop_at:
+            body = tpl.body(T0 + i * MINUTE)
+            started = time.perf_counter()
+            try:
+                export(body, timeout=60)
+                ok = True
+            except grpc.RpcError:
+                ok = False
+            latencies.append((time.perf_counter() - started) * 1000)
+            if ok:
+                acked += tpl.points
+                requests += 1
+            else:
+                failed += 1
+            i += 1
+    return {"latencies": latencies, "points": acked, "requests": requests, "failed": failed}
+
+
 def client_process(port: int, cids: list[int], points: int, stop_at_wall: float,
-                   results: mp.Queue) -> None:  # type: ignore[type-arg]
+                   results: mp.Queue, protocol: str = "http") -> None:  # type: ignore[type-arg]
     """A process running one thread per connection in ``cids``; puts the merged counts on ``results``."""
     stop_at = time.monotonic() + (stop_at_wall - time.time())
     merged: dict[str, list[float] | int] = {"latencies": [], "points": 0, "requests": 0, "failed": 0}
     lock = threading.Lock()
+    send = grpc_client if protocol == "grpc" else client
 
     def run(cid: int) -> None:
-        got = client(port, cid, points, stop_at)
+        got = send(port, cid, points, stop_at)
         with lock:
             merged["latencies"].extend(got["latencies"])  # type: ignore[union-attr, arg-type]
             for k in ("points", "requests", "failed"):
@@ -223,6 +256,8 @@ def main() -> None:
     ap.add_argument("--points-per-request", type=int, default=SHAPE,
                     help="14 = one Claude Code export; ~1000 = a Collector's batch (rounded up to 14s)")
     ap.add_argument("--procs", type=int, default=1, help="client processes (connections are spread over them)")
+    ap.add_argument("--protocol", choices=["http", "grpc"], default="http",
+                    help="OTLP/HTTP (raw keep-alive sockets) or OTLP/gRPC (grpcio channels, one per connection)")
     ap.add_argument("--work", type=Path, help="keep the spool and store in this (new) folder instead of a temp one")
     ap.add_argument("--no-fold", action="store_true", help="leave the spool unfolded (to profile the fold)")
     args = ap.parse_args()
@@ -242,22 +277,24 @@ def run(args: argparse.Namespace, work: Path) -> None:
     """Post for ``args.seconds``, fold, count; print the JSON."""
     cfg = work / "correlate.toml"
     cfg.write_text('[store]\npath = "bench.duckdb"\n[otel]\nspool_dir = "spool"\n', encoding="utf-8")
-    port = free_port()
+    port, grpc_port = free_port(), free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     load_start = os.getloadavg()
     server = subprocess.Popen([sys.executable, "-m", "correlate", "--config", str(cfg), "serve-otlp", "--port",
-                               str(port)], cwd=work, env={**env, "COLUMNS": "200"}, stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL, text=True)
+                               str(port), "--grpc-port", str(grpc_port)], cwd=work, env={**env, "COLUMNS": "200"},
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         wait_listening(port)
+        wait_listening(grpc_port)
+        target = grpc_port if args.protocol == "grpc" else port
         ctx = mp.get_context("spawn")
         results = ctx.Queue()
         startup = 3.0  # spawned processes import protobuf and build their templates before the clock starts
         start_wall = time.time() + startup
         stop_wall = start_wall + args.seconds
         groups = [list(range(p, args.clients, args.procs)) for p in range(args.procs)]
-        procs = [ctx.Process(target=client_process, args=(port, g, args.points_per_request, stop_wall, results))
-                 for g in groups if g]
+        procs = [ctx.Process(target=client_process, args=(target, g, args.points_per_request, stop_wall, results,
+                                                          args.protocol)) for g in groups if g]
         for p in procs:
             p.start()
         time.sleep(max(0.0, start_wall - time.time()))
@@ -285,7 +322,8 @@ def run(args: argparse.Namespace, work: Path) -> None:
     accepted = int(out["points"])  # type: ignore[arg-type]
     requests = int(out["requests"])  # type: ignore[arg-type]
     figures: dict[str, object] = {
-        "points_per_request": -(-args.points_per_request // SHAPE) * SHAPE, "clients": args.clients,
+        "protocol": args.protocol, "points_per_request": -(-args.points_per_request // SHAPE) * SHAPE,
+        "clients": args.clients,
         "client_procs": len(procs), "seconds": round(elapsed, 1), "requests": requests, "failed": out["failed"],
         "requests_per_s": round(requests / elapsed), "accepted_points": accepted,
         "points_per_s": round(accepted / elapsed), "p50_ms": pct(0.50), "p99_ms": pct(0.99),

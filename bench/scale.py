@@ -114,13 +114,15 @@ def main() -> None:
 
         from correlate.commands import write_monthly
         from correlate.days import last_complete_month
-        from correlate.html.statsview import monthly_stats, unavailable
+        from correlate.report.statistics import run_statistics, statistics_window, unavailable
 
         first, last = last_complete_month(end)
         # the statistics set the report runs: weekly panel of a year + the engine (correlate.stats.suite)
         if "stats" not in skip:
             t = time.perf_counter()
-            stats = monthly_stats(store, config, last)
+            stats_start = statistics_window(store, last)
+            weekly = build_panel(store, config, stats_start, last, "week") if stats_start else None
+            stats = run_statistics(weekly, config, "no data")
             stage(out, stats_s=round(time.perf_counter() - t, 2), stats_available=stats.available)
         if "report" in skip:
             skip_rest(out)

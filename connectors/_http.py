@@ -9,6 +9,13 @@ Retry policy (named constants, one place):
       ``Retry-After`` (seconds or HTTP date) when it gives one, capped at ``RETRY_AFTER_MAX_S``;
     * at most ``MAX_ATTEMPTS`` attempts, then :class:`TransientSourceError` (or ``RateLimitError``).
     * 401/403 become :class:`AuthError` naming the environment variable; other 4xx are fatal.
+
+Redirects: a client made with a ``base_url`` follows redirects only within that URL's origin (scheme,
+host and port). A redirect (or any request) to another origin is refused before anything is sent
+there, as :class:`FatalSourceError` naming the source and both hosts: the client carries the key in
+its headers, and httpx strips only ``Authorization`` across hosts (not ``x-api-key``), so following
+would hand the key to whoever the first server points at. A client without a ``base_url`` (signed
+download links) carries no credential and follows redirects anywhere.
 """
 
 from __future__ import annotations
@@ -28,7 +35,10 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "MAX_ATTEMPTS",
     "RETRY_STATUS",
+    "OffOriginError",
+    "host_of",
     "make_client",
+    "origin",
     "redact_url",
     "request",
     "set_waiter",
@@ -70,6 +80,44 @@ def wait(seconds: float, reason: str) -> None:
         _waiter(seconds, reason)
 
 
+class OffOriginError(Exception):
+    """Raised from a pinned client's request hook: a request was about to leave the configured origin.
+
+    :func:`request` turns it into a :class:`FatalSourceError` naming the source; it never reaches users as is.
+    """
+
+    def __init__(self, configured: str, target: str) -> None:
+        super().__init__(f"refused to send a request from {configured} to {target}")
+        self.configured = configured
+        self.target = target
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin(url: httpx.URL | str) -> tuple[str, str, int | None]:
+    """``(scheme, host, port)`` with the scheme's default port filled in: what "the same host" means here."""
+    u = httpx.URL(str(url))
+    return u.scheme, u.host, u.port or _DEFAULT_PORTS.get(u.scheme)
+
+
+def host_of(url: httpx.URL | str) -> str:
+    """``scheme://host:port`` of a URL, for messages (no path, query or credentials)."""
+    scheme, host, port = origin(url)
+    return f"{scheme}://{host}" + (f":{port}" if port and port != _DEFAULT_PORTS.get(scheme) else "")
+
+
+def _pin_to(base_url: str) -> Callable[[httpx.Request], None]:
+    """A request hook refusing any request (first or after a redirect) outside ``base_url``'s origin."""
+    allowed = origin(base_url)
+
+    def check(req: httpx.Request) -> None:
+        if origin(req.url) != allowed:
+            raise OffOriginError(host_of(base_url), host_of(req.url))
+
+    return check
+
+
 def make_client(
     base_url: str,
     *,
@@ -77,10 +125,16 @@ def make_client(
     auth: httpx.Auth | tuple[str, str] | None = None,
     timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
 ) -> httpx.Client:
-    """One configured client per source. Secrets go in ``headers``/``auth``, never in URLs."""
+    """One configured client per source. Secrets go in ``headers``/``auth``, never in URLs.
+
+    With a ``base_url`` the client never leaves its origin (see the module notes on redirects); with
+    ``base_url=""`` it must carry no secret, because it follows redirects anywhere.
+    """
     merged = {"User-Agent": USER_AGENT}
     merged.update(headers or {})
-    return httpx.Client(base_url=base_url, headers=merged, auth=auth, timeout=timeout, follow_redirects=True)
+    hooks = {"request": [_pin_to(base_url)]} if base_url else {}
+    return httpx.Client(base_url=base_url, headers=merged, auth=auth, timeout=timeout, follow_redirects=True,
+                        event_hooks=hooks)
 
 
 def redact_url(url: httpx.URL | str) -> str:
@@ -148,6 +202,18 @@ def request(
     for attempt in range(1, max_attempts + 1):
         try:
             response = client.request(method, url, **kwargs)
+        except OffOriginError as exc:
+            asked = client.base_url.join(url)
+            what = (f"{source} at {exc.configured} redirected to {exc.target}, a different host, port or scheme"
+                    if host_of(asked) == exc.configured else f"a request of {source} pointed at {exc.target}")
+            raise FatalSourceError(
+                f"{what}. correlate sends the key only to the configured base_url ({exc.configured}), so nothing was "
+                f"sent to {exc.target}. If the service has moved, set base_url to its new address; otherwise "
+                f"check what sits in front of {exc.configured} (a proxy or a login page).",
+                source=source,
+                stream=stream,
+                where=redact_url(asked),
+            ) from None
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             last_problem = f"{type(exc).__name__} talking to {redact_url(client.base_url.join(url))}"
             if attempt == max_attempts:

@@ -7,11 +7,21 @@ Per UTC day, four listings under ``/v1/organizations/analytics``:
   Every product block is present for every user, all zeros when unused, so a user enters the
   Claude Code table only with some Claude Code activity (or Claude Code cost).
 * ``/user_cost_report`` for ``[D, D+1)``, ``products[]=claude_code``, ``group_by[]=model`` — cost
-  per user and model as decimal strings in US cents (``amount`` after discounts; ``list_amount``
-  kept in ``extra_json``), stored as ``cost_provenance="billed"``.
+  per user and model as decimal strings in US cents. ``amount`` is documented as "post-discount,
+  pre-credit": the list price less the organisation's discounts, before usage credits are applied, so
+  it is not the invoice (on seat-based plans the cost endpoints reflect usage credits only). It is
+  stored as ``cost_provenance="discounted"`` (:data:`COST_PROVENANCE`); ``list_amount`` is kept in
+  ``extra_json``.
 * ``/user_usage_report`` for the same window — tokens per user and model (cache writes split into
   5-minute and 1-hour; ``tokens_cache_creation`` is their sum, ``tokens_cache_creation_1h`` the 1-hour part).
 * ``/skills?date=D`` and ``/connectors?date=D`` — org-wide use per skill and connector.
+
+Cost restatement (:func:`fetch_cost_window`) asks both per-user reports for up to 31 days at once
+with ``bucket_width=1d``. The reference (Get Per-User Cost / Get Per-User Token Usage) documents that
+parameter on these endpoints: each row stays one actor (and model) and carries its bucket's
+``starting_at``/``ending_at``. The nested ``data[] = {starting_at, ending_at, results[]}`` shape
+belongs to the organisation-wide ``/cost_report`` and ``/usage_report``, which have no per-user
+rows; an answer in that shape is flattened all the same, in case an endpoint ever answers so.
 
 Operational rules (sources.md §2): 60 requests per minute per organisation, shared by every key,
 so requests go through a client-side :class:`RateLimiter` that waits via ``connectors._http.wait``;
@@ -29,7 +39,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -42,6 +52,7 @@ from connectors.errors import FatalSourceError, TransientSourceError
 from connectors.records import AIEditActions, AIUsageDay, AIUsageModelDay
 
 __all__ = [
+    "COST_PROVENANCE",
     "EARLIEST_DAY",
     "KEY_HINT",
     "EnterpriseClient",
@@ -58,6 +69,8 @@ __all__ = [
 
 SOURCE = "claude_enterprise"
 TOOL = "claude_code"
+# `amount` is "post-discount, pre-credit" (the API reference): not the vendor's invoice, so not "billed"
+COST_PROVENANCE = "discounted"
 PATH_TAG = "enterprise_api"
 BASE = "/v1/organizations/analytics"
 ANTHROPIC_VERSION = "2023-06-01"
@@ -260,14 +273,55 @@ def fetch_cost_window(client: EnterpriseClient, start: date, end: date) -> dict[
     out: dict[date, tuple[_Rows, _Rows]] = {}
     for position, endpoint in enumerate(("/user_cost_report", "/user_usage_report")):
         ctx = Ctx(SOURCE, endpoint.strip("/"), unit)
-        for i, row in enumerate(list_rows(client, endpoint, window, unit=unit, limit=PAGE_LIMIT)):
-            stamp = get_str(row, "starting_at", ctx, f"data[{i}].starting_at")
-            try:
-                day = date.fromisoformat((stamp or "")[:10])
-            except ValueError:
-                raise ctx.fail(f"data[{i}].starting_at", f"should name the bucket's day but is {stamp!r}") from None
+        for p, row, bucket in _bucket_rows(list_rows(client, endpoint, window, unit=unit, limit=PAGE_LIMIT), ctx):
+            day = _bucket_day(bucket, ctx, p, start, end)
             out.setdefault(day, ([], []))[position].append(row)
     return out
+
+
+def _bucket_rows(rows: _Rows, ctx: Ctx) -> list[tuple[str, Mapping[str, Any], Mapping[str, Any]]]:
+    """``(path, row, bucket)`` per per-user row: the row is its own bucket (the documented per-user shape),
+    or a bucket's ``results[]`` entry (the organisation reports' shape) with that bucket."""
+    out: list[tuple[str, Mapping[str, Any], Mapping[str, Any]]] = []
+    for i, row in enumerate(rows):
+        results = row.get("results")
+        if results is None or "actor" in row:
+            out.append((f"data[{i}]", row, row))
+            continue
+        if not isinstance(results, list):
+            raise ctx.fail(f"data[{i}].results", f"should be a list but is a {type(results).__name__}")
+        for j, result in enumerate(results):
+            if not isinstance(result, Mapping):
+                raise ctx.fail(f"data[{i}].results[{j}]", f"should be an object but is a {type(result).__name__}")
+            out.append((f"data[{i}].results[{j}]", result, row))
+    return out
+
+
+def _bucket_day(bucket: Mapping[str, Any], ctx: Ctx, p: str, start: date, end: date) -> date:
+    """The UTC day a one-day bucket covers; a bucket that is not one whole day of the window is refused.
+
+    A row filed under the wrong day would replace that day's cost, so the bucket is checked rather than
+    trusted: ``starting_at`` at 00:00 UTC within ``[start, end]``, and ``ending_at`` (when given) a day later.
+    """
+    stamps = []
+    for key in ("starting_at", "ending_at"):
+        stamp = get_str(bucket, key, ctx, f"{p}.{key}")
+        try:
+            when = datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else None
+        except ValueError:
+            raise ctx.fail(f"{p}.{key}", f"should be an RFC 3339 time but is {stamp!r:.40}") from None
+        if when is not None and when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        stamps.append(when.astimezone(UTC) if when else None)
+    first, last = stamps
+    if first is None:
+        raise ctx.fail(f"{p}.starting_at", "is missing; a bucketed report row names its bucket")
+    day = first.date()
+    if first != datetime(day.year, day.month, day.day, tzinfo=UTC) or not start <= day <= end:
+        raise ctx.fail(f"{p}.starting_at", f"is {first.isoformat()}, not the start of a day in {start}..{end}")
+    if last is not None and last - first != timedelta(days=1):
+        raise ctx.fail(f"{p}.ending_at", f"is {last.isoformat()}: the bucket is not one day (bucket_width=1d)")
+    return day
 
 
 def restate_day(day: date, stored: StoredDay, cost: _Rows, tokens: _Rows) -> _Records:
@@ -431,7 +485,7 @@ def _emit(day: date, people: dict[str, _User]) -> _Records:
                 tokens_input=m.tokens["input"], tokens_output=m.tokens["output"],
                 tokens_cache_read=m.tokens["cache_read"], tokens_cache_creation=m.cache_creation,
                 tokens_cache_creation_1h=m.tokens["cache_1h"], requests=m.requests, cost_usd=_usd(m.cents),
-                cost_provenance="billed" if m.cents is not None else None,
+                cost_provenance=COST_PROVENANCE if m.cents is not None else None,
             ))
             for name, value in (("input", m.tokens["input"]), ("output", m.tokens["output"]),
                                 ("cache_read", m.tokens["cache_read"]), ("cache_creation", m.cache_creation),
@@ -449,7 +503,7 @@ def _emit(day: date, people: dict[str, _User]) -> _Records:
             edit_accepted=accepted, edit_rejected=rejected, tokens_input=totals["input"],
             tokens_output=totals["output"], tokens_cache_read=totals["cache_read"],
             tokens_cache_creation=totals["cache_creation"], cost_usd=_usd(u.cents),
-            cost_provenance="billed" if u.cents is not None else None,
+            cost_provenance=COST_PROVENANCE if u.cents is not None else None,
             extra_json=json.dumps(extra, sort_keys=True) if extra else None,
         ))
     return usage, models, edit_rows

@@ -7,7 +7,7 @@ str/int/float/bool/date/datetime; a value the source lacks is ``None``. Migratio
 
 * :class:`OtelMetricDelta` and :class:`OtelSeriesState` are the OTLP fold's facts and memory: every
   counter increment once (delta points as sent, cumulative points differenced), keyed so that a
-  request delivered twice is stored once, and the last cumulative value per series so differencing
+  request delivered twice is stored once, and the last cumulative value per stream so differencing
   continues across folds.
 * :class:`OtelEvent` keeps per-request detail (``api_request``, ``api_error``, ``tool_result``).
 * :class:`AISessionDay` is per-session detail for the token-intelligence work, from either path.
@@ -55,10 +55,13 @@ class OtelMetricDelta(Record):
 
 @dataclass(frozen=True, slots=True)
 class OtelSeriesState(Record):
-    """The last cumulative point folded for a series (differencing resumes from it)."""
+    """The last cumulative point folded for a stream, a (series, start time) (differencing resumes from it).
+
+    Keyed by the start time too: concurrent processes exporting identical attributes are separate streams.
+    """
 
     TABLE: ClassVar[str] = "otel_series_state"
-    KEY: ClassVar[tuple[str, ...]] = ("series",)
+    KEY: ClassVar[tuple[str, ...]] = ("series", "start_ns")
 
     series: str
     metric: str

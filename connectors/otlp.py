@@ -13,7 +13,8 @@ Wire quirks handled (sources.md §4):
     * the event name is in ``eventName``, in ``body.stringValue`` or in the ``event.name`` attribute.
 
 Collector file-exporter output is read by :func:`read_export_file`: JSON lines (one export request per
-line) or length-prefixed protobuf (4-byte big-endian length, then the message).
+line), one pretty-printed OTLP/JSON request, or length-prefixed protobuf (4-byte big-endian length, then
+the message).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from google.protobuf import json_format
 from google.protobuf.message import DecodeError, Message
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
 from connectors.errors import PayloadError
@@ -54,7 +56,7 @@ __all__ = [
 SOURCE = "otel"
 DELTA = 1
 CUMULATIVE = 2
-Signal = Literal["metrics", "logs"]
+Signal = Literal["metrics", "logs", "traces"]  # traces are validated and counted, never folded
 Encoding = Literal["protobuf", "json"]
 MAX_VALUE = float(2**53)  # the largest magnitude a float holds exactly; larger numbers are not believable counts
 
@@ -63,6 +65,7 @@ _ID_KEYS = {"traceId": 16, "spanId": 8, "trace_id": 16, "span_id": 8, "parentSpa
 _REQUEST_TYPES: dict[str, type[Message]] = {
     "metrics": ExportMetricsServiceRequest,
     "logs": ExportLogsServiceRequest,
+    "traces": ExportTraceServiceRequest,
 }
 
 
@@ -79,8 +82,9 @@ class MetricPoint:
         is_int: the point carried ``asInt``.
         attributes: point attributes over scope over resource attributes (the point wins, as Claude
             Code's built-in keys win over ``OTEL_RESOURCE_ATTRIBUTES``).
-        series: a stable key of (name, unit, kind, temporality, attributes): consecutive cumulative
-            points of one series are differenced; the start time is deliberately not part of it.
+        series: a stable key of (name, unit, kind, temporality, attributes). The start time is not part
+            of it: the fold differences cumulative points per (series, start time), and a delta fact is
+            keyed by (series, start, time).
     """
 
     name: str
@@ -123,11 +127,11 @@ class LogEvent:
 
 
 # -- parsing ---------------------------------------------------------------------------------------------
-def parse_request(signal: Signal, body: bytes, encoding: Encoding) -> Message:
+def parse_request(signal: Signal, body: bytes | bytearray, encoding: Encoding) -> Message:
     """Parse one export request body (already decompressed).
 
     Args:
-        signal: ``metrics`` (``/v1/metrics``) or ``logs`` (``/v1/logs``).
+        signal: ``metrics`` (``/v1/metrics``), ``logs`` (``/v1/logs``) or ``traces`` (``/v1/traces``).
         body: the raw bytes.
         encoding: ``protobuf`` or ``json``.
 
@@ -177,28 +181,43 @@ def _json_problem(exc: Exception) -> str:
 
 
 def _hex_ids_to_base64(node: Any) -> Any:
-    """Copy of ``node`` with hex trace/span ids re-encoded as base64 (what json_format expects)."""
-    if isinstance(node, dict):
-        out = {}
-        for k, v in node.items():
-            if not k.isascii() and _unpaired_surrogate(k):
-                raise ValueError(f"field name {k!r} is not valid Unicode (an unpaired surrogate escape)")
-            if k in _ID_KEYS and isinstance(v, str):
-                if not v:
-                    continue
-                if len(v) == 2 * _ID_KEYS[k] and _HEX.match(v):
-                    out[k] = base64.b64encode(bytes.fromhex(v)).decode()
-                # anything else (already base64, wrong length): dropped, ids are not used downstream
-                continue
-            out[k] = _hex_ids_to_base64(v)
-        return out
-    if isinstance(node, list):
-        return [_hex_ids_to_base64(v) for v in node]
-    if isinstance(node, str) and not node.isascii() and _unpaired_surrogate(node):
+    """``node`` with hex trace/span ids re-encoded as base64 (what json_format expects), changed in place.
+
+    In place, not copied: a copy of a large request's decoded JSON doubled the memory a request costs.
+    """
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for k in list(item):
+                v = item[k]
+                if not k.isascii() and _unpaired_surrogate(k):
+                    raise ValueError(f"field name {k!r} is not valid Unicode (an unpaired surrogate escape)")
+                if k in _ID_KEYS and isinstance(v, str):
+                    if v and len(v) == 2 * _ID_KEYS[k] and _HEX.match(v):
+                        item[k] = base64.b64encode(bytes.fromhex(v)).decode()
+                    else:
+                        del item[k]  # empty, already base64, wrong length: ids are not used downstream
+                elif isinstance(v, (dict, list)):
+                    stack.append(v)
+                elif isinstance(v, str):
+                    _check_unicode(v)
+        elif isinstance(item, list):
+            for v in item:
+                if isinstance(v, (dict, list)):
+                    stack.append(v)
+                elif isinstance(v, str):
+                    _check_unicode(v)
+        elif isinstance(item, str):
+            _check_unicode(item)
+    return node
+
+
+def _check_unicode(text: str) -> None:
+    if not text.isascii() and _unpaired_surrogate(text):
         # protobuf's JSON parser fails inside C on a lone surrogate where it looks up a field name (a
         # SystemError, not a ParseError), so such strings are refused here, wherever they are
-        raise ValueError(f"{node[:20]!r} is not valid Unicode (an unpaired surrogate escape)")
-    return node
+        raise ValueError(f"{text[:20]!r} is not valid Unicode (an unpaired surrogate escape)")
 
 
 def _unpaired_surrogate(text: str) -> bool:
@@ -372,9 +391,10 @@ def read_export_file(path: Path) -> Iterator[tuple[Signal, Message]]:
     """Export requests in an OpenTelemetry Collector ``file`` exporter output file.
 
     ``format: json`` writes one OTLP/JSON request per line (dispatched on its top-level key;
-    ``resourceSpans`` lines are skipped); ``format: proto`` writes each request after a 4-byte
-    big-endian length. A protobuf message does not say whether it holds metrics or logs, so each is
-    read as metrics when that gives named metrics with data, otherwise as logs.
+    ``resourceSpans`` lines are skipped); a file holding one OTLP/JSON request over many lines (the
+    spec's pretty-printed examples, a request saved by hand) is read too. ``format: proto`` writes each
+    request after a 4-byte big-endian length. A protobuf message does not say whether it holds metrics or
+    logs, so each is read as metrics when that gives named metrics with data, otherwise as logs.
 
     Raises:
         PayloadError: a line or message cannot be read; ``where`` names the file and line or offset.
@@ -384,9 +404,29 @@ def read_export_file(path: Path) -> Iterator[tuple[Signal, Message]]:
     except OSError as exc:
         raise PayloadError(f"cannot read {path}: {exc}", source=SOURCE, where=str(path)) from None
     if data.lstrip()[:1] in (b"{", b""):
-        yield from _read_json_lines(path, data)
+        yield from _read_json(path, data)
     else:
         yield from _read_length_prefixed(path, data)
+
+
+def _read_json(path: Path, data: bytes) -> Iterator[tuple[Signal, Message]]:
+    """JSON lines, or one JSON document over many lines (the spec's pretty-printed examples)."""
+    first_no, first = next(((n, line) for n, line in enumerate(data.splitlines(), 1) if line.strip()), (1, b""))
+    try:
+        json.loads(first)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        pass  # not a whole request on one line: read the file as one document
+    else:
+        yield from _read_json_lines(path, data)
+        return
+    try:
+        obj = json.loads(data)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        line = getattr(exc, "lineno", None) or first_no  # RecursionError has no line: the document's first
+        raise PayloadError(f"neither JSON lines nor one JSON document ({exc}). Is this a Collector file-exporter "
+                           "output file or an OTLP/JSON export request?", source=SOURCE,
+                           where=f"{path}:{line}") from None
+    yield from _json_requests(obj, str(path))
 
 
 def _read_json_lines(path: Path, data: bytes) -> Iterator[tuple[Signal, Message]]:
@@ -399,23 +439,28 @@ def _read_json_lines(path: Path, data: bytes) -> Iterator[tuple[Signal, Message]
         except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise PayloadError(f"line is not JSON ({exc}). Is this a Collector file-exporter output file?",
                                source=SOURCE, where=where) from None
-        if not isinstance(obj, dict):
-            raise PayloadError("line is not a JSON object", source=SOURCE, where=where)
-        signal: Signal
-        if "resourceMetrics" in obj or "resource_metrics" in obj:
-            signal = "metrics"
-        elif "resourceLogs" in obj or "resource_logs" in obj:
-            signal = "logs"
-        elif "resourceSpans" in obj or "resource_spans" in obj:
-            continue  # traces: nothing to ingest
-        else:
-            raise PayloadError("line has none of resourceMetrics, resourceLogs, resourceSpans", source=SOURCE,
-                               where=where)
-        try:
-            yield signal, parse_json_object(signal, obj)
-        except PayloadError as exc:
-            exc.where = where
-            raise
+        yield from _json_requests(obj, where)
+
+
+def _json_requests(obj: Any, where: str) -> Iterator[tuple[Signal, Message]]:
+    """The export request in one decoded JSON object, dispatched on its top-level key (traces: none)."""
+    if not isinstance(obj, dict):
+        raise PayloadError("not a JSON object", source=SOURCE, where=where)
+    signal: Signal
+    if "resourceMetrics" in obj or "resource_metrics" in obj:
+        signal = "metrics"
+    elif "resourceLogs" in obj or "resource_logs" in obj:
+        signal = "logs"
+    elif "resourceSpans" in obj or "resource_spans" in obj:
+        return  # traces: nothing to ingest
+    else:
+        raise PayloadError("none of resourceMetrics, resourceLogs, resourceSpans at the top level", source=SOURCE,
+                           where=where)
+    try:
+        yield signal, parse_json_object(signal, obj)
+    except PayloadError as exc:
+        exc.where = where
+        raise
 
 
 def _read_length_prefixed(path: Path, data: bytes) -> Iterator[tuple[Signal, Message]]:

@@ -80,7 +80,7 @@ class AIUsageDay(Record):
     tokens_cache_read: int | None = None
     tokens_cache_creation: int | None = None
     cost_usd: float | None = None
-    cost_provenance: str | None = None  # billed | estimated | derived | seat | unknown
+    cost_provenance: str | None = None  # billed | estimated | discounted | derived | seat | unknown
     customer_type: str | None = None  # api | subscription (Claude Code Analytics API)
     extra_json: str | None = None  # source fields with no shared column, kept verbatim (JSON object)
 

@@ -178,10 +178,13 @@ def analyze(
 def serve_otlp(
     ctx: typer.Context,
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port")] = 4318,
+    port: Annotated[int, typer.Option("--port", help="OTLP/HTTP port.")] = 4318,
+    grpc_port: Annotated[int, typer.Option("--grpc-port", help="OTLP/gRPC port.")] = 4317,
+    no_grpc: Annotated[bool, typer.Option("--no-grpc", help="Serve OTLP/HTTP only.")] = False,
 ) -> None:
-    """Receive Claude Code OpenTelemetry (OTLP/HTTP) into a durable spool."""
-    _call("correlate.otlp.server:serve", config_path=_cfg(ctx), host=host, port=port)
+    """Receive Claude Code OpenTelemetry (OTLP/HTTP and OTLP/gRPC) into a durable spool."""
+    _call("correlate.otlp.server:serve", config_path=_cfg(ctx), host=host, port=port,
+          grpc_port=None if no_grpc else grpc_port)
 
 
 @import_app.command("deployments")

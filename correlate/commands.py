@@ -8,15 +8,16 @@ from typing import TYPE_CHECKING
 
 from correlate.config import Config, load_config
 from correlate.console import console, install_countdown, progress
+from correlate.csv_writer import write_csv
 from correlate.days import last_complete_month
 from correlate.errors import UsageError
-from correlate.html.queries import data_span  # SQL only: no matplotlib or jinja2
 from correlate.panel import build_panel
+from correlate.report.queries import data_span  # SQL only: no matplotlib or jinja2
 from correlate.store import Store
 from correlate.sync import SyncContext, configured_sources, run_sync
 
 if TYPE_CHECKING:
-    from correlate.html.statsview import StatsView
+    from correlate.report.sections import StatsSection
 
 __all__ = ["export_panel", "report_compare", "report_monthly", "sync", "write_compare", "write_monthly"]
 
@@ -49,8 +50,7 @@ def export_panel(config_path: Path, out: Path, since: date | None, until: date |
     with Store.open(config.store_path) as store:
         lo, hi = _default_window(store, config)
         frame = build_panel(store, config, since or lo, until or hi, grain)  # type: ignore[arg-type]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out, index=False)
+    write_csv(frame, out)
     console.print(f"Wrote {len(frame):,} rows ({frame['team'].nunique()} teams × {grain}) to {out}")
 
 
@@ -68,16 +68,16 @@ def _write(html: str, out: Path, fmt: str) -> Path:
 
 
 def write_monthly(store: Store, config: Config, month: str, out: Path, fmt: str = "html",
-                  org_name: str = "Your organisation", stats: StatsView | None = None) -> Path:
+                  org_name: str = "Your organisation", stats: StatsSection | None = None) -> Path:
     """Render the monthly report for ``month`` into ``out`` (HTML or PDF); returns the path written."""
     if fmt not in ("html", "pdf"):
         raise UsageError(f"--format must be html or pdf, not {fmt!r}")
     # the report stack (matplotlib, jinja2) loads only for commands that write reports
-    from correlate.html.context import monthly_context
     from correlate.html.render import render
+    from correlate.report.monthly import build_monthly
 
-    ctx = monthly_context(store, config, month, org_name=org_name, stats=stats)
-    return _write(render("monthly.html.j2", ctx=ctx), out, fmt)
+    report = build_monthly(store, config, month, org_name=org_name, stats=stats)
+    return _write(render("monthly.html.j2", r=report), out, fmt)
 
 
 def write_compare(store: Store, config: Config, teams: str, since: date | None, until: date | None, out: Path,
@@ -85,8 +85,8 @@ def write_compare(store: Store, config: Config, teams: str, since: date | None, 
     """Render the team comparison for ``teams`` ("A,B[,C]") into ``out``; returns the path written."""
     if fmt not in ("html", "pdf"):
         raise UsageError(f"--format must be html or pdf, not {fmt!r}")
-    from correlate.html.compare import compare_context, default_window, parse_teams
     from correlate.html.render import render
+    from correlate.report.team_comparison import build_comparison, default_window, parse_teams
 
     names = parse_teams(teams, config.team_names)
     if since is None or until is None:
@@ -95,8 +95,8 @@ def write_compare(store: Store, config: Config, teams: str, since: date | None, 
         since, until = since or lo, until or hi
     if until < since:
         raise UsageError(f"--until ({until}) is before --since ({since})")
-    ctx = compare_context(store, config, names, since, until, org_name=org_name)
-    return _write(render("compare.html.j2", ctx=ctx), out, fmt)
+    report = build_comparison(store, config, names, since, until, org_name=org_name)
+    return _write(render("compare.html.j2", r=report), out, fmt)
 
 
 def _month_arg(month: str | None) -> str:

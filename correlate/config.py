@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from correlate.errors import ConfigError
 
@@ -200,9 +200,11 @@ class PricesConfig(_Section):
 class SpendConfig(_Section):
     """Thresholds of the token-intelligence classes (correlate/spend); every one is printed in the report."""
 
-    rework_days: Annotated[int, Field(ge=0)] = 14  # a follow-up fix PR within N days of the merge is rework
+    # a follow-up fix PR within N days of the merge marks the PR as troubled (not DORA's deployment rework);
+    # ``rework_days``, its old name, is still read
+    follow_up_days: Annotated[int, Field(ge=0, validation_alias=AliasChoices("follow_up_days", "rework_days"))] = 14
     wasteful_days: Annotated[int, Field(ge=0)] = 14  # git activity in no PR after N days is wasteful
-    review_rounds: Annotated[int, Field(ge=1)] = 2  # >= N changes-requested reviews is rework
+    review_rounds: Annotated[int, Field(ge=1)] = 2  # >= N changes-requested reviews marks the PR as troubled
     size_buckets: tuple[int, ...] = (50, 200, 800)  # PR size (lines) bucket edges for "similar size"
     inefficiency_multiple: Annotated[float, Field(gt=0)] | None = 2.0  # cost above k x median is inefficient
     min_evidence_prs: Annotated[int, Field(ge=1)] = 5  # PRs behind a median or a recommendation
@@ -211,7 +213,6 @@ class SpendConfig(_Section):
     small_pr_lines: Annotated[int, Field(ge=1)] = 50  # "small PR" for the model-mix view
     rising_cost_per_commit: Annotated[float, Field(gt=0)] = 0.25  # flag a 25 % rise not matched by PR size
     batch_actor_types: tuple[str, ...] = ("api_key",)  # non-interactive actors whose spend could use the Batch API
-    batch_discount: Annotated[float, Field(ge=0, le=1)] = 0.5  # Batch API: 50 % off (sources.md section 6)
 
 
 class _Root(_Section):

@@ -4,6 +4,10 @@ Prints two tables: the paths (who each is for and what it needs) and one line pe
 source. The Claude APIs are checked with one cheap request each; other sources are listed as
 configured. A key's value is never printed: only the variable it lives in and, when it helps, the
 documented key prefix it does or does not carry.
+
+When the store exists it is read (never written) for one more check: API-key logins that the Analytics
+API and OpenTelemetry name differently (:mod:`correlate.overlap`), each printed with a ``[[people]]``
+entry that makes them one person, so the path first in ``[ingest] precedence`` counts and the other does not.
 """
 
 from __future__ import annotations
@@ -19,8 +23,10 @@ from connectors import claude_code, claude_enterprise
 from connectors.errors import AuthError, ConnectorError
 from correlate.config import Config, load_config
 from correlate.console import console
-from correlate.errors import ConfigError, CorrelateError
+from correlate.errors import ConfigError, CorrelateError, StoreError
 from correlate.ingest._days import utc_today
+from correlate.overlap import Overlap, find_overlaps
+from correlate.store import Store
 from correlate.sync import SOURCES, configured_sources
 
 __all__ = ["PATHS", "DoctorError", "KeyProblemError", "run"]
@@ -47,8 +53,10 @@ PATHS: tuple[tuple[str, str, str, str], ...] = (
      "Analytics API key with read:analytics, created by the primary owner; not an Admin key",
      "[sources.claude_enterprise]"),
     ("Bedrock, Vertex AI or Foundry; or Team/Pro subscription users the Analytics API does not list",
-     "OpenTelemetry: `correlate serve-otlp`, then `correlate sync --source otel`",
-     "CLAUDE_CODE_ENABLE_TELEMETRY=1 and OTLP settings on developer machines (managed settings)",
+     "OpenTelemetry: `correlate serve-otlp` (OTLP/gRPC on port 4317, OTLP/HTTP on 4318), then "
+     "`correlate sync --source otel`",
+     "CLAUDE_CODE_ENABLE_TELEMETRY=1 and OTLP settings on developer machines (managed settings): "
+     "OTEL_EXPORTER_OTLP_PROTOCOL=grpc with port 4317, or http/protobuf or http/json with port 4318",
      "[otel]"),
     ("No admin access (an individual or a small team)",
      "Local transcripts: `correlate import transcripts ~/.claude/projects --actor EMAIL`",
@@ -86,6 +94,8 @@ def run(config_path: Path) -> None:
         table.add_row("(none)", "-", "no source is configured: add the section of the path that fits, above")
     console.print(table)
 
+    overlap_note = _report_overlaps(config)
+
     failed = [c for c in checks if c.status == "fail"]
     tested = [c for c in checks if c.status != "configured"]
     where = str(config.path) if config.path else f"{config_path} (not found: showing defaults)"
@@ -93,9 +103,50 @@ def run(config_path: Path) -> None:
         f"doctor: {len(tested)} source(s) checked, {len(tested) - len(failed)} working, {len(failed)} failing; "
         f"{len(checks) - len(tested)} more configured but not checked here. Config: {escape(where)}"
     )
+    if overlap_note:
+        console.print(escape(overlap_note))
     if failed:
         message = f"{len(failed)} source check(s) failed ({', '.join(c.source for c in failed)}); see the table above."
         raise (KeyProblemError if any(c.exit_code == 2 for c in failed) else DoctorError)(message)
+
+
+def _report_overlaps(config: Config) -> str:
+    """Print API-key logins counted under two identities, with the entry that joins each; returns a summary line."""
+    path = config.store_path
+    if not path.exists():
+        return f"Double counting: not checked, no store at {path} yet (run `correlate sync` first)."
+    try:
+        with Store.open(path, read_only=True) as store:
+            found = find_overlaps(store, config)
+    except StoreError as exc:
+        return f"Double counting: not checked ({exc})."
+    if not found:
+        return ("Double counting: no API-key login appears under two identities (Analytics API key name and "
+                f"OpenTelemetry account) in {path}.")
+    table = Table(title="Possibly one person under two identities (API-key logins)", show_lines=False)
+    for col in ("API key (Analytics API)", "account (OpenTelemetry)", "days in common (key / account)",
+                "daily totals agree", "in the team × day table today"):
+        table.add_column(col, overflow="fold")
+    for o in found:
+        table.add_row(escape(o.api_key), escape(o.account), f"{o.common_days} of {o.key_days} / {o.account_days}",
+                      f"{o.metric}: {o.agreement:.0%}", escape(o.effect))
+    console.print(table)
+    console.print(
+        "Each pair above is active on mostly the same days with matching daily totals, and no [[people]] entry "
+        "joins it: the same use arrived by both paths under two names. While both names are team members, the "
+        "team counts it twice; while only one is, days only the other path saw are missing. If a pair is one "
+        "person, add its entry (keep any identities you know, such as the email) to the config; the path first "
+        "in [ingest] precedence then counts each day once:", markup=False)
+    for o in found:
+        console.print("\n" + _entry_for(o), markup=False, highlight=False)
+    twice = sum(o.counted_twice for o in found)
+    return (f"Double counting: {len(found)} API-key login(s) appear under two identities ({twice} counted twice "
+            "today); paste the [[people]] entries above into the config to count each once.")
+
+
+def _entry_for(o: Overlap) -> str:
+    return f"# {o.api_key} (Analytics API key) and {o.account} (OpenTelemetry account): {o.common_days} days in " \
+           f"common, {o.metric} agree {o.agreement:.0%}\n{o.people_entry()}"
 
 
 def _paths_table(config: Config) -> Table:

@@ -16,20 +16,22 @@ event lists behind the medians and the AI-active people come back too (reports m
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import itertools
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
+import duckdb
 import pandas as pd
 
 from correlate.config import Config
 from correlate.days import day_sql
 from correlate.errors import UsageError
+from correlate.metrics.catalogue import rework_condition
 from correlate.store import Store
 
-__all__ = ["PANEL_COLUMNS", "Grain", "build_panel", "deployment_days", "register_mapping", "resolve_identities",
-           "shared_facts"]
+__all__ = ["PANEL_COLUMNS", "Facts", "Grain", "build_panel", "prepare_facts", "register_mapping",
+           "resolve_identities"]
 
 Grain = Literal["day", "week", "month"]
 
@@ -54,8 +56,9 @@ CREATE OR REPLACE TEMP MACRO _norm_id(x) AS
 
 
 def register_mapping(store: Store, config: Config) -> None:
-    """Expose the config's team mapping to SQL as temp views ``_teams``, ``_membership``, ``_repo_owner``,
-    ``_service_owner``, ``_precedence`` and ``_bots``, plus the identity macro ``_norm_id``."""
+    """Expose the config's team mapping to SQL as temp views ``_teams``, ``_membership``, ``_person_of``
+    (identity → person), ``_repo_owner``, ``_service_owner``, ``_precedence`` and ``_bots``, plus the identity
+    macro ``_norm_id``."""
     con = store.con
     con.execute(NORM_MACRO)
     teams = pd.DataFrame({"team": pd.Series(config.team_names, dtype="object")})
@@ -81,11 +84,15 @@ def register_mapping(store: Store, config: Config) -> None:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_df")
         con.unregister(f"{name}_df")
     con.execute("ALTER TABLE _membership ALTER since TYPE DATE; ALTER TABLE _membership ALTER until TYPE DATE")
+    # one person key per identity, whatever the dates: the unit the source precedence applies to
+    con.execute("CREATE OR REPLACE TEMP TABLE _person_of AS "
+                "SELECT identity, min(person) AS person FROM _membership GROUP BY identity")
 
 
 def resolve_identities(store: Store, since: date, until: date) -> None:
-    """Normalise every raw actor/author/reviewer string once, into temp tables ``_raw_ident(raw, ident)``
-    and ``_raw_member(raw, team, person, since, until)``.
+    """Normalise every raw actor/author/reviewer string once, into temp tables ``_raw_ident(raw, ident, who)``
+    (``who``: the person the identity belongs to, else the identity) and
+    ``_raw_member(raw, team, person, since, until)``.
 
     Why: ``_norm_id`` is a regex. Applied per row it dominated the panel at scale (millions of usage
     and PR rows, tens of thousands of distinct identities); applied to the distinct strings it costs
@@ -93,10 +100,12 @@ def resolve_identities(store: Store, since: date, until: date) -> None:
     """
     _run(store, """
 CREATE OR REPLACE TEMP TABLE _raw_ident AS
-SELECT raw, _norm_id(raw) AS ident FROM (
+SELECT i.raw, i.ident, coalesce(po.person, i.ident) AS who
+FROM (SELECT raw, _norm_id(raw) AS ident FROM (
     SELECT DISTINCT actor AS raw FROM ai_usage_daily WHERE day BETWEEN $since AND $until
     UNION SELECT DISTINCT author FROM pull_requests WHERE author IS NOT NULL
-    UNION SELECT DISTINCT author FROM reviews WHERE author IS NOT NULL);
+    UNION SELECT DISTINCT author FROM reviews WHERE author IS NOT NULL)) i
+LEFT JOIN _person_of po ON po.identity = i.ident;
 CREATE OR REPLACE TEMP TABLE _raw_member AS
 SELECT r.raw, m.team, m.person, m.since, m.until
 FROM _raw_ident r JOIN _membership m ON m.identity = r.ident;
@@ -136,18 +145,20 @@ def _facts_sql(config: Config) -> str:
 CREATE OR REPLACE TEMP TABLE _f_member AS
 SELECT DISTINCT team, person, since, until FROM _membership;
 
--- one AI row per tool, day and identity: the first source in precedence order
+-- AI rows per tool and day from the first source in precedence order that each person has that day: all of
+-- that source's rows, and none of the others'. A person is every identity one [[people]] or member entry joins
+-- (`who`), so an API-key name in the Analytics API and an account id in OpenTelemetry count once when mapped.
+-- (One window over a plain column: as cheap as the per-identity rule it replaces.)
 CREATE OR REPLACE TEMP TABLE _f_ai AS
-WITH ranked AS (
-    SELECT u.*, r.ident,
-           row_number() OVER (PARTITION BY u.tool, u.day, r.ident ORDER BY coalesce(p.rank, 999), u.source) AS rk
+WITH chosen AS (
+    SELECT u.*, r.ident
     FROM ai_usage_daily u JOIN _raw_ident r ON r.raw = u.actor
     LEFT JOIN _precedence p ON p.source = u.source
     WHERE u.day BETWEEN $since AND $until
+    QUALIFY rank() OVER (PARTITION BY u.tool, u.day, r.who ORDER BY coalesce(p.rank, 999), u.source) = 1
 )
 SELECT m.team, a.day, m.person, count(*) AS _ai_rows, bool_or({active}) AS active, {ai_sums}
-FROM ranked a {_member_join("m", "a.actor", "a.day")}
-WHERE a.rk = 1
+FROM chosen a {_member_join("m", "a.actor", "a.day")}
 GROUP BY m.team, a.day, m.person;
 
 CREATE OR REPLACE TEMP TABLE _f_pr AS
@@ -177,16 +188,32 @@ SELECT DISTINCT m.team, {submitted} AS day, m.person
 FROM reviews r {_member_join("m", "r.author", submitted)}
 WHERE coalesce(r.author_type, 'User') <> 'Bot' AND {submitted} BETWEEN $since AND $until;
 
+-- incidents (not bugs) with their owner, for the rework rule's "finished while an incident was open"
+CREATE OR REPLACE TEMP TABLE _f_inc_span AS
+SELECT coalesce(t.team, so.team, ro.team) AS team, lower(i.service) AS service_l, lower(i.repo) AS repo_l,
+       i.created_at, i.resolved_at
+FROM incidents i
+LEFT JOIN _teams t ON t.team = i.team
+LEFT JOIN _service_owner so ON so.service = i.service
+LEFT JOIN _repo_owner ro ON ro.repo = lower(i.repo)
+WHERE coalesce(i.kind, 'incident') = 'incident' AND i.created_at IS NOT NULL;
+
 CREATE OR REPLACE TEMP TABLE _f_dep AS
-SELECT d.source, d.deployment_id, d.kind, coalesce(t.team, ro.team, so.team) AS team, {finished} AS day,
+WITH dep AS (
+    SELECT d.source, d.deployment_id, d.kind, coalesce(t.team, ro.team, so.team) AS team, {finished} AS day,
+           d.finished_at, lower(d.service) AS service_l, lower(d.repo) AS repo_l
+    FROM deployments d
+    LEFT JOIN _teams t ON t.team = d.team
+    LEFT JOIN _repo_owner ro ON ro.repo = lower(d.repo)
+    LEFT JOIN _service_owner so ON so.service = d.service
+    WHERE d.status = 'success' AND coalesce(d.is_production, TRUE) AND d.finished_at IS NOT NULL
+      AND {finished} BETWEEN $since AND $until
+)
+SELECT d.source, d.deployment_id, d.kind, d.team, d.day,
        EXISTS (SELECT 1 FROM deployment_failures f
-               WHERE f.deployment_source = d.source AND f.deployment_id = d.deployment_id) AS failed
-FROM deployments d
-LEFT JOIN _teams t ON t.team = d.team
-LEFT JOIN _repo_owner ro ON ro.repo = lower(d.repo)
-LEFT JOIN _service_owner so ON so.service = d.service
-WHERE d.status = 'success' AND coalesce(d.is_production, TRUE) AND d.finished_at IS NOT NULL
-  AND {finished} BETWEEN $since AND $until;
+               WHERE f.deployment_source = d.source AND f.deployment_id = d.deployment_id) AS failed,
+       {rework_condition("d", "_f_inc_span")} AS rework
+FROM dep d;
 
 CREATE OR REPLACE TEMP TABLE _f_lead AS
 SELECT dep.team, dep.day, c.lead_time_s / 3600.0 AS lead_h
@@ -238,7 +265,7 @@ _MEDIANS = {"pr_cycle_time_h_median": ("mg", "cycle_h", "_cycle"),
 def _aggregate_sql(grain: Grain, keep_lists: bool) -> str:
     """Aggregate the day-level facts straight into ``grain`` periods (one row per team and period).
 
-    Facts are read through the window (``$since``..``$until``): inside :func:`shared_facts` they may
+    Facts are read through the window (``$since``..``$until``): a :class:`Facts` handle they may
     cover a wider one.
     """
     def period(col: str = "day") -> str:
@@ -290,7 +317,7 @@ def _aggregate_sql(grain: Grain, keep_lists: bool) -> str:
 WITH {windowed},
 periods AS (
     SELECT {period("CAST(g.d AS DATE)")} AS period, CAST(min(g.d) AS DATE) AS p_lo, CAST(max(g.d) AS DATE) AS p_hi,
-           count(*) AS days
+           count(*) AS days, count(*) FILTER (WHERE isodow(g.d) <= 5) AS working_days
     FROM generate_series(CAST($since AS DATE), CAST($until AS DATE), INTERVAL 1 DAY) AS g(d)
     GROUP BY 1
 ),
@@ -323,7 +350,7 @@ mg AS (
 ),
 deps AS (
     SELECT team, {period()} AS period, count(*) AS deployments, count(*) FILTER (WHERE failed) AS deployments_failed,
-           count(*) FILTER (WHERE kind IN ('rollback', 'revert', 'hotfix')) AS deployments_rework
+           count(*) FILTER (WHERE rework) AS deployments_rework
     FROM f_dep GROUP BY ALL
 ),
 ld AS (SELECT team, {period()} AS period, {stats("ld")} FROM f_lead GROUP BY ALL),
@@ -334,7 +361,7 @@ io AS (
     FROM f_inc WHERE event = 'opened' GROUP BY ALL
 ),
 ir AS (SELECT team, {period()} AS period, {stats("ir")} FROM f_inc WHERE event = 'resolved' GROUP BY ALL)
-SELECT s.team, s.period AS {grain}, s.days,
+SELECT s.team, s.period AS {grain}, s.days, s.working_days,
        coalesce(h.headcount, 0) AS headcount, coalesce(h.dev_days, 0) AS dev_days,
        coalesce(dv.active_devs, 0) AS active_devs,
        coalesce(ai.ai_active_users, 0) AS ai_active_users, coalesce(ai.ai_active_dev_days, 0) AS ai_active_dev_days,
@@ -356,55 +383,89 @@ ORDER BY s.team, s.period
 """
 
 
-# store -> (config, since, until) of the day-level facts a shared_facts block built
-_SHARED: dict[int, tuple[Config, date, date]] = {}
-# store -> the last weekly panel built inside that block (since, until, frame)
-_WEEKS: dict[int, tuple[date, date, pd.DataFrame]] = {}
+_GENERATION = itertools.count(1)
 
 
-def _prepare_facts(store: Store, config: Config, since: date, until: date) -> None:
+@dataclass(frozen=True)
+class Facts:
+    """The day-level facts of ``[since, until]``, built once on a store's connection (temp tables ``_f_*``).
+
+    Every grain of the panel is an aggregation of these facts (:meth:`panel`), so a report that needs a
+    month, the month before and a year of weeks builds them once and aggregates three times. The handle
+    is explicit, not a cache: building facts again on the same connection (another :func:`prepare_facts`
+    or :func:`build_panel`) replaces the temp tables, and an older handle then rebuilds its own before use.
+    Read-only: rows written to the store after :func:`prepare_facts` are not in the facts.
+    """
+
+    store: Store
+    config: Config
+    since: date
+    until: date
+    generation: int
+
+    def _ensure(self) -> None:
+        try:
+            row = self.store.con.execute("SELECT generation FROM _f_generation").fetchone()
+        except duckdb.CatalogException:
+            row = None
+        if row is None or row[0] != self.generation:
+            _build_facts(self.store, self.config, self.since, self.until, self.generation)
+
+    def _check(self, since: date, until: date) -> None:
+        if until < since:
+            raise UsageError(f"the window ends ({until}) before it starts ({since})")
+        if since < self.since or until > self.until:
+            raise UsageError(f"the window {since}..{until} is outside the facts built for {self.since}..{self.until}")
+
+    def panel(self, since: date, until: date, grain: Grain = "day", *, keep_lists: bool = False) -> pd.DataFrame:
+        """The team × period table over ``[since, until]`` (inside the facts' window): see :func:`build_panel`."""
+        if grain not in ("day", "week", "month"):
+            raise UsageError(f"--grain must be day, week or month, not {grain!r}")
+        self._check(since, until)
+        self._ensure()
+        frame = self.store.con.execute(_aggregate_sql(grain, keep_lists), {"since": since, "until": until}).df()
+        frame[grain] = pd.to_datetime(frame[grain]).dt.date
+        ordered = ["team", grain] + [c for c in PANEL_COLUMNS[2:]] + EXTRA_COLUMNS + ["days", "working_days"]
+        rest = [c for c in frame.columns if c not in ordered]
+        frame = frame[ordered + rest]
+        int_cols = ["headcount", "ai_active_users", "dev_days", "active_devs", "ai_active_dev_days", "days",
+                    "working_days", *_COUNTS]
+        frame[int_cols] = frame[int_cols].astype("int64")
+        return frame
+
+    def deployment_days(self, since: date, until: date) -> pd.DataFrame:
+        """``team, day, deployments`` for the days with at least one production deployment (the panel's
+        ``deployments`` column without the empty days: tier inputs need only the days that had one)."""
+        self._check(since, until)
+        self._ensure()
+        frame = self.store.con.execute("""
+            SELECT team, day, count(*) AS deployments FROM _f_dep
+            WHERE team IS NOT NULL AND day BETWEEN $since AND $until GROUP BY ALL ORDER BY ALL""",
+                                       {"since": since, "until": until}).df()
+        frame["day"] = pd.to_datetime(frame["day"]).dt.date
+        return frame
+
+
+def _build_facts(store: Store, config: Config, since: date, until: date, generation: int) -> None:
     register_mapping(store, config)
     resolve_identities(store, since, until)
     _run(store, _facts_sql(config), {"since": since, "until": until})
+    store.con.execute(f"CREATE OR REPLACE TEMP TABLE _f_generation AS SELECT {int(generation)} AS generation")
 
 
-def _facts_for(store: Store, config: Config, since: date, until: date) -> None:
-    """Make the day-level facts cover ``[since, until]``: the shared ones when they do, else built anew."""
-    shared = _SHARED.get(id(store))
-    if shared is None or shared[0] is not config or not (shared[1] <= since and until <= shared[2]):
-        _SHARED.pop(id(store), None)  # these facts replace the shared ones: later calls build their own
-        _WEEKS.pop(id(store), None)
-        _prepare_facts(store, config, since, until)
+def prepare_facts(store: Store, config: Config, since: date, until: date) -> Facts:
+    """Build the day-level facts of ``[since, until]`` once; aggregate them with :meth:`Facts.panel`.
 
-
-def deployment_days(store: Store, config: Config, since: date, until: date) -> pd.DataFrame:
-    """``team, day, deployments`` for the days with at least one production deployment (the panel's
-    ``deployments`` column without the empty days: tier inputs need only the days that had one)."""
-    _facts_for(store, config, since, until)
-    frame = store.con.execute("""
-        SELECT team, day, count(*) AS deployments FROM _f_dep
-        WHERE team IS NOT NULL AND day BETWEEN $since AND $until GROUP BY ALL ORDER BY ALL""",
-                              {"since": since, "until": until}).df()
-    frame["day"] = pd.to_datetime(frame["day"]).dt.date
-    return frame
-
-
-@contextmanager
-def shared_facts(store: Store, config: Config, since: date, until: date) -> Iterator[None]:
-    """Within this block, :func:`build_panel` over any window inside ``[since, until]`` reuses one set
-    of day-level facts instead of rebuilding them.
-
-    Why: a report builds five panels (this month, last month, the trend charts, the tier window, the
-    statistics year); at 2,000 teams building the facts was most of each, and they are the same rows.
-    Only for read-only work: rows written to the store inside the block are not in the shared facts.
+    Raises:
+        UsageError: the window ends before it starts, or the config names no teams.
     """
-    _prepare_facts(store, config, since, until)
-    _SHARED[id(store)] = (config, since, until)
-    try:
-        yield
-    finally:
-        _SHARED.pop(id(store), None)
-        _WEEKS.pop(id(store), None)
+    if until < since:
+        raise UsageError(f"the window ends ({until}) before it starts ({since})")
+    if not config.team_names:
+        raise UsageError("the config names no teams: add [[teams]] entries with their members.")
+    facts = Facts(store, config, since, until, next(_GENERATION))
+    _build_facts(store, config, since, until, facts.generation)
+    return facts
 
 
 def build_panel(store: Store, config: Config, since: date, until: date, grain: Grain = "day", *,
@@ -420,41 +481,10 @@ def build_panel(store: Store, config: Config, since: date, until: date, grain: G
 
     Returns:
         One row per team and period with :data:`PANEL_COLUMNS` (the period column is named after the
-        grain) followed by :data:`EXTRA_COLUMNS` and ``days``. Counts are integers (0 when nothing
-        happened); medians are floats (NaN when there was nothing to take the median of).
+        grain) followed by :data:`EXTRA_COLUMNS`, ``days`` and ``working_days`` (Monday to Friday). Counts
+        are integers (0 when nothing happened); medians are floats (NaN when there was nothing to take
+        the median of).
     """
     if grain not in ("day", "week", "month"):
         raise UsageError(f"--grain must be day, week or month, not {grain!r}")
-    if until < since:
-        raise UsageError(f"the window ends ({until}) before it starts ({since})")
-    if not config.team_names:
-        raise UsageError("the config names no teams: add [[teams]] entries with their members.")
-    cached = _weeks_from_shared(store, config, since, until) if grain == "week" and not keep_lists else None
-    if cached is not None:
-        return cached
-    window = {"since": since, "until": until}
-    _facts_for(store, config, since, until)
-    frame = store.con.execute(_aggregate_sql(grain, keep_lists), window).df()
-    period = grain
-    frame[period] = pd.to_datetime(frame[period]).dt.date
-    ordered = ["team", period] + [c for c in PANEL_COLUMNS[2:]] + EXTRA_COLUMNS + ["days"]
-    rest = [c for c in frame.columns if c not in ordered]
-    frame = frame[ordered + rest]
-    int_cols = ["headcount", "ai_active_users", "dev_days", "active_devs", "ai_active_dev_days", "days", *_COUNTS]
-    frame[int_cols] = frame[int_cols].astype("int64")
-    if grain == "week" and not keep_lists and id(store) in _SHARED:
-        _WEEKS[id(store)] = (since, until, frame.copy())  # a copy: the caller may change its frame
-    return frame
-
-
-def _weeks_from_shared(store: Store, config: Config, since: date, until: date) -> pd.DataFrame | None:
-    """Inside :func:`shared_facts`, a weekly panel starting on a Monday and ending where an earlier,
-    longer one ended is that panel's later weeks: each of those weeks lies whole inside both windows,
-    so its rows are the same (the report's trend charts are the statistics year's last weeks)."""
-    shared, weeks = _SHARED.get(id(store)), _WEEKS.get(id(store))
-    if shared is None or weeks is None or shared[0] is not config or since.weekday() != 0:
-        return None
-    w_since, w_until, frame = weeks
-    if w_until != until or not w_since <= since:
-        return None
-    return frame[frame["week"] >= since].reset_index(drop=True).copy()
+    return prepare_facts(store, config, since, until).panel(since, until, grain, keep_lists=keep_lists)

@@ -9,6 +9,11 @@ Model ids arrive in many spellings; :func:`normalize_model` maps them onto the t
     claude-sonnet-4-5-20250929            -> claude-sonnet-4-5   (dated id)
     claude-opus-4-6[1m]                   -> claude-opus-4-6     (1M-context suffix)
     anthropic.claude-3-5-haiku-20241022-v1:0, claude-3-5-haiku@20241022, us.anthropic.… (Bedrock/Vertex)
+    cursor:claude-sonnet-5                -> claude-sonnet-5     (a tool's prefix)
+
+This is the one price table and the one model-id normaliser: every cost figure (transcript costs, the
+report's caching and batch figures, the spend section's savings and model mix) prices through
+:class:`PriceTable`, loaded with the user's ``[prices] file`` by :func:`table_for_config`.
 
 A user file named by ``[prices] file`` in ``correlate.toml`` has the same shape; each model it lists
 replaces every shipped row of that model (Bedrock, Vertex and negotiated rates differ from list).
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -25,7 +31,7 @@ from typing import Any
 
 from correlate.errors import ConfigError
 
-__all__ = ["ModelPrice", "PriceTable", "load_prices", "normalize_model", "show"]
+__all__ = ["ModelPrice", "PriceTable", "load_prices", "normalize_model", "show", "table_for_config"]
 
 _PER_MILLION = 1_000_000.0
 _DATED = re.compile(r"-(\d{8})$")
@@ -41,12 +47,15 @@ def normalize_model(model: str) -> str:
         'claude-opus-4-6'
         >>> normalize_model("us.anthropic.claude-3-5-haiku-20241022-v1:0")
         'claude-3-5-haiku'
+        >>> normalize_model("cursor:claude-haiku-4-5-20251001")
+        'claude-haiku-4-5'
     """
     m = model.strip().lower()
     m = re.sub(r"\[[^\]]*\]$", "", m)  # claude-opus-4-6[1m]
     m = m.split("/")[-1]  # anthropic/claude-…, openrouter-style prefixes
     m = re.sub(r"^(?:[a-z]{2,4}\.)?anthropic\.", "", m)  # Bedrock: anthropic.…, us.anthropic.…, global.anthropic.…
     m = _BEDROCK_VERSION.sub("", m)  # Bedrock: …-v1:0
+    m = m.split(":")[-1]  # a tool's prefix: cursor:claude-sonnet-5
     m = m.split("@")[0]  # Vertex: claude-3-5-haiku@20241022
     m = re.sub(r"-latest$", "", m)
     m = _DATED.sub("", m)
@@ -136,6 +145,24 @@ class PriceTable:
                 return None  # a rate the source does not publish: never guess
             total += tokens * rate * factor / _PER_MILLION
         return total
+
+
+    def rate(self, models: Iterable[str], days: Iterable[date], field: str) -> list[float]:
+        """The ``field`` rate (``input``, ``output``, ``cache_read``, ...; USD per million tokens) in force for
+        each (model, day) pair, NaN where the model or that rate is unknown. Each distinct pair is looked
+        up once, so a frame of many rows prices fast."""
+        if field not in _PRICE_FIELDS:
+            raise ValueError(f"no price field {field!r}; use one of {', '.join(_PRICE_FIELDS)}")
+        seen: dict[tuple[str, date], float] = {}
+        out = []
+        for model, day in zip(models, days, strict=True):
+            key = (str(model), day)
+            if key not in seen:
+                row = self.price(key[0], day)
+                value = getattr(row, field) if row is not None else None
+                seen[key] = float("nan") if value is None else float(value)
+            out.append(seen[key])
+        return out
 
 
 def _date(value: Any, where: str) -> date | None:

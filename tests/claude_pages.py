@@ -1,12 +1,17 @@
 """Hand-built Claude Analytics API pages (no public recording exists).
 
 Every page here is built by hand from the documented shapes in ``shared/docs/sources.md`` §1
-(Claude Code Analytics API) and §2 (Enterprise Analytics API); values are illustrative.
+(Claude Code Analytics API) and §2 (Enterprise Analytics API); values are illustrative. The per-user
+cost and usage reports (:func:`user_report`) follow the API reference pages "Get Per-User Cost"
+(``/user_cost_report``) and "Get Per-User Token Usage" (``/user_usage_report``), 2026 versions: their
+query parameters are checked as documented and refused with 400 otherwise, and rows carry the
+bucket's ``starting_at``/``ending_at`` when ``bucket_width`` is set.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 
@@ -155,3 +160,96 @@ def latest_day_400(latest: str) -> dict[str, Any]:
     return {"type": "error", "error": {"type": "invalid_request_error",
                                        "message": f"Data is not yet available for the requested date. "
                                                   f"The latest available date is {latest}."}}
+
+
+# -- the per-user cost and usage reports, as the API reference documents them ---------------------------------
+
+_REPORT_PARAMS = {  # every query parameter the reference lists (list parameters in bracket notation)
+    "starting_at", "ending_at", "bucket_width", "limit", "order", "order_by", "page", "exclude_deleted_users",
+    "group_by[]", "products[]", "models[]", "user_ids[]", "context_windows[]", "inference_geos[]", "speeds[]",
+    "rbac_group_ids[]", "slack_channel_ids[]", "claude_tag_categories[]", "claude_tag_user_ids[]",
+}
+_GROUP_BY = {"claude_tag_category", "claude_tag_user_id", "context_window", "inference_geo", "model", "product",
+             "rbac_group_id", "slack_channel_id", "speed"}
+_DOCUMENTED = {
+    # endpoint -> (order_by values, extra group_by values)
+    "user_cost_report": ({"amount", "list_amount"}, {"cost_type", "token_type"}),
+    "user_usage_report": ({"output_tokens", "requests", "total_tokens", "uncached_input_tokens"}, set()),
+}
+_PRODUCTS = {"chat", "claude-tag", "claude_code", "claude_design", "claude_in_chrome", "cowork", "office_agent"}
+_BUCKETS = {"1d": timedelta(days=1), "1h": timedelta(hours=1), "1m": timedelta(minutes=1)}
+
+
+def _time(value: str) -> datetime:
+    when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if when.tzinfo is None:
+        raise ValueError("not tz-aware")
+    return when.astimezone(UTC)
+
+
+def report_query_problem(endpoint: str, query: Mapping[str, list[str]], *, today: date | None = None) -> str | None:
+    """Why the reference would refuse this query to ``/user_cost_report`` or ``/user_usage_report`` (None: none).
+
+    ``today`` bounds the documented "within the last 365 days" (unchecked when None).
+    """
+    order_by, extra_groups = _DOCUMENTED[endpoint]
+    unknown = sorted(set(query) - _REPORT_PARAMS)
+    if unknown:
+        return f"unknown query parameter(s): {', '.join(unknown)}"
+    one = {k: v[0] for k, v in query.items() if v}
+    if "starting_at" not in one:
+        return "starting_at is required"
+    try:
+        start = _time(one["starting_at"])
+        end = _time(one["ending_at"]) if "ending_at" in one else None
+    except ValueError:
+        return "starting_at and ending_at must be RFC 3339 times with a time zone"
+    if start < datetime(2026, 1, 1, tzinfo=UTC) or (today and start.date() < today - timedelta(days=365)):
+        return "starting_at must be within the last 365 days and no earlier than 2026-01-01T00:00:00Z"
+    if end is not None and not start < end <= start + timedelta(days=31):
+        return "the range may span at most 31 days (ending_at is exclusive)"
+    width = one.get("bucket_width")
+    if width is not None:
+        if width not in _BUCKETS:
+            return f"bucket_width must be one of 1d, 1h, 1m, not {width!r}"
+        if end is None:
+            return "ending_at is required when bucket_width is set"
+        if width == "1m" and end - start > timedelta(hours=24):
+            return "with bucket_width=1m the range may span at most 24 hours"
+    if "limit" in one and not (one["limit"].isdigit() and 1 <= int(one["limit"]) <= 1000):
+        return "limit must be 1-1000"
+    if "order_by" in one and one["order_by"] not in order_by:
+        return f"order_by must be one of {sorted(order_by)}"
+    if "order" in one and one["order"] not in ("asc", "desc"):
+        return "order must be asc or desc"
+    bad = [g for g in query.get("group_by[]", []) if g not in _GROUP_BY | extra_groups]
+    bad += [p for p in query.get("products[]", []) if p not in _PRODUCTS]
+    return f"invalid value(s): {', '.join(bad)}" if bad else None
+
+
+def user_report(endpoint: str, query: Mapping[str, list[str]], rows: list[dict[str, Any]], *,
+                today: date | None = None) -> tuple[int, dict[str, Any]]:
+    """``(status, body)`` of one per-user report answer: 400 for a query the reference refuses, else one page.
+
+    With ``bucket_width`` every row is repeated for each bucket of ``[starting_at, ending_at)`` with that
+    bucket's ``starting_at``/``ending_at`` (one actor may span several rows, as documented); without it each
+    row aggregates the whole range and carries no bucket.
+    """
+    problem = report_query_problem(endpoint, query, today=today)
+    if problem:
+        return 400, {"type": "error", "error": {"type": "invalid_request_error", "message": problem}}
+    one = {k: v[0] for k, v in query.items() if v}
+    width = one.get("bucket_width")
+    if width is None:
+        data = [{**row, "starting_at": None, "ending_at": None} for row in rows]
+    else:
+        start, end, step = _time(one["starting_at"]), _time(one["ending_at"]), _BUCKETS[width]
+        data = []
+        at = start
+        while at < end:
+            stamp = {"starting_at": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                     "ending_at": min(at + step, end).strftime("%Y-%m-%dT%H:%M:%SZ")}
+            data += [{**row, **stamp} for row in rows]
+            at += step
+    return 200, {"data": data, "has_more": False, "next_page": None,
+                 "data_refreshed_at": "2026-12-01T04:00:00Z", "organization_id": "org_013FP9SaFPBg7Kw7fetjn6cF"}

@@ -16,9 +16,10 @@ from pathlib import Path
 
 from correlate.config import Config, from_mapping
 from correlate.demo import generate, load
-from correlate.html.context import MonthlyContext, monthly_context
 from correlate.html.render import render
-from correlate.html.statsview import unavailable
+from correlate.report.monthly import build_monthly
+from correlate.report.sections import MonthlyReport
+from correlate.report.statistics import unavailable
 from correlate.store import Store
 
 END = date(2026, 10, 31)
@@ -61,10 +62,16 @@ def _hostile_rows(store: Store, config: Config) -> None:
     con = store.con
     con.execute("""INSERT INTO ai_usage_daily (tool, source, day, actor, sessions, cost_usd)
                    VALUES ('claude_code', 'demo', DATE '2026-10-14', ?, 3, 1.5)""", [HOSTILE_EMAIL])
-    for who in members:
+    # the model mix of usage days that exist (a model row splits its day row's spend; alone it is no spend)
+    used = [r[0] for r in con.execute("""
+        SELECT actor FROM ai_usage_daily WHERE tool = 'claude_code' AND source = 'demo'
+          AND day = DATE '2026-10-15' AND cost_usd > 0 ORDER BY actor LIMIT 6""").fetchall()]
+    assert used, "the demo has Claude Code usage on 2026-10-15"
+    for who in used:
         con.execute("""INSERT INTO ai_usage_model_daily (tool, source, day, actor, model, tokens_input, tokens_output,
                        tokens_cache_read, cost_usd) VALUES ('claude_code', 'demo', DATE '2026-10-15', ?, ?, 10, 10, 10,
                        0.01)""", [who, HOSTILE_MODEL])
+    for who in members:
         con.execute("""INSERT INTO ai_edit_actions (tool, source, day, actor, edit_tool, accepted, rejected)
                        VALUES ('claude_code', 'demo', DATE '2026-10-15', ?, ?, 3, 1)""", [who, HOSTILE_EDIT_TOOL])
 
@@ -75,7 +82,7 @@ class Rendered:
 
     config: Config
     store: Store
-    ctx: MonthlyContext
+    report: MonthlyReport
     html: str
     path: Path
 
@@ -92,8 +99,8 @@ def hostile_monthly() -> Rendered:
     config, store_path = build(folder, hostile=True)
     store = Store.open(store_path)
     atexit.register(store.close)
-    ctx = monthly_context(store, config, MONTH, org_name=HOSTILE[0], stats=NO_STATS)
-    html = render("monthly.html.j2", ctx=ctx)
+    report = build_monthly(store, config, MONTH, org_name=HOSTILE[0], stats=NO_STATS)
+    html = render("monthly.html.j2", r=report)
     path = folder / "monthly.html"
     path.write_text(html, encoding="utf-8")
-    return Rendered(config, store, ctx, html, path)
+    return Rendered(config, store, report, html, path)

@@ -11,6 +11,7 @@ import pytest
 
 from connectors.records import AIUsageDay, Deployment, DeploymentChange, DeploymentFailure, Incident, PullRequest
 from correlate.config import Config, from_mapping
+from correlate.errors import UsageError
 from correlate.panel import PANEL_COLUMNS, build_panel
 from correlate.store import Store
 
@@ -154,6 +155,37 @@ def test_deployments_and_incidents_belong_to_the_owning_team(store: Store) -> No
     assert panel.loc[("search", D3), "deployments"] == 1
 
 
+def test_deployment_rework_is_a_remediation_kind_or_a_deploy_during_an_open_incident(store: Store) -> None:
+    """DORA 2024's deployment rework rate, the one meaning (correlate.metrics.catalogue.REWORK)."""
+    store.upsert(Deployment, [
+        Deployment("gh", "r1", repo="acme/pay", finished_at=at(D2, 9), status="success", kind="hotfix"),
+        Deployment("gh", "r2", repo="acme/pay", finished_at=at(D2, 10), status="success", kind="Rollback"),
+        Deployment("gh", "r3", repo="acme/pay", finished_at=at(D2, 16), status="success"),  # PPAY incident open
+        Deployment("gh", "r4", repo="acme/pay", finished_at=at(D2, 18), status="success"),  # it was resolved at 17
+        Deployment("gh", "r5", repo="acme/search", finished_at=at(D2, 16), status="success"),  # another team
+        Deployment("gh", "r6", repo="acme/pay", finished_at=at(D3, 9), status="success"),  # open-ended incident
+    ])
+    store.upsert(Incident, [
+        Incident("pd", "i1", service="PPAY", created_at=at(D2, 15), resolved_at=at(D2, 17)),
+        Incident("pd", "i2", repo="acme/pay", created_at=at(D3, 1), resolved_at=None),
+        Incident("pd", "b1", service="PPAY", created_at=at(D2, 17, ), resolved_at=None, kind="bug"),  # not an incident
+    ])
+    panel = build_panel(store, cfg(), D1, D4).set_index(["team", "day"])
+    assert panel.loc[("payments", D2), "deployments"] == 4
+    assert panel.loc[("payments", D2), "deployments_rework"] == 3  # hotfix, rollback, during i1
+    assert panel.loc[("payments", D3), "deployments_rework"] == 1  # during the unresolved i2 (matched by repo)
+    assert panel.loc[("search", D2), "deployments_rework"] == 0
+    month = build_panel(store, cfg(), D1, D4, "month").set_index("team")
+    assert month.loc["payments", "deployments_rework"] == 4 and month.loc["payments", "deployments"] == 5
+
+
+def test_working_days_count_monday_to_friday_of_each_period(store: Store) -> None:
+    week = build_panel(store, cfg(), date(2026, 3, 1), date(2026, 3, 14), "week").set_index(["team", "week"])
+    # Sunday 1 March alone, then Monday 2 to Sunday 8, then Monday 9 to Saturday 14
+    assert list(week.loc["payments", "working_days"]) == [0, 5, 5]
+    assert list(week.loc["payments", "days"]) == [1, 7, 6]
+
+
 def test_bot_authors_are_excluded(store: Store) -> None:
     store.upsert(PullRequest, [merged_pr(1, "dependabot[bot]", D1, 1), merged_pr(2, "alice-gh", D1, 1),
                                merged_pr(3, "renovate-bot", D1, 1)])
@@ -172,11 +204,11 @@ def test_merge_time_lead_times_are_a_separate_labelled_proxy(store: Store) -> No
     assert row["lead_time_proxy_h_median"] == pytest.approx(27.0)
 
 
-def test_panels_inside_shared_facts_equal_panels_built_alone(tmp_path: Path) -> None:
+def test_panels_aggregated_from_one_set_of_facts_equal_panels_built_alone(tmp_path: Path) -> None:
     from datetime import timedelta
 
     from correlate.demo import generate, load
-    from correlate.panel import shared_facts
+    from correlate.panel import prepare_facts
 
     org = generate(teams=4, devs=40, days=120, seed=3)
     with Store.open(tmp_path / "demo.duckdb") as demo:
@@ -185,18 +217,14 @@ def test_panels_inside_shared_facts_equal_panels_built_alone(tmp_path: Path) -> 
         windows = [(end - timedelta(days=100), end, "week", False), (end - timedelta(days=30), end, "month", True),
                    (end - timedelta(days=60), end - timedelta(days=20), "day", False)]
         alone = [build_panel(demo, org.config, a, b, g, keep_lists=k) for a, b, g, k in windows]  # type: ignore[arg-type]
-        monday = end - timedelta(days=50 + (end - timedelta(days=50)).weekday())
-        tail_alone = build_panel(demo, org.config, monday, end, "week")
-        with shared_facts(demo, org.config, end - timedelta(days=110), end):
-            shared = [build_panel(demo, org.config, a, b, g, keep_lists=k)  # type: ignore[arg-type]
-                      for a, b, g, k in windows]
-            # a later-starting weekly panel (from a Monday) is the last weeks of the earlier one
-            year = build_panel(demo, org.config, monday - timedelta(weeks=6), end, "week")
-            tail = build_panel(demo, org.config, monday, end, "week")
-            # a window the shared facts do not cover is built on its own, and stays right
-            outside = build_panel(demo, org.config, end - timedelta(days=119), end, "week")
-            after = build_panel(demo, org.config, *windows[0][:3])  # type: ignore[arg-type]
-    assert alone[0]["prs_merged"].sum() > 0 and alone[0]["ai_active_users"].sum() > 0
+        facts = prepare_facts(demo, org.config, end - timedelta(days=110), end)
+        shared = [facts.panel(a, b, g, keep_lists=k) for a, b, g, k in windows]  # type: ignore[arg-type]
+        # facts built again on the same connection replace the temp tables: the older handle rebuilds its own
+        other = build_panel(demo, org.config, end - timedelta(days=10), end, "day")
+        after = facts.panel(*windows[0][:3])  # type: ignore[arg-type]
+        with pytest.raises(UsageError, match="outside the facts"):
+            facts.panel(end - timedelta(days=119), end, "week")
+    assert alone[0]["prs_merged"].sum() > 0 and alone[0]["ai_active_users"].sum() > 0 and len(other)
 
     def lists_sorted(frame: pd.DataFrame) -> pd.DataFrame:
         # list() aggregates come back in no promised order: compare them as multisets
@@ -205,6 +233,20 @@ def test_panels_inside_shared_facts_equal_panels_built_alone(tmp_path: Path) -> 
 
     for a, s in zip([*alone, alone[0]], [*shared, after], strict=True):
         pd.testing.assert_frame_equal(lists_sorted(a), lists_sorted(s))
-    assert len(outside) > len(alone[0])
-    pd.testing.assert_frame_equal(tail, tail_alone)
-    assert len(year) > len(tail) > 0
+
+
+def test_one_persons_identities_in_two_paths_are_counted_once_by_precedence(store: Store) -> None:
+    # an API-key login: the Analytics API names the key, OpenTelemetry the account uuid; a [[people]] entry
+    # joins them, so the day is one person's and only the first path in precedence order counts
+    people = cfg(people=[{"ids": ["alice@acme.com", "ci-alice-key", "0b1c6e2a-uuid"]}])
+    store.upsert(AIUsageDay, [
+        AIUsageDay("claude_code", "analytics_api", D1, "ci-alice-key", actor_type="api_key", sessions=5, cost_usd=3.0),
+        AIUsageDay("claude_code", "otel", D1, "0b1c6e2a-uuid", sessions=7, cost_usd=3.1),
+        AIUsageDay("claude_code", "otel", D2, "0b1c6e2a-uuid", sessions=2, cost_usd=1.0),  # only one path that day
+        AIUsageDay("copilot", "copilot_api", D1, "alice-gh", requests=4),  # another tool: its own count
+    ])
+    panel = build_panel(store, people, D1, D2).set_index(["team", "day"])
+    assert panel.loc[("payments", D1), "ai_sessions"] == 5
+    assert panel.loc[("payments", D1), "ai_cost_usd"] == pytest.approx(3.0)
+    assert panel.loc[("payments", D2), "ai_sessions"] == 2
+    assert panel.loc[("payments", D1), "ai_requests"] == 4

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from github import Auth, Github, GithubException, GithubRetry
@@ -55,8 +56,39 @@ PER_PAGE = 100
 TIMEOUT_S = 60
 
 
+# PyGithub follows a 301 only on the configured host (another host is a RuntimeError, mapped in
+# translate_errors) and returns any other redirect as if it were an answer: an empty body that would read
+# as "no pull requests". These are refused instead, naming the target host; nothing is sent there.
+REFUSED_REDIRECTS = frozenset({302, 303, 307, 308})
+
+
 class WaitingRetry(GithubRetry):
-    """PyGithub's retry policy, with every pause routed through :func:`connectors._http.wait`."""
+    """PyGithub's retry policy, with every pause routed through :func:`connectors._http.wait`.
+
+    It sees every response PyGithub receives, so it is also where a redirect PyGithub would not follow
+    becomes a :class:`FatalSourceError` (see :data:`REFUSED_REDIRECTS`).
+    """
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        if status_code in REFUSED_REDIRECTS:
+            return True  # not retried: increment() refuses it
+        return bool(super().is_retry(method, status_code, has_retry_after))
+
+    def increment(self, method: str | None = None, url: str | None = None, response: Any = None,
+                  error: Exception | None = None, _pool: Any = None, _stacktrace: Any = None) -> Any:
+        if response is not None and getattr(response, "status", None) in REFUSED_REDIRECTS:
+            here = (f"{_pool.scheme}://{_pool.host}" + (f":{_pool.port}" if _pool.port else "")
+                    if _pool is not None else "the configured base_url")
+            target = _location(response.headers)
+            response.drain_conn()  # hand the connection back to the pool before leaving urllib3 by raising
+            raise FatalSourceError(
+                f"GitHub at {here} answered a redirect (HTTP {response.status})"
+                + (f" to {target}" if target else "") + ". correlate does not follow it (the token goes only to "
+                "the configured host, and PyGithub follows nothing but a 301 on that host): set [sources.github] "
+                "base_url to the address the API answers on.",
+                source=SOURCE, status=int(response.status),
+            )
+        return super().increment(method, url, response, error, _pool, _stacktrace)
 
     def get_backoff_time(self) -> float:
         """1 s, 2 s, 4 s ... capped at ``backoff_max``: urllib3 would retry the first failure at once."""
@@ -188,6 +220,17 @@ def translate_errors(*, stream: str, token_env: str, where: str | None = None) -
             f"cannot reach GitHub ({type(exc).__name__}). Check base_url and the network, then re-run.",
             source=SOURCE, stream=stream, where=where,
         ) from None
+    except RuntimeError as exc:
+        # PyGithub refuses a 301 to another host or scheme (or back to the same path) with a bare RuntimeError
+        # naming both hosts; nothing was sent there
+        if "redirected" not in str(exc):
+            raise
+        raise FatalSourceError(
+            f"GitHub redirected away from the configured host ({str(exc).split(', please')[0]}). correlate sends "
+            "the token only to the configured host and did not follow: set [sources.github] base_url to the "
+            "address the API answers on.",
+            source=SOURCE, stream=stream, where=where,
+        ) from None
     except json.JSONDecodeError as exc:
         # PyGithub parses every body with json.loads: a body cut off mid-way (a dropped connection behind a proxy)
         # or an HTML page from a proxy would otherwise surface as a bare traceback
@@ -237,6 +280,18 @@ def _reset_from_headers(headers: Any) -> datetime | None:
     if value and str(value).isdigit():
         return datetime.fromtimestamp(int(value), UTC)
     return None
+
+
+def _location(headers: Any) -> str | None:
+    """``scheme://host[:port]`` of a redirect's ``Location`` (no path or query: a signed URL stays private)."""
+    if not headers:
+        return None
+    lowered = {str(k).lower(): v for k, v in dict(headers).items()}
+    value = lowered.get("location")
+    if not isinstance(value, str) or not value:
+        return None
+    parts = urlsplit(value)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}" if parts.netloc else None
 
 
 def _until(reset: datetime | None) -> str:

@@ -9,8 +9,10 @@ The records carry raw facts; stage durations, first review and the AI decision a
 ``correlate.pr_metrics`` from the records plus :attr:`PullRequestPage.activity`. Two facts are
 settled here because they need text that is not stored: ``ai_rule``/``ai_tool`` hold the evidence
 found in the PR body or commit messages (:mod:`connectors.github.attribution`), and ``size_lines``
-holds additions + deletions outside ``generated_paths`` when the changed-file list was fetched
-(None otherwise; correlate then uses additions + deletions).
+holds additions + deletions outside ``generated_paths`` when the complete changed-file list was fetched
+(None when it was not asked for, or GitHub answered it null or cut short; correlate then uses additions +
+deletions). A review's key is its ``fullDatabaseId``, else its node ``id`` (both nullable fields are
+read as unknown, never as 0, and never stop the repository).
 """
 
 from __future__ import annotations
@@ -213,7 +215,9 @@ def _add_pull(gh: Github, page: PullRequestPage, node: dict[str, Any], *, owner:
     reviews = complete("reviews", "pull_request_reviews")
     commits = complete("commits", "pull_request_commits")
     comments = complete("comments", "pull_request_comments")
-    files = complete("files", "pull_request_files") if "files" in node else None
+    # `files` is nullable (GitHub answers null when it cannot list a PR's files, e.g. very large diffs):
+    # null means the size outside generated paths is unknown, never a PR of 0 lines
+    files = complete("files", "pull_request_files") if node.get("files") is not None else None
 
     author = get_map(node, "author", ctx) or {}
     review_rows = []
@@ -222,13 +226,12 @@ def _add_pull(gh: Github, page: PullRequestPage, node: dict[str, Any], *, owner:
         submitted = _time(r, "submittedAt", ctx, f"{p}.submittedAt")
         if submitted is None:
             continue  # pending reviews have no time and are invisible to others
-        review_id = r.get("fullDatabaseId") or r.get("id")
-        if isinstance(review_id, bool) or not isinstance(review_id, (str, int)):
-            raise ctx.fail(f"{p}.fullDatabaseId", f"should be an id but is {review_id!r:.40}")
         reviewer = get_map(r, "author", ctx, f"{p}.author")
+        login = _login(reviewer, ctx, f"{p}.author")
+        state = get_str(r, "state", ctx, f"{p}.state")
         review_rows.append(Review(
-            repo=repo, number=number, review_id=str(review_id), author=_login(reviewer, ctx, f"{p}.author"),
-            author_type=actor_type(reviewer), state=get_str(r, "state", ctx, f"{p}.state"), submitted_at=submitted))
+            repo=repo, number=number, review_id=_review_id(r, ctx, p, login, state, submitted), author=login,
+            author_type=actor_type(reviewer), state=state, submitted_at=submitted))
     commit_rows = []
     messages: list[tuple[str | None, str | None]] = []
     for i, c in enumerate(commits):
@@ -251,15 +254,8 @@ def _add_pull(gh: Github, page: PullRequestPage, node: dict[str, Any], *, owner:
     if timeline:
         first_ready = (get_str(timeline[0], "__typename", ctx, "timelineItems.nodes[0].__typename"),
                        _time(timeline[0], "createdAt", ctx, "timelineItems.nodes[0].createdAt"))
-    size = None
-    if files is not None:
-        size = 0
-        for i, f in enumerate(files):
-            p = f"files.nodes[{i}]"
-            lines = (get_count(f, "additions", ctx, f"{p}.additions") or 0) + (
-                get_count(f, "deletions", ctx, f"{p}.deletions") or 0)
-            if not is_generated(get_str(f, "path", ctx, f"{p}.path") or "", generated_paths):
-                size += lines
+    changed_files = get_count(node, "changedFiles", ctx)
+    size = None if files is None else _size_outside(files, changed_files, generated_paths, ctx)
     labels = [get_str(label, "name", ctx, f"labels.nodes[{i}].name")
               for i, label in enumerate(_nodes(get_map(node, "labels", ctx) or {}, ctx, "labels"))]
     pull = pull_from_parts(
@@ -268,7 +264,7 @@ def _add_pull(gh: Github, page: PullRequestPage, node: dict[str, Any], *, owner:
         created_at=_time(node, "createdAt", ctx), first_ready_event=first_ready,
         merged_at=_time(node, "mergedAt", ctx), closed_at=_time(node, "closedAt", ctx),
         updated_at=_time(node, "updatedAt", ctx), additions=get_count(node, "additions", ctx),
-        deletions=get_count(node, "deletions", ctx), changed_files=get_count(node, "changedFiles", ctx),
+        deletions=get_count(node, "deletions", ctx), changed_files=changed_files,
         size_lines=size, merge_commit_sha=get_str(get_map(node, "mergeCommit", ctx) or {}, "oid", ctx,
                                                   "mergeCommit.oid"),
         head_sha=get_str(node, "headRefOid", ctx), base_branch=get_str(node, "baseRefName", ctx),
@@ -280,6 +276,47 @@ def _add_pull(gh: Github, page: PullRequestPage, node: dict[str, Any], *, owner:
     page.commits += commit_rows
     page.activity += activity
     return requests
+
+
+def _review_id(r: Mapping[str, Any], ctx: Ctx, p: str, login: str | None, state: str | None,
+               submitted: datetime) -> str:
+    """The review's key: ``fullDatabaseId`` (the number REST calls ``id``), else its node ``id``.
+
+    ``fullDatabaseId`` is nullable in GitHub's schema. The node ``id`` is the fallback because it is
+    non-null, never reused and never changes for the same review, so a re-sync upserts the same row;
+    it is also impossible to confuse with a database number (it is not all digits). Only if both are
+    missing (an answer outside the schema) is the key built from who reviewed, when and how, which is
+    still the same on every sync of that review.
+    """
+    for key in ("fullDatabaseId", "id"):
+        value = r.get(key)
+        if value is None or value == "":
+            continue
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise ctx.fail(f"{p}.{key}", f"should be an id but is {value!r:.40}")
+        return str(value)
+    return f"review:{login or 'ghost'}:{submitted.isoformat()}:{state or ''}"
+
+
+def _size_outside(files: list[Mapping[str, Any]], changed_files: int | None, generated_paths: Sequence[str],
+                  ctx: Ctx) -> int | None:
+    """Lines changed outside ``generated_paths``; ``None`` (unknown) when the file list is not complete.
+
+    Incomplete: fewer files listed than the PR's ``changedFiles`` (GitHub lists at most 3,000), or a
+    file whose line counts are missing. Counting those as 0 would make a large PR look small.
+    """
+    if changed_files is not None and len(files) < changed_files:
+        return None
+    size = 0
+    for i, f in enumerate(files):
+        p = f"files.nodes[{i}]"
+        added = get_count(f, "additions", ctx, f"{p}.additions")
+        deleted = get_count(f, "deletions", ctx, f"{p}.deletions")
+        if added is None or deleted is None:
+            return None
+        if not is_generated(get_str(f, "path", ctx, f"{p}.path") or "", generated_paths):
+            size += added + deleted
+    return size
 
 
 def _nodes(conn: Mapping[str, Any], ctx: Ctx, path: str) -> list[Mapping[str, Any]]:

@@ -123,10 +123,7 @@ def _add_pull_rest(page: PullRequestPage, pr: GhPull, *, repo: str, generated_pa
             actor = event.actor
             activity.append(Activity(number, actor.login if actor else None, _user_type(actor), event.created_at,
                                      "comment"))
-    size = None
-    if generated_paths:
-        size = sum(f.additions + f.deletions for f in pr.get_files()
-                   if not is_generated(f.filename, generated_paths))
+    size = _size_outside(list(pr.get_files()), pr.changed_files, generated_paths) if generated_paths else None
     # additions/deletions/changed_files are absent from the list answer: reading them completes the
     # object with GET /pulls/{number} (one request).
     pull = pull_from_parts(
@@ -143,6 +140,20 @@ def _add_pull_rest(page: PullRequestPage, pr: GhPull, *, repo: str, generated_pa
     page.reviews += reviews
     page.commits += commits
     page.activity += activity
+
+
+def _size_outside(files: list[Any], changed_files: int | None, generated_paths: Sequence[str]) -> int | None:
+    """Lines changed outside ``generated_paths``; ``None`` (unknown) when the list is incomplete.
+
+    The REST files list stops at 3,000 files, and a file without line counts cannot be summed: either
+    way the size is unknown (correlate then falls back to additions + deletions), never an undercount.
+    """
+    if changed_files is not None and len(files) < changed_files:
+        return None
+    if any(f.additions is None or f.deletions is None for f in files):
+        return None
+    return sum(int(f.additions) + int(f.deletions) for f in files
+               if not is_generated(f.filename or "", generated_paths))
 
 
 def review_records(repo: str, number: int, reviews: Iterable[Any]) -> list[Review]:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from correlate.config import Config, load_config
 from correlate.console import console
+from correlate.csv_writer import write_csv
 from correlate.dora.linkage import drop_temp, prepare
 from correlate.dora.ownership import team_of_repo, team_of_service
 from correlate.store import Store
@@ -35,9 +36,7 @@ def export_deployments(config_path: Path, out: Path, since: date | None, until: 
     config = load_config(config_path)
     with Store.open(config.store_path) as store:
         frame = deployments_frame(store, config, since, until)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out, index=False)
+    out = write_csv(frame, Path(out))
     counted = int(frame["counts_for_dora"].fillna(False).astype(bool).sum())
     failed = int(frame["failed"].astype(bool).sum())
     proxies = int((frame["source"] == "merge_proxy").sum())

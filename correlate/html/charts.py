@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Any, cast
 from xml.sax.saxutils import escape
 
 import matplotlib
@@ -20,7 +21,9 @@ import matplotlib
 matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402
 
-__all__ = ["PALETTE", "bar_chart", "event_study_chart", "line_chart", "safe_label"]
+from correlate.report.sections import ChartData  # noqa: E402
+
+__all__ = ["PALETTE", "bar_chart", "draw", "event_study_chart", "line_chart", "safe_label"]
 
 # Okabe–Ito, ordered so neighbouring series also differ in lightness (greyscale print); the pale yellow,
 # hard to see on white even in colour, comes last.
@@ -28,7 +31,7 @@ PALETTE = ["#000000", "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#5
 BLUE, SKY, VERMILLION = "#0072B2", "#56B4E9", "#D55E00"
 STYLES = ["-", "--", "-.", ":"]
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
-RC = {
+RC: dict[str, Any] = {
     "svg.hashsalt": "correlate",
     "svg.fonttype": "none",
     "font.family": "DejaVu Sans",
@@ -36,6 +39,9 @@ RC = {
     "axes.spines.top": False,
     "axes.spines.right": False,
 }
+
+
+_RC = cast(Any, RC)  # matplotlib types rc keys as literals; these are checked by matplotlib at run time
 
 
 def safe_label(text: str) -> str:
@@ -46,7 +52,7 @@ def safe_label(text: str) -> str:
 
 def _to_svg(fig: Figure, title: str) -> str:
     buf = io.StringIO()
-    with matplotlib.rc_context(RC):
+    with matplotlib.rc_context(_RC):
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
     svg = buf.getvalue()
     svg = svg[svg.index("<svg"):]  # drop the XML prolog and DOCTYPE: the SVG is inlined in HTML
@@ -64,19 +70,20 @@ def _to_svg(fig: Figure, title: str) -> str:
     return re.sub(r"(<svg[^>]*>)", r"\1<title>" + escape(title) + "</title>", svg, count=1)
 
 
-def line_chart(title: str, x: Sequence[date], series: dict[str, Sequence[float | None]], *, ylabel: str = "",
+def line_chart(title: str, x: Sequence[date], series: Mapping[str, Sequence[float | None]], *, ylabel: str = "",
                percent: bool = False, vline: date | None = None, width: float = 7.0, height: float = 2.8) -> str:
     """One line per series over dates; ``None``/NaN leave gaps. Returns an inline SVG string."""
-    with matplotlib.rc_context(RC):
+    with matplotlib.rc_context(_RC):
         fig = Figure(figsize=(width, height))
         ax = fig.add_subplot()
         for i, (name, values) in enumerate(series.items()):
             ys = [float("nan") if v is None else (100 * v if percent else v) for v in values]
-            ax.plot(list(x), ys, label=safe_label(name), color=PALETTE[i % len(PALETTE)],
+            # matplotlib's stubs omit dates; its unit converters take them
+            ax.plot(list(x), ys, label=safe_label(name), color=PALETTE[i % len(PALETTE)],  # type: ignore[arg-type]
                     linestyle=STYLES[i % len(STYLES)],
                     marker=MARKERS[i % len(MARKERS)], markersize=2.5, linewidth=1.4)
         if vline is not None:
-            ax.axvline(vline, color="#555555", linewidth=0.8, linestyle=":")
+            ax.axvline(vline, color="#555555", linewidth=0.8, linestyle=":")  # type: ignore[arg-type]
         ax.set_ylabel(ylabel + (" (%)" if percent and "%" not in ylabel else ""))
         ax.grid(axis="y", color="#dddddd", linewidth=0.6)
         if len(series) > 1:
@@ -88,7 +95,7 @@ def line_chart(title: str, x: Sequence[date], series: dict[str, Sequence[float |
 def bar_chart(title: str, labels: Sequence[str], values: Sequence[float], *, xlabel: str = "",
               width: float = 7.0) -> str:
     """Horizontal bars, largest first as given. Returns an inline SVG string."""
-    with matplotlib.rc_context(RC):
+    with matplotlib.rc_context(_RC):
         fig = Figure(figsize=(width, 0.35 * max(3, len(labels)) + 0.6))
         ax = fig.add_subplot()
         pos = list(range(len(labels)))[::-1]
@@ -106,7 +113,7 @@ def event_study_chart(title: str, event_time: Sequence[int], estimate: Sequence[
     """Estimates by weeks relative to adoption with their interval band, a zero line, a dotted line at
     adoption and (optionally) dashed lines at the minimum detectable effect (lower, upper: they differ
     when a log-scale effect is shown as a % change)."""
-    with matplotlib.rc_context(RC):
+    with matplotlib.rc_context(_RC):
         fig = Figure(figsize=(width, height))
         ax = fig.add_subplot()
         xs = list(event_time)
@@ -124,3 +131,22 @@ def event_study_chart(title: str, event_time: Sequence[int], estimate: Sequence[
         ax.grid(axis="y", color="#dddddd", linewidth=0.6)
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
         return _to_svg(fig, title)
+
+
+def draw(chart: ChartData) -> str:
+    """The inline SVG of a report chart, drawn from its data (the same rows its data table prints)."""
+    o = chart.options
+    if chart.kind == "line":
+        x = [r[0] for r in chart.rows]
+        series = {name: [r[i] for r in chart.rows] for i, name in enumerate(chart.columns[1:], start=1)}
+        return line_chart(chart.title, x, series, ylabel=o.get("ylabel", ""), percent=bool(o.get("percent")))
+    if chart.kind == "bar":
+        return bar_chart(o.get("svg_title", chart.title), [str(r[0]) for r in chart.rows],
+                         [float(r[1]) for r in chart.rows], xlabel=o.get("xlabel", ""))
+    if chart.kind == "event_study":
+        lo, hi = o.get("window", (-(10**9), 10**9))
+        pts = [r for r in chart.rows if lo <= r[0] <= hi]
+        return event_study_chart(chart.title, [r[0] for r in pts], [r[1] for r in pts], [r[2] for r in pts],
+                                 [r[3] for r in pts], ylabel=o.get("ylabel", ""), mde=o.get("mde"),
+                                 ylim=o.get("ylim"))
+    raise ValueError(f"unknown chart kind {chart.kind!r}")

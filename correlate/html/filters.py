@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["FILTERS", "fmt_ci", "fmt_d_hours", "fmt_d_num", "fmt_d_pct", "fmt_d_usd", "fmt_days_week", "fmt_effect",
@@ -80,8 +81,8 @@ def fmt_ci(low: Any, high: Any, fmt: str = "num") -> str:
             return body if fmt == "hours" else _signed(v, lambda _: body)
 
         return f"[{f(low)}, {f(high)}]"
-    f = FILTERS.get(fmt, fmt_num)
-    return f"[{f(low)}, {f(high)}]"
+    fmt_end: Callable[[Any], str] = FILTERS.get(fmt, fmt_num)
+    return f"[{fmt_end(low)}, {fmt_end(high)}]"
 
 
 def fmt_effect(value: Any, unit: str = "") -> str:
@@ -150,7 +151,7 @@ def attr_fmt(value: Any, fmt: str) -> str:
     return FILTERS[fmt](value)
 
 
-FILTERS = {
+FILTERS: dict[str, Callable[..., str]] = {
     "int": fmt_int,
     "num": fmt_num,
     "pct": fmt_pct,

@@ -1,12 +1,16 @@
-"""Render report templates: autoescaped, undefined variables fail, formatters registered as filters."""
+"""Render report templates: autoescaped, undefined variables fail, formatters and the chart drawer
+(``| svg``) registered as filters."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
+from correlate.html.charts import draw
 from correlate.html.filters import FILTERS
+from correlate.report.sections import ChartData
 
 __all__ = ["environment", "render"]
 
@@ -24,8 +28,14 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(FILTERS)
+    env.filters["svg"] = _svg
     env.globals["csp"] = CSP
     return env
+
+
+def _svg(chart: ChartData) -> Markup:
+    # matplotlib escapes every text it writes into the SVG (titles, labels, legends), so it is markup
+    return Markup(draw(chart))  # noqa: S704
 
 
 def render(template: str, **context: Any) -> str:

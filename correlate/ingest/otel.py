@@ -6,9 +6,11 @@ keyed (a metric increment by series and times, an event by a hash of its content
 exporter delivered twice, or a file imported twice, is stored once.
 
 Metrics (sources.md §3): every ``claude_code.*`` counter, delta or cumulative. Cumulative points are
-differenced per series in time order; a later start time or a drop is a reset (the new value is the
-increment), and a point older than the last one folded (or from an earlier start) is a repeat, skipped.
-The last point per series is kept (``otel_series_state``) so differencing continues in the next fold.
+differenced per stream, a (series, start time), in time order: a stream's first point counts whole (a new
+process, or a restart, which starts a new stream), a drop within a stream is a reset (the new value is
+the increment), and a point no later than the last one folded for its stream is a repeat, skipped. Two
+processes exporting identical series attributes are two streams, folded side by side. The last point per
+stream is kept (``otel_series_state``) so differencing continues in the next fold.
 Points and events are bucketed into days of the configured ``[calendar] timezone``.
 
 **Double-counting rule.** Claude Code reports tokens and cost twice: as ``claude_code.token.usage`` /
@@ -79,13 +81,15 @@ class FoldStats:
     skipped_events: int = 0
     out_of_range: int = 0  # points with a time past 2262 (int64 ns) or a value NaN, infinite or beyond 2**53
     actor_days: int = 0
-    damaged: list[str] = field(default_factory=list)
+    damaged: list[str] = field(default_factory=list)  # segments set aside by this fold
+    kept_aside: list[tuple[str, int]] = field(default_factory=list)  # every .damaged file in the spool: name, bytes
 
     def add(self, other: FoldStats) -> None:
         for name in ("requests", "points", "increments", "events", "skipped_points", "skipped_events",
                      "out_of_range", "actor_days"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.damaged += other.damaged
+        self.kept_aside += other.kept_aside
 
 
 # -- attribution ---------------------------------------------------------------------------------------------
@@ -149,8 +153,12 @@ def _increments(store: Store, points: list[MetricPoint], clock: _Clock, team_att
                  if p.start_ns < _MAX_NS and p.time_ns < _MAX_NS and -MAX_VALUE <= p.value <= MAX_VALUE]
     stats.out_of_range += len(wanted) - len(placeable)
     wanted = placeable
-    cumulative = sorted((p for p in wanted if p.temporality == CUMULATIVE), key=lambda p: (p.series, p.time_ns))
-    state: dict[str, tuple[int, int, float]] = {}
+    # A cumulative stream is one (series, start time): two processes with identical attributes (no
+    # session id, no service.instance.id) export the same series with their own start times, concurrently,
+    # so a start time other than the last one seen is another stream, never a reset of this one.
+    cumulative = sorted((p for p in wanted if p.temporality == CUMULATIVE),
+                        key=lambda p: (p.series, p.start_ns, p.time_ns))
+    state: dict[tuple[str, int], tuple[int, float]] = {}
     if cumulative:
         keys = pa.table({"series": sorted({p.series for p in cumulative})})
         store.con.register("_series", keys)
@@ -158,32 +166,30 @@ def _increments(store: Store, points: list[MetricPoint], clock: _Clock, team_att
             for s, start, t, v in store.con.execute(
                 "SELECT s.series, s.start_ns, s.time_ns, s.value FROM otel_series_state s JOIN _series USING (series)"
             ).fetchall():
-                state[s] = (int(start), int(t), float(v))
+                state[(s, int(start))] = (int(t), float(v))
         finally:
             store.con.unregister("_series")
     out: list[OtelMetricDelta] = []
-    touched: dict[str, OtelSeriesState] = {}
+    touched: dict[tuple[str, int], OtelSeriesState] = {}
     seen: dict[int, tuple[dict[str, Any], _PointFields]] = {}
     for p in wanted:
         if p.temporality == CUMULATIVE:
             continue
         out.append(_delta_row(p, p.value, clock, team_attr, seen))
     for p in cumulative:
-        prev = state.get(p.series)
-        if prev is not None and p.start_ns < prev[0]:
-            stats.skipped_points += 1  # a late point of an earlier run of this series: that run is folded
-            continue
-        if prev is None or p.start_ns > prev[0]:
-            inc = p.value  # first point of the series, or a restart (new start time)
-        elif p.time_ns <= prev[1]:
-            stats.skipped_points += 1  # a repeat or an out-of-order point: already counted
+        stream = (p.series, p.start_ns)
+        prev = state.get(stream)
+        if prev is None:
+            inc = p.value  # the stream's first point: everything since its start (a new process or a restart)
+        elif p.time_ns <= prev[0]:
+            stats.skipped_points += 1  # a re-export or an out-of-order point: already counted
             continue
         else:
-            inc = p.value - prev[2]
+            inc = p.value - prev[1]
             if inc < 0:
                 inc = p.value  # counter reset without a start-time change
-        state[p.series] = (p.start_ns, p.time_ns, p.value)
-        touched[p.series] = OtelSeriesState(p.series, p.name, p.start_ns, p.time_ns, p.value)
+        state[stream] = (p.time_ns, p.value)
+        touched[stream] = OtelSeriesState(p.series, p.name, p.start_ns, p.time_ns, p.value)
         out.append(_delta_row(p, inc, clock, team_attr, seen))
     return out, list(touched.values())
 
@@ -506,6 +512,7 @@ def fold_spool(store: Store, spool_dir: Path, *, tz: str, team_attribute: str | 
             break
         if task is not None:
             progress.advance(task)
+    stats.kept_aside = sorted((p.name, p.stat().st_size) for p in spool_dir.glob("*.damaged"))
     return stats
 
 
@@ -563,13 +570,39 @@ def _retire(store: Store, seg: Path, offset: int, stats: FoldStats) -> None:
         return
     if offset < size:
         damaged = seg.with_suffix(".damaged")
-        os.replace(seg, damaged)
-        stats.damaged.append(f"{damaged.name}: {size - offset:,} unverifiable bytes after byte {offset:,}")
+        try:
+            _keep_tail(seg, offset, damaged)
+            stats.damaged.append(f"{damaged.name}: the {size - offset:,} unverifiable bytes after byte {offset:,} of "
+                                 f"{seg.name} (everything before them is folded)")
+        except OSError:
+            os.replace(seg, damaged)  # no room for a copy of the tail (a full disk): keep the whole segment
+            stats.damaged.append(f"{damaged.name}: {size - offset:,} unverifiable bytes after byte {offset:,}")
     else:
         seg.unlink()
     with store.transaction():
         store.con.execute("DELETE FROM sync_state WHERE source = ? AND stream = 'spool' AND \"partition\" = ?",
                           [SOURCE, seg.stem])
+
+
+def _keep_tail(seg: Path, offset: int, damaged: Path) -> None:
+    """Keep only the bytes of ``seg`` after ``offset`` (folded already before it), as ``damaged``.
+
+    A whole segment kept aside would hold up to 32 MiB of bytes already in the store, on the disk the
+    receiver needs to recover from a full disk.
+    """
+    partial = damaged.with_suffix(".damaged-partial")
+    try:
+        with open(seg, "rb") as src, open(partial, "wb") as dst:
+            src.seek(offset)
+            while chunk := src.read(1024 * 1024):
+                dst.write(chunk)
+            dst.flush()
+            os.fsync(dst.fileno())
+        os.replace(partial, damaged)
+    except OSError:
+        partial.unlink(missing_ok=True)
+        raise
+    seg.unlink()
 
 
 def sync(ctx: SyncContext, since: date | None) -> SyncSummary:
@@ -591,6 +624,10 @@ def _summary(stats: FoldStats) -> SyncSummary:
                              "infinite or beyond 2^53 (damaged exports)")
     for d in stats.damaged:
         summary.notes.append(f"kept damaged segment {d}")
+    if stats.kept_aside:
+        files = ", ".join(f"{name} ({size:,} bytes)" for name, size in stats.kept_aside)
+        summary.notes.append(f"kept aside in the spool folder: {files}. Unverifiable bytes (a receiver killed "
+                             "mid-write, or disk damage): inspect them, then delete them")
     return summary
 
 

@@ -101,6 +101,7 @@ class Spool:
         self._path: Path | None = None
         self._opened = 0.0
         self._size = 0
+        self._synced_size = 0  # bytes of the open segment known to be on disk (acknowledged records only)
         self._written = 0  # records written (sequence number of the last one)
         self._synced = 0  # records known to be on disk
         self._failed = 0  # records up to this one were covered by a sync that failed
@@ -149,7 +150,7 @@ class Spool:
             self._syncing = True
             if self._last_group > 1:
                 self._gather_locked()
-            target = self._written
+            target, target_size = self._written, self._size
             try:
                 f.flush()
             except BaseException:
@@ -167,6 +168,7 @@ class Spool:
                 if ok:
                     self._last_group = target - self._synced
                     self._synced = max(self._synced, target)
+                    self._synced_size = target_size
                 else:
                     self._fail_locked()
                 self._cond.notify_all()
@@ -194,12 +196,43 @@ class Spool:
             self._cond.wait()  # a leader is syncing this file outside the lock
         self._failed = self._written
         self._cond.notify_all()
-        if self._file is not None:
-            try:
-                self._file.close()  # its tail may be torn: a fold stops there (the crc), reporting it
-            except OSError:
-                pass
-            self._file = self._path = None  # stays .open; close_orphans renames it once nobody holds it
+        if self._file is not None and self._path is not None:
+            self._abandon_locked(self._file, self._path, self._synced_size)
+            self._file = self._path = None
+
+    def _abandon_locked(self, f: BinaryIO, path: Path, keep: int) -> None:
+        """Put a segment whose write or sync failed back to what was acknowledged, and close it.
+
+        Its records after byte ``keep`` were answered with a retryable error (their clients send them
+        again), so they are cut off: a full disk then leaves neither an empty ``.open`` file per failed
+        request nor a segment with a torn tail that a fold would have to keep aside (holding the space
+        the receiver needs to recover). A segment with nothing acknowledged is deleted; otherwise it is
+        truncated and closed (``.seg``). The lock is held throughout (a duplicate descriptor keeps it
+        while the buffered file is closed), so no fold sees the segment half-repaired. If the repair
+        fails too, the segment stays ``.open`` for ``close_orphans``, and a fold stops at its torn tail.
+        """
+        try:
+            fd = os.dup(f.fileno())
+        except OSError:
+            fd = -1
+        try:
+            f.close()  # its buffer may still hold records that could not be written: they are cut off below
+        except OSError:
+            pass
+        if fd < 0:
+            return
+        try:
+            if keep == 0:
+                os.unlink(path)
+            else:
+                os.ftruncate(fd, keep)
+                os.fsync(fd)
+                os.replace(path, path.with_suffix(".seg"))
+            _fsync_dir(self.dir)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
 
     def rotate(self) -> None:
         """Close the current segment (a new one opens with the next request)."""
@@ -223,7 +256,7 @@ class Spool:
         except BaseException:
             f.close()
             raise
-        self._file, self._path, self._opened, self._size = f, path, time.monotonic(), 0
+        self._file, self._path, self._opened, self._size, self._synced_size = f, path, time.monotonic(), 0, 0
         return f
 
     def _close_locked(self) -> None:

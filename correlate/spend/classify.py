@@ -6,15 +6,16 @@ to the team × day table's ``ai_cost_usd``. The rules, with the ``[spend]`` thre
 * **productive** — linked to a PR that merged and survived: not reverted (a merged PR titled
   ``Revert "<title>"`` in the same repo), no linked incident (shipped in a deployment with a linked
   failure, or named by an incident's ``caused_by_sha``), no follow-up fix (a PR in the same repo
-  whose title says fix / follow-up and names ``#<number>``, opened within ``rework_days`` of the
+  whose title says fix / follow-up and names ``#<number>``, opened within ``follow_up_days`` of the
   merge), fewer than ``review_rounds`` changes-requested reviews.
-* **inefficient** — linked to a merged PR that needed that rework; and, of a surviving PR, the part
+* **inefficient** — linked to a merged PR with that trouble (this is not DORA's deployment rework: see
+  ``correlate.metrics.catalogue.REWORK``); and, of a surviving PR, the part
   of its cost above ``inefficiency_multiple`` × the team's median cost of merged PRs of the same
   size bucket (``size_buckets``; the median needs ``min_evidence_prs`` PRs). The cost of a PR is all
   spend linked to it in the window, by any rule.
 * **wasteful** — linked to a PR closed unmerged, or to session git activity (commits, a branch) that
   is in no PR ``wasteful_days`` after the session.
-* **pending** — linked to an open PR, to a PR merged fewer than ``rework_days`` ago with no rework
+* **pending** — linked to an open PR, to a PR merged fewer than ``follow_up_days`` ago with no trouble
   seen yet (its survival cannot be judged), or to unshipped git activity younger than ``wasteful_days``.
 * **unattributed** — no link (see :mod:`correlate.spend.linking`).
 """
@@ -60,19 +61,6 @@ class Classified:
     config: SpendConfig
     as_of: date
 
-    def shares(self, by: list[str] | None = None) -> pd.DataFrame:
-        """Class shares of spend, overall or per ``by`` columns (a column per class, rows sum to 1)."""
-        keys = by or []
-        table = self.detail.pivot_table(index=keys or None, columns="class", values="cost_usd", aggfunc="sum",
-                                        fill_value=0.0) if keys else (
-            self.detail.groupby("class")["cost_usd"].sum().to_frame().T)
-        for c in CLASSES:
-            if c not in table.columns:
-                table[c] = 0.0
-        table = table[list(CLASSES)]
-        total = table.sum(axis=1).replace(0, np.nan)
-        return table.div(total, axis=0).fillna(0.0)
-
 
 def size_bucket_labels(edges: tuple[int, ...]) -> list[str]:
     """Labels for the size buckets: ``<50``, ``50-199``, ..., ``>=800``."""
@@ -95,10 +83,11 @@ def _bucket(size: pd.Series, edges: tuple[int, ...]) -> pd.Series:
 
 
 def pr_outcomes(inputs: SpendInputs, spend: SpendConfig) -> pd.DataFrame:
-    """One row per PR: state, rework evidence and whether its survival can be judged yet.
+    """One row per PR: state, trouble evidence (reverted, incident, follow-up fix, review rounds) and whether
+    its survival can be judged yet.
 
     Columns: ``repo, number, state (merged | closed | open), merged_day, size_lines, size_bucket,
-    reverted, follow_up_fix, incident, changes_requested, rework, rework_reason, settled``.
+    reverted, follow_up_fix, incident, changes_requested, trouble, trouble_reason, settled``.
     """
     prs = inputs.prs.copy()
     tz = inputs.timezone
@@ -118,7 +107,7 @@ def pr_outcomes(inputs: SpendInputs, spend: SpendConfig) -> pd.DataFrame:
     hit = hit.sort_values("merged_at").drop_duplicates(["repo", "orig_title", "merged_at_rev"], keep="last")
     reverted = set(zip(hit["repo"], hit["number"], strict=True))
 
-    # follow-up fix: a PR in the same repo titled fix/follow-up naming #<number>, opened within rework_days
+    # follow-up fix: a PR in the same repo titled fix/follow-up naming #<number>, opened within follow_up_days
     fixes = prs[titles.str.contains(_FIX_TITLE.pattern, flags=re.I)][["repo", "title", "created_at"]].copy()
     fixes["ref"] = fixes["title"].str.findall(r"#(\d+)")
     fixes = fixes.explode("ref").dropna(subset=["ref"])
@@ -126,7 +115,7 @@ def pr_outcomes(inputs: SpendInputs, spend: SpendConfig) -> pd.DataFrame:
     fx = prs[merged][["repo", "number", "merged_at"]].merge(fixes, left_on=["repo", "number"],
                                                             right_on=["repo", "ref"])
     gap = (pd.to_datetime(fx["created_at"], utc=True) - pd.to_datetime(fx["merged_at"], utc=True))
-    fx = fx[(gap >= pd.Timedelta(0)) & (gap <= pd.Timedelta(days=spend.rework_days))]
+    fx = fx[(gap >= pd.Timedelta(0)) & (gap <= pd.Timedelta(days=spend.follow_up_days))]
     fixed = set(zip(fx["repo"], fx["number"], strict=True))
 
     incident = set(zip(inputs.pr_incidents["repo"].tolist(), [int(n) for n in inputs.pr_incidents["number"].tolist()],
@@ -144,14 +133,14 @@ def pr_outcomes(inputs: SpendInputs, spend: SpendConfig) -> pd.DataFrame:
     reasons = np.select(
         [_bools(prs[c]) for c in ("reverted", "incident", "follow_up_fix")] + [_bools(many_rounds)],
         ["reverted", "incident", "follow_up_fix", "review_rounds"], default="")
-    prs["rework"] = _bools(merged) & (reasons != "")
-    prs["rework_reason"] = pd.Series(reasons, index=prs.index).where(prs["rework"].to_numpy(dtype=bool))
+    prs["trouble"] = _bools(merged) & (reasons != "")
+    prs["trouble_reason"] = pd.Series(reasons, index=prs.index).where(prs["trouble"].to_numpy(dtype=bool))
     age = pd.Series([(inputs.as_of - d).days if not pd.isna(d) else np.nan for d in prs["merged_day"]],
                     index=prs.index)
-    prs["settled"] = merged & (age >= spend.rework_days)
+    prs["settled"] = merged & (age >= spend.follow_up_days)
     prs["size_bucket"] = _bucket(pd.to_numeric(prs["size_lines"], errors="coerce"), spend.size_buckets)
     return prs[["repo", "number", "state", "merged_day", "size_lines", "size_bucket", "reverted", "follow_up_fix",
-                "incident", "changes_requested", "rework", "rework_reason", "settled"]]
+                "incident", "changes_requested", "trouble", "trouble_reason", "settled"]]
 
 
 def _bools(values: pd.Series) -> np.ndarray:
@@ -160,12 +149,12 @@ def _bools(values: pd.Series) -> np.ndarray:
 
 def _pr_class(outcomes: pd.DataFrame) -> pd.DataFrame:
     o = outcomes
-    conds = [_bools(o["state"] == "open"), _bools(o["state"] == "closed"), _bools(o["rework"]),
+    conds = [_bools(o["state"] == "open"), _bools(o["state"] == "closed"), _bools(o["trouble"]),
              ~_bools(o["settled"])]
     cls = np.select(conds, ["pending", "wasteful", "inefficient", "pending"], default="productive")
     reason = np.select(
         conds,
-        ["open_pr", "closed_unmerged", o["rework_reason"].fillna(""), "survival_window_open"],
+        ["open_pr", "closed_unmerged", o["trouble_reason"].fillna(""), "survival_window_open"],
         default="merged_survived")
     return o.assign(**{"class": cls, "reason": reason})
 

@@ -15,6 +15,7 @@ import pandas as pd
 from correlate.commands import _default_window
 from correlate.config import load_config
 from correlate.console import console
+from correlate.csv_writer import write_csv
 from correlate.errors import UsageError
 from correlate.spend import CLASSES, classify_window
 from correlate.store import Store
@@ -49,8 +50,7 @@ def export_spend(config_path: Path, out: Path, since: date | None, until: date |
             raise UsageError(f"--until ({last}) is before --since ({first})")
         inputs, classified = classify_window(store, config, first, last)
     rows = spend_rows(classified.detail)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    rows.to_csv(out, index=False, float_format="%.6f")
+    write_csv(rows, out, float_format="%.6f")
     total = float(rows["cost_usd"].sum())
     console.print(f"AI spend {first} to {last} (as of {classified.as_of}): ${total:,.2f} across "
                   f"{rows['team'].nunique()} teams")

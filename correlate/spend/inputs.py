@@ -79,19 +79,23 @@ def _table_exists(store: Store, name: str) -> bool:
 def _units_sql() -> str:
     # The same ranking and membership join as correlate.panel (ai_ranked / ai), kept row by row.
     return """
-WITH ai_ranked AS (
-    SELECT u.*, _norm_id(u.actor) AS ident,
-           row_number() OVER (PARTITION BY u.tool, u.day, _norm_id(u.actor)
-                              ORDER BY coalesce(p.rank, 999), u.source) AS rk
-    FROM ai_usage_daily u LEFT JOIN _precedence p ON p.source = u.source
+WITH ai_chosen AS (
+    -- per person, tool and day, the first source's rows (identities joined by [[people]] count once)
+    SELECT u.*, r.ident FROM ai_usage_daily u
+    JOIN (SELECT DISTINCT actor AS raw, _norm_id(actor) AS ident FROM ai_usage_daily
+          WHERE day BETWEEN $since AND $until) r ON r.raw = u.actor
+    LEFT JOIN _person_of po ON po.identity = r.ident
+    LEFT JOIN _precedence p ON p.source = u.source
     WHERE u.day BETWEEN $since AND $until
+    QUALIFY rank() OVER (PARTITION BY u.tool, u.day, coalesce(po.person, r.ident)
+                         ORDER BY coalesce(p.rank, 999), u.source) = 1
 )
 SELECT a.tool, a.source, a.day, a.actor, a.actor_type, m.person, m.team, a.cost_usd, a.commits,
        a.tokens_input, a.tokens_output, a.tokens_cache_read, a.tokens_cache_creation
-FROM ai_ranked a
+FROM ai_chosen a
 LEFT JOIN _membership m ON m.identity = a.ident AND (m.since IS NULL OR a.day >= m.since)
      AND (m.until IS NULL OR a.day < m.until)
-WHERE a.rk = 1 AND a.cost_usd IS NOT NULL AND a.cost_usd <> 0
+WHERE a.cost_usd IS NOT NULL AND a.cost_usd <> 0
 ORDER BY a.tool, a.day, a.actor, m.team
 """
 

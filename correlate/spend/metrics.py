@@ -9,45 +9,28 @@ inputs and returns a plain frame; nothing here formats. Definitions:
   own commit counter). The rising flag compares the last two periods: cost per commit rose by at least
   ``rising_cost_per_commit`` and by that much more than the median merged-PR size did.
 * **cache-read share**: cache-read tokens ÷ all input-side tokens (uncached input + cache reads + cache
-  writes). **Savings**: cache reads priced at the model's input rate minus the cache-read rate
-  (0.1 × input, sources.md §6).
+  writes). **Savings**: cache reads priced at the model's input rate minus its cache-read rate, in
+  force on the day (the one price table, :mod:`correlate.prices`, with the ``[prices] file`` override).
 * **model mix**: of the spend linked to PRs under ``small_pr_lines`` lines, the share on the team's
   most expensive model, and what the second one would have cost instead (price ratio of inputs).
-* **batch-eligible**: spend of non-interactive actors (``batch_actor_types``), and the Batch API
-  discount on it.
+* **batch-eligible**: spend of non-interactive actors (``batch_actor_types``), and the price table's
+  Batch API discount on it.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
 from correlate.config import SpendConfig
+from correlate.prices import PriceTable
 from correlate.spend.classify import CLASSES, Classified
 from correlate.spend.inputs import SpendInputs
 
-__all__ = ["batch_eligible", "cache_use", "class_split", "cost_per_commit", "cost_per_merged_pr", "input_price",
-           "model_mix"]
-
-# USD per million *input* tokens, Anthropic list prices (docs/sources.md §6, as of 2026-08), by model
-# family after normalisation. Only ratios and cache savings use it; unknown models get no figure.
-_INPUT_PRICE = [
-    (r"fable-5|mythos-5", 10.0), (r"opus-4-?[5-9]|opus-5", 5.0), (r"opus", 15.0), (r"sonnet-5", 2.0),
-    (r"sonnet", 3.0), (r"haiku-4", 1.0), (r"3-5-haiku|haiku-3-5", 0.8), (r"haiku", 0.25),
-]
-
-
-def input_price(model: str) -> float | None:
-    """List input price per million tokens of a model id (``cursor:`` prefixes and dates ignored), or None."""
-    m = re.sub(r"\[[^\]]*\]$", "", str(model).lower().split(":")[-1])
-    for pattern, price in _INPUT_PRICE:
-        if re.search(pattern, m):
-            return price
-    return None
-
+__all__ = ["batch_eligible", "cache_use", "class_split", "cost_per_commit", "cost_per_merged_pr", "model_costs",
+           "model_costs_total", "model_mix"]
 
 def class_split(c: Classified, grain: str = "week", by_model: bool = False) -> pd.DataFrame:
     """Spend per team (and model), period and class: ``team, [model,] period, <classes...>, total``.
@@ -162,23 +145,33 @@ def cost_per_commit(inputs: SpendInputs, spend: SpendConfig, periods: list[tuple
     return g.reset_index(drop=True)
 
 
-def cache_use(inputs: SpendInputs) -> pd.DataFrame:
-    """Per team and model: cache-read share of input-side tokens and the savings cache reads brought."""
-    m = inputs.models.merge(inputs.units[["uid", "team"]], on="uid")
+def _day_of_model_rows(inputs: SpendInputs) -> pd.DataFrame:
+    """The model rows with their unit's team and day (prices are looked up for the day they were used)."""
+    return inputs.models.merge(inputs.units[["uid", "team", "day"]], on="uid")
+
+
+def cache_use(inputs: SpendInputs, prices: PriceTable) -> pd.DataFrame:
+    """Per team and model: cache-read share of input-side tokens and the savings cache reads brought
+    (cache-read tokens × (input rate − cache-read rate) in force on the day, :meth:`PriceTable.cache_saving`)."""
+    m = _day_of_model_rows(inputs)
     cols = ["tokens_input", "tokens_cache_read", "tokens_cache_creation"]
     for col in cols:
         if col not in m.columns:
             m[col] = np.nan
-    g = m.groupby(["team", "model"])[cols].sum(min_count=1).reset_index()
+    saved_per_m = (pd.Series(prices.rate(m["model"], m["day"], "input"), index=m.index)
+                   - pd.Series(prices.rate(m["model"], m["day"], "cache_read"), index=m.index))
+    m["cache_savings_usd"] = m["tokens_cache_read"] * saved_per_m / 1e6
+    g = m.groupby(["team", "model"]).agg(**{c: (c, lambda v: v.sum(min_count=1)) for c in cols},
+                                        cache_savings_usd=("cache_savings_usd", lambda v: v.sum(min_count=1)))
+    g = g.reset_index()
     denom = g[cols].sum(axis=1, min_count=1)
     g["cache_read_share"] = g["tokens_cache_read"] / denom.replace(0, np.nan)
-    price = g["model"].map(input_price)
-    g["cache_savings_usd"] = g["tokens_cache_read"] * price * 0.9 / 1e6
-    return g
+    return g[["team", "model", *cols, "cache_read_share", "cache_savings_usd"]]
 
 
-def model_mix(c: Classified, spend: SpendConfig) -> pd.DataFrame:
-    """Per team: spend on small PRs, the share on the team's most expensive model, and the routing saving."""
+def model_mix(c: Classified, spend: SpendConfig, prices: PriceTable, day: date) -> pd.DataFrame:
+    """Per team: spend on small PRs, the share on the team's most expensive model, and the routing saving
+    (input prices in force on ``day``, the last day of the window)."""
     d = c.detail[c.detail["repo"].notna()].astype({"number": "Int64"})
     sizes = c.outcomes[["repo", "number", "size_lines"]].astype({"number": "Int64"})
     d = d.merge(sizes, on=["repo", "number"])
@@ -188,9 +181,9 @@ def model_mix(c: Classified, spend: SpendConfig) -> pd.DataFrame:
         by_model = g.groupby("model")["cost_usd"].sum()
         priced: dict[str, float] = {}
         for m in by_model.index:
-            p = input_price(str(m))
+            p = prices.price(str(m), day)
             if p is not None:
-                priced[str(m)] = p
+                priced[str(m)] = p.input
         if not priced:
             continue
         top = max(priced, key=lambda m: priced[m])
@@ -207,10 +200,66 @@ def model_mix(c: Classified, spend: SpendConfig) -> pd.DataFrame:
                                        "top_model_cost_usd", "cheaper_model", "routing_saving_usd"])
 
 
-def batch_eligible(inputs: SpendInputs, spend: SpendConfig) -> pd.DataFrame:
-    """Per team: spend of non-interactive actors and the Batch API discount on it."""
+def batch_eligible(inputs: SpendInputs, spend: SpendConfig, prices: PriceTable) -> pd.DataFrame:
+    """Per team: spend of non-interactive actors and the price table's Batch API discount on it."""
     u = inputs.units
     g = u.assign(eligible=u["cost_usd"].where(u["actor_type"].isin(spend.batch_actor_types), 0.0)).groupby(
         "team").agg(cost_usd=("cost_usd", "sum"), batch_eligible_usd=("eligible", "sum")).reset_index()
-    g["batch_saving_usd"] = g["batch_eligible_usd"] * spend.batch_discount
+    g["batch_saving_usd"] = g["batch_eligible_usd"] * prices.batch_discount
     return g
+
+
+def model_costs(inputs: SpendInputs, prices: PriceTable) -> pd.DataFrame:
+    """Per tool and model: spend, tokens, what cache reads saved and what the Batch API discount would take off.
+
+    The spend is the units' (the panel's precedence-resolved usage of configured teams' people), split
+    by each unit's model shares, so the rows add up to the panel's ``ai_cost_usd`` to the cent. Prices
+    are the ones in force on each usage day (:class:`~correlate.prices.PriceTable`); a model without a
+    price, or a row without tokens, has no saving (NaN), never a guessed one.
+
+    Returns:
+        ``tool, model, cost_usd, tokens_input, tokens_output, tokens_cache_read, cache_read_share,
+        cache_saved_usd, uncached_cost_usd, batch_saving_usd`` sorted by spend (largest first), then tool
+        and model; :func:`model_costs_total` adds them up.
+    """
+    cols = ["tool", "model", "cost_usd", "tokens_input", "tokens_output", "tokens_cache_read", "cache_read_share",
+            "cache_saved_usd", "uncached_cost_usd", "batch_saving_usd"]
+    m = inputs.models.merge(inputs.units[["uid", "tool", "day", "cost_usd"]], on="uid")
+    if m.empty:
+        return pd.DataFrame(columns=cols)
+    for col in ("tokens_input", "tokens_output", "tokens_cache_read"):
+        if col not in m.columns:
+            m[col] = np.nan
+        m[col] = pd.to_numeric(m[col], errors="coerce").astype(float)
+
+    def rate(field: str) -> pd.Series:
+        return pd.Series(prices.rate(m["model"], m["day"], field), index=m.index)
+
+    p_in, p_out, p_read = rate("input"), rate("output"), rate("cache_read")
+    m["cost_usd"] = m["cost_usd"] * m["share"]
+    m["cache_saved_usd"] = m["tokens_cache_read"] * (p_in - p_read) / 1e6
+    m["batch_saving_usd"] = (m["tokens_input"] * p_in + m["tokens_output"] * p_out) * prices.batch_discount / 1e6
+
+    def total(v: pd.Series) -> float:
+        return float(v.sum(min_count=1))
+
+    sums = ["cost_usd", "tokens_input", "tokens_output", "tokens_cache_read", "cache_saved_usd", "batch_saving_usd"]
+    g = _with_derived(m.groupby(["tool", "model"], sort=False).agg(**{c: (c, total) for c in sums}).reset_index())
+    return g.sort_values(["cost_usd", "tool", "model"], ascending=[False, True, True]).reset_index(drop=True)[cols]
+
+
+def _with_derived(g: pd.DataFrame) -> pd.DataFrame:
+    """Cache-read share of input tokens and what the spend would have been without cache reads."""
+    total_in = g["tokens_input"] + g["tokens_cache_read"]
+    g["cache_read_share"] = g["tokens_cache_read"] / total_in.where(total_in > 0)
+    g["uncached_cost_usd"] = g["cost_usd"] + g["cache_saved_usd"]
+    return g
+
+
+def model_costs_total(costs: pd.DataFrame) -> dict[str, float]:
+    """The :func:`model_costs` rows added up (tokens and savings over the rows that have them; savings of
+    unpriced models are absent, not 0)."""
+    sums = ["cost_usd", "tokens_input", "tokens_output", "tokens_cache_read", "cache_saved_usd", "batch_saving_usd"]
+    total = pd.DataFrame([{c: float(costs[c].sum(min_count=1)) if len(costs) else float("nan") for c in sums}])
+    total["cost_usd"] = total["cost_usd"].fillna(0.0)
+    return {k: float(v) for k, v in _with_derived(total).iloc[0].items()}

@@ -24,7 +24,7 @@ class Recommendation:
 
     Attributes:
         kind: ``model_routing``, ``prompt_caching``, ``wasteful_rise``, ``rising_cost_per_commit``,
-            ``batch``, ``rework`` or ``link_coverage``.
+            ``batch``, ``follow_up`` or ``link_coverage``.
         team: the team it is about.
         message: one plain sentence with the numbers.
         numbers: the figures behind it (USD, shares as 0..1, counts).
@@ -115,13 +115,14 @@ def recommend(*, spend: SpendConfig, model_mix: pd.DataFrame, cache: pd.DataFram
                     f"rise >= {_pct(share)} points with >= ${usd:,.0f} decided spend in both windows",
                     "CLAUDE.md: \"plan first (plan mode) for changes over a day's work; open a draft PR at the first "
                     "commit; delete spike branches you abandon\"."))
-        rework = shares_now[decided].copy()
-        rework["share"] = rework["inefficient"] / rework[decided].sum(axis=1).replace(0, np.nan)
-        for name, r in rework.dropna().iterrows():
+        troubled = shares_now[decided].copy()
+        troubled["share"] = troubled["inefficient"] / troubled[decided].sum(axis=1).replace(0, np.nan)
+        for name, r in troubled.dropna().iterrows():
             if r["share"] >= 2 * share and r["inefficient"] >= usd:
                 out.append(Recommendation(
-                    "rework", str(name),
-                    f"{_pct(r['share'])} of {name}'s decided spend went to PRs that needed rework or cost more "
+                    "follow_up", str(name),
+                    f"{_pct(r['share'])} of {name}'s decided spend went to PRs that needed follow-up fixes or cost "
+                    "more "
                     "than their size suggests.",
                     {"inefficient_share": r["share"], "inefficient_usd": r["inefficient"]},
                     f"inefficient share >= {_pct(2 * share)} and >= ${usd:,.0f}",

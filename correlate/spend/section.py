@@ -12,6 +12,7 @@ from datetime import date, timedelta
 import pandas as pd
 
 from correlate.config import Config
+from correlate.prices import table_for_config
 from correlate.spend import classify_window
 from correlate.spend.classify import CLASSES
 from correlate.spend.linking import LINK_RULES
@@ -21,6 +22,7 @@ from correlate.spend.metrics import (
     class_split,
     cost_per_commit,
     cost_per_merged_pr,
+    model_costs,
     model_mix,
 )
 from correlate.spend.recommendations import Recommendation, recommend
@@ -52,6 +54,8 @@ class SpendSection:
         cache: cache-read share and savings per team and model.
         model_mix: small-PR spend on the top model per team.
         batch: batch-eligible spend per team.
+        models: spend, tokens, caching savings and the batch counterfactual per tool and model
+            (:func:`correlate.spend.metrics.model_costs`; adds up to ``total_usd``).
         medians: the team × size-bucket medians behind the cost-above-median rule.
         recommendations: those that cleared their bar.
     """
@@ -74,6 +78,7 @@ class SpendSection:
     cache: pd.DataFrame
     model_mix: pd.DataFrame
     batch: pd.DataFrame
+    models: pd.DataFrame
     medians: pd.DataFrame
     recommendations: list[Recommendation] = field(default_factory=list)
 
@@ -87,7 +92,8 @@ def _per_team(detail: pd.DataFrame) -> pd.DataFrame:
 
 
 def spend_section(store: Store, config: Config, first: date, last: date, as_of: date | None = None) -> SpendSection:
-    """Build the spend section for ``[first, last]``; the window of equal length before it is the comparison.
+    """Build the spend section for ``[first, last]``; the window of equal length before it is the comparison
+    (classified on its own, as the window is).
 
     Args:
         store: an open store.
@@ -96,31 +102,32 @@ def spend_section(store: Store, config: Config, first: date, last: date, as_of: 
         as_of: classification day (default: the newest data day in the store).
     """
     spend = config.root.spend
-    before_first = first - timedelta(days=(last - first).days + 1)
-    inputs, classified = classify_window(store, config, before_first, last, as_of=as_of)
-    d = classified.detail
-    now_mask = (d["day"] >= first) & (d["day"] <= last)
-    now = d[now_mask]
-    shares_now, shares_before = _per_team(now), _per_team(d[~now_mask])
-    units_now = inputs.units[(inputs.units["day"] >= first) & (inputs.units["day"] <= last)]
-    window_inputs = replace(inputs, units=units_now, models=inputs.models[inputs.models["uid"].isin(units_now["uid"])])
-    now_classified = replace(classified, detail=now)
-    links_now = classified.links.links[classified.links.links["uid"].isin(units_now["uid"])]
+    before_first, before_last = first - timedelta(days=(last - first).days + 1), first - timedelta(days=1)
+    # The window is classified on its own, exactly as `correlate export spend --since first --until last`
+    # classifies it, so the report's classes are the export's; the window before is classified apart.
+    window_inputs, now_classified = classify_window(store, config, first, last, as_of=as_of)
+    before_inputs, before = classify_window(store, config, before_first, before_last, as_of=now_classified.as_of)
+    now = now_classified.detail
+    shares_now, shares_before = _per_team(now), _per_team(before.detail)
+    links_now = now_classified.links.links
     total = float(now["cost_usd"].sum())
     by_rule = links_now.groupby("rule")["cost_usd"].sum()
     link_total = float(links_now["cost_usd"].sum())
-    cpc = cost_per_commit(inputs, spend, periods=[(before_first, first - timedelta(days=1)), (first, last)])
-    cache = cache_use(window_inputs)
-    mix = model_mix(now_classified, spend)
-    batch = batch_eligible(window_inputs, spend)
+    both = replace(window_inputs, units=pd.concat([before_inputs.units, window_inputs.units], ignore_index=True))
+    cpc = cost_per_commit(both, spend, periods=[(before_first, before_last), (first, last)])
+    prices = table_for_config(config)
+    cache = cache_use(window_inputs, prices)
+    mix = model_mix(now_classified, spend, prices, last)
+    batch = batch_eligible(window_inputs, spend, prices)
     by_team = shares_now.copy()
     by_team["total"] = by_team.sum(axis=1)
-    over_time = class_split(classified, "week")
+    over_time = class_split(replace(now_classified, detail=pd.concat([before.detail, now], ignore_index=True)),
+                            "week")
     by_team_model = class_split(now_classified, "all", by_model=True).drop(columns=["period"])
     recs = recommend(spend=spend, model_mix=mix, cache=cache, shares_now=shares_now, shares_before=shares_before,
                      cost_per_commit=cpc, batch=batch)
-    um = inputs.unmapped
-    unmapped = float(um.loc[(um["day"] >= first) & (um["day"] <= last), "cost_usd"].sum())
+    unmapped = window_inputs.unmapped_cost_usd
+    classified = now_classified
     return SpendSection(
         first=first, last=last, as_of=classified.as_of, thresholds=spend.model_dump(), total_usd=total,
         by_class={c: float(now.loc[now["class"] == c, "cost_usd"].sum()) for c in CLASSES},
@@ -130,8 +137,8 @@ def spend_section(store: Store, config: Config, first: date, last: date, as_of: 
                   "head_branches": classified.links.branches_checkable},
         by_reason=_by_reason(now), by_team=by_team.reset_index(), over_time=over_time, by_team_model=by_team_model,
         team_model=cost_per_merged_pr(now_classified, window_inputs, first, last), cost_per_commit=cpc, cache=cache,
-        model_mix=mix, batch=batch, medians=classified.medians, recommendations=recs)
-
+        model_mix=mix, batch=batch, models=model_costs(window_inputs, prices), medians=classified.medians,
+        recommendations=recs)
 
 
 def _by_reason(detail: pd.DataFrame) -> pd.DataFrame:

@@ -1,4 +1,7 @@
-"""The outcome catalogue: which column, which likelihood, which exposure, which business unit.
+"""The statistics' outcomes: which column, which likelihood, which exposure, which business unit.
+
+The outcomes themselves are declared once, in the metric catalogue (``correlate.metrics.catalogue``,
+table ``outcomes``); :class:`OutcomeSpec` is the shape the statistics read, built by :func:`from_metric`.
 
 ``docs/statistics.md`` §2.4 and §3.E: counts go through Poisson pseudo-ML with a log-exposure
 offset (never a pre-divided ratio), proportions through a binomial (logit) model with the
@@ -13,7 +16,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-__all__ = ["DEFAULT_OUTCOMES", "OutcomeSpec", "did_outcome", "outcome_by_name"]
+from correlate.metrics.catalogue import Metric
+from correlate.metrics.catalogue import outcomes as catalogue_outcomes
+
+__all__ = ["DEFAULT_OUTCOMES", "OutcomeSpec", "did_outcome", "from_metric", "outcome_by_name"]
 
 Kind = Literal["count", "rate", "duration", "continuous"]
 
@@ -47,20 +53,17 @@ class OutcomeSpec:
     lower_is_better: bool = False
 
 
-DEFAULT_OUTCOMES: tuple[OutcomeSpec, ...] = (
-    OutcomeSpec("pr_cycle_time_h", "pr_cycle_time_h_median", "duration", "median PR cycle time", "h",
-                min_events=5, lower_is_better=True),
-    OutcomeSpec("prs_merged_per_dev_week", "prs_merged", "count", "merged PRs per developer-week",
-                "PRs per dev-week", exposure="log_dev_days", per=5.0),
-    OutcomeSpec("change_failure_rate", "deployments_failed", "rate", "change failure rate", "%",
-                trials="deployments", min_events=10, lower_is_better=True),
-    OutcomeSpec("deployments_per_week", "deployments", "count", "deployments per working week",
-                "deploys per week", exposure="log_working_days", per=5.0),
-    OutcomeSpec("pr_review_time_h", "pr_review_time_h_median", "duration", "median PR review time", "h",
-                min_events=5, lower_is_better=True),
-    OutcomeSpec("incidents_per_100_deploys", "incidents", "count", "incidents per 100 deployments",
-                "incidents per 100 deploys", exposure="log_deployments", per=100.0, lower_is_better=True),
-)
+def from_metric(m: Metric) -> OutcomeSpec:
+    """The statistics' view of a catalogue metric (its name, weekly column, model kind, exposure or trials)."""
+    if m.model is None:
+        raise ValueError(f"metric {m.name!r} has no statistical model in the catalogue")
+    return OutcomeSpec(m.name, m.stats_column, m.model, m.label, m.unit, exposure=m.exposure, trials=m.trials,
+                       per=m.scale if m.model == "count" else 1.0, min_events=m.min_events,
+                       lower_is_better=m.lower_is_better)
+
+
+# The outcomes are declared in the metric catalogue (correlate.metrics.catalogue); this is their adapter.
+DEFAULT_OUTCOMES: tuple[OutcomeSpec, ...] = tuple(from_metric(m) for m in catalogue_outcomes())
 
 
 def outcome_by_name(name: str) -> OutcomeSpec | None:

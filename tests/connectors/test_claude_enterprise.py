@@ -21,7 +21,17 @@ from correlate.ingest import claude_enterprise as ingest
 from correlate.ingest._days import utc_today
 from correlate.store import Store
 from correlate.sync import SyncContext
-from tests.claude_pages import ent_connector, ent_cost, ent_page, ent_skill, ent_usage, ent_user, latest_day_400
+from tests.claude_pages import (
+    ent_connector,
+    ent_cost,
+    ent_page,
+    ent_skill,
+    ent_usage,
+    ent_user,
+    latest_day_400,
+    report_query_problem,
+    user_report,
+)
 from tests.cli import write_config
 from tests.httpserver import Reply, Request, serve
 
@@ -47,23 +57,17 @@ def org(users: list[dict[str, Any]] | None = None, cost: list[dict[str, Any]] | 
         ent_usage("ana@acme.io", "claude-sonnet-5", uncached=10, output=20, cache_read=30, cache_5m=0, cache_1h=40,
                   requests=3),
     ]
+    reports = {f"{api.BASE}/user_cost_report": cost, f"{api.BASE}/user_usage_report": tokens}
     pages = {
         f"{api.BASE}/users": ent_page(users),
-        f"{api.BASE}/user_cost_report": ent_page(cost, has_more=False),
-        f"{api.BASE}/user_usage_report": ent_page(tokens, has_more=False),
         f"{api.BASE}/skills": ent_page([ent_skill("pdf-extract"), ent_skill("skill_01privateid", users=1)]),
         f"{api.BASE}/connectors": ent_page([ent_connector("atlassian"), ent_connector("github", users=7)]),
     }
 
     def handler(req: Request) -> Reply:
-        page = pages[req.path]
-        if req.q("bucket_width") == "1d":  # the bucketed cost restatement: the same rows on every day asked
-            first = date.fromisoformat((req.q("starting_at") or "")[:10])
-            n = (date.fromisoformat((req.q("ending_at") or "")[:10]) - first).days
-            rows = [{**row, "starting_at": f"{first + timedelta(days=i)}T00:00:00Z"}
-                    for i in range(n) for row in page["data"]]
-            page = ent_page(rows, has_more=False)
-        return Reply(200, page)
+        if req.path in reports:  # as documented; bucketed restatements get the same rows on every day asked
+            return Reply(*user_report(req.path.rsplit("/", 1)[-1], req.query, reports[req.path]))
+        return Reply(200, pages[req.path])
 
     return handler
 
@@ -72,7 +76,7 @@ def client(url: str, limiter: api.RateLimiter | None = None) -> api.EnterpriseCl
     return api.make_client(url, KEY, env_var=ENV, limiter=limiter or api.RateLimiter())
 
 
-def test_a_day_becomes_claude_code_actor_days_with_billed_cost_per_model() -> None:
+def test_a_day_becomes_claude_code_actor_days_with_discounted_cost_per_model() -> None:
     with serve(org()) as server, client(server.url) as c:
         result = api.fetch_day(c, DAY)
 
@@ -82,7 +86,8 @@ def test_a_day_becomes_claude_code_actor_days_with_billed_cost_per_model() -> No
     assert (ana.sessions, ana.lines_added, ana.lines_removed, ana.commits, ana.prs) == (4, 120, 30, 2, 1)
     assert (ana.edit_accepted, ana.edit_rejected) == (9, 1)
     assert ana.cost_usd == pytest.approx(412.92345)  # "41280.000000" + "12.345000" cents
-    assert ana.cost_provenance == "billed" and ana.source == "enterprise_api"
+    # `amount` is documented as post-discount, pre-credit: not what is billed, and labelled for what it is
+    assert ana.cost_provenance == "discounted" and ana.source == "enterprise_api"
     assert ana.requests == 123  # the usage report's count is preferred over the cost report's (131)
     assert (ana.tokens_input, ana.tokens_output, ana.tokens_cache_read, ana.tokens_cache_creation) == (
         1010, 520, 8030, 540)
@@ -337,15 +342,9 @@ def test_cost_of_older_days_is_restated_within_the_revision_period_keeping_their
     def handler(req: Request) -> Reply:
         name = req.path.rsplit("/", 1)[-1]
         if name in ("user_cost_report", "user_usage_report") and req.q("bucket_width") == "1d":
-            first = date.fromisoformat((req.q("starting_at") or "")[:10])
-            last = date.fromisoformat((req.q("ending_at") or "")[:10])
-            rows = []
-            for n in range((last - first).days):
-                day = (first + timedelta(days=n)).isoformat()
-                row = (ent_cost("ana@acme.io", "claude-opus-5", price["cents"]) if name == "user_cost_report"
-                       else ent_usage("ana@acme.io", "claude-opus-5", uncached=7))
-                rows.append({**row, "starting_at": f"{day}T00:00:00Z"})
-            return Reply(200, ent_page(rows, has_more=False))
+            row = (ent_cost("ana@acme.io", "claude-opus-5", price["cents"]) if name == "user_cost_report"
+                   else ent_usage("ana@acme.io", "claude-opus-5", uncached=7))
+            return Reply(*user_report(name, req.query, [row]))
         return org(cost=[ent_cost("ana@acme.io", "claude-opus-5", price["cents"])],
                    tokens=[ent_usage("ana@acme.io", "claude-opus-5")])(req)
 
@@ -369,7 +368,94 @@ def test_cost_of_older_days_is_restated_within_the_revision_period_keeping_their
     assert bucketed[0].q("starting_at") == f"{yesterday - timedelta(days=5)}T00:00:00Z"
     assert bucketed[0].q("ending_at") == f"{yesterday - timedelta(days=2)}T00:00:00Z"
     assert list(ana["cost_usd"]) == pytest.approx([3.005] * 6)
+    assert bucketed[0].q("limit") == "1000" and report_query_problem("user_cost_report", bucketed[0].query) is None
     assert list(ana["sessions"]) == [4] * 6 and list(ana["edit_accepted"]) == [9] * 6  # metrics kept
     assert list(ana["tokens_input"])[:3] == [7] * 3  # restated days carry the bucketed tokens
     assert edits == 6 * 4
     assert any("cost restated for 3 earlier day(s)" in n for n in summary.notes)
+
+
+# -- the cost window: per-user reports bucketed by day, as the API reference documents them -------------------
+
+W1, W3 = date(2026, 11, 1), date(2026, 11, 3)
+
+
+def test_the_cost_window_asks_as_documented_and_files_each_row_under_its_bucket_day() -> None:
+    cost = [ent_cost("ana@acme.io", "claude-opus-5", "100"), ent_cost("bo@acme.io", "claude-opus-5", "50")]
+    tokens = [ent_usage("ana@acme.io", "claude-opus-5")]
+    with serve(org(cost=cost, tokens=tokens)) as server, client(server.url) as c:
+        window = api.fetch_cost_window(c, W1, W3)
+
+    assert [r.path.rsplit("/", 1)[-1] for r in server.requests] == ["user_cost_report", "user_usage_report"]
+    for req in server.requests:  # the stand-in answers 400 to anything the reference does not document
+        assert report_query_problem(req.path.rsplit("/", 1)[-1], req.query) is None
+        assert (req.q("bucket_width"), req.q("ending_at")) == ("1d", "2026-11-04T00:00:00Z")
+    assert sorted(window) == [W1, date(2026, 11, 2), W3]
+    day_cost, day_tokens = window[date(2026, 11, 2)]
+    assert [(r["actor"]["email"], r["starting_at"], r["ending_at"]) for r in day_cost] == [
+        ("ana@acme.io", "2026-11-02T00:00:00Z", "2026-11-03T00:00:00Z"),
+        ("bo@acme.io", "2026-11-02T00:00:00Z", "2026-11-03T00:00:00Z")]
+    assert len(day_tokens) == 1
+
+
+def test_the_stand_in_refuses_what_the_reference_does_not_document() -> None:
+    q = {"starting_at": ["2026-11-01T00:00:00Z"], "ending_at": ["2026-11-04T00:00:00Z"]}
+    assert report_query_problem("user_cost_report", {**q, "bucket_width": ["1d"]}) is None
+    assert "ending_at is required" in (report_query_problem(
+        "user_cost_report", {"starting_at": q["starting_at"], "bucket_width": ["1d"]}) or "")
+    assert "unknown" in (report_query_problem("user_cost_report", {**q, "bucket": ["1d"]}) or "")
+    assert "31 days" in (report_query_problem("user_usage_report", {**q, "ending_at": ["2026-12-05T00:00:00Z"]})
+                         or "")
+    assert "order_by" in (report_query_problem("user_usage_report", {**q, "order_by": ["amount"]}) or "")
+    assert "limit" in (report_query_problem("user_cost_report", {**q, "limit": ["1001"]}) or "")
+
+
+def _answer(rows: list[dict[str, Any]]) -> Callable[[Request], Reply]:
+    return lambda req: Reply(200, {"data": rows, "has_more": False, "next_page": None})
+
+
+@pytest.mark.parametrize(("stamps", "field"), [
+    (("2026-11-02T00:00:00Z", "2026-11-02T01:00:00Z"), "ending_at"),    # an hourly bucket, not a day
+    (("2026-11-02T06:00:00Z", "2026-11-03T06:00:00Z"), "starting_at"),  # a day that is not a UTC day
+    (("2026-11-09T00:00:00Z", "2026-11-10T00:00:00Z"), "starting_at"),  # outside the window asked for
+    ((None, None), "starting_at"),                                      # no bucket at all
+])
+def test_a_row_whose_bucket_is_not_one_day_of_the_window_is_refused_not_filed(
+        stamps: tuple[str | None, str | None], field: str) -> None:
+    row = {**ent_cost("ana@acme.io", "claude-opus-5", "100"), "starting_at": stamps[0], "ending_at": stamps[1]}
+    with serve(_answer([row])) as server, client(server.url) as c, pytest.raises(PayloadError) as info:
+        api.fetch_cost_window(c, W1, W3)
+    assert f"data[0].{field}" in str(info.value) and "user_cost_report" in str(info.value)
+
+
+def test_an_answer_in_the_organisation_reports_bucket_shape_is_flattened() -> None:
+    # /cost_report's documented shape (data[] = {starting_at, ending_at, results[]}); accepted defensively
+    def bucket(day: str, amount: str) -> dict[str, Any]:
+        return {"starting_at": f"{day}T00:00:00Z", "ending_at": f"{date.fromisoformat(day) + timedelta(days=1)}"
+                                                                f"T00:00:00Z",
+                "results": [ent_cost("ana@acme.io", "claude-opus-5", amount)]}
+
+    with serve(_answer([bucket("2026-11-01", "100"), bucket("2026-11-03", "300")])) as server, \
+            client(server.url) as c:
+        window = api.fetch_cost_window(c, W1, W3)
+    assert sorted(window) == [W1, W3]
+    assert window[W3][0][0]["amount"] == "300" and window[W3][1][0]["amount"] == "300"
+
+
+def test_a_store_that_called_enterprise_cost_billed_is_relabelled_when_opened(store_path: Path) -> None:
+    # migration 0018: rows synced before the label was corrected carry 'billed'; other sources keep theirs
+    from connectors.records import AIUsageDay, AIUsageModelDay
+
+    with Store.open(store_path) as store:
+        store.upsert(AIUsageDay, [
+            AIUsageDay("claude_code", "enterprise_api", DAY, "ana@acme.io", cost_usd=4.0, cost_provenance="billed"),
+            AIUsageDay("cursor", "cursor_api", DAY, "ana@acme.io", cost_usd=1.0, cost_provenance="billed"),
+        ])
+        store.upsert(AIUsageModelDay, [AIUsageModelDay("claude_code", "enterprise_api", DAY, "ana@acme.io",
+                                                       "claude-opus-5", cost_usd=4.0, cost_provenance="billed")])
+        store.con.execute("DELETE FROM schema_version WHERE version = 18")  # as written by the previous release
+    with Store.open(store_path) as store:
+        daily = dict(store.con.execute("SELECT source, cost_provenance FROM ai_usage_daily").fetchall())
+        model = store.con.execute("SELECT cost_provenance FROM ai_usage_model_daily").fetchall()
+    assert daily == {"enterprise_api": "discounted", "cursor_api": "billed"}
+    assert model == [("discounted",)]

@@ -190,3 +190,24 @@ def test_a_series_cache_gives_the_same_points_and_keeps_equal_looking_values_apa
     assert cached == [p for r in requests for p in metric_points(r)]
     assert len({p.series for p in cached}) == len(day_of_usage()) + len(odd)
     assert 0 < len(cache) <= len(day_of_usage()) + len(odd)  # hits: each series decoded once
+
+
+@pytest.mark.parametrize("name, signal", [("metrics.json", "metrics"), ("logs.json", "logs"), ("events.json", "logs"),
+                                          ("trace.json", None)])
+def test_a_pretty_printed_otlp_json_document_is_read_as_one_request(fixtures_dir: Path, name: str,
+                                                                    signal: str | None) -> None:
+    # the spec's examples are single requests over many lines, not JSON lines
+    path = _examples(fixtures_dir) / name
+    assert len(path.read_text().splitlines()) > 10
+    got = list(read_export_file(path))
+    assert [s for s, _ in got] == ([signal] if signal else [])  # a trace request has nothing to ingest
+    if signal == "metrics":
+        assert {p.name for p in metric_points(got[0][1])} >= {"my.counter", "my.gauge"}  # type: ignore[arg-type]
+
+
+def test_a_broken_pretty_printed_document_names_the_line_it_breaks_on(tmp_path: Path) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text('{\n  "resourceMetrics": [\n    {"scopeMetrics": ]\n  ]\n}\n')
+    with pytest.raises(PayloadError) as info:
+        list(read_export_file(path))
+    assert info.value.where == f"{path}:3" and "one JSON document" in info.value.message

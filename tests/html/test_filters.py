@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 
 from correlate.html import filters
@@ -74,15 +73,3 @@ def test_a_duration_interval_keeps_one_unit_for_both_ends() -> None:
     assert filters.fmt_ci(0.25, 0.5, "hours") == "[15 min, 30 min]"
     assert filters.fmt_ci(20.0, 60.0, "hours") == "[0.8 d, 2.5 d]"
     assert filters.fmt_ci(0.0, 2.0, "d_hours") == "[±0.0 h, +2.0 h]"
-
-
-def test_a_rate_difference_pools_events_and_trials_over_the_weeks() -> None:
-    from correlate.html.team_bootstrap import pooled_rate_difference
-
-    ev_a, tr_a = np.array([0, 1, 0, 0, 1, 0, 0, 1.0]), np.full(8, 2.0)
-    ev_b, tr_b = np.zeros(8), np.full(8, 2.0)
-    r = pooled_rate_difference(ev_a, tr_a, ev_b, tr_b, reps=499)
-    assert r.median_a == pytest.approx(3 / 16) and r.median_b == 0.0 and r.difference == pytest.approx(-3 / 16)
-    assert r.low < r.difference < r.high <= 0.0
-    few = pooled_rate_difference(ev_a[:3], tr_a[:3], ev_b, tr_b)
-    assert math.isnan(few.low) and few.n_a == 3

@@ -368,3 +368,16 @@ def test_deleted_accounts_as_author_and_reviewer_are_stored_without_a_login(stor
     assert row.author is None and review.author is None
     # a review by an unknown account cannot be told from the author's own: it is not a first review
     assert pd.isna(row.first_review_at) and row.pickup_s == 6 * 3600 and bool(row.merged_without_review)
+
+
+def test_a_pull_request_whose_files_github_cannot_list_is_stored_with_its_full_size_not_zero(store_path: Path) -> None:
+    # `files: null` (nullable in GitHub's schema) once stored a 5,000-line PR as 0 lines. Unknown size outside
+    # generated paths falls back to additions + deletions (pr_metrics), the size GitHub states for the PR.
+    repo = FakeRepo("acme/api", {1: pr(1, additions=4990, deletions=10, changed_files=60, files_null=True),
+                                 2: pr(2, additions=30, deletions=5, changed_files=2,
+                                       files=[("src/a.py", 20, 5), ("poetry.lock", 10, 0)])})
+    with fake_github(repo) as (_, server):
+        run(config(server, store_path, generated_paths=["*.lock"]), store_path, date(2026, 10, 1))
+    with Store.open(store_path) as store:
+        sizes = dict(store.con.execute("SELECT number, size_lines FROM pull_requests").fetchall())
+    assert sizes == {1: 5000, 2: 25}

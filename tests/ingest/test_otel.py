@@ -362,3 +362,31 @@ def test_import_otlp_command_exits_1_naming_the_bad_line(tmp_path: Path) -> None
     failed = CliRunner().invoke(app, ["--config", str(cfg), "import", "otlp", str(bad)], env={"COLUMNS": "300"})
     assert failed.exit_code == 1
     assert "PayloadError" in failed.output and f"{bad}:2" in failed.output
+
+
+def _cumulative(value: float, start: int, t: int) -> tuple[str, Message]:
+    """One cumulative commit-count point of a process without session id or service.instance.id."""
+    attrs = {"user.email": "dev@example.com", "organization.id": "org-1"}  # no session.id: one series for both
+    return ("metrics", metrics_request([Point("claude_code.commit.count", value, {}, t, start)], temporality=2,
+                                       user=attrs))
+
+
+def test_concurrent_cumulative_streams_of_one_series_are_each_differenced(tmp_path: Path) -> None:
+    # two Claude Code processes with identical attributes and their own start times, exporting interleaved:
+    # A (start S) at 5 then 8, B (start S + 1 s) at 3 then 6: 8 + 6 = 14 commits, not A's 8 plus B's last step
+    s, second = T0 - HOUR, 1_000_000_000
+    a1, b1, a2, b2 = (_cumulative(5.0, s, T0), _cumulative(3.0, s + second, T0 + second),
+                      _cumulative(8.0, s, T0 + MINUTE), _cumulative(6.0, s + second, T0 + MINUTE + second))
+    with Store.open(tmp_path / "one.duckdb") as store:
+        fold(store, [a1, b1, a2, b2])
+        assert usage(store)["commits"] == 14
+        fold(store, [a2, b1, b2, a1])  # both processes re-exported (retries): nothing counted twice
+        assert usage(store)["commits"] == 14
+    with Store.open(tmp_path / "split.duckdb") as split:
+        for request in (a1, b1, a2, b2):  # one fold per request: differencing resumes per stream
+            fold(split, [request])
+        assert usage(split)["commits"] == 14
+        # a genuine restart of A (a new start time) counts its first value whole; a drop without a new start
+        # time is a reset too
+        fold(split, [_cumulative(2.0, T0 + 2 * MINUTE, T0 + 3 * MINUTE), _cumulative(1.0, s, T0 + 4 * MINUTE)])
+        assert usage(split)["commits"] == 14 + 2 + 1

@@ -79,4 +79,32 @@ def test_a_failed_sync_fails_every_waiting_request_and_the_segment_is_not_truste
     spool.append("metrics", "protobuf", b"third")
     assert spool.current is not None and spool.current != failed_segment and len(calls) == 2
     spool.close()
-    assert len(segments(tmp_path)) == 2 and b"third" in _bodies(tmp_path)
+    # nothing in the abandoned segment was acknowledged: it is deleted, not left behind as an .open file
+    assert not failed_segment.exists() and [p.suffix for p in tmp_path.iterdir()] == [".seg"]
+    assert _bodies(tmp_path) == [b"third"]
+
+
+def test_a_failed_write_cuts_the_segment_back_to_what_was_acknowledged(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    real = spool_module._datasync
+    calls: list[int] = []
+
+    def failing_second(fd: int) -> None:
+        calls.append(fd)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        real(fd)
+
+    monkeypatch.setattr(spool_module, "_datasync", failing_second)  # a full disk at the second sync
+    spool = Spool(tmp_path)
+    spool.append("metrics", "protobuf", b"acknowledged")
+    segment = spool.current
+    assert segment is not None
+    with pytest.raises(OSError):
+        spool.append("metrics", "protobuf", b"answered 503")
+    # the segment holds exactly the acknowledged record, closed (not a torn .open for a fold to keep aside)
+    assert [p.name for p in tmp_path.iterdir()] == [segment.with_suffix(".seg").name]
+    assert _bodies(tmp_path) == [b"acknowledged"]
+    spool.append("metrics", "protobuf", b"after")  # the next request opens a new segment
+    spool.close()
+    assert _bodies(tmp_path) == [b"acknowledged", b"after"]

@@ -196,6 +196,7 @@ def test_a_spool_segment_torn_mid_record_folds_every_complete_record_and_keeps_t
     last = sorted((torn_config.parent / "spool").glob("*.seg"))[-1]
     records = list(read_records(last))
     _tear(last, 20)  # the last record loses its end: its CRC cannot match
+    torn_bytes = last.read_bytes()
     # the reference: the same spool with that last record never written
     whole_last = whole_config.parent / "spool" / last.name
     whole_last.write_bytes(whole_last.read_bytes()[:records[-2].end_offset])
@@ -204,9 +205,16 @@ def test_a_spool_segment_torn_mid_record_folds_every_complete_record_and_keeps_t
         (summary,) = run_sync(SyncContext(load_config(torn_config), store), ["otel"], None)
     sync_in_process(whole_config, "otel")
     assert any(last.stem in note and "damaged" in note for note in summary.notes), summary.notes
-    assert (torn_config.parent / "spool" / f"{last.stem}.damaged").exists()  # kept for a human, never re-folded
+    damaged = torn_config.parent / "spool" / f"{last.stem}.damaged"
+    # kept for a human, never re-folded: only the unverifiable tail, not the folded bytes before it (a whole
+    # segment kept aside held up to 32 MiB on the disk a full receiver needs back)
+    assert damaged.read_bytes() == torn_bytes[records[-2].end_offset:]
+    kept = f"{damaged.name} ({len(torn_bytes) - records[-2].end_offset:,} bytes)"
+    assert any("kept aside" in note and kept in note for note in summary.notes), summary.notes
     assert snapshot(torn_config.parent / "store.duckdb", case) == snapshot(whole_config.parent / "store.duckdb", case)
-    sync_in_process(torn_config, "otel")  # a later fold changes nothing
+    with Store.open(load_config(torn_config).store_path) as store:  # a later fold changes nothing ...
+        (again,) = run_sync(SyncContext(load_config(torn_config), store), ["otel"], None)
+    assert any("kept aside" in note and kept in note for note in again.notes)  # ... and still says what is aside
     assert snapshot(torn_config.parent / "store.duckdb", case) == snapshot(whole_config.parent / "store.duckdb", case)
 
 

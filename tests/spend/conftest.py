@@ -20,8 +20,8 @@ from connectors.records import AIUsageDay, AIUsageModelDay, PullRequest, Review
 from correlate.config import Config, from_mapping
 from correlate.demo import generate, load
 from correlate.spend.inputs import SpendInputs, load_inputs, with_evidence
-from correlate.spend.synthetic import SpendWorld, plant
 from correlate.store import Store
+from tests.spend.synthetic import SpendWorld, plant
 
 D = date(2026, 3, 2)  # a Monday
 AS_OF = date(2026, 5, 1)

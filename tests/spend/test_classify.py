@@ -45,12 +45,12 @@ def test_closed_unmerged_is_wasteful_and_open_is_pending(build: Build) -> None:
     assert classes_of(run(b)) == {"wasteful": 2.5, "pending": 7.5}
 
 
-def test_a_recent_merge_is_pending_until_rework_days_have_passed(build: Build) -> None:
+def test_a_recent_merge_is_pending_until_follow_up_days_have_passed(build: Build) -> None:
     merged = AS_OF - timedelta(days=3)
     b = one_pr(build, pr(1, "alice-gh", D, D, merged=merged))
     assert classes_of(run(b)) == {"pending": 10.0}
     assert reasons_of(run(b)) == {"survival_window_open"}
-    b2 = one_pr(build, pr(1, "alice-gh", D, D, merged=merged), rework_days=2)
+    b2 = one_pr(build, pr(1, "alice-gh", D, D, merged=merged), follow_up_days=2)
     assert classes_of(run(b2)) == {"productive": 10.0}
 
 
@@ -61,7 +61,7 @@ def test_a_reverted_pr_is_inefficient(build: Build) -> None:
     assert reasons_of(c) == {"reverted"}
 
 
-def test_a_follow_up_fix_counts_only_within_rework_days(build: Build) -> None:
+def test_a_follow_up_fix_counts_only_within_follow_up_days(build: Build) -> None:
     fix = pr(2, "bob-gh", MERGED, MERGED + timedelta(days=5), merged=MERGED + timedelta(days=6),
              title="Fix regression from #1")
     assert classes_of(run(one_pr(build, pr(1, "alice-gh", D, D, merged=MERGED), fix))) == {"inefficient": 10.0}

@@ -46,7 +46,7 @@ def test_export_writes_one_row_per_team_day_class_model_that_adds_up_to_the_pane
     assert (theirs - ours.reindex(theirs.index).fillna(0.0)).abs().max() < 1e-4  # CSV keeps 6 decimals
     assert str(out) in result.output.replace("\n", "")
     assert "unattributed" in result.output and "Linked by:" in result.output
-    assert "rework_days=14" in result.output.replace("\n", "")
+    assert "follow_up_days=14" in result.output.replace("\n", "")
 
 
 def test_an_inverted_window_is_a_usage_error(demo_config: Path) -> None:

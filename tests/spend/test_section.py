@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from connectors.records import AIUsageModelDay
 from correlate.config import SpendConfig, from_mapping
 from correlate.panel import build_panel
+from correlate.prices import load_prices
 from correlate.spend.classify import CLASSES
 from correlate.spend.linking import LINK_RULES
-from correlate.spend.metrics import cost_per_commit, input_price
+from correlate.spend.metrics import cache_use, cost_per_commit
 from correlate.spend.recommendations import recommend
 from correlate.spend.section import spend_section
 from tests.spend.conftest import Build, D, World, pr, usage
@@ -98,12 +101,27 @@ def test_batch_and_link_coverage_bars() -> None:
     assert sorted((r.kind, r.team) for r in recs) == [("batch", "x"), ("link_coverage", "x")]
 
 
-def test_input_prices_follow_the_published_table() -> None:
-    assert input_price("claude-opus-4-8") == 5.0
-    assert input_price("claude-opus-4-1-20250805") == 15.0
-    assert input_price("cursor:claude-sonnet-5") == 2.0
-    assert input_price("claude-haiku-4-5-20251001") == 1.0
-    assert input_price("gpt-5") is None
+def test_cache_savings_price_each_day_with_the_one_price_table_and_its_override(build: Build, tmp_path: Path) -> None:
+    """Savings = cache reads × (input − cache-read rate) of the day; a [prices] file with a dated row wins."""
+    days = (D, D + timedelta(days=1))
+    model = "claude-sonnet-4-5-20250929"
+    b = build(usage=[usage("alice@acme.com", d, 10.0) for d in days],
+              models=[AIUsageModelDay("claude_code", "demo", d, "alice@acme.com", model, tokens_input=1000,
+                                      tokens_cache_read=2_000_000, cost_usd=10.0) for d in days])
+    inputs = b.inputs(since=D, until=D + timedelta(days=1))
+    shipped = cache_use(inputs, load_prices())
+    row = load_prices().price(model, D)
+    assert row is not None and row.cache_read is not None
+    assert shipped["cache_savings_usd"].sum() == pytest.approx(4 * (row.input - row.cache_read))
+    override = tmp_path / "prices.toml"
+    override.write_text(f"""
+[[models]]
+id = "{model}"
+prices = [{{ input = 1.0, output = 2.0, cache_read = 0.5 }},
+          {{ effective_from = "{(D + timedelta(days=1)).isoformat()}", input = 3.0, output = 6.0, cache_read = 1.0 }}]
+""")
+    dated = cache_use(inputs, load_prices(override))
+    assert dated["cache_savings_usd"].sum() == pytest.approx(2 * (1.0 - 0.5) + 2 * (3.0 - 1.0))
 
 
 def test_cost_per_commit_rising_without_bigger_prs_is_flagged(build: Build) -> None:

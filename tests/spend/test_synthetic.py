@@ -27,7 +27,7 @@ def test_every_session_has_a_fate_and_a_class_and_pr_sessions_name_a_stored_pr(w
     assert all((r, int(n)) in keys for r, n in zip(on_pr["repo"], on_pr["number"], strict=True))
 
 
-def test_planted_rework_is_visible_in_the_pr_table(world: World) -> None:
+def test_planted_trouble_is_visible_in_the_pr_table(world: World) -> None:
     prs = world.world.org.tables[PullRequest]
     titles = prs["title"].astype(str)
     assert titles.str.startswith('Revert "').sum() > 5

@@ -1,4 +1,4 @@
-"""The classifier against a synthetic organisation whose sessions have known fates (correlate.spend.synthetic).
+"""The classifier against a synthetic organisation whose sessions have known fates (tests/spend/synthetic.py).
 
 Tolerances, stated once: class shares of team-mapped spend in the settled window are within
 ``TOL`` (2 percentage points) of the truth, except that waste which left no visible trace (abandoned
@@ -90,7 +90,7 @@ def moved(world: World, base: Base, **change: object) -> dict[str, float]:
 
 
 @pytest.mark.parametrize(("change", "up", "down"), [
-    ({"rework_days": 3}, "productive", "inefficient"),          # fewer follow-up fixes count
+    ({"follow_up_days": 3}, "productive", "inefficient"),          # fewer follow-up fixes count
     ({"review_rounds": 1}, "inefficient", "productive"),        # one changes-requested round is enough
     ({"review_rounds": 4}, "productive", "inefficient"),
     ({"inefficiency_multiple": 1.5}, "inefficient", "productive"),  # the cost-above-median rule switched on

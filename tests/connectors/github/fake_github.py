@@ -45,6 +45,11 @@ class FakeReview:
     state: str
     submitted_at: datetime | None
     author_type: str = "User"
+    no_database_id: bool = False  # `fullDatabaseId` is nullable in the schema: answer null
+
+    @property
+    def node_id(self) -> str:
+        return f"PRR_kwDOfake{self.id}"  # the shape of GitHub's node IDs, not a real one
 
 
 @dataclass
@@ -77,6 +82,7 @@ class FakePR:
     commits: list[FakeCommit] = field(default_factory=list)
     comments: list[tuple[str, str, datetime]] = field(default_factory=list)  # (login, typename, at)
     files: list[tuple[str, int, int]] = field(default_factory=list)
+    files_null: bool = False  # `files` is nullable in the schema: GitHub answers null when it cannot list them
 
     @property
     def state(self) -> str:
@@ -217,7 +223,8 @@ class FakeGitHub:
             "labels": lambda info, first, **_: connection([{"name": n} for n in p.labels], first),
             "timelineItems": lambda info, first, **_: connection(timeline, first),
             "reviews": lambda info, first, after=None, **_: connection([
-                {"fullDatabaseId": str(r.id), "state": r.state, "submittedAt": iso(r.submitted_at),
+                {"fullDatabaseId": None if r.no_database_id else str(r.id), "id": r.node_id, "state": r.state,
+                 "submittedAt": iso(r.submitted_at),
                  "author": actor(r.author, r.author_type)} for r in p.reviews], first, after),
             "commits": lambda info, first, after=None, **_: connection([
                 {"commit": {"oid": c.sha, "authoredDate": iso(c.authored_at), "message": c.message,
@@ -226,7 +233,7 @@ class FakeGitHub:
             "comments": lambda info, first, after=None, **_: connection([
                 {"createdAt": iso(at), "author": actor(login, typename)} for login, typename, at in p.comments],
                 first, after),
-            "files": lambda info, first, after=None, **_: connection([
+            "files": lambda info, first, after=None, **_: None if p.files_null else connection([
                 {"path": path, "additions": a, "deletions": d} for path, a, d in p.files], first, after),
         }
 

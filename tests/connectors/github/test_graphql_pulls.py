@@ -182,3 +182,44 @@ def test_a_page_that_keeps_failing_at_the_smallest_size_raises_transient() -> No
         with pytest.raises(TransientSourceError, match="timeout"):
             pages_of(server, "acme/api", T0, page_size=20)
         assert len(server.requests) == 2  # 20, then 10 (the smallest), then give up
+
+
+# -- nullable fields: null is unknown, and never stops the repository ----------------------------------------
+
+def test_a_null_files_list_leaves_the_size_unknown_not_zero() -> None:
+    # PullRequest.files is nullable in GitHub's schema; a 5,000-line PR was stored as 0 lines
+    big = pr(1, additions=5000, deletions=0, changed_files=40, files_null=True)
+    with github(FakeRepo("acme/api", {1: big, 2: pr(2, files=[("a.py", 3, 1)])})) as (_, server):
+        pulls = {p.number: p for p in pages_of(server, "acme/api", T0, generated_paths=("*.lock",))[0].pulls}
+    assert pulls[1].size_lines is None  # unknown: correlate falls back to additions + deletions
+    assert (pulls[1].additions, pulls[1].deletions) == (5000, 0)
+    assert pulls[2].size_lines == 4
+
+
+def test_a_file_list_shorter_than_changed_files_leaves_the_size_unknown() -> None:
+    # GitHub lists at most 3,000 files; a list that stops short cannot give the size outside generated paths
+    cut = pr(1, additions=900, deletions=100, changed_files=3, files=[("a.py", 10, 0), ("b.py", 5, 5)])
+    with github(FakeRepo("acme/api", {1: cut})) as (_, server):
+        (pull,) = pages_of(server, "acme/api", T0, generated_paths=("*.lock",))[0].pulls
+    assert pull.size_lines is None
+
+
+def test_a_review_without_a_database_id_is_kept_under_its_node_id_and_the_repository_completes() -> None:
+    # PullRequestReview.fullDatabaseId is nullable in GitHub's schema; one null used to abort the repository
+    odd = pr(2, reviews=0)
+    odd.reviews = [FakeReview(2001, "bob", "APPROVED", odd.created_at + timedelta(hours=1), no_database_id=True),
+                   FakeReview(2002, "cy", "COMMENTED", odd.created_at + timedelta(hours=2))]
+    many = pr(3, reviews=0)  # past the bulk page's 100 reviews: the nested reviews query reads the rest
+    many.reviews = [FakeReview(3000 + i, "bob", "COMMENTED", many.created_at + timedelta(minutes=i),
+                               no_database_id=i == 120) for i in range(130)]
+    repo = FakeRepo("acme/api", {1: pr(1), 2: odd, 3: many, 4: pr(4)})
+    with github(repo) as (_, server):
+        first = [r for page in pages_of(server, "acme/api", T0) for r in page.reviews]
+        again = [r for page in pages_of(server, "acme/api", T0) for r in page.reviews]
+
+    assert {r.number for r in first} == {1, 2, 3, 4}
+    ids = {(r.number, r.author, r.state): r.review_id for r in first if r.number == 2}
+    assert ids == {(2, "bob", "APPROVED"): "PRR_kwDOfake2001", (2, "cy", "COMMENTED"): "2002"}
+    assert "PRR_kwDOfake3120" in {r.review_id for r in first if r.number == 3}
+    assert len({r.review_id for r in first if r.number == 3}) == 130
+    assert [r.review_id for r in again] == [r.review_id for r in first]  # the same key on every sync

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from github import Github
@@ -180,7 +181,8 @@ def test_primary_rate_limit_too_far_off_raises_rate_limit_error(fixtures_dir: Pa
     assert "re-run" in str(info.value).lower()
 
 
-def test_abuse_403_with_retry_after_backs_off_as_told(fixtures_dir: Path, instant_waits: list[tuple[float, str]]) -> None:
+def test_abuse_403_with_retry_after_backs_off_as_told(fixtures_dir: Path,
+                                                      instant_waits: list[tuple[float, str]]) -> None:
     ok, abuse = load(replay_dir(fixtures_dir) / "SpecificExceptions.testAuthenticatedRateLimitExceeded.txt")
     replay = Replay([], extra=[abuse, ok])
     with replaying(replay) as gh, translate_errors(stream="search", token_env=ENV):
@@ -217,3 +219,23 @@ def test_bad_credentials_401_is_auth_error_naming_the_variable_not_the_token(fix
             gh.get_user().name  # noqa: B018
     assert info.value.exit_code == 2 and info.value.env_var == ENV
     assert "GITHUB_TOKEN" in str(info.value) and TOKEN not in str(info.value)
+
+
+def test_rest_file_lists_that_are_cut_short_or_lack_counts_leave_the_size_unknown() -> None:
+    # Hand-built GitHub (tests/connectors/github/fake_github.py): the REST files list stops at 3,000 files,
+    # and a file without line counts cannot be summed; both used to give a wrong size (or a TypeError)
+    from tests.connectors.github.fake_github import FakeGitHub, FakePR, FakeRepo
+
+    t0 = datetime(2026, 10, 1, tzinfo=UTC)
+
+    def pull(number: int, files: list[Any], changed: int) -> FakePR:
+        return FakePR(number=number, author="ann", created_at=t0, updated_at=t0 + timedelta(hours=number),
+                      additions=5000, deletions=10, changed_files=changed, files=files)
+
+    repo = FakeRepo("acme/api", {1: pull(1, [("a.py", 10, 0)], 2), 2: pull(2, [("a.py", None, None)], 1),
+                                 3: pull(3, [("a.py", 10, 2), ("x.lock", 4988, 8)], 2)})
+    with serve(FakeGitHub([repo])) as server:
+        pages = list(rest.fetch_pull_requests_rest(connect(server.url, "ghp_FAKE"), "acme/api", t0, token_env=ENV,
+                                                   generated_paths=("*.lock",)))
+    sizes = {p.number: p.size_lines for page in pages for p in page.pulls}
+    assert sizes == {1: None, 2: None, 3: 12}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
-import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -15,7 +15,6 @@ from correlate.commands import write_compare
 from correlate.config import Config
 from correlate.demo import dump_toml
 from correlate.errors import UsageError
-from correlate.html.team_bootstrap import median_difference
 from correlate.store import Store
 from tests.htmlcheck import external_reference, parse
 from tests.reportdata import build
@@ -43,7 +42,8 @@ def test_compare_shows_each_indicator_for_each_team_with_differences_and_interva
     html = write_compare(store, config, f"{a},{b},{c}", None, None, tmp_path / "c.html").read_text(encoding="utf-8")
     doc = parse(html)
     assert [s for s, _ in doc.sections] == ["caveats", "side-by-side", "teams", "trends"]
-    for label in ("Adoption share", "Median PR cycle time", "Deployments per week", "Change failure rate"):
+    for label in ("AI adoption share", "Median PR cycle time", "Deployments per working week", "Change failure rate",
+                  "Deployment rework rate"):
         assert label in doc.row_headers
     assert f"{b} − {a} (weekly medians; rates pooled)" in doc.all_text()
     assert f"{c} − {a} (weekly medians; rates pooled)" in doc.all_text()
@@ -51,7 +51,7 @@ def test_compare_shows_each_indicator_for_each_team_with_differences_and_interva
     # the engine's outcomes carry BH-adjusted p-values; the report's own bootstrap rows have intervals only
     rows = {r.split("</th>")[0].split(">")[-1]: r for r in re.findall(r'<th scope="row">.*?</tr>', html, flags=re.S)}
     assert re.search(r"<td>(?:0\.\d+|1\.00|&lt;0\.001)</td>", rows["Median PR cycle time"])
-    assert rows["Adoption share"].count("<td>—</td>") == 2
+    assert rows["AI adoption share"].count("<td>—</td>") == 2
     assert external_reference(html) is None and "<script" not in html
     again = write_compare(store, config, f"{a},{b},{c}", None, None, tmp_path / "d.html").read_text(encoding="utf-8")
     assert again == html
@@ -86,12 +86,23 @@ def test_cli_exits_2_on_an_unknown_team(org: tuple[Config, Store, Path], tmp_pat
     assert "unknown team" in result.output
 
 
-def test_block_bootstrap_difference_is_centred_on_the_shift_and_its_interval_covers_it() -> None:
-    rng = np.random.default_rng(5)
-    a = rng.normal(10, 1, 26)
-    b = a + 3 + rng.normal(0, 0.2, 26)
-    r = median_difference(a, b, reps=499, seed=1)
-    assert r.difference == pytest.approx(np.median(b) - np.median(a))
-    assert r.low < 3.0 < r.high and r.high - r.low < 3
-    thin = median_difference(a[:3], b, reps=99)
-    assert np.isnan(thin.low) and thin.n_a == 3
+def test_window_values_are_the_catalogue_values_of_each_team(org: tuple[Config, Store, Path]) -> None:
+    from datetime import timedelta
+
+    from correlate.panel import build_panel
+    from correlate.report.team_comparison import build_comparison, default_window
+    from correlate.report.teams import team_rows
+
+    config, store, _ = org
+    a, b = _big(config, 2)
+    since, until = default_window(date(2026, 10, 31))
+    report = build_comparison(store, config, [a, b], since, until)
+    weekly = build_panel(store, config, since, until, "week", keep_lists=True)
+    rows = team_rows(weekly[weekly["team"].isin([a, b])], 5, period="week")
+    for ind in report.indicators:
+        for team, value in zip((a, b), ind.values, strict=True):
+            assert value == pytest.approx(rows.rows[team].value(ind.key), nan_ok=True), (ind.key, team)
+    per_week = next(i for i in report.indicators if i.key == "prs_merged_per_dev_week")
+    r = rows.rows[a]
+    assert per_week.values[0] == pytest.approx(r.n("prs_merged") / r["prs_merged_per_dev_week"].of * 5)
+    assert until - since == timedelta(days=90)

@@ -17,30 +17,10 @@ from correlate.days import day_sql
 from correlate.panel import register_mapping
 from correlate.store import Store
 
-__all__ = ["cost_by_team_model", "data_span", "edit_acceptance", "models", "pr_split", "tool_usage"]
+__all__ = ["data_span", "edit_acceptance", "pr_split", "tool_usage"]
 
 _MEMBER = ("JOIN _membership m ON m.identity = {ident} AND (m.since IS NULL OR {day} >= m.since) "
            "AND (m.until IS NULL OR {day} < m.until)")
-
-
-def models(store: Store, since: date, until: date) -> pd.DataFrame:
-    """Spend and tokens by tool and model over the window (organisation level)."""
-    return store.query("""
-        SELECT tool, model, sum(cost_usd) AS cost_usd, sum(tokens_input) AS tokens_input,
-               sum(tokens_output) AS tokens_output, sum(tokens_cache_read) AS tokens_cache_read
-        FROM ai_usage_model_daily WHERE day BETWEEN ? AND ?
-        GROUP BY ALL ORDER BY cost_usd DESC NULLS LAST, tool, model""", [since, until])
-
-
-def cost_by_team_model(store: Store, config: Config, since: date, until: date) -> pd.DataFrame:
-    """Spend by configured team and model (identities resolved through the dated membership)."""
-    register_mapping(store, config)
-    join = _MEMBER.format(ident="_norm_id(u.actor)", day="u.day")
-    return store.con.execute(f"""
-        SELECT m.team, u.model, sum(u.cost_usd) AS cost_usd
-        FROM ai_usage_model_daily u {join}
-        WHERE u.day BETWEEN $since AND $until
-        GROUP BY ALL ORDER BY m.team, u.model""", {"since": since, "until": until}).df()
 
 
 def edit_acceptance(store: Store, since: date, until: date) -> pd.DataFrame:
@@ -91,7 +71,10 @@ def pr_split(store: Store, config: Config, since: date, until: date, by: str = "
                median(pickup_s / 3600.0) FILTER (WHERE merged_at IS NOT NULL) AS pickup_h,
                median(review_s / 3600.0) FILTER (WHERE merged_at IS NOT NULL) AS review_h,
                median(size_lines) FILTER (WHERE merged_at IS NOT NULL) AS size,
-               count(*) FILTER (WHERE merged_at IS NOT NULL AND merged_without_review) AS without_review
+               count(*) FILTER (WHERE merged_at IS NOT NULL AND merged_without_review) AS without_review,
+               -- merge rate and the unreviewed share, as the catalogue defines them (NULL over nothing)
+               merged / nullif(merged + closed_unmerged, 0) AS merge_rate,
+               without_review / nullif(merged, 0) AS without_review_share
         FROM pr GROUP BY grp ORDER BY grp""", {"since": since, "until": until}).df()
 
 
@@ -114,19 +97,23 @@ def tool_usage(store: Store, config: Config, since: date, until: date) -> pd.Dat
     register_mapping(store, config)
     join = _MEMBER.format(ident="u.ident", day="u.day")
     return store.con.execute(f"""
-        WITH ranked AS (
-          SELECT u.*, _norm_id(u.actor) AS ident,
-                 row_number() OVER (PARTITION BY u.tool, u.day, _norm_id(u.actor)
-                                    ORDER BY coalesce(p.rank, 999), u.source) AS rk
-          FROM ai_usage_daily u LEFT JOIN _precedence p ON p.source = u.source
-          WHERE u.day BETWEEN $since AND $until)
+        WITH chosen AS (
+          -- the panel's rule (correlate.panel _f_ai): per person, tool and day, the first source's rows
+          SELECT u.*, r.ident FROM ai_usage_daily u
+          JOIN (SELECT DISTINCT actor AS raw, _norm_id(actor) AS ident FROM ai_usage_daily
+                WHERE day BETWEEN $since AND $until) r ON r.raw = u.actor
+          LEFT JOIN _person_of po ON po.identity = r.ident
+          LEFT JOIN _precedence p ON p.source = u.source
+          WHERE u.day BETWEEN $since AND $until
+          QUALIFY rank() OVER (PARTITION BY u.tool, u.day, coalesce(po.person, r.ident)
+                               ORDER BY coalesce(p.rank, 999), u.source) = 1)
         SELECT u.tool, count(DISTINCT m.person) AS people, count(*) AS person_days,
                sum(u.cost_usd) AS cost_usd,
                sum(u.cost_usd) FILTER (WHERE u.cost_provenance = 'estimated') AS cost_estimated,
                sum(u.cost_usd) FILTER (WHERE u.cost_provenance LIKE 'billed%') AS cost_billed,
+               sum(u.cost_usd) FILTER (WHERE u.cost_provenance = 'discounted') AS cost_discounted,
                sum(u.cost_usd) FILTER (WHERE u.cost_provenance IN ('seat', 'derived')) AS cost_other,
                count(*) FILTER (WHERE u.cost_usd IS NULL) AS days_without_cost,
                sum(u.sessions) AS sessions, sum(u.requests) AS requests
-        FROM ranked u {join}
-        WHERE u.rk = 1
+        FROM chosen u {join}
         GROUP BY u.tool ORDER BY u.tool""", {"since": since, "until": until}).df()

@@ -3,7 +3,7 @@
 :func:`plant` takes a :class:`~correlate.demo.SyntheticOrg` (it does not change ``correlate.demo``)
 and returns a :class:`SpendWorld`:
 
-* the organisation with PR head branches set, planted rework (revert PRs, follow-up fix PRs, extra
+* the organisation with PR head branches set, planted trouble (revert PRs, follow-up fix PRs, extra
   changes-requested review rounds) added to its PR and review tables;
 * PR commits (``pr_commits`` shape: SHAs authored between first commit and ready, some with the
   tool's co-author trailer);
@@ -15,7 +15,7 @@ Fates: ``pr`` (work on one of the author's PRs being written that day: the sessi
 commit ids, or its branch, or nothing), ``abandoned`` (git activity that never became a PR, usually
 visible as commits on a spike branch) and ``untraced`` (no git activity, no PR in writing:
 questions, reading code). True classes: a ``pr`` session takes its PR's fate (open → pending,
-closed → wasteful, merged with planted or demo-linked rework → inefficient, else productive);
+closed → wasteful, merged with planted or demo-linked trouble → inefficient, else productive);
 ``abandoned`` → wasteful; ``untraced`` → unattributed.
 """
 
@@ -67,7 +67,7 @@ def plant(org: SyntheticOrg, *, seed: int = 11, p_commit: float = 0.55, p_branch
           p_abandon: float = 0.10, p_abandon_idle: float = 0.35, p_hidden_abandon: float = 0.3,
           p_revert: float = 0.06, p_fix: float = 0.06, p_rounds: float = 0.06,
           fix_delay_days: tuple[int, int] = (1, 10)) -> SpendWorld:
-    """Plant session fates and rework on ``org``.
+    """Plant session fates and PR trouble on ``org``.
 
     Args:
         org: from :func:`correlate.demo.generate`.
@@ -128,7 +128,7 @@ def plant(org: SyntheticOrg, *, seed: int = 11, p_commit: float = 0.55, p_branch
         planted.setdefault(int(i), "review_rounds")
     reviews = pd.concat([reviews, pd.DataFrame(cr_rows)], ignore_index=True) if cr_rows else reviews
 
-    # rework the demo itself planted: PRs shipped in a deployment with a linked failure
+    # trouble the demo itself planted: PRs shipped in a deployment with a linked failure
     from connectors.records import DeploymentChange, DeploymentFailure
 
     ch, fl = org.tables[DeploymentChange], org.tables[DeploymentFailure]

@@ -1,4 +1,5 @@
-"""Static text of the Method notes: definitions, the limitations checklist and external studies.
+"""Static text of the Method notes: definitions (from the metric catalogue), the limitations checklist and
+external studies.
 
 All of it is printed inside the report (it links to nothing outside). The studies come from
 ``../shared/docs/statistics.md`` §6 and are labelled as context about other organisations; the
@@ -7,33 +8,28 @@ checklist is §3.K, with what this report does about each risk.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from correlate.metrics.catalogue import METRICS
+from correlate.report.sections import Study
 
-__all__ = ["DEFINITIONS", "EXTERNAL_INTRO", "STUDIES", "Study", "limitations"]
+__all__ = ["EXTERNAL_INTRO", "STUDIES", "definitions", "limitations"]
 
-DEFINITIONS = [
-    "Adoption share = people with any AI-assistant activity in the period ÷ people in the team (dated membership "
-    "from the configuration).",
+# Definitions that belong to no single metric; every metric's own definition is in the catalogue.
+_GENERAL = (
     "Sessions = assistant sessions reported by the usage source; acceptance rate = accepted ÷ (accepted + rejected) "
     "edit suggestions, per edit tool, from the assistant's own edit-action counts.",
-    "AI spend = the cost the usage source reports (API list prices where the source gives tokens only). Cost per "
-    "AI-active developer-day = spend ÷ person-days with any AI activity; per commit = spend ÷ commits the assistant "
-    "reports; per merged PR and per deployment = the team's spend ÷ the same team's merged PRs or deployments.",
-    "Cache-read share = cache-read input tokens ÷ all input tokens. Caching saved = cache-read tokens × list input "
-    "price × 0.9 (a cache read costs 0.1× the input price). The Batch API halves input and output prices but applies "
-    "only to asynchronous jobs, never to interactive sessions.",
-    "PR stages: coding = first commit → ready; pickup = ready → first non-author, non-bot review; review = pickup end "
-    "→ merge; cycle time = ready → merge. Medians, never means. PR size = additions + deletions.",
-    "Merge rate = merged ÷ (merged + closed unmerged) for PRs closed in the period; open PRs are not counted.",
+    "Caching saved = cache-read tokens × (the model's input price − its cache-read price) in force on the day, from "
+    "the one price table (shipped list prices, or your [prices] file). The Batch API discount applies only to "
+    "asynchronous jobs, never to interactive sessions.",
     "AI-assisted PR: an assistant trailer or attribution in a commit or the body, an AI agent author, a configured "
     "label, or assistant commits/PRs counted for the author during the PR's life.",
-    "Deployment = a successful production deployment, owned by the team that owns the repo or service. Deployment "
-    "frequency = deployments per 7 days; lead time = deploy containing the change − first commit (median).",
-    "Change failure rate = deployments with at least one linked failure ÷ deployments (numerator and denominator "
-    "printed). Rework rate = rollback, revert or hotfix deployments ÷ deployments (DORA 2024).",
-    "Time to restore = incident resolved − incident started (median over incidents resolved in the period). "
-    "Incident rate = incidents per 100 deployments; bug rate = bugs per 100 merged PRs.",
-]
+)
+
+
+def definitions(timezone: str) -> tuple[str, ...]:
+    """The definitions printed in the method notes: the day, the catalogue's metrics, then the general ones."""
+    day = (f"A day is a calendar day in the configured time zone ({timezone}); AI-usage APIs report UTC days, "
+           "taken as given.")
+    return (day, *(m.definition for m in METRICS if m.definition), *_GENERAL)
 
 
 def limitations(stats_available: bool) -> list[tuple[str, str]]:
@@ -64,14 +60,6 @@ def limitations(stats_available: bool) -> list[tuple[str, str]]:
     ]
 
 
-@dataclass(frozen=True)
-class Study:
-    name: str
-    design: str
-    headline: str
-    caveat: str
-
-
 EXTERNAL_INTRO = (
     "Context, not evidence about this organisation. Published estimates range from 19% slower (experienced "
     "open-source developers, METR 2025) to 56% faster (a single greenfield task, Peng et al. 2023). Field experiments "
@@ -79,7 +67,7 @@ EXTERNAL_INTRO = (
     "reviews and more incidents. Results depend strongly on task, codebase familiarity and tooling, so this report's "
     "own estimates are the relevant evidence for this organisation.")
 
-STUDIES = [
+STUDIES = (
     Study("Peng, Kalliamvakou, Cihon, Demirer (2023)", "RCT, 95 freelance developers, one greenfield task",
           "Copilot group finished 55.8% faster", "single task; wide interval"),
     Study("Cui, Demirer, Jaffe, Musolff, Peng, Salz (2024/2026)", "3 field RCTs, 4,867 developers",
@@ -100,4 +88,4 @@ STUDIES = [
           "vendor, within-team before/after"),
     Study("GitClear (2024, 2025)", "153M–211M changed lines, 2020–2024",
           "code churn rising; moved (refactored) lines fell from 24.8% to 9.5%", "vendor, trend attribution"),
-]
+)

@@ -12,11 +12,12 @@ import pytest
 
 from correlate.commands import write_monthly
 from correlate.config import Config
-from correlate.html.context import MonthlyContext, month_bounds
 from correlate.html.render import render
-from correlate.html.statsview import AttRow, StatLine, StatsView, monthly_stats
-from correlate.html.teams import summarise_teams
 from correlate.panel import build_panel
+from correlate.report.monthly import build_monthly, month_bounds
+from correlate.report.sections import AttRow, MonthlyReport, StatLine, StatsSection
+from correlate.report.statistics import run_statistics, statistics_window
+from correlate.report.teams import OTHER, SUPPRESSED, team_rows
 from correlate.stats.wording import check_wording
 from correlate.store import Store
 from tests.htmlcheck import external_reference, parse
@@ -48,8 +49,8 @@ def org(rendered: Rendered) -> tuple[Config, Store]:
 
 
 @pytest.fixture(scope="module")
-def ctx(rendered: Rendered) -> MonthlyContext:
-    return rendered.ctx
+def report(rendered: Rendered) -> MonthlyReport:
+    return rendered.report
 
 
 @pytest.fixture(scope="module")
@@ -88,8 +89,11 @@ def test_table_headers_have_scope(html: str) -> None:
 
 
 def test_a_team_below_the_minimum_group_size_is_suppressed_and_the_report_says_so(
-        ctx: MonthlyContext, html: str) -> None:
-    small = ctx.grouping.small
+        org: tuple[Config, Store], report: MonthlyReport, html: str) -> None:
+    config, store = org
+    first, last = month_bounds(MONTH)
+    rows = team_rows(build_panel(store, config, first, last, "month", keep_lists=True), 5, period="month")
+    small = rows.grouping.small
     assert small, "the synthetic organisation has one small team"
     doc = parse(html)
     for team in small:
@@ -97,22 +101,29 @@ def test_a_team_below_the_minimum_group_size_is_suppressed_and_the_report_says_s
         assert team not in "".join(doc.svg_text)
     note = [a for t, a in doc.tags if t == "p" and a.get("data-privacy") == "suppression"]
     assert note and "fewer than 5 people" in html
-    assert all(r.headcount >= 5 for r in ctx.teams)
-    assert ctx.org.headcount == sum(ctx.grouping.headcount.values())  # still in the organisation total
+    table = report.adoption.table
+    people = [c.key for c in table.columns].index("headcount")
+    for row in table.rows:
+        if row.kind == "team":
+            assert row.cells[people].value >= 5
+        if row.kind == "suppressed":  # only additive totals: no people count, rate or median
+            assert row.cells[people].suppressed and math.isnan(row.cells[people].value)
+    total = table.rows[-1]
+    assert total.kind == "total" and total.cells[people].value == sum(rows.grouping.headcount.values())
 
 
 def test_small_teams_are_merged_into_other_when_together_they_are_big_enough(org: tuple[Config, Store]) -> None:
     config, store = org
     first, last = month_bounds(MONTH)
     panel = build_panel(store, config, first, last, "month", keep_lists=True)
-    rows, org_row, grouping = summarise_teams(panel, 9, 31)
-    merged = grouping.merged
+    rows = team_rows(panel, 9, period="month")
+    merged = rows.grouping.merged
     assert len(merged) >= 2
-    other = [r for r in rows if r.team == "Other (small teams)"]
-    assert other and other[0].headcount == sum(grouping.headcount[t] for t in merged) >= 9
-    assert not {r.team for r in rows} & set(merged)
-    assert "shown together as “Other (small teams)”" in grouping.note
-    assert org_row.headcount == sum(grouping.headcount.values())
+    assert OTHER in rows.labels and SUPPRESSED not in rows.labels
+    assert rows.rows[OTHER].value("headcount") == sum(rows.grouping.headcount[t] for t in merged) >= 9
+    assert not set(rows.labels) & set(merged)
+    assert "shown together as “Other (small teams)”" in rows.grouping.note
+    assert rows.org.value("headcount") == sum(rows.grouping.headcount.values())
 
 
 def test_same_data_renders_byte_identical_html(org: tuple[Config, Store], html: str, tmp_path: Path) -> None:
@@ -126,7 +137,7 @@ def test_without_the_statistics_engine_the_report_says_so_and_prints_no_estimate
     doc = parse(html)
     caveats = [a for t, a in doc.tags if t == "p" and a.get("data-stats") == "unavailable"]
     assert len(caveats) == 3  # sections 1, 4 and 6
-    assert "Statistical estimates unavailable: the statistics engine" in html
+    assert "Statistical estimates unavailable: the statistics engine" in html  # the reason given (NO_STATS)
     assert "p (BH-adjusted)" not in html and "95% interval" not in html
 
 
@@ -139,14 +150,19 @@ def test_the_report_itself_uses_no_causal_verbs(html: str) -> None:
 def test_statistics_are_unavailable_with_a_reason_on_an_empty_store(org: tuple[Config, Store], tmp_path: Path) -> None:
     config, _ = org
     with Store.open(tmp_path / "empty.duckdb") as empty:
-        view = monthly_stats(empty, config, month_bounds(MONTH)[1])
+        assert statistics_window(empty, month_bounds(MONTH)[1]) is None
+        report = build_monthly(empty, config, MONTH)
+    view = report.stats
     assert not view.available and view.reason == "the store holds no AI usage and no pull requests"
 
 
 @pytest.mark.slow
-def test_the_statistics_engine_fills_sections_1_4_and_6(org: tuple[Config, Store], ctx: MonthlyContext) -> None:
+def test_the_statistics_engine_fills_sections_1_4_and_6(org: tuple[Config, Store], report: MonthlyReport) -> None:
     config, store = org
-    view = monthly_stats(store, config, month_bounds(MONTH)[1])
+    last = month_bounds(MONTH)[1]
+    start = statistics_window(store, last)
+    assert start is not None
+    view = run_statistics(build_panel(store, config, start, last, "week"), config)
     assert view.available, view.reason
     assert {s.outcome for s in view.summary} == {"median PR cycle time", "merged PRs per developer-week",
                                                   "change failure rate", "deployments per working week"}
@@ -157,7 +173,7 @@ def test_the_statistics_engine_fills_sections_1_4_and_6(org: tuple[Config, Store
             assert "reliably detect only changes larger than" in line.paragraph
         rung = int(line.rung_label[0])
         check_wording(line.sentence, rung if rung >= 4 else 1)  # raises on causal verbs below rung 4
-    out = render("monthly.html.j2", ctx=replace(ctx, stats=view))
+    out = render("monthly.html.j2", r=replace(report, stats=view))
     doc = parse(out)
     assert 'data-stats="unavailable"' not in out
     assert "p (BH-adjusted)" in out and "Minimum detectable effect" in out
@@ -165,17 +181,17 @@ def test_the_statistics_engine_fills_sections_1_4_and_6(org: tuple[Config, Store
     assert all(c.cohort.startswith("week of 20") for c in view.cohorts)
 
 
-def test_statistics_when_present_print_estimate_interval_n_rung_and_bh_p(ctx: MonthlyContext) -> None:
-    # Hand-built view-model (not engine output): checks only that the template prints every field.
-    view = StatsView(
+def test_statistics_when_present_print_estimate_interval_n_rung_and_bh_p(report: MonthlyReport) -> None:
+    # Hand-built section (not engine output): checks only that the template prints every field.
+    view = StatsSection(
         available=True, level="exploratory", gate_text="8 teams: exploratory.",
-        summary=[StatLine("median PR cycle time", "Sentence from the engine.", "", -12.5, -20.0, -4.0, "%", 421, 8,
+        summary=(StatLine("median PR cycle time", "Sentence from the engine.", "", -12.5, -20.0, -4.0, "%", 421, 8,
                           "4 · difference-in-differences", 0.0123, "detected"),
                  StatLine("change failure rate", "Another sentence.", "Inconclusive paragraph.", 1.5, -3.0, 6.0, "pp",
-                          393, 8, "4 · difference-in-differences", 0.47, "inconclusive")],
-        att=[AttRow("change failure rate", 1.5, -3.0, 6.0, "pp", 7.2, 0.47, "inconclusive", "flat", 6, 2,
-                    "Inconclusive paragraph.")])
-    out = render("monthly.html.j2", ctx=replace(ctx, stats=view))
+                          393, 8, "4 · difference-in-differences", 0.47, "inconclusive")),
+        att=(AttRow("change failure rate", 1.5, -3.0, 6.0, "pp", 7.2, 0.47, "inconclusive", "flat", 6, 2,
+                    "Inconclusive paragraph."),))
+    out = render("monthly.html.j2", r=replace(report, stats=view))
     text = parse(out).all_text()
     for expected in ("−12.5%", "[−20.0%, −4.0%]", "421 / 8", "4 · difference-in-differences", "0.012",
                      "+1.5 pp", "± 7.2 pp", "Inconclusive paragraph.", "Sentence from the engine."):
@@ -184,12 +200,16 @@ def test_statistics_when_present_print_estimate_interval_n_rung_and_bh_p(ctx: Mo
     assert not math.isnan(view.summary[0].estimate)
 
 
-def test_cost_section_prices_caching_against_the_list_input_price(ctx: MonthlyContext) -> None:
-    sonnet = next(m for m in ctx.models if m.model == "claude-sonnet-5" and m.tool == "claude_code")
-    # Sonnet 5 input is $2 per million tokens (docs/sources.md §6); a cache read costs 0.1x that.
-    assert sonnet.cache_saved_usd == pytest.approx(sonnet.tokens_cache_read * 2.0 * 0.9 / 1e6)
+def test_cost_section_prices_caching_against_the_list_input_price(report: MonthlyReport) -> None:
+    sonnet = next(m for m in report.cost.models if m.model == "claude-sonnet-5" and m.tool == "claude_code")
+    # Sonnet 5: input $2, cache read $0.20, output $10 per million tokens (docs/sources.md §6); batch halves in and out
+    assert sonnet.cache_saved_usd == pytest.approx(sonnet.tokens_cache_read * (2.0 - 0.2) / 1e6)
     assert sonnet.batch_saving_usd == pytest.approx((sonnet.tokens_input * 2.0 + sonnet.tokens_output * 10.0) / 2e6)
-    assert ctx.org.cost_per_commit == pytest.approx(ctx.org.ai_cost_usd / ctx.org.ai_commits)
+    org = report.cost.table.rows[-1]
+    cols = [c.key for c in report.cost.table.columns]
+    per_commit = org.cells[cols.index("cost_per_commit")]
+    assert per_commit.value == pytest.approx(per_commit.n / per_commit.of)
+    assert per_commit.n == pytest.approx(org.cells[cols.index("ai_cost_usd")].value)
 
 
 def test_element_ids_are_unique_across_the_inline_charts(html: str) -> None:

@@ -6,8 +6,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from correlate.demo import generate, load
-from correlate.html.context import MAX_CHART_TEAMS, monthly_context
-from correlate.html.statsview import unavailable
+from correlate.html.charts import draw
+from correlate.report.monthly import MAX_CHART_TEAMS, build_monthly
+from correlate.report.statistics import unavailable
 from correlate.store import Store
 
 
@@ -16,12 +17,12 @@ def test_charts_draw_the_largest_teams_and_the_median_of_all(tmp_path: Path) -> 
     with Store.open(tmp_path / "s.duckdb") as store:
         load(store, org)
         month = (org.end.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
-        ctx = monthly_context(store, org.config, month, stats=unavailable("not needed for this test"))
-    share = ctx.charts["share"]
+        report = build_monthly(store, org.config, month, stats=unavailable("not needed for this test"))
+    share = report.adoption.share_chart
     drawn = share.columns[1:]
     assert len(drawn) == MAX_CHART_TEAMS + 1
     assert drawn[-1].startswith("median of all ")
-    assert share.svg.count("<title>") >= 1 and "largest teams" in share.title
-    cost = ctx.charts["cost"]
+    assert draw(share).count("<title>") >= 1 and "largest teams" in share.title
+    cost = report.cost.chart
     assert len(cost.rows) <= MAX_CHART_TEAMS + 1
     assert cost.rows[-1][0].startswith("all other ")

@@ -1,0 +1,468 @@
+"""The typed sections a report hands its template: frozen dataclasses of numbers and text, nothing to compute.
+
+The builders (:mod:`correlate.report.monthly`, :mod:`correlate.report.team_comparison`) fill them from
+the panel, the statistics and the spend classes; ``correlate/html`` only formats them (filters, SVG
+charts drawn from :class:`ChartData`) and ``reports/templates`` only loops and prints.
+
+Conventions that later work builds on:
+
+* Every people-counting cell is a :class:`Cell` whose metric has ``counts_people``; a suppressed cell
+  (below ``[report] min_group_size``) has ``suppressed=True`` and no value, so a template never prints
+  a number for it.
+* A value that does not exist is NaN (printed as a dash), never 0.
+* :class:`Period` carries the window and the one it is compared with, so a partial period can be
+  flagged in one place.
+* Static method text lives in :class:`MethodNotes`, one object, so it can move to an appendix whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+import pandas as pd
+
+__all__ = ["AdoptionSection", "AssocRow", "AttRow", "Cell", "ChartData", "CohortRow", "Column", "ComparisonReport",
+           "CostSection", "CoverageNote", "Diff", "EditRow", "Headline", "Indicator", "LaggingSection",
+           "LeadingSection", "Matrix", "MethodNotes", "ModelCost", "MonthlyReport", "Period", "QualitySection",
+           "Recommendation", "SpendClasses", "SplitRow", "StatLine", "StatsSection", "Study", "SummarySection",
+           "TableRow", "MetricTable", "TierCell", "TierRow", "TierTable", "ToolRow"]
+
+RowKind = Literal["team", "other", "suppressed", "total"]
+
+
+@dataclass(frozen=True)
+class ChartData:
+    """A chart as data: the template draws it (``| svg``) and prints ``columns``/``rows`` as its text alternative.
+
+    ``kind``: ``line`` (rows are x then one value per series in ``columns[1:]``), ``bar`` (rows are label,
+    value) or ``event_study`` (rows are event time, estimate, low, high). ``options`` are drawing hints
+    (``ylabel``, ``xlabel``, ``percent``, ``window`` of event times drawn, ``mde`` band).
+    """
+
+    title: str
+    kind: Literal["line", "bar", "event_study"]
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+    fmt: str = "num"
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Period:
+    """The window a report describes and the window it is compared with (inclusive days)."""
+
+    first: date
+    last: date
+    label: str
+    previous_first: date | None = None
+    previous_last: date | None = None
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+    @property
+    def window(self) -> str:
+        return f"{self.first.isoformat()} to {self.last.isoformat()}"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One table cell: a value, what it was made of (``n`` of ``of``), or suppressed (privacy)."""
+
+    value: float
+    n: float = float("nan")
+    of: float = float("nan")
+    suppressed: bool = False
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column: a catalogue metric with its header and how to print it."""
+
+    key: str
+    header: str
+    fmt: str
+    show: str = "value"
+    counts_people: bool = False
+
+
+@dataclass(frozen=True)
+class TableRow:
+    label: str
+    cells: tuple[Cell, ...]
+    kind: RowKind = "team"
+
+
+@dataclass(frozen=True)
+class MetricTable:
+    """Rows of catalogue metrics: teams, then "Other (small teams)", "Suppressed teams" and the total."""
+
+    caption: str
+    columns: tuple[Column, ...]
+    rows: tuple[TableRow, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Headline:
+    label: str
+    value: float
+    previous: float
+    fmt: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """A small table with a row label column and numeric cells (cost by team and model)."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+    fmt: str
+
+
+# ---- statistics ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatLine:
+    """One Summary sentence for a primary outcome, with the numbers it states."""
+
+    outcome: str
+    sentence: str
+    paragraph: str
+    estimate: float
+    low: float
+    high: float
+    unit: str
+    n: int
+    n_units: int
+    rung_label: str
+    p_bh: float | None
+    verdict: str
+
+
+@dataclass(frozen=True)
+class AssocRow:
+    """Association of adoption with one outcome: between teams (rung 1) and within teams (rung 2)."""
+
+    outcome: str
+    between: float
+    between_low: float
+    between_high: float
+    between_n: int
+    between_p_bh: float | None
+    within: float
+    within_low: float
+    within_high: float
+    within_n: int
+
+
+@dataclass(frozen=True)
+class AttRow:
+    """The cohort-aggregated ATT of one outcome, in business units, with its minimum detectable effect."""
+
+    outcome: str
+    estimate: float
+    low: float
+    high: float
+    unit: str
+    mde: float
+    p_bh: float | None
+    verdict: str
+    pretrend: str
+    n_adopting: int
+    n_control: int
+    paragraph: str
+
+
+@dataclass(frozen=True)
+class CohortRow:
+    """One adoption cohort's ATT per primary outcome: ``cells`` are (value, unit) in column order."""
+
+    cohort: str
+    cells: tuple[tuple[float, str], ...]
+
+
+@dataclass(frozen=True)
+class StatsSection:
+    """What the statistics engine found (or why there is nothing: ``available`` False and ``reason``)."""
+
+    available: bool
+    reason: str = ""
+    level: str = ""
+    gate_text: str = ""
+    summary: tuple[StatLine, ...] = ()
+    association: tuple[AssocRow, ...] = ()
+    att: tuple[AttRow, ...] = ()
+    cohort_columns: tuple[str, ...] = ()
+    cohorts: tuple[CohortRow, ...] = ()
+    event_studies: tuple[ChartData, ...] = ()
+    definitions: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    method_notes: tuple[str, ...] = ()
+
+
+# ---- monthly sections ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SummarySection:
+    headlines: tuple[Headline, ...]
+
+
+@dataclass(frozen=True)
+class ToolRow:
+    """One assistant's adoption and spend over the window (people of configured teams only)."""
+
+    tool: str
+    people: int
+    adoption_share: float
+    person_days: int
+    cost_usd: float
+    cost_estimated: float
+    cost_billed: float
+    cost_discounted: float  # after discounts, before credits (Claude Enterprise): not the invoice
+    cost_other: float
+    days_without_cost: int
+    sessions: float
+    requests: float
+
+
+@dataclass(frozen=True)
+class SplitRow:
+    """Leading indicators of one PR group (AI-assisted, not, unknown, or one assistant)."""
+
+    group: str
+    people: int
+    merged: int
+    merge_rate: float
+    cycle_h: float
+    coding_h: float
+    pickup_h: float
+    review_h: float
+    size: float
+    without_review_share: float
+
+
+@dataclass(frozen=True)
+class EditRow:
+    tool: str
+    edit_tool: str
+    accepted: int
+    rejected: int
+    rate: float
+
+
+@dataclass(frozen=True)
+class AdoptionSection:
+    share_chart: ChartData
+    sessions_chart: ChartData
+    table: MetricTable
+    edits: tuple[EditRow, ...]
+    edit_note: str
+    tools: tuple[ToolRow, ...]
+    tools_note: str
+    tool_split: tuple[SplitRow, ...]
+    tool_split_note: str
+
+
+@dataclass(frozen=True)
+class ModelCost:
+    """One tool × model line of the caching table (or the total): spend, tokens, and what prices say."""
+
+    tool: str
+    model: str
+    cost_usd: float
+    tokens_input: float
+    tokens_output: float
+    tokens_cache_read: float
+    cache_read_share: float
+    cache_saved_usd: float
+    uncached_cost_usd: float
+    batch_saving_usd: float
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One kind of spend recommendation that cleared its evidence bar, with the teams it is about.
+
+    ``findings`` are (team, sentence with the numbers) for teams the report may name; ``evidence_bar``
+    and ``encoding`` (how to put it into practice) are the same for every team of the kind.
+    """
+
+    kind: str
+    findings: tuple[tuple[str, str], ...]
+    evidence_bar: str
+    encoding: str
+
+
+@dataclass(frozen=True)
+class SpendClasses:
+    """Where the month's spend went (token intelligence: ``correlate export spend`` has the rows)."""
+
+    total_usd: float
+    by_class: tuple[tuple[str, float], ...]
+    linked_share: float
+    table: Matrix
+    recommendations: tuple[Recommendation, ...]
+    thresholds: str
+    hidden_note: str = ""
+
+
+@dataclass(frozen=True)
+class CostSection:
+    chart: ChartData
+    table: MetricTable
+    team_model: Matrix
+    models: tuple[ModelCost, ...]
+    model_total: ModelCost
+    unmapped_usd: float
+    price_note: str
+    spend: SpendClasses
+
+
+@dataclass(frozen=True)
+class LeadingSection:
+    cycle_chart: ChartData
+    table: MetricTable
+    split: tuple[SplitRow, ...]
+    split_note: str
+
+
+@dataclass(frozen=True)
+class TierCell:
+    metric: str
+    tier: str  # "elite" | "high" | "medium" | "low" | "no tier"
+    value: float
+    fmt: str  # the filter that prints ``value``
+    thresholds: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class TierRow:
+    team: str
+    cells: tuple[TierCell, ...]
+
+
+@dataclass(frozen=True)
+class TierTable:
+    year: int
+    labels: tuple[str, ...]
+    rows: tuple[TierRow, ...]
+    note: str
+    thresholds: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LaggingSection:
+    table: MetricTable
+    tiers: TierTable
+
+
+@dataclass(frozen=True)
+class CoverageNote:
+    """The privacy rule as applied: which teams were merged or suppressed (names only, never numbers)."""
+
+    min_group_size: int
+    note: str
+
+
+@dataclass(frozen=True)
+class QualitySection:
+    grouping: CoverageNote
+    coverage: MetricTable
+    match_rates: pd.DataFrame
+    unmatched: pd.DataFrame
+    supply: pd.DataFrame
+    ownership: pd.DataFrame
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Study:
+    name: str
+    design: str
+    headline: str
+    caveat: str
+
+
+@dataclass(frozen=True)
+class MethodNotes:
+    """Definitions, statistical method notes, the tool mapping, the limitations checklist, external studies."""
+
+    definitions: tuple[str, ...]
+    notes: tuple[str, ...]
+    tool_mapping: tuple[Any, ...]
+    limitations: tuple[tuple[str, str], ...]
+    external_intro: str
+    studies: tuple[Study, ...]
+
+
+@dataclass(frozen=True)
+class MonthlyReport:
+    title: str
+    org_name: str
+    period: Period
+    min_group_size: int
+    summary: SummarySection
+    stats: StatsSection
+    adoption: AdoptionSection
+    cost: CostSection
+    leading: LeadingSection
+    lagging: LaggingSection
+    quality: QualitySection
+    method: MethodNotes
+
+
+# ---- the team comparison ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Diff:
+    """One team's difference from the reference team on one indicator, with a 95% interval.
+
+    ``p_bh`` (Benjamini–Hochberg across the statistics' outcomes for this pair) is set where the
+    statistics engine made the comparison; other indicators have intervals only.
+    """
+
+    team: str
+    value: float
+    low: float
+    high: float
+    weeks: int
+    p_bh: float | None = None
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One indicator (a catalogue metric): window value per team, differences vs the first team."""
+
+    key: str
+    label: str
+    fmt: str
+    diff_fmt: str
+    values: tuple[float, ...]
+    diffs: tuple[Diff, ...]
+
+
+@dataclass(frozen=True)
+class ComparisonReport:
+    title: str
+    org_name: str
+    period: Period
+    teams: tuple[str, ...]
+    reference: str
+    table: MetricTable
+    indicators: tuple[Indicator, ...]
+    charts: tuple[ChartData, ...]
+    caveats: tuple[str, ...]
+    min_group_size: int
+    reps: int
+    block: int
+    engine_outcomes: tuple[str, ...]

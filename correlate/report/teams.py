@@ -1,0 +1,139 @@
+"""Team rows for reports: the minimum-group-size rule and tables of catalogue metrics per team.
+
+Privacy rule: reports show teams, never people. A team with fewer than ``[report] min_group_size``
+people is merged with the other small teams into "Other (small teams)", or, when even together they are
+too few, suppressed. A suppressed group still gets a "Suppressed teams" row so every table's rows add up
+to the organisation, but that row shows only additive totals (spend, counts of events): no people
+count, rate or median, which for so few people would describe individuals. :class:`TeamGrouping`
+records which team went where so every table (cost by model, coverage, spend classes) applies the
+same rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from correlate.metrics.catalogue import Metric
+from correlate.metrics.catalogue import table as catalogue_table
+from correlate.metrics.rows import Row, evaluate
+from correlate.report.sections import Cell, Column, MetricTable, TableRow
+
+__all__ = ["ORG", "OTHER", "SUPPRESSED", "TeamGrouping", "TeamRows", "grouping", "metric_table", "team_rows"]
+
+OTHER = "Other (small teams)"
+SUPPRESSED = "Suppressed teams"
+ORG = "Organisation"
+
+
+@dataclass(frozen=True)
+class TeamGrouping:
+    """How configured teams map to what a report may show.
+
+    ``shown`` maps a team to its label (itself, or :data:`OTHER`); teams in ``suppressed`` appear only
+    inside organisation totals and the additive "Suppressed teams" row.
+    """
+
+    min_group_size: int
+    headcount: dict[str, int]
+    shown: dict[str, str]
+    merged: tuple[str, ...]
+    suppressed: tuple[str, ...]
+    note: str
+
+    @property
+    def small(self) -> tuple[str, ...]:
+        return tuple(sorted((*self.merged, *self.suppressed)))
+
+    def label(self, team: str) -> str | None:
+        """The label a team's numbers appear under, or None when they are suppressed."""
+        return self.shown.get(team)
+
+    def row_label(self, team: str) -> str | None:
+        """The table row a team's numbers add to (suppressed teams: the additive "Suppressed teams" row)."""
+        return self.shown.get(team) or (SUPPRESSED if team in self.suppressed else None)
+
+    @property
+    def labels(self) -> list[str]:
+        """The team rows of a table in order: shown teams by name, then Other, then Suppressed."""
+        named = sorted({lab for lab in self.shown.values() if lab != OTHER})
+        return [*named, *([OTHER] if self.merged else []), *([SUPPRESSED] if self.suppressed else [])]
+
+
+def grouping(headcount: dict[str, int], min_group_size: int) -> TeamGrouping:
+    """Apply the minimum-group-size rule to per-team headcounts."""
+    small = sorted(t for t, n in headcount.items() if n < min_group_size)
+    shown = {t: t for t, n in headcount.items() if n >= min_group_size}
+    note = ""
+    merged: tuple[str, ...] = ()
+    suppressed: tuple[str, ...] = ()
+    if small:
+        names = ", ".join(small)
+        if sum(headcount[t] for t in small) >= min_group_size:
+            merged = tuple(small)
+            shown.update({t: OTHER for t in small})
+            note = (f"{len(small)} team(s) with fewer than {min_group_size} people ({names}) are shown together as "
+                    f"“{OTHER}”, never individually.")
+        else:
+            suppressed = tuple(small)
+            note = (f"{len(small)} team(s) with fewer than {min_group_size} people ({names}) are suppressed: even "
+                    f"together they are below the minimum group size. Only their totals appear, as “{SUPPRESSED}”, "
+                    "so that the rows add up to the organisation.")
+    return TeamGrouping(min_group_size, dict(headcount), shown, merged, suppressed, note)
+
+
+@dataclass(frozen=True)
+class TeamRows:
+    """One window's rows: each label's metrics and the organisation's, with the grouping behind them."""
+
+    grouping: TeamGrouping
+    rows: dict[str, Row]
+    org: Row
+    labels: list[str]  # the table's team rows in order
+
+
+def team_rows(window: pd.DataFrame, min_group_size: int, *, period: str, group: TeamGrouping | None = None,
+              order: list[str] | None = None) -> TeamRows:
+    """Per-label catalogue rows of a ``keep_lists`` panel window with the minimum-group-size rule applied.
+
+    Args:
+        window: panel rows (``build_panel(..., keep_lists=True)``) of the window.
+        min_group_size: ``[report] min_group_size``.
+        period: the panel's period column.
+        group: an existing grouping to reuse (default: from this window's headcounts).
+        order: the labels in the order the tables show them (default: :attr:`TeamGrouping.labels`).
+    """
+    if group is None:
+        heads = {str(t): int(n) for t, n in window.groupby("team")["headcount"].max().items()}
+        group = grouping(heads, min_group_size)
+    labels = order or group.labels
+    label = window["team"].map(group.row_label)
+    rows = evaluate(window, label, labels, period=period)  # one pass, not one per team
+    org = evaluate(window, pd.Series("Organisation", index=window.index, dtype=object), [ORG], period=period)[ORG]
+    return TeamRows(group, rows, org, labels)
+
+
+def _additive(m: Metric) -> bool:
+    return m.aggregate == "sum" and not m.counts_people
+
+
+def metric_table(name: str, caption: str, rows: TeamRows, *, total: bool = True, note: str = "") -> MetricTable:
+    """Catalogue table ``name`` (its metrics in column order) for every label and the organisation.
+
+    The "Suppressed teams" row keeps only additive totals; its other cells are suppressed.
+    """
+    metrics = catalogue_table(name)
+    columns = tuple(Column(m.name, m.header, m.fmt, m.show, m.counts_people) for m in metrics)
+    out = []
+    for lab in rows.labels:
+        r = rows.rows[lab]
+        kind = "other" if lab == OTHER else ("suppressed" if lab == SUPPRESSED else "team")
+        cells = tuple(Cell(r[m.name].value, r[m.name].n, r[m.name].of) if kind != "suppressed" or _additive(m)
+                      else Cell(float("nan"), suppressed=True) for m in metrics)
+        out.append(TableRow(lab, cells, kind))  # type: ignore[arg-type]
+    if total:
+        o = rows.org
+        out.append(TableRow(o.label, tuple(Cell(o[m.name].value, o[m.name].n, o[m.name].of) for m in metrics),
+                            "total"))
+    return MetricTable(caption, columns, tuple(out), note)
