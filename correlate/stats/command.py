@@ -177,8 +177,9 @@ def _did_json(r: DidResult, *, allowed: bool = True) -> dict[str, Any]:
             "test": pre.test, "pvalue": _num(pre.pvalue), "passed": pre.passed,
             "joint": {"window": list(pre.joint_window), "F": _num(pre.joint_stat), "df": list(pre.joint_df),
                       "pvalue": _num(pre.joint_pvalue)},
-            "slope": {"estimate": _num(pre.slope), "se": _num(pre.slope_se), "pvalue": _num(pre.slope_pvalue),
-                      "window": list(pre.slope_window), "slope_for_80pct_power": _num(pre.slope_for_80)},
+            "slope": _num(pre.slope),
+            "slope_test": {"estimate": _num(pre.slope), "se": _num(pre.slope_se), "pvalue": _num(pre.slope_pvalue),
+                           "window": list(pre.slope_window), "slope_for_80pct_power": _num(pre.slope_for_80)},
             "power_against": {"slope": _num(pre.power_against), "power": _num(pre.power),
                               "adequate": pre.adequate_power,
                               "trend": "the slope per period that would bias the short-run effect by its minimum "
@@ -352,7 +353,7 @@ def _print_table(res: dict[str, Any], outcome: str) -> None:
                   "estimated effect under parallel trends" if g["rung"] >= 4 else "association (see below)")
         if g.get("pretrend"):
             pt = g["pretrend"]
-            t.add_row("  pre-trend check (joint F + slope)", f"slope {_fmt(pt['slope']['estimate'])}", "",
+            t.add_row("  pre-trend check (joint F + slope)", f"slope {_fmt(pt['slope'])}", "",
                       _fmt(pt["pvalue"]), f"power {_fmt(pt['power_against']['power'], 2)} against a slope of "
                                           f"{_fmt(pt['power_against']['slope'])} per period")
         if g.get("sensitivity"):
