@@ -1,6 +1,6 @@
 """How many GitHub requests does a sync cost? A synthetic repository of 5,000 PRs on a local server.
 
-Runs ``correlate.ingest.github.sync`` (GraphQL path) against the hand-built GitHub of
+Runs ``correlate sync --source github`` (``correlate.sync.run_sync``, GraphQL path) against the hand-built GitHub of
 ``tests/connectors/github/fake_github.py`` (answers are executed against GitHub's recorded schema),
 once from an empty store and once more with nothing changed, and counts the HTTP requests the
 server received. Deployments come from the merge proxy and no incident labels are configured,
@@ -31,10 +31,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from connectors.records import PullRequest  # noqa: E402
 from correlate.config import from_mapping  # noqa: E402
-from correlate.ingest import github as ingest  # noqa: E402
 from correlate.store import Store  # noqa: E402
-from correlate.sync import SyncContext  # noqa: E402
+from correlate.sync import SyncContext, run_sync  # noqa: E402
 from tests.connectors.github.fake_github import (  # noqa: E402
     FakeCommit,
     FakeGitHub,
@@ -49,13 +49,14 @@ REPO = "bench/monorepo"
 
 
 def synthetic_repo(n_prs: int, seed: int) -> FakeRepo:
-    """``n_prs`` PRs over the last 300 days; 1 in 500 has more than 100 reviews or commits (paged separately)."""
+    """``n_prs`` PRs opened over 300 days up to 10 days ago (so no merge, close or review lies in the future,
+    where the store would quarantine it); 1 in 500 has more than 100 reviews or commits (paged separately)."""
     rng = random.Random(seed)
     devs = [f"dev{i:02d}" for i in range(40)]
     now = datetime.now(UTC).replace(microsecond=0)
     pulls = {}
     for number in range(1, n_prs + 1):
-        created = now - timedelta(days=300) + timedelta(minutes=int(number * 300 * 24 * 60 / n_prs))
+        created = now - timedelta(days=310) + timedelta(minutes=int(number * 300 * 24 * 60 / n_prs))
         author = rng.choice(devs)
         big = number % 500 == 0
         n_commits = rng.randint(101, 180) if big and number % 1000 == 0 else rng.randint(1, 6)
@@ -97,15 +98,15 @@ def main(argv: list[str] | None = None) -> None:
 
         start = time.perf_counter()
         with Store.open(store_path) as store:
-            ingest.sync(SyncContext(config, store), None)
-            stored = store.count(ingest.PullRequest)
+            run_sync(SyncContext(config, store), ["github"], None)
+            stored = store.count(PullRequest)
         full_s = time.perf_counter() - start
         full_requests = len(server.requests)
         full_server_s = fake.busy_s
 
         start = time.perf_counter()
         with Store.open(store_path) as store:
-            ingest.sync(SyncContext(config, store), None)
+            run_sync(SyncContext(config, store), ["github"], None)
         resync_s = time.perf_counter() - start
         resync_requests = len(server.requests) - full_requests
         resync_server_s = fake.busy_s - full_server_s

@@ -25,7 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from correlate.config import load_config  # noqa: E402
 from correlate.demo import dump_toml, generate, load  # noqa: E402
-from correlate.panel import build_panel, register_mapping, resolve_identities  # noqa: E402
+from correlate.mapping import register_mapping  # noqa: E402
+from correlate.panel import build_panel  # noqa: E402
 from correlate.store import Store  # noqa: E402
 
 
@@ -91,10 +92,8 @@ def main() -> None:
 
         # the floor: one bare aggregation of the raw tables into team x day (identities resolved once,
         # as the panel does, and that resolution counted in the floor)
-        register_mapping(store, config)
         t = time.perf_counter()
-        lo, hi = store.con.execute("SELECT min(day), max(day) FROM ai_usage_daily").fetchone()
-        resolve_identities(store, lo, hi)
+        register_mapping(store, config)  # identities resolved once per distinct string, as the panel does
         store.con.sql("""
             SELECT m.team, u.day, count(DISTINCT m.person), sum(u.cost_usd), sum(u.sessions)
             FROM ai_usage_daily u JOIN _raw_member m ON m.raw = u.actor

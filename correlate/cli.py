@@ -104,6 +104,12 @@ def sync(
     _call("correlate.commands:sync", config_path=_cfg(ctx), sources=source or [], since=_day(since, "--since"))
 
 
+@app.command()
+def derive(ctx: typer.Context) -> None:
+    """Recompute what is derived from stored facts (PR metrics, AI attribution, DORA links); sync and import run it."""
+    _call("correlate.derive:run", config_path=_cfg(ctx))
+
+
 @export_app.command("panel")
 def export_panel(
     ctx: typer.Context,

@@ -12,6 +12,7 @@ from correlate.csv_writer import write_csv
 from correlate.days import last_complete_month
 from correlate.errors import UsageError
 from correlate.panel import build_panel
+from correlate.plausible import PlausibleWindow
 from correlate.report.queries import data_span  # SQL only: no matplotlib or jinja2
 from correlate.store import Store
 from correlate.sync import SyncContext, configured_sources, run_sync
@@ -37,17 +38,18 @@ def sync(config_path: Path, sources: list[str], since: date | None) -> None:
     names = [s for item in sources for s in item.split(",") if s] or configured_sources(config)
     if not names:
         raise UsageError("no source is configured: add a [sources.<name>] section (see examples/correlate.toml).")
-    with Store.open(config.store_path) as store, install_countdown(), progress() as bar:
+    with Store.open(config.store_path, window=PlausibleWindow.of(config)) as store, install_countdown(), \
+            progress() as bar:
         summaries = run_sync(SyncContext(config, store, bar), names, since)
     for s in summaries:
-        console.print(f"[green]✓[/] {s.describe()}")
+        console.print(f"[green]✓[/] {s.describe()}", soft_wrap=True)
     console.print(f"Store: {config.store_path}")
 
 
 def export_panel(config_path: Path, out: Path, since: date | None, until: date | None, grain: str) -> None:
     """``correlate export panel``: the team × day table (or weekly/monthly) as CSV."""
     config = load_config(config_path)
-    with Store.open(config.store_path) as store:
+    with Store.open(config.store_path, window=PlausibleWindow.of(config)) as store:
         lo, hi = _default_window(store, config)
         frame = build_panel(store, config, since or lo, until or hi, grain)  # type: ignore[arg-type]
     write_csv(frame, out)

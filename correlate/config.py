@@ -9,7 +9,6 @@ mapping every join uses.
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from correlate.errors import ConfigError
+from correlate.identity import normalize_identity
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
@@ -167,6 +167,17 @@ class IngestConfig(_Section):
     # When one actor-day of one tool arrives by several paths, the first source listed wins.
     precedence: tuple[str, ...] = ("analytics_api", "enterprise_api", "otel", "transcripts", "copilot_api",
                                    "cursor_api", "demo")
+    # Event times outside [plausible_since, plausible_until] are quarantined, not stored (correlate/plausible.py);
+    # no plausible_until means tomorrow.
+    plausible_since: date = date(2015, 1, 1)
+    plausible_until: date | None = None
+
+    @model_validator(mode="after")
+    def _window_in_order(self) -> IngestConfig:
+        if self.plausible_until is not None and self.plausible_until < self.plausible_since:
+            raise ValueError(f"`plausible_until` ({self.plausible_until}) is before `plausible_since` "
+                             f"({self.plausible_since})")
+        return self
 
 
 class ReportConfig(_Section):
@@ -259,16 +270,6 @@ class Membership:
     identity: str
     since: date | None
     until: date | None
-
-
-_NOREPLY = re.compile(r"^(?:\d+\+)?([a-z0-9-]+(?:\[bot\])?)@users\.noreply\.github\.com$")
-
-
-def normalize_identity(identity: str) -> str:
-    """Case- and space-insensitive identity; GitHub noreply addresses become the login they stand for."""
-    value = identity.strip().lower()
-    m = _NOREPLY.match(value)
-    return m.group(1) if m else value
 
 
 @dataclass(frozen=True)

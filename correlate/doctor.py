@@ -21,13 +21,13 @@ from rich.table import Table
 
 from connectors import claude_code, claude_enterprise
 from connectors.errors import AuthError, ConnectorError
+from correlate import clock
 from correlate.config import Config, load_config
 from correlate.console import console
 from correlate.errors import ConfigError, CorrelateError, StoreError
-from correlate.ingest._days import utc_today
 from correlate.overlap import Overlap, find_overlaps
 from correlate.store import Store
-from correlate.sync import SOURCES, configured_sources
+from correlate.sync import configured_sources, load_source
 
 __all__ = ["PATHS", "DoctorError", "KeyProblemError", "run"]
 
@@ -167,7 +167,7 @@ def _check(config: Config, name: str) -> Check:
         return _check_claude_code(config)
     if name == "claude_enterprise":
         return _check_claude_enterprise(config)
-    _, section = SOURCES[name]
+    section = load_source(name).section
     return Check(name, "configured", f"[sources.{section}] present; not checked by doctor" if section else
                  "spool folder present; not checked by doctor")
 
@@ -191,7 +191,7 @@ def _check_claude_code(config: Config) -> Check:
     if not key.startswith("sk-ant-admin"):
         hint = (f" ${cfg.api_key_env} does not start with sk-ant-admin: this endpoint needs an Admin key, "
                 "not an API or Analytics key.")
-    day = utc_today() - timedelta(days=1)
+    day = clock.today() - timedelta(days=1)
     try:
         with claude_code.make_client(cfg.base_url, key) as client:
             rows = claude_code.probe(client, day, env_var=cfg.api_key_env)
@@ -216,7 +216,7 @@ def _check_claude_enterprise(config: Config) -> Check:
     if key.startswith("sk-ant-admin"):
         hint = (f" ${cfg.api_key_env} starts with sk-ant-admin: that is a Console Admin key, which this API does "
                 "not accept; create an Analytics key at claude.ai.")
-    day = utc_today() - timedelta(days=1)
+    day = clock.today() - timedelta(days=1)
     try:
         with claude_enterprise.make_client(cfg.base_url, key, env_var=cfg.api_key_env) as client:
             served, latest = claude_enterprise.probe(client, day)

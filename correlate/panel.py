@@ -10,7 +10,7 @@ Counts are 0 on a day with nothing; medians are empty (NaN) when there is nothin
 of. Every grain is aggregated straight from day-level facts (one row per event, or per person and
 day for AI use), so a weekly median is the median of that week's events and a weekly headcount
 counts that week's people, never a median of daily medians. Identities are normalised once per
-distinct string (:func:`resolve_identities`), not per row. With ``keep_lists`` the ``_``-prefixed
+distinct string (:mod:`correlate.mapping`), not per row. With ``keep_lists`` the ``_``-prefixed
 event lists behind the medians and the AI-active people come back too (reports merge teams with them).
 """
 
@@ -27,11 +27,11 @@ import pandas as pd
 from correlate.config import Config
 from correlate.days import day_sql
 from correlate.errors import UsageError
+from correlate.mapping import register_mapping
 from correlate.metrics.catalogue import rework_condition
 from correlate.store import Store
 
-__all__ = ["PANEL_COLUMNS", "Facts", "Grain", "build_panel", "prepare_facts", "register_mapping",
-           "resolve_identities"]
+__all__ = ["PANEL_COLUMNS", "Facts", "Grain", "build_panel", "prepare_facts", "register_mapping"]
 
 Grain = Literal["day", "week", "month"]
 
@@ -46,70 +46,6 @@ PANEL_COLUMNS = [
 # Columns beyond the contract, appended after it.
 EXTRA_COLUMNS = ["dev_days", "active_devs", "ai_active_dev_days", "ai_requests", "pr_coding_time_h_median",
                  "pr_files_median", "deployments_rework", "bugs", "lead_time_proxy_h_median"]
-
-NORM_MACRO = r"""
-CREATE OR REPLACE TEMP MACRO _norm_id(x) AS
-  CASE WHEN regexp_matches(lower(trim(x)), '^(\d+\+)?[a-z0-9-]+(\[bot\])?@users\.noreply\.github\.com$')
-       THEN regexp_extract(lower(trim(x)), '^(?:\d+\+)?([a-z0-9-]+(?:\[bot\])?)@', 1)
-       ELSE lower(trim(x)) END
-"""
-
-
-def register_mapping(store: Store, config: Config) -> None:
-    """Expose the config's team mapping to SQL as temp views ``_teams``, ``_membership``, ``_person_of``
-    (identity → person), ``_repo_owner``, ``_service_owner``, ``_precedence`` and ``_bots``, plus the identity
-    macro ``_norm_id``."""
-    con = store.con
-    con.execute(NORM_MACRO)
-    teams = pd.DataFrame({"team": pd.Series(config.team_names, dtype="object")})
-    members = pd.DataFrame(
-        [(m.team, m.person, m.identity, m.since, m.until) for m in config.memberships],
-        columns=["team", "person", "identity", "since", "until"],
-    ).astype({"team": "object", "person": "object", "identity": "object"})
-    members["since"] = pd.to_datetime(members["since"]).dt.date
-    members["until"] = pd.to_datetime(members["until"]).dt.date
-    repos = pd.DataFrame([(r.lower(), t.name) for t in config.root.teams for r in t.repos], columns=["repo", "team"],
-                         dtype="object")
-    services = pd.DataFrame(
-        [(s, t.name) for t in config.root.teams for s in (*t.services, *t.pagerduty_teams)],
-        columns=["service", "team"], dtype="object",
-    )
-    precedence = pd.DataFrame({"source": list(config.root.ingest.precedence),
-                               "rank": range(len(config.root.ingest.precedence))})
-    gh = config.root.sources.github
-    bots = pd.DataFrame({"login": [b.lower() for b in (gh.bot_logins if gh else ())]}, dtype="object")
-    for name, frame in [("_teams", teams), ("_membership", members), ("_repo_owner", repos),
-                        ("_service_owner", services), ("_precedence", precedence), ("_bots", bots)]:
-        con.register(f"{name}_df", frame)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_df")
-        con.unregister(f"{name}_df")
-    con.execute("ALTER TABLE _membership ALTER since TYPE DATE; ALTER TABLE _membership ALTER until TYPE DATE")
-    # one person key per identity, whatever the dates: the unit the source precedence applies to
-    con.execute("CREATE OR REPLACE TEMP TABLE _person_of AS "
-                "SELECT identity, min(person) AS person FROM _membership GROUP BY identity")
-
-
-def resolve_identities(store: Store, since: date, until: date) -> None:
-    """Normalise every raw actor/author/reviewer string once, into temp tables ``_raw_ident(raw, ident, who)``
-    (``who``: the person the identity belongs to, else the identity) and
-    ``_raw_member(raw, team, person, since, until)``.
-
-    Why: ``_norm_id`` is a regex. Applied per row it dominated the panel at scale (millions of usage
-    and PR rows, tens of thousands of distinct identities); applied to the distinct strings it costs
-    nothing, and every later join is a plain string-equality hash join.
-    """
-    _run(store, """
-CREATE OR REPLACE TEMP TABLE _raw_ident AS
-SELECT i.raw, i.ident, coalesce(po.person, i.ident) AS who
-FROM (SELECT raw, _norm_id(raw) AS ident FROM (
-    SELECT DISTINCT actor AS raw FROM ai_usage_daily WHERE day BETWEEN $since AND $until
-    UNION SELECT DISTINCT author FROM pull_requests WHERE author IS NOT NULL
-    UNION SELECT DISTINCT author FROM reviews WHERE author IS NOT NULL)) i
-LEFT JOIN _person_of po ON po.identity = i.ident;
-CREATE OR REPLACE TEMP TABLE _raw_member AS
-SELECT r.raw, m.team, m.person, m.since, m.until
-FROM _raw_ident r JOIN _membership m ON m.identity = r.ident;
-""", {"since": since, "until": until})
 
 
 def _run(store: Store, script: str, params: dict[str, Any]) -> None:
@@ -145,20 +81,12 @@ def _facts_sql(config: Config) -> str:
 CREATE OR REPLACE TEMP TABLE _f_member AS
 SELECT DISTINCT team, person, since, until FROM _membership;
 
--- AI rows per tool and day from the first source in precedence order that each person has that day: all of
--- that source's rows, and none of the others'. A person is every identity one [[people]] or member entry joins
--- (`who`), so an API-key name in the Analytics API and an account id in OpenTelemetry count once when mapped.
--- (One window over a plain column: as cheap as the per-identity rule it replaces.)
+-- AI rows per tool and day from the first source in precedence order that each person has that day (the one
+-- precedence view, correlate.mapping): all of that source's rows, and none of the others'
 CREATE OR REPLACE TEMP TABLE _f_ai AS
-WITH chosen AS (
-    SELECT u.*, r.ident
-    FROM ai_usage_daily u JOIN _raw_ident r ON r.raw = u.actor
-    LEFT JOIN _precedence p ON p.source = u.source
-    WHERE u.day BETWEEN $since AND $until
-    QUALIFY rank() OVER (PARTITION BY u.tool, u.day, r.who ORDER BY coalesce(p.rank, 999), u.source) = 1
-)
 SELECT m.team, a.day, m.person, count(*) AS _ai_rows, bool_or({active}) AS active, {ai_sums}
-FROM chosen a {_member_join("m", "a.actor", "a.day")}
+FROM _ai_usage_ranked a {_member_join("m", "a.actor", "a.day")}
+WHERE a.kept AND a.day BETWEEN $since AND $until
 GROUP BY m.team, a.day, m.person;
 
 CREATE OR REPLACE TEMP TABLE _f_pr AS
@@ -448,7 +376,6 @@ class Facts:
 
 def _build_facts(store: Store, config: Config, since: date, until: date, generation: int) -> None:
     register_mapping(store, config)
-    resolve_identities(store, since, until)
     _run(store, _facts_sql(config), {"since": since, "until": until})
     store.con.execute(f"CREATE OR REPLACE TEMP TABLE _f_generation AS SELECT {int(generation)} AS generation")
 

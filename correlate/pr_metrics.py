@@ -13,7 +13,7 @@ Inputs (columns; extra columns are kept and ignored):
 
 Rules:
     * first response (``first_review_at``): the first review or comment at or after ``ready_at``
-      by an account that is neither the PR author nor a bot (:func:`is_bot`);
+      by an account that is neither the PR author nor a bot (:func:`correlate.identity.is_bot`);
     * ``first_approval_at``: the first APPROVED review by such an account;
     * the stage durations come from :func:`correlate.pr_stages.derive_stages` (the project's one
       definition): coding = first commit → ready; pickup = ready → first review, else → first
@@ -38,27 +38,13 @@ import numpy as np
 import pandas as pd
 
 from connectors.github.attribution import AGENT_LOGINS
+from correlate.identity import is_bot
 from correlate.pr_stages import derive_stages
 
-__all__ = ["DEFAULT_BOT_LOGINS", "apply_usage_rule", "derive_pr_metrics", "is_bot"]
-
-# Review and automation accounts that are not a person's review, including AI review bots that
-# have no `[bot]` suffix in some answers. `[sources.github] bot_logins` adds to this.
-DEFAULT_BOT_LOGINS = frozenset({
-    "coderabbitai", "copilot", "copilot-pull-request-reviewer", "github-actions", "dependabot", "renovate",
-    "sourcery-ai", "codium-pr-agent", "qodo-merge-pro", "graphite-app", "greptile-apps", "ellipsis-dev",
-    "claude", "cursor", "sonarcloud", "codecov", "netlify", "vercel", "gemini-code-assist",
-})
+__all__ = ["apply_usage_rule", "derive_pr_metrics"]
 
 _TIMES = ("created_at", "ready_at", "first_commit_at", "merged_at", "closed_at", "updated_at")
 _KEY = ["repo", "number"]
-
-
-def is_bot(login: pd.Series, author_type: pd.Series, bot_logins: Iterable[str] = ()) -> pd.Series:
-    """True where the account is a bot: GitHub type ``Bot``, a ``[bot]`` suffix, or a listed login."""
-    names = login.fillna("").astype(str).str.strip().str.lower()
-    listed = DEFAULT_BOT_LOGINS | {b.strip().lower() for b in bot_logins}
-    return (author_type.fillna("") == "Bot") | names.str.endswith("[bot]") | names.isin(listed)
 
 
 def _utc(series: pd.Series) -> pd.Series:
@@ -78,7 +64,8 @@ def derive_pr_metrics(
     Args:
         prs: one row per PR (columns in the module docstring).
         activity: reviews and comments; None or empty when there are none.
-        bot_logins: extra logins that are bots (case-insensitive), added to :data:`DEFAULT_BOT_LOGINS`.
+        bot_logins: extra logins that are bots (case-insensitive), added to
+            :data:`correlate.identity.DEFAULT_BOT_LOGINS`.
         ai_labels: labels that mark a PR AI-assisted (case-insensitive).
         agent_logins: login → tool of AI agent accounts; default the connector's list.
 

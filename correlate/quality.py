@@ -1,5 +1,6 @@
 """Data-quality numbers every report prints: identity match rates, unmatched identities, which
-ingestion path supplied each actor-day (and where paths overlapped), and ownership coverage.
+ingestion path supplied each actor-day (and where paths overlapped), ownership coverage, and the rows
+quarantined for an event time outside the plausible window (correlate.plausible).
 
 A leader fixes the mapping from these tables instead of guessing (definitions.md, "Identity").
 """
@@ -13,7 +14,7 @@ import pandas as pd
 
 from correlate.config import Config
 from correlate.days import day_sql
-from correlate.panel import register_mapping, resolve_identities
+from correlate.mapping import register_mapping
 from correlate.store import Store
 
 __all__ = ["DataQuality", "data_quality"]
@@ -21,19 +22,19 @@ __all__ = ["DataQuality", "data_quality"]
 
 @dataclass(frozen=True)
 class DataQuality:
-    """Match rates per source, top unmatched identities, source supply/overlap, and ownership coverage."""
+    """Match rates per source, top unmatched identities, source supply/overlap, ownership coverage, quarantine."""
 
     match_rates: pd.DataFrame  # source, rows, matched, match_rate
     unmatched: pd.DataFrame  # source, identity, rows, cost_usd
     supply: pd.DataFrame  # tool, source, actor_days, overlapped, used
     ownership: pd.DataFrame  # table, rows, owned, owned_rate
+    # table, rows, first_value, last_value: every row ever quarantined (their dates lie outside any window)
+    quarantined: pd.DataFrame
 
 
 def data_quality(store: Store, config: Config, since: date, until: date, top: int = 10) -> DataQuality:
     """Compute the data-quality tables for ``[since, until]``."""
     register_mapping(store, config)
-    # identities normalised once per distinct string (a regex per row was the slow part at scale)
-    resolve_identities(store, since, until)
     con = store.con
     tz = config.timezone
     member = ("EXISTS (SELECT 1 FROM _raw_member m WHERE m.raw = {raw} AND (m.since IS NULL OR {day} >= m.since)"
@@ -67,17 +68,10 @@ def data_quality(store: Store, config: Config, since: date, until: date, top: in
         ORDER BY rows DESC, identity LIMIT {int(top)}""", params).df()
 
     supply = con.execute("""
-        WITH r AS (
-          SELECT u.tool, u.source, u.day, r.ident,
-                 count(*) OVER (PARTITION BY u.tool, u.day, r.ident) AS paths,
-                 row_number() OVER (PARTITION BY u.tool, u.day, r.ident
-                                    ORDER BY coalesce(p.rank, 999), u.source) AS rk
-          FROM ai_usage_daily u JOIN _raw_ident r ON r.raw = u.actor
-          LEFT JOIN _precedence p ON p.source = u.source
-          WHERE u.day BETWEEN $since AND $until)
         SELECT tool, source, count(*) AS actor_days, count(*) FILTER (WHERE paths > 1) AS overlapped,
-               count(*) FILTER (WHERE rk = 1) AS used
-        FROM r GROUP BY ALL ORDER BY tool, source""", params).df()
+               count(*) FILTER (WHERE kept) AS used
+        FROM _ai_usage_ranked WHERE day BETWEEN $since AND $until
+        GROUP BY ALL ORDER BY tool, source""", params).df()
 
     finished = day_sql("d.finished_at", tz)
     started = day_sql("i.created_at", tz)
@@ -94,4 +88,7 @@ def data_quality(store: Store, config: Config, since: date, until: date, top: in
                                 OR lower(i.repo) IN (SELECT repo FROM _repo_owner))
         FROM incidents i WHERE {started} BETWEEN $since AND $until""", params).df()
     ownership["owned_rate"] = (ownership["owned"] / ownership["rows"]).where(ownership["rows"] > 0)
-    return DataQuality(match_rates, unmatched, supply, ownership)
+    quarantined = con.execute("""
+        SELECT table_name AS "table", count(*) AS rows, min(value) AS first_value, max(value) AS last_value
+        FROM quarantine GROUP BY ALL ORDER BY 1""").df()
+    return DataQuality(match_rates, unmatched, supply, ownership, quarantined)

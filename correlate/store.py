@@ -15,11 +15,13 @@ Example::
 
 from __future__ import annotations
 
+import json
 import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import fields
-from datetime import UTC, datetime
+from dataclasses import dataclass, fields
+from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -28,11 +30,13 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from connectors.records import Record, record_columns
 from correlate.errors import StoreError
+from correlate.plausible import PlausibleWindow, event_columns
 
-__all__ = ["Store", "SCHEMA_VERSION", "migrations"]
+__all__ = ["Between", "Store", "SCHEMA_VERSION", "migrations"]
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
@@ -69,18 +73,42 @@ def arrow_schema(record_type: type[Record]) -> pa.Schema:
     return pa.schema(cols)
 
 
+@dataclass(frozen=True)
+class Between:
+    """A ``where`` value of :meth:`Store.replace`: the column lies in ``[low, high]``."""
+
+    low: Any
+    high: Any
+
+
 class Store:
-    """An open DuckDB store. Use :meth:`open`; one writer process at a time (DuckDB's rule)."""
+    """An open DuckDB store. Use :meth:`open`; one writer process at a time (DuckDB's rule).
+
+    Attributes:
+        window: the plausible window of event times (:mod:`correlate.plausible`); rows outside it are
+            quarantined by :meth:`upsert`. The defaults, unless a command sets the config's.
+        quarantined: rows quarantined per table since the store was opened (committed writes only).
+        generation: how many write transactions this connection has committed (temp tables derived from
+            the store's contents, such as :func:`correlate.mapping.register_mapping`'s, are rebuilt when it moves).
+    """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
         self.con = con
         self.path = path
         self._depth = 0
+        self.window = PlausibleWindow.of()
+        self.quarantined: Counter[str] = Counter()
+        self._pending: Counter[str] = Counter()  # quarantined inside the open transaction
+        self.generation = 0
+        self.mapped: tuple[object, int] | None = None  # (config, generation) register_mapping last ran for
 
     # -- lifecycle ---------------------------------------------------------------------------------
     @classmethod
-    def open(cls, path: Path | str, *, read_only: bool = False) -> Store:
+    def open(cls, path: Path | str, *, read_only: bool = False, window: PlausibleWindow | None = None) -> Store:
         """Open (creating and migrating if needed) the store at ``path``.
+
+        ``window`` is the plausible window of event times writes keep to (default: the defaults of
+        :mod:`correlate.plausible`; commands pass the config's, ``PlausibleWindow.of(config)``).
 
         Raises:
             StoreError: the file cannot be opened (locked by another process, not a DuckDB file) or
@@ -97,6 +125,8 @@ class Store:
                 "wait for it to finish."
             ) from None
         store = cls(con, p)
+        if window is not None:
+            store.window = window
         try:
             con.execute("SET TimeZone = 'UTC'")
             if not read_only:
@@ -119,12 +149,10 @@ class Store:
 
     # -- schema --------------------------------------------------------------------------------------
     def version(self) -> int:
-        exists = self.con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
-        ).fetchone()
+        exists = self.one("SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'")
         if not exists or not exists[0]:
             return 0
-        row = self.con.execute("SELECT max(version) FROM schema_version").fetchone()
+        row = self.one("SELECT max(version) FROM schema_version")
         return int(row[0]) if row and row[0] is not None else 0
 
     def _check_version(self) -> None:
@@ -172,17 +200,23 @@ class Store:
             return
         self.con.execute("BEGIN TRANSACTION")
         self._depth = 1
+        self._pending.clear()
         try:
             yield self
         except BaseException:
             self._depth = 0
+            self._pending.clear()
             self.con.execute("ROLLBACK")
             raise
         self._depth = 0
         try:
             self.con.execute("COMMIT")
         except duckdb.Error as exc:
+            self._pending.clear()
             raise StoreError(f"could not commit to {self.path}: {exc}") from None
+        self.quarantined.update(self._pending)
+        self._pending.clear()
+        self.generation += 1
 
     def upsert(
         self,
@@ -194,12 +228,18 @@ class Store:
         Rows whose key is already stored are deleted and re-inserted in one transaction (faster than
         a primary-key index for bulk loads). Within one batch the last row for a key wins. Accepts
         records, or a DataFrame/Arrow table with exactly the record's columns (bulk paths, the demo).
+
+        A row with an event time outside :attr:`window` is not written: it goes to the ``quarantine``
+        table and is counted in :attr:`quarantined` (see :mod:`correlate.plausible`).
         """
         table = to_arrow(record_type, rows)
         if table.num_rows == 0:
             return 0
         key = record_type.KEY
         with self.transaction():
+            table = self._quarantine(record_type, table)
+            if table.num_rows == 0:
+                return 0
             self.con.register("_batch", table)
             try:
                 # Checking for repeated keys in DuckDB is ~6x faster than grouping in Arrow; a batch
@@ -219,20 +259,57 @@ class Store:
                 raise StoreError(f"writing {record_type.TABLE} failed: {exc}") from None
             finally:
                 self.con.unregister("_batch")
-        return table.num_rows
+        return int(table.num_rows)
+
+    def _quarantine(self, record_type: type[Record], table: pa.Table) -> pa.Table:
+        """``table`` without its rows outside the window; those rows are recorded in ``quarantine``."""
+        found = self.window.outside(table, event_columns(record_type))
+        if found is None:
+            return table
+        mask, column_of = found
+        names = list(record_type.KEY)
+        keys = table.filter(mask).select(names).to_pylist()
+        self.quarantine(record_type, [
+            (tuple(keys[i][k] for k in names), column, table.column(column)[index].as_py())
+            for i, (index, column) in enumerate(sorted(column_of.items()))])
+        return table.filter(pc.invert(mask))
+
+    def quarantine(self, record_type: type[Record], rows: Sequence[tuple[tuple[Any, ...], str, Any]]) -> int:
+        """Record rows of ``record_type`` kept out of the store for an event time outside :attr:`window`, as
+        (natural key, column, value); returns how many. :meth:`upsert` calls it; so does a writer that must drop
+        such rows before they reach its own state (the OTLP fold's cumulative series)."""
+        if rows:
+            with self.transaction():
+                self.con.executemany("INSERT OR REPLACE INTO quarantine VALUES (?, ?, ?, ?, ?, ?)", [
+                    (record_type.TABLE, json.dumps([_text(k) for k in key]), column, _text(value), self.window.first,
+                     self.window.last) for key, column, value in rows])
+                self._pending[record_type.TABLE] += len(rows)
+        return len(rows)
 
     def _has_rows(self, table: str) -> bool:
-        return self.con.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone() == (True,)
+        return self.one(f"SELECT EXISTS (SELECT 1 FROM {table})") == (True,)
 
-    def replace(self, record_type: type[Record], where: dict[str, Any], rows: Sequence[Record] | pd.DataFrame) -> int:
-        """Delete the rows matching ``where`` (column = value), then upsert ``rows``, atomically.
+    def replace(self, record_type: type[Record], where: dict[str, Any],
+                rows: Sequence[Record] | pd.DataFrame | pa.Table) -> int:
+        """Delete the rows matching ``where``, then upsert ``rows``, atomically.
 
-        For sources that restate a whole partition (a usage day re-pulled after revisions): rows
-        that vanished from the source vanish from the store.
+        For sources that restate a whole partition (a usage day re-pulled after revisions, a window of
+        days, a PR's commits): rows that vanished from the source vanish from the store. A ``where``
+        value is matched by equality, a :class:`Between` by range (inclusive), a list by membership.
         """
-        cond = " AND ".join(f'"{k}" = ?' for k in where) or "TRUE"
+        conds, params = [], []
+        for column, value in where.items():
+            if isinstance(value, Between):
+                conds.append(f'"{column}" BETWEEN ? AND ?')
+                params += [value.low, value.high]
+            elif isinstance(value, list):
+                conds.append(f'list_contains(?, "{column}")')
+                params.append(value)
+            else:
+                conds.append(f'"{column}" = ?')
+                params.append(value)
         with self.transaction():
-            self.con.execute(f"DELETE FROM {record_type.TABLE} WHERE {cond}", list(where.values()))
+            self.con.execute(f"DELETE FROM {record_type.TABLE} WHERE {' AND '.join(conds) or 'TRUE'}", params)
             return self.upsert(record_type, rows)
 
     def set_cursor(self, source: str, stream: str, partition: str, cursor: str | None) -> None:
@@ -243,10 +320,8 @@ class Store:
         )
 
     def get_cursor(self, source: str, stream: str, partition: str = "") -> str | None:
-        row = self.con.execute(
-            'SELECT cursor FROM sync_state WHERE source = ? AND stream = ? AND "partition" = ?',
-            [source, stream, partition],
-        ).fetchone()
+        row = self.one('SELECT cursor FROM sync_state WHERE source = ? AND stream = ? AND "partition" = ?',
+                       [source, stream, partition])
         return None if row is None else row[0]
 
     # -- reads ---------------------------------------------------------------------------------------
@@ -254,9 +329,21 @@ class Store:
         """Run SQL and return a DataFrame."""
         return self.con.execute(sql, params or []).df()
 
+    def one(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> tuple[Any, ...] | None:
+        """The first row of a query, or None. The result is read to its end: DuckDB refuses other work on a
+        connection (registering a frame, say) while a result is only partly fetched."""
+        rows = self.con.execute(sql, params or []).fetchall()
+        return rows[0] if rows else None
+
     def count(self, record_type: type[Record]) -> int:
-        row = self.con.execute(f"SELECT count(*) FROM {record_type.TABLE}").fetchone()
+        row = self.one(f"SELECT count(*) FROM {record_type.TABLE}")
         return int(row[0]) if row else 0
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat() if isinstance(value, (date, datetime)) else str(value)
 
 
 def to_arrow(record_type: type[Record], rows: Sequence[Record] | pd.DataFrame | pa.Table) -> pa.Table:

@@ -8,7 +8,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from correlate.pr_metrics import apply_usage_rule, derive_pr_metrics, is_bot
+from correlate.identity import is_bot
+from correlate.pr_metrics import apply_usage_rule, derive_pr_metrics
 
 T = pd.Timestamp("2026-03-02 09:00", tz="UTC")
 H = pd.Timedelta(hours=1)

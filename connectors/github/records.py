@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from connectors.records import Record
 
-__all__ = ["DeploymentCommit", "PRCommit", "TeamMember"]
+__all__ = ["DeploymentCommit", "PRComment", "PRCommit", "TeamMember"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +47,23 @@ class PRCommit(Record):
     authored_at: datetime | None = None
     message_has_ai_trailer: bool | None = None
     ai_tool: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PRComment(Record):
+    """A conversation comment on a pull request: with the reviews, the input of its first-response time.
+
+    Comments without an author (a deleted account) or a time cannot be a response and are not kept.
+    """
+
+    TABLE: ClassVar[str] = "pr_comments"
+    KEY: ClassVar[tuple[str, ...]] = ("repo", "number", "author", "commented_at")
+
+    repo: str
+    number: int
+    author: str
+    commented_at: datetime
+    author_type: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

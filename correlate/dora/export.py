@@ -19,7 +19,7 @@ from correlate.config import Config, load_config
 from correlate.console import console
 from correlate.csv_writer import write_csv
 from correlate.dora.linkage import drop_temp, prepare
-from correlate.dora.ownership import team_of_repo, team_of_service
+from correlate.ownership import team_of_repo, team_of_service
 from correlate.store import Store
 
 __all__ = ["EXPORT_COLUMNS", "deployments_frame", "export_deployments"]

@@ -50,12 +50,11 @@ import pandas as pd
 
 from connectors.records import DeploymentChange, DeploymentFailure
 from correlate.config import Config
-from correlate.dora.ownership import team_of_repo, team_of_service
+from correlate.ownership import register_owners
 from correlate.store import Store
 
 __all__ = ["TEMP_TABLES", "LinkSummary", "drop_temp", "link_all", "production_environments", "prepare"]
 
-REMEDIATION_KINDS = ("rollback", "revert")
 TEMP_TABLES = ("_dora_owner", "_dora_anc", "_dora_dep", "_dora_inc", "_dora_bug", "_dora_pr", "_dora_rem")
 
 
@@ -80,23 +79,21 @@ def production_environments(config: Config) -> tuple[str, ...]:
     return tuple(n.strip().lower() for n in names)
 
 
-def link_all(store: Store, config: Config, *, ancestry: pd.DataFrame | None = None,
-             pr_commits: pd.DataFrame | None = None) -> LinkSummary:
+def link_all(store: Store, config: Config) -> LinkSummary:
     """Recompute ``deployment_changes`` and ``deployment_failures`` from the stored facts, in one transaction.
 
     Args:
         store: the open store.
         config: for team ownership, production environment names and the heuristic window.
-        ancestry: commits each deployment shipped, columns (deployment_source, deployment_id, repo, sha).
-            None: read the store's ``deployment_commits`` table when it exists.
-        pr_commits: PR commits, columns (repo, number, sha, authored_at), used for the first-commit
-            time when a PR lacks ``first_commit_at``. None: read the store's ``pr_commits`` when it exists.
+
+    The commits each deployment shipped come from ``deployment_commits``; a PR without ``first_commit_at``
+    takes its earliest authored commit from ``pr_commits``.
 
     Returns:
         Counts of links per rule.
     """
     with store.transaction():
-        prepare(store, config, ancestry=ancestry, pr_commits=pr_commits)
+        prepare(store, config)
         changes = store.query(_CHANGES_SQL)
         failures = store.query(_FAILURES_SQL, [config.root.dora.failure_window_hours])
         store.con.execute("DELETE FROM deployment_changes WHERE rule IS DISTINCT FROM 'declared'")
@@ -109,24 +106,20 @@ def link_all(store: Store, config: Config, *, ancestry: pd.DataFrame | None = No
     return LinkSummary(dict(Counter(changes["rule"])), dict(Counter(failures["rule"])))
 
 
-def prepare(store: Store, config: Config, *, ancestry: pd.DataFrame | None = None,
-            pr_commits: pd.DataFrame | None = None) -> None:
+def prepare(store: Store, config: Config) -> None:
     """Create the temp tables the linkage and metrics read: ``_dora_dep``, ``_dora_inc``, ``_dora_anc``, ...
 
     ``_dora_dep`` holds successful production deployments with their owning team, ``_dora_inc``
     incidents (not bugs) and ``_dora_bug`` bugs with theirs. :func:`drop_temp` removes them.
     """
     con = store.con
-    con.register("_dora_anc_in", _ancestry_frame(store, ancestry))
-    con.register("_dora_prc_in", _pr_commits_frame(store, pr_commits))
-    con.register("_dora_owner_df", _owners(store, config))
-    con.execute("CREATE OR REPLACE TEMP TABLE _dora_owner AS SELECT * FROM _dora_owner_df")
-    con.unregister("_dora_owner_df")
+    register_owners(store, config)
+    con.execute("CREATE OR REPLACE TEMP TABLE _dora_owner AS SELECT * FROM _owner")
     envs = list(production_environments(config))
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _dora_anc AS
         SELECT DISTINCT deployment_source, deployment_id, lower(repo) AS repo_l, lower(sha) AS sha_l
-        FROM _dora_anc_in WHERE sha IS NOT NULL""")
+        FROM deployment_commits WHERE sha IS NOT NULL""")
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _dora_dep AS
         SELECT d.source, d.deployment_id, d.repo, lower(d.repo) AS repo_l, lower(d.service) AS service_l,
@@ -164,7 +157,7 @@ def prepare(store: Store, config: Config, *, ancestry: pd.DataFrame | None = Non
         SELECT p.repo, p.number, lower(p.repo) AS repo_l, lower(p.merge_commit_sha) AS sha_l, p.merged_at,
                coalesce(p.first_commit_at, c.first_authored) AS first_commit_at
         FROM pull_requests p
-        LEFT JOIN (SELECT repo, number, min(authored_at) AS first_authored FROM _dora_prc_in GROUP BY ALL) c
+        LEFT JOIN (SELECT repo, number, min(authored_at) AS first_authored FROM pr_commits GROUP BY ALL) c
                ON c.repo = p.repo AND c.number = p.number
         WHERE p.merged_at IS NOT NULL""")
     # the deploy each rollback/revert undid: the previous non-remediation deploy in the same scope
@@ -176,8 +169,6 @@ def prepare(store: Store, config: Config, *, ancestry: pd.DataFrame | None = Non
         FROM (SELECT * FROM _dora_dep WHERE kind IN ('rollback', 'revert')) r
         ASOF JOIN (SELECT * FROM _dora_dep WHERE kind NOT IN ('rollback', 'revert')) f
           ON f.scope_key = r.scope_key AND f.finished_at < r.began_at""")
-    for name in ("_dora_anc_in", "_dora_prc_in"):
-        con.unregister(name)
 
 
 def drop_temp(store: Store) -> None:
@@ -301,42 +292,3 @@ WHERE c.rule IS DISTINCT FROM 'merge_proxy'
 ORDER BY 1, 2, 4
 """
 
-
-def _table_exists(store: Store, name: str) -> bool:
-    rows = store.con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND table_schema = 'main'", [name]
-    ).fetchall()  # fetchall: this duckdb refuses new work while a result is only partly fetched
-    return bool(rows and rows[0][0])
-
-
-def _ancestry_frame(store: Store, ancestry: pd.DataFrame | None) -> pd.DataFrame:
-    cols = ["deployment_source", "deployment_id", "repo", "sha"]
-    if ancestry is None and _table_exists(store, "deployment_commits"):
-        ancestry = store.query(f"SELECT {', '.join(cols)} FROM deployment_commits")
-    if ancestry is None:
-        ancestry = pd.DataFrame(columns=cols)
-    return ancestry[cols].astype("string")
-
-
-def _pr_commits_frame(store: Store, pr_commits: pd.DataFrame | None) -> pd.DataFrame:
-    cols = ["repo", "number", "authored_at"]
-    if pr_commits is None and _table_exists(store, "pr_commits"):
-        pr_commits = store.query(f"SELECT {', '.join(cols)} FROM pr_commits")
-    if pr_commits is None:
-        pr_commits = pd.DataFrame({"repo": pd.Series(dtype="string"), "number": pd.Series(dtype="int64"),
-                                   "authored_at": pd.Series(dtype="datetime64[us, UTC]")})
-    return pr_commits[cols]
-
-
-def _owners(store: Store, config: Config) -> pd.DataFrame:
-    """(kind, key, team) for every repo and service the deployments and incidents mention."""
-    seen = store.query(
-        "SELECT DISTINCT 'repo' AS kind, lower(repo) AS key FROM deployments WHERE repo IS NOT NULL "
-        "UNION SELECT 'repo', lower(repo) FROM incidents WHERE repo IS NOT NULL "
-        "UNION SELECT 'repo', lower(repo) FROM pull_requests "
-        "UNION SELECT 'service', lower(service) FROM deployments WHERE service IS NOT NULL "
-        "UNION SELECT 'service', lower(service) FROM incidents WHERE service IS NOT NULL")
-    teams = [team_of_repo(config, k) if kind == "repo" else team_of_service(config, k)
-             for kind, k in zip(seen["kind"], seen["key"], strict=True)]
-    out = seen.assign(team=pd.Series(teams, index=seen.index, dtype="string"))
-    return out.dropna(subset=["team"]).astype({"kind": "string", "key": "string"})

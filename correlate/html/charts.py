@@ -111,7 +111,7 @@ def bar_chart(title: str, labels: Sequence[str], values: Sequence[float], *, xla
 
 def event_study_chart(title: str, event_time: Sequence[int], estimate: Sequence[float], low: Sequence[float],
                       high: Sequence[float], *, ylabel: str = "", mde: tuple[float, float] | None = None,
-                      width: float = 7.0,
+                      ylim: tuple[float, float] | None = None, width: float = 7.0,
                       height: float = 2.8) -> str:
     """Estimates by weeks relative to adoption with their interval band, a zero line, a dotted line at
     adoption and (optionally) dashed lines at the minimum detectable effect (lower, upper: they differ
@@ -127,6 +127,8 @@ def event_study_chart(title: str, event_time: Sequence[int], estimate: Sequence[
         if mde is not None and mde[0] == mde[0] and mde[1] == mde[1]:
             ax.axhline(mde[1], color=VERMILLION, linewidth=0.9, linestyle="--", label="minimum detectable effect")
             ax.axhline(mde[0], color=VERMILLION, linewidth=0.9, linestyle="--")
+        if ylim is not None:  # bounded axis chosen by the statistics engine (wide far bands are cut at the edge)
+            ax.set_ylim(*ylim)
         ax.set_xlabel("weeks relative to adoption (0 = first adopted week)")
         ax.set_ylabel(ylabel)
         ax.grid(axis="y", color="#dddddd", linewidth=0.6)
@@ -150,6 +152,6 @@ def draw(chart: ChartData) -> str:
         lo, hi = o.get("window", (-(10**9), 10**9))
         pts = [r for r in chart.rows if lo <= r[0] <= hi]
         return event_study_chart(chart.title, [r[0] for r in pts], [r[1] for r in pts], [r[2] for r in pts],
-                                 [r[3] for r in pts], ylabel=o.get("ylabel", ""), mde=o.get("mde"), width=width,
-                                 height=height)
+                                 [r[3] for r in pts], ylabel=o.get("ylabel", ""), mde=o.get("mde"),
+                                 ylim=o.get("ylim"), width=width, height=height)
     raise ValueError(f"unknown chart kind {chart.kind!r}")

@@ -3,8 +3,10 @@
 The columns are documented in ``docs/csv-import.md`` (and :data:`DEPLOYMENT_COLUMNS` /
 :data:`INCIDENT_COLUMNS` below, the one source of that page's tables). The import is all-or-nothing:
 every row is validated first, and only a file without problems is written, in one transaction
-together with the recomputed DORA links. Rows are upserted on (source, id), so importing the same
-file again changes nothing, and a corrected file replaces the rows it names.
+together with the derive stage (the recomputed DORA links). Rows are upserted on (source, id), so
+importing the same file again changes nothing, and a corrected file replaces the rows it names. A row
+dated outside the plausible window (:mod:`correlate.plausible`) is quarantined, and the closing lines
+say how many.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ from typing import Any
 from connectors.records import Deployment, Incident, Record
 from correlate.config import Config, load_config
 from correlate.console import console
-from correlate.dora.linkage import link_all, production_environments
-from correlate.dora.ownership import team_of_repo, team_of_service
+from correlate.dora.linkage import production_environments
 from correlate.errors import InputError
+from correlate.ownership import team_of_repo, team_of_service
+from correlate.plausible import PlausibleWindow
 from correlate.store import Store
+from correlate.sync import Batch, Rows, Run, Source, SyncContext, run_import
 
 __all__ = ["DEPLOYMENT_COLUMNS", "INCIDENT_COLUMNS", "Column", "import_deployments", "import_incidents",
            "read_deployments", "read_incidents"]
@@ -226,30 +230,39 @@ def read_incidents(path: Path, config: Config) -> list[Incident]:
 
 
 def import_deployments(config_path: Path, path: Path) -> None:
-    """``correlate import deployments FILE.csv``: validate, store in one transaction, relink, and say so."""
+    """``correlate import deployments FILE.csv``: validate, store with the derived tables in one transaction,
+    and say so."""
     config = load_config(config_path)
-    records = read_deployments(Path(path), config)
-    _store(config, Path(path), Deployment, records, "deployments")
+    _import(config, Path(path), Deployment, read_deployments, "deployments")
 
 
 def import_incidents(config_path: Path, path: Path) -> None:
-    """``correlate import incidents FILE.csv``: validate, store in one transaction, relink, and say so."""
+    """``correlate import incidents FILE.csv``: validate, store with the derived tables in one transaction,
+    and say so."""
     config = load_config(config_path)
-    records = read_incidents(Path(path), config)
-    _store(config, Path(path), Incident, records, "incidents")
+    _import(config, Path(path), Incident, read_incidents, "incidents")
 
 
-def _store(config: Config, path: Path, record_type: type[Record], records: list[Any], what: str) -> None:
+def _import(config: Config, path: Path, record_type: type[Record], read: Callable[[Path, Config], list[Any]],
+            what: str) -> None:
+    records = read(path, config)  # every row validated before the store is even opened
+
+    def fetch(run: Run, file: Path) -> Iterator[Batch]:
+        yield Batch(rows=[Rows(record_type, records)])
+
+    source = Source(name=f"csv {what}", plan=lambda run: [path], fetch=fetch)
     key = record_type.KEY
-    with Store.open(config.store_path) as store:
-        before = {tuple(r) for r in store.con.execute(f"SELECT {', '.join(key)} FROM {record_type.TABLE}").fetchall()}
-        with store.transaction():
-            store.upsert(record_type, records)
-            links = link_all(store, config)
-    new = sum(1 for r in records if tuple(getattr(r, k) for k in key) not in before)
-    console.print(f"Imported {len(records):,} {what} from {path} ({new:,} new, {len(records) - new:,} already "
+    keys = f"SELECT {', '.join(key)} FROM {record_type.TABLE}"
+    with Store.open(config.store_path, window=PlausibleWindow.of(config)) as store:
+        before = {tuple(r) for r in store.con.execute(keys).fetchall()}
+        summary = run_import(SyncContext(config, store), source)
+        after = {tuple(r) for r in store.con.execute(keys).fetchall()}
+    stored = [k for k in (tuple(getattr(r, c) for c in key) for r in records) if k in after]
+    new = sum(1 for k in stored if k not in before)
+    console.print(f"Imported {len(stored):,} {what} from {path} ({new:,} new, {len(stored) - new:,} already "
                   f"stored) into {config.store_path}.", soft_wrap=True)
-    console.print(links.describe(), soft_wrap=True)
+    for note in summary.notes:
+        console.print(note, soft_wrap=True)
 
 
 def _read(path: Path, columns: tuple[Column, ...], parse: Callable[[_Row], Any],

@@ -9,60 +9,48 @@ today is incomplete.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from datetime import date, timedelta
+from typing import Any
 
 from connectors.cursor import CursorClient, windows
 from connectors.records import AIUsageDay, AIUsageModelDay
-from correlate.errors import ConfigError
-from correlate.ingest._days import advance_cursor, first_day, utc_today
-from correlate.sync import SyncContext, SyncSummary
+from correlate import clock
+from correlate.ingest.usage_days import first_day
+from correlate.store import Between
+from correlate.sync import Batch, Cursor, Rows, Run, Source
 
-__all__ = ["LOOKBACK_DAYS", "STREAM", "sync"]
+__all__ = ["LOOKBACK_DAYS", "SOURCE", "STREAM"]
 
 STREAM = "daily-usage-data"
 LOOKBACK_DAYS = 2
-_WHERE = {"tool": "cursor", "source": "cursor_api"}
+
+Window = tuple[date, date]
 
 
-def sync(ctx: SyncContext, since: date | None) -> SyncSummary:
-    """Fetch every window of days not yet stored (or from ``since``) and store it window by window.
+def _connect(run: Run) -> AbstractContextManager[Any]:
+    key = run.config.secret(run.section.api_key_env, what="a Cursor Admin API key (team admin)")
+    return CursorClient(run.section.base_url, key.reveal(), env_var=run.section.api_key_env)
 
-    Raises:
-        ConfigError: no ``[sources.cursor]`` section, or the key variable unset.
-        AuthError: the key was refused (exit 2).
-        RateLimitError: Cursor kept answering 429; windows stored so far stay stored.
-    """
-    config = ctx.config
-    section = config.root.sources.cursor
-    if section is None:
-        raise ConfigError("add a [sources.cursor] section to sync Cursor.",
-                          path=str(config.path) if config.path else None)
-    key = config.secret(section.api_key_env, what="a Cursor Admin API key (team admin)")
 
-    last = utc_today() - timedelta(days=1)
-    first = first_day(since=since, cursor=ctx.store.get_cursor("cursor", STREAM, ""), end=last,
-                      backfill_days=section.backfill_days, lag_days=LOOKBACK_DAYS)
-    summary = SyncSummary(source="cursor")
-    spans = windows(first, last)
-    if not spans:
-        return summary
+def _plan(run: Run) -> list[Window]:
+    last = clock.today() - timedelta(days=1)
+    first = first_day(since=run.since, cursor=run.cursor(STREAM), end=last,
+                      backfill_days=run.section.backfill_days, lag_days=LOOKBACK_DAYS)
+    return windows(first, last)
 
-    total_days = (last - first).days + 1
-    task = ctx.progress.add_task("cursor", total=total_days) if ctx.progress else None
-    with CursorClient(section.base_url, key.reveal(), env_var=section.api_key_env) as client:
-        for start, end in spans:
-            window = client.fetch_window(start, end, seat_cost_usd_per_month=section.seat_cost_usd_per_month)
-            with ctx.store.transaction() as tx:
-                # The window restates its days: rows that vanished from Cursor vanish here too.
-                for record_type in (AIUsageDay, AIUsageModelDay):
-                    tx.con.execute(f"DELETE FROM {record_type.TABLE} WHERE tool = ? AND source = ? "
-                                   "AND day BETWEEN ? AND ?", [*_WHERE.values(), start, end])
-                tx.upsert(AIUsageDay, window.usage)
-                tx.upsert(AIUsageModelDay, window.models)
-                advance_cursor(tx, "cursor", STREAM, end)  # never backwards (--since)
-            summary.rows["user-days"] = summary.rows.get("user-days", 0) + len(window.usage)
-            summary.rows["user-day-models"] = summary.rows.get("user-day-models", 0) + len(window.models)
-            summary.notes.extend(f"{start}…{end}: {note}" for note in window.notes)
-            if task is not None:
-                ctx.progress.advance(task, (end - start).days + 1)
-    return summary
+
+def _fetch(run: Run, span: Window) -> Iterator[Batch]:
+    start, end = span
+    window = run.client.fetch_window(start, end, seat_cost_usd_per_month=run.section.seat_cost_usd_per_month)
+    # The window restates its days: rows that vanished from Cursor vanish here too.
+    where = {"tool": "cursor", "source": "cursor_api", "day": Between(start, end)}
+    yield Batch(rows=[Rows(AIUsageDay, window.usage, where), Rows(AIUsageModelDay, window.models, where)],
+                cursor=Cursor(STREAM, end),
+                counts={"user-days": len(window.usage), "user-day-models": len(window.models)},
+                notes=[f"{start}…{end}: {note}" for note in window.notes])
+
+
+SOURCE = Source(name="cursor", section="cursor", connect=_connect, plan=_plan, fetch=_fetch,
+                weight=lambda span: (span[1] - span[0]).days + 1, label=lambda span: f"{span[0]}…{span[1]}")

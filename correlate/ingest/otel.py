@@ -55,10 +55,11 @@ from connectors.otlp import (
 from connectors.records import AIEditActions, AIUsageDay, AIUsageModelDay
 from correlate.days import day_of
 from correlate.otlp.spool import close_orphans, read_records, segments
+from correlate.plausible import PlausibleWindow
 from correlate.store import Store, to_arrow
-from correlate.sync import SyncContext, SyncSummary
+from correlate.sync import Batch, Run, Source, SyncContext, SyncSummary, run_source
 
-__all__ = ["FoldStats", "fold_messages", "fold_spool", "import_files", "sync"]
+__all__ = ["SPOOL", "FoldStats", "fold_messages", "fold_spool", "import_files"]
 
 SOURCE = "otel"
 TOOL = "claude_code"
@@ -80,13 +81,14 @@ class FoldStats:
     skipped_points: int = 0  # non-claude_code metrics, non-sum kinds, duplicate cumulative points
     skipped_events: int = 0
     out_of_range: int = 0  # points with a time past 2262 (int64 ns) or a value NaN, infinite or beyond 2**53
+    quarantined: int = 0  # points and events outside the plausible window of event times (correlate.plausible)
     actor_days: int = 0
     damaged: list[str] = field(default_factory=list)  # segments set aside by this fold
     kept_aside: list[tuple[str, int]] = field(default_factory=list)  # every .damaged file in the spool: name, bytes
 
     def add(self, other: FoldStats) -> None:
         for name in ("requests", "points", "increments", "events", "skipped_points", "skipped_events",
-                     "out_of_range", "actor_days"):
+                     "out_of_range", "quarantined", "actor_days"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.damaged += other.damaged
         self.kept_aside += other.kept_aside
@@ -144,7 +146,7 @@ _MAX_NS = 2**63  # the store keeps nanosecond times as BIGINT; OTLP's are unsign
 
 # -- facts -----------------------------------------------------------------------------------------------------
 def _increments(store: Store, points: list[MetricPoint], clock: _Clock, team_attr: str | None,
-                stats: FoldStats) -> tuple[list[OtelMetricDelta], list[OtelSeriesState]]:
+                stats: FoldStats, window: PlausibleWindow) -> tuple[list[OtelMetricDelta], list[OtelSeriesState]]:
     """Counter increments from points: delta points as sent, cumulative points differenced."""
     wanted = [p for p in points if p.name.startswith("claude_code.") and p.kind == "sum"
               and p.temporality in (DELTA, CUMULATIVE)]
@@ -152,7 +154,13 @@ def _increments(store: Store, points: list[MetricPoint], clock: _Clock, team_att
     placeable = [p for p in wanted
                  if p.start_ns < _MAX_NS and p.time_ns < _MAX_NS and -MAX_VALUE <= p.value <= MAX_VALUE]
     stats.out_of_range += len(wanted) - len(placeable)
-    wanted = placeable
+    # an impossible time is dropped before differencing: a cumulative point stamped 2262 would otherwise
+    # become its stream's last point, and every real point after it would look like a repeat
+    plausible = [p for p in placeable if window.contains_ns(p.time_ns)]
+    stats.quarantined += store.quarantine(OtelMetricDelta, [
+        ((p.series, p.start_ns, p.time_ns), "time_ns", str(p.time_ns)) for p in placeable
+        if not window.contains_ns(p.time_ns)])
+    wanted = plausible
     # A cumulative stream is one (series, start time): two processes with identical attributes (no
     # session id, no service.instance.id) export the same series with their own start times, concurrently,
     # so a start time other than the last one seen is another stream, never a reset of this one.
@@ -266,8 +274,10 @@ def fold_messages(store: Store, messages: Iterable[tuple[str, Message]], *, tz: 
                   team_attribute: str | None) -> FoldStats:
     """Store the facts in ``messages`` and refresh the aggregates of the actor-days they touch.
 
-    Call inside a transaction (the caller sets its cursor in the same one).
+    Call inside a transaction (the caller sets its cursor in the same one). Points and events outside the
+    store's plausible window of event times are counted in ``quarantined``, not stored.
     """
+    window = store.window
     stats = FoldStats()
     clock = _Clock(tz)
     points: list[MetricPoint] = []
@@ -280,11 +290,16 @@ def fold_messages(store: Store, messages: Iterable[tuple[str, Message]], *, tz: 
         else:
             for e in log_events(msg):
                 if e.name in KEPT_EVENTS:
-                    events.append(_event_row(e, clock, team_attribute))
+                    row = _event_row(e, clock, team_attribute)
+                    if window.contains_ns(int(row.occurred_at.timestamp()) * 1_000_000_000):
+                        events.append(row)
+                    else:
+                        stats.quarantined += store.quarantine(OtelEvent, [
+                            ((row.event_id,), "occurred_at", row.occurred_at.isoformat())])
                 else:
                     stats.skipped_events += 1
     stats.points = len(points)
-    deltas, state = _increments(store, points, clock, team_attribute, stats)
+    deltas, state = _increments(store, points, clock, team_attribute, stats, window)
     with store.transaction():
         store.upsert(OtelMetricDelta, deltas)
         store.upsert(OtelSeriesState, state)
@@ -605,12 +620,19 @@ def _keep_tail(seg: Path, offset: int, damaged: Path) -> None:
     seg.unlink()
 
 
-def sync(ctx: SyncContext, since: date | None) -> SyncSummary:
-    """``correlate sync --source otel``: fold the receiver's spool (``since`` does not apply)."""
-    otel = ctx.config.root.otel
-    stats = fold_spool(ctx.store, ctx.config.resolve(otel.spool_dir), tz=ctx.config.timezone,
-                       team_attribute=otel.team_attribute, progress=ctx.progress)
-    return _summary(stats)
+def _fold(run: Run, spool_dir: Path) -> Iterator[Batch]:
+    """The spool fold keeps its own units and cursors (a transaction per batch of segment bytes)."""
+    otel = run.config.root.otel
+    stats = fold_spool(run.store, spool_dir, tz=run.config.timezone, team_attribute=otel.team_attribute,
+                       progress=run.bar)
+    folded = _summary(stats)
+    yield Batch(counts=folded.rows, notes=folded.notes)
+
+
+# ``correlate sync --source otel``: fold the receiver's spool (``--since`` does not apply)
+SPOOL = Source(name=SOURCE, plan=lambda run: [run.config.resolve(run.config.root.otel.spool_dir)], fetch=_fold,
+               configured=lambda config: config.resolve(config.root.otel.spool_dir).exists(),
+               label=lambda _: "spool")
 
 
 def _summary(stats: FoldStats) -> SyncSummary:
@@ -631,23 +653,39 @@ def _summary(stats: FoldStats) -> SyncSummary:
     return summary
 
 
+def _fold_file(run: Run, path: Path) -> Iterator[Batch]:
+    messages = list(read_export_file(Path(path)))  # read whole before anything is written
+    otel = run.config.root.otel
+    stats: FoldStats = run.state.setdefault("stats", FoldStats())
+
+    def fold(store: Store) -> None:
+        stats.add(fold_messages(store, messages, tz=run.config.timezone, team_attribute=otel.team_attribute))
+
+    yield Batch(then=fold)
+
+
+def _files_folded(run: Run) -> None:
+    folded = _summary(run.state.get("stats", FoldStats()))
+    run.summary.add(folded.rows)
+    run.summary.notes.extend(folded.notes)
+
+
 def import_files(config_path: Path, paths: list[Path]) -> None:
     """``correlate import otlp FILE...``: fold Collector file-exporter output (idempotent per file).
 
     Each file is read completely before anything is written, then stored in one transaction, so a
-    malformed file leaves the store unchanged.
+    malformed file leaves the store unchanged. The derive stage runs after the last file.
     """
     from correlate.config import load_config
-    from correlate.console import console, progress
+    from correlate.console import console
+    from correlate.derive import derive
+    from correlate.plausible import PlausibleWindow
 
     config = load_config(config_path)
-    otel = config.root.otel
-    total = FoldStats()
-    with Store.open(config.store_path) as store, progress(transient=True) as bar:
-        task = bar.add_task("importing OTLP files", total=len(paths))
-        for path in paths:
-            messages = list(read_export_file(Path(path)))
-            with store.transaction():
-                total.add(fold_messages(store, messages, tz=config.timezone, team_attribute=otel.team_attribute))
-            bar.advance(task)
-    console.print(_summary(total).describe() + f" from {len(paths)} file(s) into {config.store_path}")
+    files = Source(name=SOURCE, plan=lambda run: [Path(p) for p in paths], fetch=_fold_file,
+                   finish=_files_folded, label=lambda p: p.name)
+    with Store.open(config.store_path, window=PlausibleWindow.of(config)) as store:
+        summary = run_source(SyncContext(config, store), files, None)
+        derived = derive(store, config)
+    console.print(summary.describe() + f" from {len(paths)} file(s) into {config.store_path}", soft_wrap=True)
+    console.print(derived.describe(), soft_wrap=True)

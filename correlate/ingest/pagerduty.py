@@ -6,68 +6,60 @@ further back to the oldest incident still open in the store, so an incident open
 is re-read until it resolves. Upserts on (source, incident_id) make the overlap harmless.
 
 The cursor (``pagerduty/incidents``) is the end of the last window whose incidents are stored,
-written in the same transaction as those incidents. At the end the DORA linkage is recomputed.
+written in the same transaction as those incidents. Which deployment an incident is blamed on is the
+derive stage's work (:mod:`correlate.derive`), after every source.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from connectors.pagerduty import SOURCE, PagerDutyIncident, fetch_window, make_pagerduty_client, windows
+from connectors.pagerduty import SOURCE as NAME
+from connectors.pagerduty import PagerDutyIncident, fetch_window, make_pagerduty_client, windows
 from connectors.records import Incident
+from correlate import clock
 from correlate.config import Config
-from correlate.dora.linkage import link_all
-from correlate.dora.ownership import team_of_pagerduty_teams, team_of_service
-from correlate.errors import ConfigError
+from correlate.ownership import team_of_pagerduty_teams, team_of_service
 from correlate.store import Store
-from correlate.sync import SyncContext, SyncSummary
+from correlate.sync import Batch, Cursor, Rows, Run, Source
 
-__all__ = ["sync", "start_of_sync"]
+__all__ = ["SOURCE", "start_of_sync"]
 
 STREAM = "incidents"
 
+Window = tuple[datetime, datetime]
 
-def sync(ctx: SyncContext, since: date | None) -> SyncSummary:
-    """Fetch PagerDuty incidents created since the cursor (minus the lookback) and store them.
 
-    Args:
-        ctx: config, open store and optional progress display.
-        since: a first day chosen by the user (overrides the cursor), or None.
+def _connect(run: Run) -> AbstractContextManager[Any]:
+    token = run.config.secret(run.section.token_env, what="a PagerDuty REST API key")
+    return make_pagerduty_client(run.section.base_url, token.reveal())
 
-    Raises:
-        ConfigError: ``[sources.pagerduty]`` is missing or its token variable is unset.
-        AuthError: PagerDuty refused the token (exit 2; the message names the variable).
-    """
-    cfg = ctx.config.root.sources.pagerduty
-    if cfg is None:
-        raise ConfigError("add a [sources.pagerduty] section to sync PagerDuty.", path=str(ctx.config.path))
-    token = ctx.config.secret(cfg.token_env, what="a PagerDuty REST API key")
-    now = datetime.now(UTC).replace(microsecond=0)
-    start = start_of_sync(ctx.store, since=since, now=now, lookback_days=cfg.lookback_days,
-                          backfill_days=cfg.backfill_days)
-    spans = windows(start, now)
-    summary = SyncSummary(source=SOURCE)
-    stored = unmapped = 0
-    task = ctx.progress.add_task("pagerduty incidents", total=len(spans)) if ctx.progress is not None else None
-    with make_pagerduty_client(cfg.base_url, token.reveal()) as client:
-        for lo, hi in spans:
-            found = fetch_window(client, lo, hi, env_var=cfg.token_env)
-            rows = _with_teams(ctx.config, found)
-            rows = _keep_first_acknowledgement(ctx.store, rows)
-            unmapped += sum(1 for r in rows if r.team is None)
-            with ctx.store.transaction() as tx:
-                stored += tx.upsert(Incident, rows)
-                tx.set_cursor(SOURCE, STREAM, "", hi.strftime("%Y-%m-%dT%H:%M:%SZ"))
-            if task is not None:
-                ctx.progress.advance(task)
-    links = link_all(ctx.store, ctx.config)
-    summary.rows["incidents"] = stored
-    if unmapped:
-        summary.notes.append(f"{unmapped} incidents on services no team owns: add them to [[teams]] services "
-                             "or pagerduty_teams")
-    summary.notes.append(links.describe())
-    return summary
+
+def _plan(run: Run) -> list[Window]:
+    now = clock.now().replace(microsecond=0)
+    start = start_of_sync(run.store, since=run.since, now=now, lookback_days=run.section.lookback_days,
+                          backfill_days=run.section.backfill_days)
+    return windows(start, now)
+
+
+def _fetch(run: Run, span: Window) -> Iterator[Batch]:
+    lo, hi = span
+    found = fetch_window(run.client, lo, hi, env_var=run.section.token_env)
+    rows = _keep_first_acknowledgement(run.store, _with_teams(run.config, found))
+    run.state["unmapped"] = run.state.get("unmapped", 0) + sum(1 for r in rows if r.team is None)
+    yield Batch(rows=[Rows(Incident, rows)], cursor=Cursor(STREAM, hi.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                                                           forward_only=False),
+                counts={"incidents": len(rows)})
+
+
+def _finish(run: Run) -> None:
+    if run.state.get("unmapped"):
+        run.summary.notes.append(f"{run.state['unmapped']} incidents on services no team owns: add them to "
+                                 "[[teams]] services or pagerduty_teams")
 
 
 def start_of_sync(store: Store, *, since: date | None, now: datetime, lookback_days: int,
@@ -76,13 +68,12 @@ def start_of_sync(store: Store, *, since: date | None, now: datetime, lookback_d
     if since is not None:
         return datetime.combine(since, time(), tzinfo=UTC)
     earliest = now - timedelta(days=backfill_days)
-    cursor = store.get_cursor(SOURCE, STREAM, "")
+    cursor = store.get_cursor(NAME, STREAM, "")
     if cursor is None:
         return earliest
     start = datetime.fromisoformat(cursor.replace("Z", "+00:00")) - timedelta(days=lookback_days)
-    row = store.con.execute(
-        "SELECT min(created_at) FROM incidents WHERE source = ? AND resolved_at IS NULL "
-        "AND coalesce(status, '') <> 'resolved'", [SOURCE]).fetchone()
+    row = store.one("SELECT min(created_at) FROM incidents WHERE source = ? AND resolved_at IS NULL "
+                    "AND coalesce(status, '') <> 'resolved'", [NAME])
     if row and row[0] is not None:
         start = min(start, row[0].astimezone(UTC))
     return max(start, earliest)
@@ -105,7 +96,7 @@ def _keep_first_acknowledgement(store: Store, rows: list[Incident]) -> list[Inci
         return rows
     known = dict(store.con.execute(
         "SELECT incident_id, acknowledged_at FROM incidents WHERE source = ? AND acknowledged_at IS NOT NULL "
-        "AND list_contains(?, incident_id)", [SOURCE, ids]).fetchall())
+        "AND list_contains(?, incident_id)", [NAME, ids]).fetchall())
     out = []
     for r in rows:
         before = known.get(r.incident_id)
@@ -113,3 +104,7 @@ def _keep_first_acknowledgement(store: Store, rows: list[Incident]) -> list[Inci
             r = dataclasses.replace(r, acknowledged_at=before.astimezone(UTC))
         out.append(r)
     return out
+
+
+SOURCE = Source(name=NAME, section="pagerduty", connect=_connect, plan=_plan, fetch=_fetch, finish=_finish,
+                label=lambda span: f"{span[0]:%Y-%m-%d}…{span[1]:%Y-%m-%d}")

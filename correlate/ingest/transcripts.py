@@ -8,21 +8,25 @@ priced models still carry their cost in ``ai_usage_model_daily``.
 
 Days are UTC days (the transcripts' timestamps are UTC, like the Anthropic APIs). Re-importing the same
 folder rewrites the same rows; import a developer's whole ``~/.claude/projects`` so each day is complete.
+A line dated outside the plausible window (:mod:`correlate.plausible`) makes rows that are quarantined,
+not stored, and the closing lines say how many.
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from connectors.otel_records import AISessionDay
 from connectors.records import AIUsageDay, AIUsageModelDay
 from connectors.transcripts import TranscriptScan, UsageEntry, scan, transcript_files
 from correlate.errors import UsageError
+from correlate.plausible import PlausibleWindow
 from correlate.prices import PriceTable, table_for_config
 from correlate.store import Store
+from correlate.sync import Batch, Cursor, Rows, Run, Source, SyncContext, run_import
 
 __all__ = ["entry_cost", "import_dir", "records"]
 
@@ -109,7 +113,7 @@ def records(entries: list[UsageEntry], actor: str, prices: PriceTable
 
 
 def import_dir(config_path: Path, path: Path, actor: str) -> TranscriptScan:
-    """Scan ``path`` for session JSONL and store one developer's usage (one transaction).
+    """Scan ``path`` for session JSONL and store one developer's usage (one transaction, with the derive stage).
 
     Raises:
         UsageError: the folder does not exist, or ``--actor`` is empty.
@@ -128,19 +132,21 @@ def import_dir(config_path: Path, path: Path, actor: str) -> TranscriptScan:
                          "(or $CLAUDE_CONFIG_DIR/projects).")
     config = load_config(config_path)
     prices = table_for_config(config)
-    with progress(transient=True) as bar:
+    with progress(transient=True) as bar:  # the whole folder is read before the store is opened
         task = bar.add_task("reading transcripts", total=len(transcript_files(path)))
         result = scan(path, on_file=lambda _: bar.advance(task))
     days, models, sessions, unpriced = records(result.entries, actor, prices)
-    with Store.open(config.store_path) as store, store.transaction():
-        store.upsert(AIUsageDay, days)
-        store.upsert(AIUsageModelDay, models)
-        store.upsert(AISessionDay, sessions)
-        if result.entries:
-            store.set_cursor(SOURCE, "import", actor, result.entries[-1].timestamp.isoformat())
+    last = result.entries[-1].timestamp.isoformat() if result.entries else None
+
+    def fetch(run: Run, folder: Path) -> Iterator[Batch]:
+        yield Batch(rows=[Rows(AIUsageDay, days), Rows(AIUsageModelDay, models), Rows(AISessionDay, sessions)],
+                    cursor=Cursor("import", last, actor, forward_only=False) if last else None)
+
+    with Store.open(config.store_path, window=PlausibleWindow.of(config)) as store:
+        summary = run_import(SyncContext(config, store), Source(name=SOURCE, plan=lambda run: [path], fetch=fetch))
     console.print(
-        f"transcripts: {len(result.entries):,} requests in {len(sessions):,} session-days over {len(days):,} days "
-        f"for {actor} from {result.files:,} files into {config.store_path}", soft_wrap=True)
+        f"transcripts: {len(result.entries):,} requests in {len(sessions):,} session-days over {len(days):,} "
+        f"days for {actor} from {result.files:,} files into {config.store_path}", soft_wrap=True)
     console.print(
         f"skipped: {result.malformed:,} malformed lines, {result.duplicates:,} duplicate copies, "
         f"{result.sidechain_replays:,} sidechain replays, {result.synthetic:,} synthetic", soft_wrap=True)
@@ -149,4 +155,6 @@ def import_dir(config_path: Path, path: Path, actor: str) -> TranscriptScan:
                       "(add them to a \\[prices] file to price them)", soft_wrap=True)
     for problem in result.problems[:5]:
         console.print(f"  malformed: {problem}", soft_wrap=True, markup=False)
+    for note in summary.notes:
+        console.print(note, soft_wrap=True, markup=False)
     return result

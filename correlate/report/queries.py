@@ -1,6 +1,6 @@
 """Store queries the reports need beyond the team × day panel (DuckDB SQL, team-level only).
 
-Each query runs after :func:`correlate.panel.register_mapping` (the panel build does it), so the
+Each query runs after :func:`correlate.mapping.register_mapping` (the panel build does it), so the
 ``_membership`` view and the ``_norm_id`` macro exist. Every result is aggregated over people and
 carries the number of distinct people behind each row, so callers can suppress rows below the
 minimum group size. Orderings are total (ties broken by name) so reports are deterministic.
@@ -14,7 +14,7 @@ import pandas as pd
 
 from correlate.config import Config
 from correlate.days import day_sql
-from correlate.panel import register_mapping
+from correlate.mapping import register_mapping
 from correlate.store import Store
 
 __all__ = ["data_span", "demo_truth", "edit_acceptance", "pr_split", "tool_usage"]
@@ -79,13 +79,18 @@ def pr_split(store: Store, config: Config, since: date, until: date, by: str = "
 
 
 def data_span(store: Store) -> tuple[date, date] | None:
-    """First and last day with any AI usage or pull request in the store (None when both are empty)."""
-    row = store.con.execute("""
+    """First and last day with any AI usage or pull request in the store (None when both are empty), within
+    the store's plausible window of event times (a row stored before the window existed cannot size it)."""
+    window = {"lo": store.window.first, "hi": store.window.last}
+    row = store.one("""
         SELECT min(d), max(d) FROM (
-          SELECT min(day) AS d FROM ai_usage_daily UNION ALL SELECT max(day) FROM ai_usage_daily
+          SELECT min(day) AS d FROM ai_usage_daily WHERE day BETWEEN $lo AND $hi
+          UNION ALL SELECT max(day) FROM ai_usage_daily WHERE day BETWEEN $lo AND $hi
           UNION ALL SELECT min(CAST(created_at AS DATE)) FROM pull_requests
-          UNION ALL SELECT max(CAST(coalesce(merged_at, closed_at, created_at) AS DATE)) FROM pull_requests)
-        """).fetchone()
+                    WHERE CAST(created_at AS DATE) BETWEEN $lo AND $hi
+          UNION ALL SELECT max(CAST(coalesce(merged_at, closed_at, created_at) AS DATE)) FROM pull_requests
+                    WHERE CAST(coalesce(merged_at, closed_at, created_at) AS DATE) BETWEEN $lo AND $hi)
+        """, window)
     if not row or row[0] is None:
         return None
     return row[0], row[1]
@@ -97,16 +102,6 @@ def tool_usage(store: Store, config: Config, since: date, until: date) -> pd.Dat
     register_mapping(store, config)
     join = _MEMBER.format(ident="u.ident", day="u.day")
     return store.con.execute(f"""
-        WITH chosen AS (
-          -- the panel's rule (correlate.panel _f_ai): per person, tool and day, the first source's rows
-          SELECT u.*, r.ident FROM ai_usage_daily u
-          JOIN (SELECT DISTINCT actor AS raw, _norm_id(actor) AS ident FROM ai_usage_daily
-                WHERE day BETWEEN $since AND $until) r ON r.raw = u.actor
-          LEFT JOIN _person_of po ON po.identity = r.ident
-          LEFT JOIN _precedence p ON p.source = u.source
-          WHERE u.day BETWEEN $since AND $until
-          QUALIFY rank() OVER (PARTITION BY u.tool, u.day, coalesce(po.person, r.ident)
-                               ORDER BY coalesce(p.rank, 999), u.source) = 1)
         SELECT u.tool, count(DISTINCT m.person) AS people, count(*) AS person_days,
                sum(u.cost_usd) AS cost_usd,
                sum(u.cost_usd) FILTER (WHERE u.cost_provenance = 'estimated') AS cost_estimated,
@@ -115,7 +110,8 @@ def tool_usage(store: Store, config: Config, since: date, until: date) -> pd.Dat
                sum(u.cost_usd) FILTER (WHERE u.cost_provenance IN ('seat', 'derived')) AS cost_other,
                count(*) FILTER (WHERE u.cost_usd IS NULL) AS days_without_cost,
                sum(u.sessions) AS sessions, sum(u.requests) AS requests
-        FROM chosen u {join}
+        FROM _ai_usage_ranked u {join}
+        WHERE u.kept AND u.day BETWEEN $since AND $until
         GROUP BY u.tool ORDER BY u.tool""", {"since": since, "until": until}).df()
 
 

@@ -462,6 +462,8 @@ class QualitySection:
     supply: pd.DataFrame
     ownership: pd.DataFrame
     warnings: tuple[str, ...]
+    # table, rows, first_value, last_value: rows kept out for event times outside the plausible window
+    quarantined: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass(frozen=True)

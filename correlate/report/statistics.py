@@ -23,11 +23,12 @@ from correlate.metrics.catalogue import METRICS, metric
 from correlate.report.queries import data_span
 from correlate.report.sections import AssocRow, AttRow, ChartData, CohortRow, StatLine, StatsSection
 from correlate.stats.suite import run_suite
+from correlate.stats.units import event_study_display, to_display
+from correlate.stats.wording import event_study_caption
 from correlate.store import Store
 
 __all__ = ["from_suite", "plain_note", "run_statistics", "statistics_window", "unavailable"]
 
-EVENT_WINDOW = (-12, 26)  # weeks around adoption drawn in event-study charts
 _METRIC_NAMES = frozenset(m.name for m in METRICS)
 RUNG_LABEL = {1: "1 · between-team association", 2: "2 · within-team association",
               3: "3 · interrupted time series", 4: "4 · difference-in-differences"}
@@ -45,7 +46,7 @@ def _to_display(value: float, scale: str) -> float:
     if scale == "log":
         return 100 * math.expm1(value)
     if scale == "pp":
-        return 100 * value
+        return max(-100.0, min(100.0, 100 * value))  # a change in a share is within +-100 points
     return float(value)
 
 
@@ -94,7 +95,8 @@ def from_suite(suite: Any, first_week: date | None = None) -> StatsSection:
             att.append(AttRow(label, head.value, head.ci.low, head.ci.high, head.unit,
                               r.mde_business if r.mde_business is not None else math.nan,
                               suite.bh(name, "did_att_group"), r.verdict,
-                              "flat" if d.pretrend_ok else "not flat: read with care",
+                              "flat" if d.pretrend_ok else ("not tested" if d.pretrend is None
+                                                            else "not flat: read with care"),
                               d.n_adopting, d.n_control, r.paragraph or ""))
             scale = d.att_group.scale
             unit = _display_unit(scale, r.spec.unit)
@@ -102,20 +104,21 @@ def from_suite(suite: Any, first_week: date | None = None) -> StatsSection:
                 cohort_columns.append(label)
                 for cohort, value, _se in d.cohort_effects:
                     by_cohort.setdefault(float(cohort), {})[label] = (_to_display(value, scale), unit)
-            # Far event times rest on one or two early cohorts; their bands (exponentiated for log
-            # outcomes) would set the axis and flatten everything else. The chart shows the window
-            # around adoption; its data table keeps every point.
-            every = sorted(d.event_study, key=lambda e: e.event_time)
-            pts = [e for e in every if EVENT_WINDOW[0] <= e.event_time <= EVENT_WINDOW[1]]
-            if pts and r.primary:
-                m = d.att_group.mde
-                mde = (_to_display(-m, scale), _to_display(m, scale)) if m is not None else None
-                title = f"{label[:1].upper() + label[1:]} ({unit}) by week relative to adoption"
+            # The statistics engine picks the plotted window (event times with at least half the adopting teams
+            # behind them), bounds the axis and words the caption; the data table keeps every point.
+            view = event_study_display(d, scale=scale, unit=unit,
+                                       mde=d.att_group.mde if (d.att_ratio or d.att_group) is d.att_group else None)
+            if view is not None and r.primary:
+                every = sorted([(e.event_time, e.att, e.ci.low, e.ci.high)
+                                for e in (d.event_study_universal or d.event_study)]
+                               + [(view.reference, 0.0, 0.0, 0.0)])
+                title = event_study_caption(f"Event study: {label}", view, n_adopting=d.n_adopting)
                 studies.append(ChartData(
                     title, "event_study", ("weeks from adoption", "estimate", "95% low", "95% high"),
-                    tuple((e.event_time, _to_display(e.att, scale), _to_display(e.ci.low, scale),
-                           _to_display(e.ci.high, scale)) for e in every), "num",
-                    {"ylabel": unit, "mde": mde, "window": EVENT_WINDOW, "width": 5.0, "height": 2.6}))
+                    tuple((e, to_display(a, scale), to_display(lo_, scale), to_display(hi_, scale))
+                          for e, a, lo_, hi_ in every), "num",
+                    {"ylabel": unit, "mde": view.mde, "window": view.window, "ylim": view.axis, "width": 5.0,
+                     "height": 2.6}))
     cohorts = tuple(CohortRow(week(c), tuple(by_cohort[c].get(col, (math.nan, "")) for col in cohort_columns))
                     for c in sorted(by_cohort))
     gates = suite.gates
@@ -131,7 +134,7 @@ def from_suite(suite: Any, first_week: date | None = None) -> StatsSection:
 
 def _rung_reason(r: Any) -> str:
     """Why an outcome is worded below rung 4, in one sentence, when the engine says (else "")."""
-    return str(getattr(r.did, "rung_reason", "") or "") if r.did is not None else ""
+    return r.did.rung_reason if r.did is not None else ""
 
 
 # Names the engine's notes use for panel columns that are not catalogue metrics

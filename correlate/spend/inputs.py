@@ -1,7 +1,7 @@
 """What the spend classification reads, loaded once from the store into plain frames.
 
 The spend itself is the panel's: the same actor-day usage rows after the same source precedence
-(``correlate.panel``'s ``ai_ranked``: per tool, day and identity the first source in
+(``correlate.mapping``'s ``_ai_usage_ranked``: per tool, day and identity the first source in
 ``[ingest] precedence`` wins) and the same dated team membership, so the classes add up to the team ×
 day table's ``ai_cost_usd`` exactly. Each kept actor-day row is one *spend unit*.
 
@@ -21,7 +21,7 @@ import pandas as pd
 
 from correlate.config import Config, normalize_identity
 from correlate.days import day_sql
-from correlate.panel import register_mapping
+from correlate.mapping import register_mapping
 from correlate.store import Store
 
 __all__ = ["SpendInputs", "attach_person", "load_inputs", "parse_list", "with_evidence"]
@@ -77,25 +77,14 @@ def _table_exists(store: Store, name: str) -> bool:
 
 
 def _units_sql() -> str:
-    # The same ranking and membership join as correlate.panel (ai_ranked / ai), kept row by row.
+    # The panel's precedence view (correlate.mapping) and membership join, kept row by row.
     return """
-WITH ai_chosen AS (
-    -- per person, tool and day, the first source's rows (identities joined by [[people]] count once)
-    SELECT u.*, r.ident FROM ai_usage_daily u
-    JOIN (SELECT DISTINCT actor AS raw, _norm_id(actor) AS ident FROM ai_usage_daily
-          WHERE day BETWEEN $since AND $until) r ON r.raw = u.actor
-    LEFT JOIN _person_of po ON po.identity = r.ident
-    LEFT JOIN _precedence p ON p.source = u.source
-    WHERE u.day BETWEEN $since AND $until
-    QUALIFY rank() OVER (PARTITION BY u.tool, u.day, coalesce(po.person, r.ident)
-                         ORDER BY coalesce(p.rank, 999), u.source) = 1
-)
 SELECT a.tool, a.source, a.day, a.actor, a.actor_type, m.person, m.team, a.cost_usd, a.commits,
        a.tokens_input, a.tokens_output, a.tokens_cache_read, a.tokens_cache_creation
-FROM ai_chosen a
+FROM _ai_usage_ranked a
 LEFT JOIN _membership m ON m.identity = a.ident AND (m.since IS NULL OR a.day >= m.since)
      AND (m.until IS NULL OR a.day < m.until)
-WHERE a.cost_usd IS NOT NULL AND a.cost_usd <> 0
+WHERE a.kept AND a.day BETWEEN $since AND $until AND a.cost_usd IS NOT NULL AND a.cost_usd <> 0
 ORDER BY a.tool, a.day, a.actor, m.team
 """
 

@@ -3,7 +3,7 @@
 Modules, by section of the method:
 
 * grain, adoption — team x ISO week panel with exposures; adoption share and absorbing adoption week
-* descriptives (A), association (B), intensity + fixed_effects (C), did + cs (D), compare (E),
+* descriptives (A), association (B), intensity + fixed_effects (C), did + cs + pretrend (D), compare (E),
   mixed (F), multiple (BH), power (MDE), gates, units (business units), wording (sentences)
 * suite — ``run_suite``, the one entry point reports call; command — ``correlate analyze``
 """

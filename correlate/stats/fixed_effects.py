@@ -221,12 +221,21 @@ def fe_fit(data: pd.DataFrame, y: str, x: list[str], *, fe: list[str], cluster: 
     if G < 2:
         raise AnalysisError(f"need at least 2 clusters ({cluster}) with usable rows; found {G}")
 
+    resid_df = len(d) - X.shape[1] - _fe_rank(codes)
+    if resid_df < 1:
+        raise AnalysisError(f"the model is saturated: {len(d)} observations and {len(d) - resid_df} parameters (slopes "
+                            "plus team and week effects) leave no residual degrees of freedom, so no standard error "
+                            "or p-value can be computed")
     if family == "gaussian":
         w = np.ones(len(d))
         Xt = demean(X, codes, w) if codes else X
         yt = demean(yv, codes, w) if codes else yv
         beta = _wls(Xt, yt, w, names)
-        score = Xt * (yt - Xt @ beta)[:, None]
+        resid = yt - Xt @ beta
+        if float(resid @ resid) <= 1e-20 * max(float(yt @ yt), 1e-300):
+            raise AnalysisError("the model reproduces every observation exactly (no residual variation), so its "
+                                "standard errors would be zero; too few observations for these fixed effects")
+        score = Xt * resid[:, None]
         bread_m = Xt.T @ Xt
         dmu = 1.0
     else:
@@ -244,6 +253,24 @@ def fe_fit(data: pd.DataFrame, y: str, x: list[str], *, fe: list[str], cluster: 
     V = c_adj * bread @ (meat_g.T @ meat_g) @ bread
     return FeFit(family, pd.Series(beta, index=names), pd.DataFrame(V, index=names, columns=names), N, G, G - 1,
                  dropped, dmu)
+
+
+def _fe_rank(codes: list[np.ndarray]) -> int:
+    """Number of identified fixed-effect parameters: levels minus one per connected component for two
+    sets (team and week effects linked through the cells they share), levels for one."""
+    if not codes:
+        return 0
+    if len(codes) == 1:
+        return int(codes[0].max()) + 1
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    a, b = codes[0], codes[1]
+    na, nb = int(a.max()) + 1, int(b.max()) + 1
+    graph = coo_matrix((np.ones(len(a)), (a, na + b)), shape=(na + nb, na + nb))
+    n_comp = connected_components(graph, directed=False)[0]
+    extra = sum(int(c.max()) + 1 - 1 for c in codes[2:])
+    return na + nb - int(n_comp) + extra
 
 
 def _nested(fe_col: pd.Series, cluster_col: pd.Series) -> bool:

@@ -25,7 +25,8 @@ from correlate.stats.outcomes import OutcomeSpec
 from correlate.stats.power import mde
 from correlate.stats.results import ConfidenceInterval, Estimate
 
-__all__ = ["LagResult", "distributed_lags", "estimate_from_fit", "intensity_model", "wild_cluster_pvalue"]
+__all__ = ["LagResult", "distributed_lags", "estimate_from_fit", "intensity_model", "wild_cluster_pvalue",
+           "wild_cluster_test"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,17 +61,17 @@ def _model_frame(weekly: pd.DataFrame, spec: OutcomeSpec) -> tuple[pd.DataFrame,
 
 def estimate_from_fit(fit: FeFit, term: str, *, method: str, scale: str, rung: int = 2,
                       pvalue: float | None = None, inference: str | None = None,
-                      pvalues_allowed: bool = True) -> Estimate:
+                      pvalues_allowed: bool = True, crit: float | None = None) -> Estimate:
     """An :class:`Estimate` for ``term`` of ``fit`` (binomial slopes become proportion points via the AME factor)."""
     b, se = float(fit.params[term]), float(fit.bse[term])
     if fit.family == "binomial":
         # average marginal effect: beta x mean p(1-p) (treating the factor as fixed; delta-method simplification)
         b, se = b * fit.mean_dmu_deta, se * fit.mean_dmu_deta
-    q = float(stats.t.ppf(0.975, fit.df))
+    q = float(stats.t.ppf(0.975, fit.df)) if crit is None else crit
     p = float(2 * stats.t.sf(abs(b / se), fit.df)) if se > 0 else math.nan
     return Estimate(method, term, b, se, (pvalue if pvalue is not None else p) if pvalues_allowed else None,
                     ConfidenceInterval(b - q * se, b + q * se), fit.n, fit.n_clusters, fit.df,
-                    scale=scale, mde=mde(se, fit.df).mde, rung=rung,  # type: ignore[arg-type]
+                    scale=scale, mde=float((q + stats.t.ppf(0.8, fit.df)) * se), rung=rung,  # type: ignore[arg-type]
                     inference=inference or "CRV1 cluster-robust by team, t(G-1)")
 
 
@@ -86,13 +87,14 @@ def intensity_model(weekly: pd.DataFrame, spec: OutcomeSpec, *, x: str = "adopti
     family, offset, trials, scale = _family(spec)
     fit = fe_fit(d, yname, [x], fe=[unit, time], cluster=unit, family=family,  # type: ignore[arg-type]
                  offset=offset, trials=trials)
-    p = None
+    p = crit = None
     inference = None
     if wild_reps and family == "gaussian":
-        p = wild_cluster_pvalue(d, yname, [x], x, fe=[unit, time], cluster=unit, reps=wild_reps, seed=seed)
-        inference = f"wild cluster restricted bootstrap p ({wild_reps} reps); CRV1 t(G-1) interval"
+        p, crit = wild_cluster_test(d, yname, [x], x, fe=[unit, time], cluster=unit, reps=wild_reps, seed=seed)
+        inference = (f"wild cluster restricted bootstrap-t ({wild_reps} reps): p-value and interval from the same "
+                     "draws")
     return estimate_from_fit(fit, x, method=f"TWFE {family} on {x}", scale=scale, pvalue=p, inference=inference,
-                             pvalues_allowed=pvalues_allowed)
+                             pvalues_allowed=pvalues_allowed, crit=crit)
 
 
 def _shifted(d: pd.DataFrame, x: str, unit: str, time: str, k: int) -> pd.Series:
@@ -132,7 +134,16 @@ def distributed_lags(weekly: pd.DataFrame, spec: OutcomeSpec, *, x: str = "adopt
 
 def wild_cluster_pvalue(data: pd.DataFrame, y: str, x: list[str], term: str, *, fe: list[str], cluster: str,
                         reps: int = 999, seed: int = 1) -> float:
-    """Wild cluster restricted (WCR) bootstrap p-value for ``term = 0`` in a linear FE model.
+    """Wild cluster restricted (WCR) bootstrap p-value for ``term = 0`` (see :func:`wild_cluster_test`)."""
+    return wild_cluster_test(data, y, x, term, fe=fe, cluster=cluster, reps=reps, seed=seed)[0]
+
+
+def wild_cluster_test(data: pd.DataFrame, y: str, x: list[str], term: str, *, fe: list[str], cluster: str,
+                      reps: int = 999, seed: int = 1) -> tuple[float, float]:
+    """Wild cluster restricted (WCR) bootstrap for ``term = 0`` in a linear FE model: (p-value, critical |t|).
+
+    The critical value is the ceil(0.05 R)-th largest |t*|, so ``coef +- crit x SE`` excludes 0 exactly when
+    p < 0.05 (one source for the p-value and the interval).
 
     Impose the null, resample cluster-level residual signs (Webb's 6-point weights when G < 12,
     Rademacher otherwise), refit, and compare |t*| with |t|. References: Cameron, Gelbach & Miller
@@ -165,5 +176,6 @@ def wild_cluster_pvalue(data: pd.DataFrame, y: str, x: list[str], term: str, *, 
         W = rng.choice(webb, size=(reps, G))
     else:
         W = rng.choice(np.array([-1.0, 1.0]), size=(reps, G))
-    tb = np.array([tstat(fitted + er * W[b][g]) for b in range(reps)])
-    return float((np.abs(tb) >= abs(t0)).mean())
+    tb = np.sort(np.abs([tstat(fitted + er * W[b][g]) for b in range(reps)]))
+    crit = float(tb[len(tb) - math.ceil(0.05 * len(tb))])
+    return float((tb >= abs(t0)).mean()), crit

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from correlate.stats.pretrend import PretrendTest, Sensitivity
 
 __all__ = [
     "AttGt",
@@ -134,16 +137,26 @@ class EventTime:
     se: float
     ci: ConfidenceInterval
     band: str  # "simultaneous (multiplier bootstrap)" or "pointwise (analytic)"
+    n_treated: int = 0  # adopting teams behind the point (summed over its cohorts' cells)
 
 
 @dataclass(frozen=True, slots=True)
 class DidResult:
-    """Section D: staggered difference-in-differences (Callaway–Sant'Anna via ``differences``).
+    """Section D: staggered difference-in-differences (Callaway–Sant'Anna).
 
     ``att_group`` (R ``aggte(type="group")``) is the headline; ``att_simple`` and ``att_dynamic`` are
-    the other aggregations. ``robustness`` holds the imputation estimate and the naive TWFE
-    diagnostic; ``pretrend_ok`` is True when every pre-period event-study band covers zero (a
-    diagnostic, not a test of parallel trends).
+    the other aggregations; each carries its own p-value and interval from one source (analytic
+    t(G-1), or the wild cluster bootstrap-t for few teams). ``att_ratio`` is the headline as a log
+    ratio (adopters' mean over its counterfactual) for outcomes that are positive quantities, so a
+    percentage interval never passes -100%.
+
+    ``event_study`` is R's default (varying base period, published parity); ``event_study_universal``
+    compares every week with the last week before adoption (the reference, fixed at 0) and is what
+    the pre-trend test, the sensitivity analysis and the chart use. ``event_window`` is the range of
+    event times with enough adopting teams behind them to plot (see :func:`correlate.stats.did.event_window`).
+
+    ``rung`` is 4 (worded as an effect) only when the pre-trend check passes with adequate power and
+    the conclusion survives Mbar = 1; otherwise 2, and ``rung_reason`` says why in one sentence.
     """
 
     outcome: str
@@ -156,15 +169,25 @@ class DidResult:
     event_study: tuple[EventTime, ...]
     cohort_effects: tuple[tuple[float, float, float], ...]  # (cohort, att, se)
     robustness: tuple[Estimate, ...]
-    pretrend_ok: bool
     n_units: int
     n_adopting: int
     n_control: int
     n_periods: int
     baseline: float = math.nan  # adopting teams' pre-adoption median of the outcome level (hours, rate, share)
-    pretest_pvalue: float = math.nan  # Wald test that all pre-adoption ATT(g,t) are 0 (diagnostic, Roth 2022)
     warnings: tuple[str, ...] = ()
-    method: str = "Callaway & Sant'Anna (2021) ATT(g,t), outcome regression, differences 0.3.0"
+    method: str = "Callaway & Sant'Anna (2021) ATT(g,t), outcome regression, correlate.stats.cs (closed form)"
+    event_study_universal: tuple[EventTime, ...] = ()
+    event_window: tuple[int, int] = (0, 0)
+    pretrend: PretrendTest | None = None
+    sensitivity: Sensitivity | None = None
+    att_ratio: Estimate | None = None
+    rung: Rung = 2
+    rung_reason: str = ""
+
+    @property
+    def pretrend_ok(self) -> bool:
+        """The pre-trend check ran and did not reject (kept for views that show flat / not flat)."""
+        return self.pretrend is not None and self.pretrend.passed
 
 
 @dataclass(frozen=True, slots=True)

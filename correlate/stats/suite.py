@@ -130,21 +130,27 @@ def prepare_weekly(weekly: pd.DataFrame, *, unit: str = "team", time: str = "wee
 
 
 def _business(spec: OutcomeSpec, est: Estimate, baseline: float) -> tuple[BusinessEffect, BusinessEffect | None, float]:
-    """Headline in business units, hours (durations), and the MDE in the same unit as the headline."""
+    """Headline in business units, hours (durations), and the MDE in the same unit and direction as the headline.
+
+    Log-scale estimates (durations, and counts as ratios) become % changes with each end transformed, so
+    an interval never passes -100%; proportions become percentage points (already clipped to what the
+    definition allows). The MDE is on the same scale: for a decrease, 100 x (exp(-MDE) - 1).
+    """
     from correlate.stats.results import ConfidenceInterval
 
+    m = est.mde if est.mde is not None else math.nan
     if est.scale == "log":
         be = pct_change(est)
         hrs = hours(est, baseline) if spec.kind == "duration" and not math.isnan(baseline) else None
-        return be, hrs, 100 * math.expm1(est.mde or math.nan)
+        return be, hrs, abs(100 * math.expm1(-m if est.statistic < 0 else m))
     if est.scale == "pp":
-        return percentage_points(est), None, 100 * (est.mde or math.nan)
-    # level ATT on a rate: % of the adopters' pre-period rate
+        return percentage_points(est), None, 100 * m
+    # level ATT on a rate without a ratio (counterfactual not positive): % of the adopters' pre-period rate
     if not math.isnan(baseline) and baseline > 0:
         f = 100 / baseline
         return (BusinessEffect(est.statistic * f, ConfidenceInterval(est.ci.low * f, est.ci.high * f), "%", baseline,
-                               "ATT / adopting teams' pre-period rate x 100"), None, (est.mde or math.nan) * f)
-    return BusinessEffect(est.statistic, est.ci, spec.unit, None, "outcome units"), None, est.mde or math.nan
+                               "ATT / adopting teams' pre-period rate x 100"), None, m * f)
+    return BusinessEffect(est.statistic, est.ci, spec.unit, None, "outcome units"), None, m
 
 
 def run_suite(weekly: pd.DataFrame, config: AnalysisConfig, outcomes: Sequence[OutcomeSpec] = DEFAULT_OUTCOMES, *,
@@ -246,11 +252,12 @@ def _run_suite(weekly: pd.DataFrame, config: AnalysisConfig, outcomes: Sequence[
                 control=control, anticipation=antic, boot_reps=reps, seed=seed,  # type: ignore[arg-type]
                 scale="log" if spec.kind == "duration" else ("pp" if spec.kind == "rate" else "level"),
                 outcome_name=spec.name, pvalues_allowed=allowed, robust_reps=robustness_reps, baseline=baseline,
-                exploratory=gates.level == "exploratory")
+                exploratory=gates.level == "exploratory", ratio=spec.kind == "count")
             notes.extend(f"{spec.name}: {w}" for w in didres.warnings)
         except AnalysisError as exc:
             notes.append(f"{spec.name}: staggered DiD not estimable: {exc}")
-        head_est = didres.att_group if didres else twfe
+        # counts are positive quantities: their headline is the ratio (a % that cannot pass -100%)
+        head_est = (didres.att_ratio or didres.att_group) if didres else twfe
         if head_est is not None:  # its verdict waits for the report-wide BH adjustment below
             pending.append((len(results), head_est, "did_att_group" if didres else "twfe_intensity", baseline))
         results.append(OutcomeResult(spec, is_primary, desc, ba, assoc, within, twfe, lags, didres))
@@ -261,7 +268,7 @@ def _run_suite(weekly: pd.DataFrame, config: AnalysisConfig, outcomes: Sequence[
             ("association_between_teams", r.association.pvalue if r.association else None),
             ("twfe_intensity", r.twfe.pvalue if r.twfe else None),
             ("twfe_lags_cumulative", r.lags.cumulative.pvalue if r.lags else None),
-            ("did_att_group", r.did.att_group.pvalue if r.did else None),
+            ("did_att_group", (r.did.att_ratio or r.did.att_group).pvalue if r.did else None),
         ]
         if r.did:
             cands += [(e.term, e.pvalue) for e in r.did.robustness if e.term == "att_imputation"]
@@ -302,23 +309,27 @@ def _maturity(d: pd.DataFrame, cfg: AnalysisConfig, notes: list[str]) -> pd.Data
 
 def _verdict(res: OutcomeResult, spec: OutcomeSpec, est: Estimate, baseline: float, gates: Gates,
              control: str, *, p_bh: float | None = None, m: int = 0) -> OutcomeResult:
-    """Headline, sentence and verdict. "detected" needs the interval to exclude zero and the effect to
-    exceed the MDE, and, when the estimate has a report-wide BH-adjusted p-value, that to be <= 0.05."""
+    """Headline, sentence and verdict. "detected" needs the interval to exclude zero and, when the estimate has
+    a report-wide BH-adjusted p-value, that to be <= 0.05. An interval that excludes zero is never called
+    inconclusive because of the MDE: the MDE says what the design could reliably see, the interval what it saw."""
     from dataclasses import replace
 
     be, hrs, mde_b = _business(spec, est, baseline)
-    rung = est.rung
-    inside = est.ci.contains(0.0) or (est.mde is not None and abs(est.statistic) < est.mde)
+    did_res = res.did
+    rung = did_res.rung if did_res is not None and est.term in ("att_group", "att_ratio") else est.rung
+    reason = did_res.rung_reason if did_res is not None else ""
+    inside = est.ci.contains(0.0) or math.isnan(est.ci.low)
     if est.term == "adoption_share":
         sentence = intensity_sentence(spec.label, be.value, be.ci.low, be.ci.high, be.unit, n_units=gates.n_units)
     else:
         sentence = effect_sentence(spec.label, be.value, be.ci.low, be.ci.high, be.unit, rung=rung, control=control,
-                                   n_units=gates.n_units, n_adopting=gates.n_adopting)
+                                   n_units=gates.n_units, n_adopting=gates.n_adopting, reason=reason)
     paragraph = None
     verdict: Verdict = "detected"
     if inside:
         verdict = "inconclusive"
-        mde_h = baseline * math.expm1(est.mde) if spec.kind == "duration" and est.mde else None
+        mde_h = baseline * math.expm1(-(est.mde or math.nan) if est.statistic < 0 else (est.mde or math.nan)) \
+            if spec.kind == "duration" and est.mde else None
         paragraph = inconclusive_paragraph(G=gates.n_units, adopting=gates.n_adopting, comparison=gates.n_control,
                                            weeks=gates.n_weeks, mde_pct=mde_b, est_pct=be.value, lo=be.ci.low,
                                            hi=be.ci.high, mde_hours=mde_h, unit=be.unit, label=spec.label)

@@ -16,8 +16,13 @@ from __future__ import annotations
 
 import math
 import re
+from typing import TYPE_CHECKING
 
 from correlate.stats.results import CorrelationResult, Gates
+
+if TYPE_CHECKING:
+    from correlate.stats.pretrend import PretrendTest, Sensitivity
+    from correlate.stats.units import EventStudyDisplay
 
 __all__ = [
     "ASSUMPTION",
@@ -26,8 +31,10 @@ __all__ = [
     "intensity_sentence",
     "check_wording",
     "effect_sentence",
+    "event_study_caption",
     "inconclusive_paragraph",
     "insufficient_paragraph",
+    "rung_and_reason",
 ]
 
 CAUSAL_PATTERN = re.compile(
@@ -52,11 +59,16 @@ def check_wording(text: str, rung: int) -> str:
 
 
 def _num(v: float, digits: int = 1) -> str:
-    return "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:+.{digits}f}"
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "n/a"
+    # small effects in outcome units (a log point, a share) keep two significant digits: -0.031, not -0.0
+    return f"{v:+.2g}" if 0 < abs(v) < 0.95 else f"{v:+.{digits}f}"
 
 
 def _u(v: float, unit: str) -> str:
     """A signed number with its unit: '-12.3%', '+1.8pp', '+0.4 PRs per dev-week'."""
+    if not unit:
+        return _num(v)
     return f"{_num(v)}{unit}" if unit in ("%", "pp", "h") else f"{_num(v)} {unit}"
 
 
@@ -76,8 +88,11 @@ def association_sentence(r: CorrelationResult, x_label: str, y_label: str) -> st
 
 
 def effect_sentence(label: str, value: float, low: float, high: float, unit: str, *, rung: int,
-                    control: str, n_units: int, n_adopting: int) -> str:
-    """One summary sentence for a primary outcome at its evidence rung (value and interval in business units)."""
+                    control: str, n_units: int, n_adopting: int, reason: str = "") -> str:
+    """One summary sentence for a primary outcome at its evidence rung (value and interval in business units).
+
+    Below rung 4 ``reason`` (from :func:`rung_and_reason`) says in one sentence why it is not worded as an effect.
+    """
     comp = "teams that had not yet adopted" if control == "not_yet" else "teams that never adopted"
     rng = f"{_u(value, unit)} (95% CI {_u(low, unit)} to {_u(high, unit)}; {n_units} teams, {n_adopting} adopting)"
     if rung >= 4:
@@ -86,8 +101,9 @@ def effect_sentence(label: str, value: float, low: float, high: float, unit: str
     elif rung == 3:
         text = f"After adoption, {label} departed from its prior trend by {rng}. {ASSUMPTION[3]}"
     else:
-        text = (f"Compared with {comp}, adopting teams' {label} moved by {rng}; pre-adoption trends differ, so this is "
-                f"an association, not an estimate of what adoption did. {ASSUMPTION[2]}")
+        why = reason or "pre-adoption trends may differ."
+        text = (f"Compared with {comp}, adopting teams' {label} moved by {rng}; this is an association, not an "
+                f"estimate of what adoption did. {why}")
     return check_wording(text, rung)
 
 
@@ -129,3 +145,47 @@ def insufficient_paragraph(gates: Gates) -> str:
             f"{gates.n_control} comparison) and {gates.n_weeks} weeks, any estimate would be dominated by noise, so "
             "this report shows per-team medians before and after adoption only, without p-values. The result is "
             "inconclusive; it is not evidence of no change.")
+
+
+def rung_and_reason(pretrend: PretrendTest | None, sens: Sensitivity | None) -> tuple[int, str]:
+    """The evidence rung of a difference-in-differences and, below 4, the one sentence that says why.
+
+    Rung 4 ("estimated effect") needs all three: the pre-trend check does not reject, it had at least
+    80% power against the stated trend, and the short-run change still excludes zero when the bias may
+    shift after adoption by as much as the largest pre-adoption shift (Mbar = 1). A short-run change
+    that is not distinguishable from zero under that allowance does not support an effect claim about
+    the longer headline window either, whose possible trend bias only grows with the horizon.
+    """
+    if pretrend is None:
+        return 2, ("There are too few weeks before adoption to test whether adopting teams were already "
+                   "diverging, so this is reported as an association, not an estimated effect.")
+    if not pretrend.passed:
+        return 2, (f"Adopting teams were already diverging from the comparison teams before adoption (pre-trend "
+                   f"test p = {_p(pretrend.pvalue)}, slope {pretrend.slope:+.3g} per period), so this is an "
+                   "association, not an estimated effect.")
+    if not pretrend.adequate_power:
+        return 2, (f"The pre-adoption check would have caught a trend large enough to fake a detectable change "
+                   f"({pretrend.power_against:.3g} per period) only {100 * pretrend.power:.0f}% of the time (80% "
+                   "needed), so a diverging trend cannot be ruled out and this is reported as an association.")
+    if sens is None:
+        return 2, ("The sensitivity of the estimate to a diverging trend could not be computed, so this is "
+                   "reported as an association, not an estimated effect.")
+    if not sens.survives:
+        return 2, (f"The {sens.target} is not distinguishable from zero once the comparison may drift after "
+                   f"adoption by as much as it drifted before (it holds only up to {sens.breakdown_mbar:.2f} times "
+                   "that drift, 1 needed), so this is reported as an association.")
+    return 4, ""
+
+
+def _p(p: float) -> str:
+    return "n/a" if math.isnan(p) else ("<0.001" if p < 0.001 else f"{p:.3f}")
+
+
+def event_study_caption(label: str, view: EventStudyDisplay, *, n_adopting: int) -> str:
+    """The caption that matches the plotted window, the reference week and the band type."""
+    lo, hi = view.window
+    cut = (" Bands that run past the axis are cut at its edge; the table has every number." if view.clipped
+           else "")
+    return (f"{label} ({view.unit}) by week relative to adoption, weeks {lo} to {hi:+d} (0 = first adopted week; "
+            f"week {view.reference} is the reference, 0 by construction): the weeks where at least half of the "
+            f"{n_adopting} adopting teams contribute. {view.band.capitalize()} 95% bands.{cut}")

@@ -16,11 +16,11 @@ from connectors import claude_enterprise as api
 from connectors.enterprise_records import EnterpriseConnectorDay, EnterpriseSkillDay
 from connectors.errors import AuthError, PayloadError, TransientSourceError
 from connectors.records import AIEditActions, record_columns
+from correlate import clock
 from correlate.config import load_config
 from correlate.ingest import claude_enterprise as ingest
-from correlate.ingest._days import utc_today
 from correlate.store import Store
-from correlate.sync import SyncContext
+from correlate.sync import SyncContext, run_source
 from tests.claude_pages import (
     ent_connector,
     ent_cost,
@@ -252,7 +252,7 @@ def enterprise_config(tmp_path: Path, url: str, backfill_days: int = 5) -> Path:
 def test_sync_stops_at_the_latest_available_day_and_stores_what_came_before(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(ENV, KEY)
-    yesterday = utc_today() - timedelta(days=1)
+    yesterday = clock.today() - timedelta(days=1)
     latest = yesterday - timedelta(days=2)
     inner = org()
 
@@ -265,7 +265,7 @@ def test_sync_stops_at_the_latest_available_day_and_stores_what_came_before(
     with serve(handler) as server:
         config = load_config(enterprise_config(tmp_path, server.url))
         with Store.open(config.store_path) as store:
-            summary = ingest.sync(SyncContext(config=config, store=store), None)
+            summary = run_source(SyncContext(config=config, store=store), ingest.SOURCE, None)
             stored = store.query("SELECT DISTINCT day FROM ai_usage_daily ORDER BY day")["day"].dt.date.tolist()
             skills = store.count(EnterpriseSkillDay)
             cursor = store.get_cursor("claude_enterprise", "analytics")
@@ -279,7 +279,7 @@ def test_sync_stops_at_the_latest_available_day_and_stores_what_came_before(
 def test_sync_twice_gives_the_same_rows_and_a_failure_keeps_earlier_days(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(ENV, KEY)
-    yesterday = utc_today() - timedelta(days=1)
+    yesterday = clock.today() - timedelta(days=1)
     inner = org()
     broken = {"day": ""}
 
@@ -296,7 +296,7 @@ def test_sync_twice_gives_the_same_rows_and_a_failure_keeps_earlier_days(
 
         def sync_and_read() -> dict[str, Any]:
             with Store.open(config.store_path) as store:
-                ingest.sync(SyncContext(config=config, store=store), None)
+                run_source(SyncContext(config=config, store=store), ingest.SOURCE, None)
                 return {t: store.query(f"SELECT * FROM {t} ORDER BY ALL") for t in tables}
 
         first = sync_and_read()
@@ -323,7 +323,7 @@ def test_sync_with_an_admin_key_refused_names_variable_and_scope_and_stores_noth
     with serve(lambda req: Reply(403, body)) as server:
         config = load_config(enterprise_config(tmp_path, server.url))
         with Store.open(config.store_path) as store, pytest.raises(AuthError) as info:
-            ingest.sync(SyncContext(config=config, store=store), None)
+            run_source(SyncContext(config=config, store=store), ingest.SOURCE, None)
         assert len(server.requests) == 1  # a refused key is not retried
 
     text = str(info.value)
@@ -336,7 +336,7 @@ def test_sync_with_an_admin_key_refused_names_variable_and_scope_and_stores_noth
 def test_cost_of_older_days_is_restated_within_the_revision_period_keeping_their_metrics(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(ENV, KEY)
-    yesterday = utc_today() - timedelta(days=1)
+    yesterday = clock.today() - timedelta(days=1)
     price = {"cents": "100"}
 
     def handler(req: Request) -> Reply:
@@ -351,11 +351,11 @@ def test_cost_of_older_days_is_restated_within_the_revision_period_keeping_their
     with serve(handler) as server:
         config = load_config(enterprise_config(tmp_path, server.url, backfill_days=6))
         with Store.open(config.store_path) as store:
-            ingest.sync(SyncContext(config=config, store=store), None)
+            run_source(SyncContext(config=config, store=store), ingest.SOURCE, None)
         price["cents"] = "300.5"  # the vendor revised every day's cost
         n_first = len(server.requests)
         with Store.open(config.store_path) as store:
-            summary = ingest.sync(SyncContext(config=config, store=store), None)
+            summary = run_source(SyncContext(config=config, store=store), ingest.SOURCE, None)
             ana = store.query("SELECT day, sessions, cost_usd, tokens_input, edit_accepted FROM ai_usage_daily "
                               "WHERE actor = 'ana@acme.io' ORDER BY day")
             edits = store.count(AIEditActions)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from connectors.github.records import DeploymentCommit, PRCommit
 from connectors.records import Deployment, DeploymentChange, DeploymentFailure, Incident, PullRequest
 from correlate.dora.linkage import link_all
 from correlate.store import Store
@@ -38,10 +39,8 @@ def failures(store: Store) -> set[tuple[str, str, str, str]]:
     return set(df.itertuples(index=False, name=None))
 
 
-ANCESTRY = pd.DataFrame(
-    [("csv", "d1", "acme/api", "aaa1111"), ("csv", "d1", "acme/api", "aaa2222"),
-     ("csv", "d2", "acme/api", "aaa3333")],
-    columns=["deployment_source", "deployment_id", "repo", "sha"])
+ANCESTRY = [DeploymentCommit("csv", "d1", "acme/api", "aaa1111"), DeploymentCommit("csv", "d1", "acme/api", "aaa2222"),
+            DeploymentCommit("csv", "d2", "acme/api", "aaa3333")]
 
 
 def _ancestry_timeline(store: Store) -> None:
@@ -59,7 +58,8 @@ def _ancestry_timeline(store: Store) -> None:
 
 def test_a_deploy_containing_several_merges_gives_each_its_own_lead_time(store: Store) -> None:
     _ancestry_timeline(store)
-    link_all(store, config(), ancestry=ANCESTRY)
+    store.upsert(DeploymentCommit, ANCESTRY)  # the commits each deployment shipped
+    link_all(store, config())
     got = changes(store)
     assert got[("acme/api", 1)] == ("d1", 9 * H, "ancestry")  # d1 finished at +4h, first commit at -5h
     assert got[("acme/api", 2)] == ("d1", 4 * H, "ancestry")
@@ -67,20 +67,11 @@ def test_a_deploy_containing_several_merges_gives_each_its_own_lead_time(store: 
 
 def test_a_merge_deployed_only_by_a_later_deploy_gets_that_deploy(store: Store) -> None:
     _ancestry_timeline(store)
-    link_all(store, config(), ancestry=ANCESTRY)
+    store.upsert(DeploymentCommit, ANCESTRY)  # the commits each deployment shipped
+    link_all(store, config())
     got = changes(store)
     assert got[("acme/api", 3)] == ("d2", 31 * H, "ancestry")
     assert ("acme/api", 4) not in got  # in no deploy: not deployed, not guessed
-
-
-def test_ancestry_is_read_from_the_store_table_when_it_exists(store: Store) -> None:
-    _ancestry_timeline(store)
-    # the GitHub ingest's table (migration 0004); created here so this test does not depend on it
-    store.con.execute("CREATE TABLE IF NOT EXISTS deployment_commits (deployment_source VARCHAR, "
-                      "deployment_id VARCHAR, repo VARCHAR, sha VARCHAR)")
-    store.con.execute("INSERT INTO deployment_commits SELECT * FROM ANCESTRY")
-    link_all(store, config())
-    assert changes(store)[("acme/api", 3)][0] == "d2"
 
 
 def test_without_ancestry_an_exact_sha_wins_then_time_order(store: Store) -> None:
@@ -178,13 +169,14 @@ def test_the_heuristic_window_is_configurable(store: Store) -> None:
 
 def test_link_all_is_idempotent_and_keeps_declared_links(store: Store) -> None:
     _ancestry_timeline(store)
+    store.upsert(DeploymentCommit, ANCESTRY)  # the commits each deployment shipped
     store.upsert(Incident, [incident("i1", created=at(5), repo="acme/api"),
                             incident("i2", created=at(31), repo="acme/api")])
     store.upsert(DeploymentChange, [DeploymentChange("demo", "x", "acme/api", 4, 60.0, "declared")])
     store.upsert(DeploymentFailure, [DeploymentFailure("csv", "d1", "csv", "i2", "declared")])
-    first = link_all(store, config(), ancestry=ANCESTRY)
+    first = link_all(store, config())
     snapshot = (changes(store), failures(store))
-    second = link_all(store, config(), ancestry=ANCESTRY)
+    second = link_all(store, config())
     assert (changes(store), failures(store)) == snapshot
     assert first == second
     assert snapshot[0][("acme/api", 4)] == ("x", 60.0, "declared")
@@ -207,7 +199,6 @@ def test_a_merged_revert_pr_fails_the_deploy_that_shipped_the_reverted_pr(store:
 def test_first_commit_time_falls_back_to_the_earliest_authored_pr_commit(store: Store) -> None:
     store.upsert(PullRequest, [pr(1, merged=at(1), sha="aaa1111", first_commit=None)])
     store.upsert(Deployment, [deploy("d0", finished=at(0.5)), deploy("d1", finished=at(4))])
-    commits = pd.DataFrame({"repo": ["acme/api", "acme/api"], "number": [1, 1], "sha": ["c1", "c2"],
-                            "authored_at": [at(-2), at(-6)]})
-    link_all(store, config(), pr_commits=commits)
+    store.upsert(PRCommit, [PRCommit("acme/api", 1, "c1", at(-2)), PRCommit("acme/api", 1, "c2", at(-6))])
+    link_all(store, config())
     assert changes(store)[("acme/api", 1)] == ("d1", 10 * H, "time_order")  # 4 h - (-6 h)

@@ -13,12 +13,12 @@ import pandas as pd
 import pytest
 
 from connectors.errors import TransientSourceError
+from correlate import clock
 from correlate.config import load_config
 from correlate.errors import ConfigError
 from correlate.ingest import claude_code as ingest
-from correlate.ingest._days import utc_today
 from correlate.store import Store
-from correlate.sync import SyncContext, SyncSummary
+from correlate.sync import SyncContext, SyncSummary, run_source
 from tests.claude_pages import cc_page, cc_row, model
 from tests.cli import run_cli, write_config
 from tests.httpserver import Reply, Request, serve
@@ -46,7 +46,7 @@ def day_handler(req: Request) -> Reply:
 def run(config_path: Path, since: date | None = None) -> SyncSummary:
     config = load_config(config_path)
     with Store.open(config.store_path) as store:
-        return ingest.sync(SyncContext(config=config, store=store), since)
+        return run_source(SyncContext(config=config, store=store), ingest.SOURCE, since)
 
 
 def table(config_path: Path, name: str) -> pd.DataFrame:
@@ -69,7 +69,7 @@ def key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_first_run_backfills_day_by_day_to_today_and_sets_the_cursor(tmp_path: Path, key: None) -> None:
-    today = utc_today()
+    today = clock.today()
     with serve(day_handler) as server:
         summary = run(claude_code_config(tmp_path, server.url, backfill_days=3))
 
@@ -95,7 +95,7 @@ def test_syncing_twice_leaves_the_same_rows_and_repulls_only_the_last_two_days(t
         run(cfg)
         second = {t: table(cfg, t) for t in first}
 
-    today = utc_today()
+    today = clock.today()
     assert days_asked(server.requests[n_first:]) == [(today - timedelta(days=1)).isoformat(), today.isoformat()]
     for name in first:
         pd.testing.assert_frame_equal(first[name], second[name])
@@ -103,7 +103,7 @@ def test_syncing_twice_leaves_the_same_rows_and_repulls_only_the_last_two_days(t
 
 def test_a_repulled_day_replaces_rows_that_vanished_from_the_source(tmp_path: Path, key: None) -> None:
     cfg = tmp_path / "correlate.toml"
-    day = utc_today() - timedelta(days=1)
+    day = clock.today() - timedelta(days=1)
     answers = {"first": True}
 
     def handler(req: Request) -> Reply:
@@ -127,7 +127,7 @@ def test_a_repulled_day_replaces_rows_that_vanished_from_the_source(tmp_path: Pa
 def test_a_failure_mid_range_keeps_earlier_days_and_the_next_run_resumes_from_the_cursor(
         tmp_path: Path, key: None) -> None:
     cfg = tmp_path / "correlate.toml"
-    today = utc_today()
+    today = clock.today()
     days = [today - timedelta(days=n) for n in range(4, -1, -1)]  # five days, oldest first
     broken = {"day": days[2].isoformat()}
 
@@ -157,7 +157,7 @@ def test_a_failure_mid_range_keeps_earlier_days_and_the_next_run_resumes_from_th
 
 def test_since_refetches_old_days_without_rewinding_the_cursor(tmp_path: Path, key: None) -> None:
     cfg = tmp_path / "correlate.toml"
-    today = utc_today()
+    today = clock.today()
     with serve(day_handler) as server:
         claude_code_config(tmp_path, server.url, backfill_days=1)
         run(cfg)

@@ -1,10 +1,10 @@
-"""Which days a day-by-day sync covers (correlate.ingest._days.plan_days)."""
+"""Which days a day-by-day sync covers (correlate.ingest.usage_days.plan_days)."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from correlate.ingest._days import plan_days
+from correlate.ingest.usage_days import plan_days
 
 END = date(2026, 3, 10)
 

@@ -16,9 +16,8 @@ from connectors.github.records import DeploymentCommit, PRCommit
 from connectors.records import AIUsageDay, Deployment, Incident, PullRequest, Review
 from correlate import cli
 from correlate.config import from_mapping
-from correlate.ingest import github as ingest
 from correlate.store import Store
-from correlate.sync import SyncContext
+from correlate.sync import SyncContext, run_sync
 from tests.cli import write_config
 from tests.connectors.github.fake_github import (
     FakeCommit,
@@ -69,7 +68,7 @@ def fake_github(*repos: FakeRepo) -> Iterator[tuple[FakeGitHub, Server]]:
 
 def run(cfg: Any, store_path: Path, since: date | None = None) -> Any:
     with Store.open(store_path) as store:
-        return ingest.sync(SyncContext(cfg, store), since)
+        return run_sync(SyncContext(cfg, store), ["github"], since)[0]
 
 
 def dump(store_path: Path) -> dict[str, list[tuple[Any, ...]]]:

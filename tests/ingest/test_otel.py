@@ -17,10 +17,10 @@ from google.protobuf.message import Message
 from connectors.otel_records import AISessionDay, OtelEvent, OtelMetricDelta, OtelSeriesState
 from connectors.records import AIUsageDay, AIUsageModelDay, record_columns
 from correlate.config import from_mapping
-from correlate.ingest.otel import fold_messages, fold_spool, import_files, sync
+from correlate.ingest.otel import SPOOL, fold_messages, fold_spool, import_files
 from correlate.otlp.spool import Spool, encode_record, segments
 from correlate.store import Store
-from correlate.sync import SyncContext
+from correlate.sync import SyncContext, run_source
 from tests.otlp_payloads import (
     MINUTE,
     T0,
@@ -265,7 +265,7 @@ def test_sync_entry_point_folds_the_configured_spool(tmp_path: Path) -> None:
     config = from_mapping({"otel": {"spool_dir": str(tmp_path / "spool"), "team_attribute": "team.id"},
                            "calendar": {"timezone": "America/New_York"}}, path=None)
     with Store.open(tmp_path / "store.duckdb") as store:
-        summary = sync(SyncContext(config=config, store=store), None)
+        summary = run_source(SyncContext(config=config, store=store), SPOOL, None)
         assert summary.rows["requests"] == 1 and "otel" in summary.describe()
         assert usage(store)["day"].date() == date(2026, 9, 21)
 

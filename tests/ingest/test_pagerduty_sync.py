@@ -13,9 +13,8 @@ from typing import Any
 import pytest
 
 from correlate.config import load_config
-from correlate.ingest.pagerduty import sync
 from correlate.store import Store
-from correlate.sync import SyncContext
+from correlate.sync import SyncContext, run_sync
 from tests.cli import run_cli, write_config
 from tests.httpserver import Reply, Request, serve
 
@@ -64,7 +63,7 @@ def pd_server(incidents: Callable[[], list[dict[str, Any]]]) -> Callable[[Reques
 def run(config_path: Path, since: Any = None) -> Any:
     config = load_config(config_path)
     with Store.open(config.store_path) as store:
-        summary = sync(SyncContext(config, store), since)
+        summary = run_sync(SyncContext(config, store), ["pagerduty"], since)[0]
         rows = store.query("SELECT incident_id, team, status, acknowledged_at, resolved_at FROM incidents "
                            "ORDER BY incident_id")
         cursor = store.get_cursor("pagerduty", "incidents", "")

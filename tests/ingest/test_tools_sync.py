@@ -18,7 +18,7 @@ from correlate.errors import ConfigError
 from correlate.ingest import copilot as copilot_ingest
 from correlate.ingest import cursor as cursor_ingest
 from correlate.store import Store
-from correlate.sync import SyncContext
+from correlate.sync import SyncContext, run_source
 from tests.cli import run_cli, write_config
 from tests.connectors.copilot_pages import FakeCopilot, ndjson, team_row, user_row
 from tests.connectors.cursor_pages import FakeCursor, daily_row, days, event
@@ -51,14 +51,14 @@ def test_copilot_sync_stores_each_day_with_its_cursor_and_a_re_sync_changes_noth
     with serve(fake) as server, Store.open(store_path) as store:
         fake.url = server.url
         cfg = config(store_path, {"copilot": {"base_url": server.url, "org": "acme", "backfill_days": 5}})
-        first = copilot_ingest.sync(SyncContext(cfg, store), None)
+        first = run_source(SyncContext(cfg, store), copilot_ingest.SOURCE, None)
         snapshot = store.query("SELECT * FROM ai_usage_daily ORDER BY day, actor")
         assert first.rows == {"user-days": 10, "team memberships": 10}
         assert store.get_cursor("copilot", "users-1-day", "org:acme") == YESTERDAY.isoformat()
         assert sorted(set(snapshot["day"].dt.date)) == [TODAY - timedelta(days=k) for k in range(5, 0, -1)]
 
         fake.report_calls.clear()
-        copilot_ingest.sync(SyncContext(cfg, store), None)
+        run_source(SyncContext(cfg, store), copilot_ingest.SOURCE, None)
         refetched = sorted({day for report, day in fake.report_calls})
         assert refetched == [(YESTERDAY - timedelta(days=1)).isoformat(), YESTERDAY.isoformat()]  # lookback
         again = store.query("SELECT * FROM ai_usage_daily ORDER BY day, actor")
@@ -73,9 +73,9 @@ def test_copilot_re_pulled_days_are_replaced_so_vanished_rows_vanish(
     with serve(fake) as server, Store.open(store_path) as store:
         fake.url = server.url
         cfg = config(store_path, {"copilot": {"base_url": server.url, "org": "acme", "backfill_days": 3}})
-        copilot_ingest.sync(SyncContext(cfg, store), None)
+        run_source(SyncContext(cfg, store), copilot_ingest.SOURCE, None)
         fake.files = users_and_teams(("alice",))
-        copilot_ingest.sync(SyncContext(cfg, store), YESTERDAY)
+        run_source(SyncContext(cfg, store), copilot_ingest.SOURCE, YESTERDAY)
         left = store.query("SELECT actor FROM ai_usage_daily WHERE day = ?", [YESTERDAY])["actor"].tolist()
         assert left == ["alice"]
         assert store.count(AIUsageDay) == 3 * 2 - 1
@@ -89,7 +89,7 @@ def test_copilot_unpublished_recent_day_stops_the_sync_without_moving_the_cursor
     with serve(fake) as server, Store.open(store_path) as store:
         fake.url = server.url
         cfg = config(store_path, {"copilot": {"base_url": server.url, "org": "acme", "backfill_days": 4}})
-        summary = copilot_ingest.sync(SyncContext(cfg, store), None)
+        summary = run_source(SyncContext(cfg, store), copilot_ingest.SOURCE, None)
         assert store.get_cursor("copilot", "users-1-day", "org:acme") == (YESTERDAY - timedelta(days=1)).isoformat()
         assert any("not published yet" in n for n in summary.notes)
 
@@ -102,7 +102,7 @@ def test_copilot_rows_keep_missing_columns_empty_and_take_the_configured_seat_pr
         fake.url = server.url
         cfg = config(store_path, {"copilot": {"base_url": server.url, "org": "acme", "backfill_days": 2,
                                               "seat_cost_usd_per_month": 19.0}})
-        copilot_ingest.sync(SyncContext(cfg, store), None)
+        run_source(SyncContext(cfg, store), copilot_ingest.SOURCE, None)
         rows = store.query("SELECT * FROM ai_usage_daily")
     assert len(rows) == 4 and set(rows["cost_provenance"]) == {"seat"}
     assert rows["sessions"].isna().all() and rows["edit_rejected"].isna().all()
@@ -114,7 +114,7 @@ def test_copilot_needs_exactly_one_of_org_or_enterprise(store_path: Path, monkey
     monkeypatch.setenv("GITHUB_TOKEN", GH_TOKEN)
     cfg = config(store_path, {"copilot": {"org": "acme", "enterprise": "acme-inc"}})
     with Store.open(store_path) as store, pytest.raises(ConfigError) as err:
-        copilot_ingest.sync(SyncContext(cfg, store), None)
+        run_source(SyncContext(cfg, store), copilot_ingest.SOURCE, None)
     assert "exactly one of `org` or `enterprise`" in str(err.value) and "sources.copilot" in str(err.value)
 
 
@@ -131,7 +131,7 @@ def test_cursor_sync_splits_the_backfill_into_30_day_windows_and_a_re_sync_chang
     fake = cursor_fake()
     with serve(fake) as server, Store.open(store_path) as store:
         cfg = config(store_path, {"cursor": {"base_url": server.url, "backfill_days": 65}})
-        summary = cursor_ingest.sync(SyncContext(cfg, store), None)
+        summary = run_source(SyncContext(cfg, store), cursor_ingest.SOURCE, None)
         spans = [(b["startDate"], b["endDate"]) for p, b in fake.bodies if p == "/teams/daily-usage-data"]
         assert len(spans) == 3  # 65 days = 30 + 30 + 5
         assert all(end - start < 30 * 86_400_000 for start, end in spans)
@@ -141,7 +141,7 @@ def test_cursor_sync_splits_the_backfill_into_30_day_windows_and_a_re_sync_chang
         models = store.count(AIUsageModelDay)
 
         fake.bodies.clear()
-        cursor_ingest.sync(SyncContext(cfg, store), None)
+        run_source(SyncContext(cfg, store), cursor_ingest.SOURCE, None)
         assert len(fake.bodies) == 2  # one lookback window: daily rows + one page of events
         assert store.query("SELECT * FROM ai_usage_daily ORDER BY day").equals(snapshot)
         assert store.count(AIUsageModelDay) == models == 65
@@ -155,7 +155,7 @@ def test_cursor_sync_keeps_within_20_requests_a_minute(
     fake = cursor_fake()
     with serve(fake) as server, Store.open(store_path) as store:
         cfg = config(store_path, {"cursor": {"base_url": server.url, "backfill_days": 330}})
-        cursor_ingest.sync(SyncContext(cfg, store), None)
+        run_source(SyncContext(cfg, store), cursor_ingest.SOURCE, None)
     assert len(fake.bodies) == 22  # 11 windows x (daily rows + events)
     budget_waits = [s for s, reason in instant_waits if "requests/minute" in reason]
     # the 21st request waits for the first one's minute to pass; the 22nd at most a moment more
@@ -177,7 +177,7 @@ def test_cursor_failure_keeps_earlier_windows_and_their_cursor(
     with serve(flaky) as server, Store.open(store_path) as store:
         cfg = config(store_path, {"cursor": {"base_url": server.url, "backfill_days": 40}})
         with pytest.raises(TransientSourceError):
-            cursor_ingest.sync(SyncContext(cfg, store), None)
+            run_source(SyncContext(cfg, store), cursor_ingest.SOURCE, None)
         first_window_end = TODAY - timedelta(days=40) + timedelta(days=29)
         assert store.get_cursor("cursor", "daily-usage-data", "") == first_window_end.isoformat()
         assert store.count(AIUsageDay) == 30
@@ -202,15 +202,14 @@ def test_since_overrides_the_cursor(store_path: Path, monkeypatch: pytest.Monkey
     fake = cursor_fake()
     with serve(fake) as server, Store.open(store_path) as store:
         cfg = config(store_path, {"cursor": {"base_url": server.url, "backfill_days": 3}})
-        cursor_ingest.sync(SyncContext(cfg, store), YESTERDAY - timedelta(days=9))
+        run_source(SyncContext(cfg, store), cursor_ingest.SOURCE, YESTERDAY - timedelta(days=9))
         first_day = store.con.execute("SELECT min(day) FROM ai_usage_daily").fetchone()
     assert first_day == (YESTERDAY - timedelta(days=9),)
 
 
 def test_copilot_days_before_github_keeps_reports_are_skipped_with_a_note(store_path: Path) -> None:
-    cfg = config(store_path, {"copilot": {"org": "acme"}})
     with Store.open(store_path) as store:
-        first, notes = copilot_ingest._first_day(SyncContext(cfg, store), CopilotScope("org", "acme"),
+        first, notes = copilot_ingest._first_day(store, CopilotScope("org", "acme"),
                                                  date(2025, 1, 1), 90, date(2026, 1, 15))
     assert first == date(2025, 10, 10)  # reports start 2025-10-10, and a year back is earlier still
     assert notes and "2025-10-10" in notes[0]
@@ -240,7 +239,7 @@ def test_copilot_without_a_report_for_any_day_is_an_error_saying_what_to_check(
         fake.url = server.url
         cfg = config(store_path, {"copilot": {"base_url": server.url, "org": "acme", "backfill_days": 6}})
         with pytest.raises(FatalSourceError) as err:
-            copilot_ingest.sync(SyncContext(cfg, store), YESTERDAY - timedelta(days=5))
+            run_source(SyncContext(cfg, store), copilot_ingest.SOURCE, YESTERDAY - timedelta(days=5))
         assert "org:acme" in str(err.value) and "policy" in str(err.value)
         assert store.get_cursor("copilot", "users-1-day", "org:acme") is None
 
@@ -254,9 +253,9 @@ def test_copilot_a_gap_between_reported_days_keeps_the_stored_rows_of_the_gap(
     with serve(fake) as server, Store.open(store_path) as store:
         fake.url = server.url
         cfg = config(store_path, {"copilot": {"base_url": server.url, "org": "acme", "backfill_days": 7}})
-        copilot_ingest.sync(SyncContext(cfg, store), None)
+        run_source(SyncContext(cfg, store), copilot_ingest.SOURCE, None)
         fake.files = lambda report, day: None if day == gap else files(report, day)
-        summary = copilot_ingest.sync(SyncContext(cfg, store), YESTERDAY - timedelta(days=6))
+        summary = run_source(SyncContext(cfg, store), copilot_ingest.SOURCE, YESTERDAY - timedelta(days=6))
         assert store.query("SELECT count(*) AS n FROM ai_usage_daily WHERE day = ?", [gap])["n"][0] == 2
         assert store.get_cursor("copilot", "users-1-day", "org:acme") == YESTERDAY.isoformat()
         assert any("no report for 1 day(s)" in n for n in summary.notes)
@@ -278,11 +277,12 @@ def test_a_re_fetch_from_an_earlier_day_that_stops_part_way_leaves_the_cursor_wh
 
     with serve(fake) as server, Store.open(store_path) as store:
         cfg = config(store_path, {"cursor": {"base_url": server.url, "backfill_days": 3}})
-        cursor_ingest.sync(SyncContext(cfg, store), None)
+        run_source(SyncContext(cfg, store), cursor_ingest.SOURCE, None)
         assert store.get_cursor("cursor", "daily-usage-data", "") == YESTERDAY.isoformat()
     with serve(flaky_after(2)) as server, Store.open(store_path) as store:
         cfg = config(store_path, {"cursor": {"base_url": server.url, "backfill_days": 3}})
         with pytest.raises(TransientSourceError):
-            cursor_ingest.sync(SyncContext(cfg, store), YESTERDAY - timedelta(days=50))  # first window stored
+            # the first window is stored
+            run_source(SyncContext(cfg, store), cursor_ingest.SOURCE, YESTERDAY - timedelta(days=50))
         assert store.con.execute("SELECT min(day) FROM ai_usage_daily").fetchone() == (YESTERDAY - timedelta(days=50),)
         assert store.get_cursor("cursor", "daily-usage-data", "") == YESTERDAY.isoformat()

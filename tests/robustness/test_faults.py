@@ -202,7 +202,7 @@ def test_a_spool_segment_torn_mid_record_folds_every_complete_record_and_keeps_t
     whole_last.write_bytes(whole_last.read_bytes()[:records[-2].end_offset])
 
     with Store.open(load_config(torn_config).store_path) as store:
-        (summary,) = run_sync(SyncContext(load_config(torn_config), store), ["otel"], None)
+        summary = run_sync(SyncContext(load_config(torn_config), store), ["otel"], None)[0]
     sync_in_process(whole_config, "otel")
     assert any(last.stem in note and "damaged" in note for note in summary.notes), summary.notes
     damaged = torn_config.parent / "spool" / f"{last.stem}.damaged"
@@ -213,7 +213,7 @@ def test_a_spool_segment_torn_mid_record_folds_every_complete_record_and_keeps_t
     assert any("kept aside" in note and kept in note for note in summary.notes), summary.notes
     assert snapshot(torn_config.parent / "store.duckdb", case) == snapshot(whole_config.parent / "store.duckdb", case)
     with Store.open(load_config(torn_config).store_path) as store:  # a later fold changes nothing ...
-        (again,) = run_sync(SyncContext(load_config(torn_config), store), ["otel"], None)
+        again = run_sync(SyncContext(load_config(torn_config), store), ["otel"], None)[0]
     assert any("kept aside" in note and kept in note for note in again.notes)  # ... and still says what is aside
     assert snapshot(torn_config.parent / "store.duckdb", case) == snapshot(whole_config.parent / "store.duckdb", case)
 

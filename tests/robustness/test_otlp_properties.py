@@ -280,16 +280,25 @@ def test_points_after_2262_or_beyond_2_pow_53_are_counted_not_folded(store: Stor
 
 
 @pytest.mark.parametrize("attrs", [{"input_tokens": "1e30"}, {"input_tokens": 2**63 - 1}, {"cost_usd": "nan"},
-                                   {"cost_usd": "1e400"}, {"event.timestamp": "9999-12-31T23:59:59-05:00"}])
+                                   {"cost_usd": "1e400"}])
 def test_event_attributes_out_of_range_are_left_empty(store: Store, attrs: dict[str, Any]) -> None:
     # each raised OverflowError or ValueError in the fold before
-    msg = logs_request([event("api_request", {"model": "m", **attrs}, 0)])
+    msg = logs_request([event("api_request", {"model": "m", **attrs}, T0)])
     with store.transaction():
         fold_messages(store, [("logs", msg)], tz="UTC", team_attribute=None)
         row = store.con.execute("SELECT input_tokens, cost_usd FROM otel_events").fetchone()
         store.con.execute("DELETE FROM otel_events; DELETE FROM ai_usage_daily; DELETE FROM ai_usage_model_daily; "
                           "DELETE FROM ai_session_daily")
     assert row == (None, None)
+
+
+def test_an_event_timestamp_attribute_past_year_9999_is_not_a_time(store: Store) -> None:
+    # it raised OverflowError in the fold before; without a usable time the event is quarantined, not stored
+    msg = logs_request([event("api_request", {"model": "m", "event.timestamp": "9999-12-31T23:59:59-05:00"}, 0)])
+    with store.transaction():
+        stats = fold_messages(store, [("logs", msg)], tz="UTC", team_attribute=None)
+        rows = store.con.execute("SELECT count(*) FROM otel_events").fetchone()
+    assert (stats.events, stats.quarantined, rows) == (0, 1, (0,))
 
 
 def test_tool_parameters_nested_too_deep_are_ignored(store: Store) -> None:

@@ -34,8 +34,12 @@ def weekly_panel(*, teams: int = 30, weeks: int = 16, seed: int = 0, effect: flo
 
 
 def daily_panel(*, teams: int = 12, weeks: int = 40, seed: int = 0, effect: float = -0.2, count_effect: float = 0.0,
-                adopting: float = 0.75, start: str = "2025-01-06") -> pd.DataFrame:
-    """Team x day table with staggered adoption; ``effect`` is the planted change in log PR cycle time."""
+                adopting: float = 0.75, start: str = "2025-01-06", trend: float = 0.0) -> pd.DataFrame:
+    """Team x day table with staggered adoption; ``effect`` is the planted change in log PR cycle time.
+
+    ``trend``: adopting teams' log cycle time drifts by this much per week over the whole window (a
+    confounder: early adopters already on their own path), on top of any effect.
+    """
     rng = np.random.default_rng(seed)
     days = pd.date_range(start, periods=weeks * 7, freq="D")
     n_adopt = int(round(teams * adopting))
@@ -52,7 +56,8 @@ def daily_panel(*, teams: int = 12, weeks: int = 40, seed: int = 0, effect: floa
         active = np.where(work, np.round(share * head[i]), np.round(share * head[i] * 0.1)).astype(int)
         lam = np.where(work, 0.45 * head[i], 0.03 * head[i]) * np.exp(count_effect * post)
         prs = rng.poisson(lam)
-        cyc = np.exp(mu[i] + week_shock[wk] + effect * post + rng.normal(0, 0.35, len(days)))
+        drift = trend * wk if adopt_week[i] < 10_000 else 0.0
+        cyc = np.exp(mu[i] + week_shock[wk] + effect * post + drift + rng.normal(0, 0.35, len(days)))
         deps = rng.poisson(np.where(work, 1.2, 0.05))
         failed = rng.binomial(deps, 0.15)
         rows.append(pd.DataFrame({

@@ -54,6 +54,15 @@ def test_json_has_the_documented_blocks(capsys, tmp_path: Path) -> None:
     assert did["control_group"] == "never"
     assert abs(did["att_group"] - 0.3) < 4 * did["se"]  # planted 0.3; one draw, so a generous band
     assert {"cohort", "time", "att", "se"} <= set(did["att_gt"][0])
+    # the keys the pre-trend test, the sensitivity and one-source inference add
+    assert {"att_simple_ci", "att_simple_pvalue", "pretrend", "sensitivity", "rung", "rung_reason", "verdict",
+            "sentence"} <= set(did)
+    assert {"test", "pvalue", "power_against", "slope"} <= set(did["pretrend"])
+    assert isinstance(did["pretrend"]["slope"], float) and 0 <= did["pretrend"]["power_against"]["power"] <= 1
+    assert {"breakdown_mbar", "robust_ci"} <= set(did["sensitivity"]) and len(did["sensitivity"]["robust_ci"]) == 2
+    assert "pretest_pvalue" not in did and "correlate.stats.cs" in did["method"]
+    lo, hi = did["ci"]
+    assert (did["pvalue"] < 0.05) == (lo > 0 or hi < 0)  # one source for the headline's p and interval
     assert {"event_time", "att", "ci"} <= set(did["event_study"][0])
     assert res["mde"] > 0 and isinstance(res["warnings"], list)
 

@@ -37,6 +37,11 @@ def test_suite_on_the_demo_org_finds_adoption_and_the_planted_speed_up(tmp_path:
             assert found == (day - first_monday).days // 7, team
 
     cyc = next(o for o in res.outcomes if o.spec.name == "pr_cycle_time_h")
-    assert cyc.rung == 4 and cyc.verdict == "detected"
     assert -45 < cyc.headline.value < -15 and cyc.headline.ci.high < 0
+    # with 10 teams the weekly pre-adoption coefficients are noisy: the first 8 weeks' change does not survive a
+    # post-adoption drift as large as the largest pre-adoption one, so it is worded as an association, with why
+    d = cyc.did
+    assert d.pretrend is not None and d.pretrend.passed and d.pretrend.adequate_power
+    assert d.sensitivity is not None and not d.sensitivity.survives and 0 < d.sensitivity.breakdown_mbar < 1
+    assert cyc.rung == 2 and d.rung_reason in cyc.sentence and "not an estimate of what adoption did" in cyc.sentence
     assert res.gates.level == "exploratory"  # 10 teams: labelled exploratory, not confirmatory

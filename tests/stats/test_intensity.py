@@ -40,3 +40,17 @@ def test_wild_cluster_bootstrap_for_few_teams() -> None:
     p = wild_cluster_pvalue(d, "noise", ["adoption_share"], "adoption_share", fe=["team", "week_index"],
                             cluster="team", reps=399, seed=3)
     assert p > 0.05
+
+
+def test_wild_bootstrap_interval_and_pvalue_agree_on_zero() -> None:
+    """Few teams: the TWFE slope's p-value and interval come from the same bootstrap-t draws."""
+    from synthetic import weekly_panel
+
+    from correlate.stats.outcomes import OutcomeSpec
+
+    spec = OutcomeSpec("y", "y", "continuous", "y", "units")
+    for seed in range(4):
+        d = weekly_panel(teams=9, weeks=12, seed=seed, intensity_effect=0.15 * seed)
+        e = intensity_model(d, spec, wild_reps=199, seed=seed)
+        assert "bootstrap-t" in e.inference
+        assert (e.pvalue < 0.05) == (not e.ci.contains(0.0)), seed

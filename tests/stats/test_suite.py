@@ -110,3 +110,17 @@ def test_every_detected_verdict_has_a_bh_adjusted_p_at_or_below_005(suite) -> No
         if o.verdict == "detected":
             key = "did_att_group" if o.did else "twfe_intensity"
             assert suite.bh(o.spec.name, key) <= 0.05, o.spec.name
+
+
+def test_a_confounded_trend_is_worded_as_an_association_with_its_reason() -> None:
+    """No effect, but adopting teams' cycle time was already falling 3% a week: the interval excludes zero, and
+    the report's sentence must not call it an effect; it says in one sentence why."""
+    weekly = to_weekly(daily_panel(teams=20, weeks=40, seed=5, effect=0.0, trend=-0.03))
+    res = run_suite(weekly, AnalysisConfig(bootstrap_reps=199), robustness_reps=9)
+    cyc = next(o for o in res.outcomes if o.spec.name == "pr_cycle_time_h")
+    assert cyc.did.att_group.ci.high < 0  # the trend alone makes a "speed-up"
+    assert cyc.rung == 2 and cyc.did.rung_reason and cyc.did.rung_reason in cyc.sentence
+    assert "estimated effect" not in cyc.sentence and not CAUSAL_PATTERN.search(cyc.sentence)
+    # the comparison teams include later adopters on the same drift, so the visible pre-adoption slope is smaller
+    # than 3% a week, but it points the same way
+    assert cyc.did.pretrend.slope < 0
