@@ -102,13 +102,14 @@ def verdicts(stats: StatsSection) -> tuple[tuple[Verdict, ...], str]:
                          f"No estimate of what changed this month: {stats.reason}."),),
                 "No statistical estimate: the report describes the month only.")
     out = tuple(_verdict(line) for line in stats.summary)
-    rungs = {v.rung for v in out if v.status in ("detected", "no_change")}
-    if 4 in rungs and len(rungs) == 1:
+    estimated = [v for v in out if v.status in ("detected", "no_change")]
+    at4 = sum(1 for v in estimated if v.rung >= 4)
+    if estimated and at4 == len(estimated):
         kind = ("difference-in-differences: each adopting team against teams that had not adopted at the same time, "
                 "which rules out fixed differences between teams but rests on the parallel-trends assumption")
-    elif rungs:
-        kind = ("mostly associations: the checks for an estimate of what adoption changed did not all pass "
-                "(each sentence says why)")
+    elif estimated:
+        kind = (f"difference-in-differences; {at4} of {len(estimated)} outcomes passed the checks that make it an "
+                "estimate of what adoption changed, the others are read as associations (appendix B says why)")
     else:
         kind = "descriptive only"
     evidence = f"How sure: {stats.level}; {kind}. Intervals are 95%; p-values are corrected for the number of tests."
