@@ -139,6 +139,14 @@ def export_spend(ctx: typer.Context, out: Annotated[Path, typer.Option("--out")]
           since=_day(since, "--since"), until=_day(until, "--until"))
 
 
+@export_app.command("identities")
+def export_identities(ctx: typer.Context, out: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
+                      since: Since = None, until: Until = None) -> None:
+    """Identities that matched no team (for the admin fixing the mapping; reports only count them)."""
+    _call("correlate.identities:export_identities", config_path=_cfg(ctx), out=out,
+          since=_day(since, "--since"), until=_day(until, "--until"))
+
+
 @report_app.command("monthly")
 def report_monthly(
     ctx: typer.Context,

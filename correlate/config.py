@@ -182,6 +182,8 @@ class IngestConfig(_Section):
 
 class ReportConfig(_Section):
     min_group_size: Annotated[int, Field(ge=1)] = 5
+    # the PDF's and the print stylesheet's page size; None: from the locale, else Letter (correlate/report/paper.py)
+    paper: Literal["A4", "Letter"] | None = None
     primary_outcomes: tuple[str, ...] = ("pr_cycle_time_h", "prs_merged_per_dev_week", "change_failure_rate",
                                          "deployments_per_week")
 

@@ -21,6 +21,7 @@ import matplotlib
 matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402
 
+from correlate.report.names import display_name  # noqa: E402
 from correlate.report.sections import ChartData  # noqa: E402
 
 __all__ = ["PALETTE", "bar_chart", "draw", "event_study_chart", "line_chart", "safe_label"]
@@ -45,9 +46,11 @@ _RC = cast(Any, RC)  # matplotlib types rc keys as literals; these are checked b
 
 
 def safe_label(text: str) -> str:
-    """A data string made literal for matplotlib: ``$`` would start mathtext (and a malformed
-    formula raises), so it is escaped. XML escaping of the text happens in matplotlib's SVG writer."""
-    return str(text).replace("$", r"\$")
+    """A data string made literal and bounded for matplotlib: control and bidirectional characters replaced and
+    the name cut to a label's length (:func:`correlate.report.names.display_name`: a 5,000-character legend
+    entry made a chart 25,496 pt wide), and ``$`` escaped, since it would start mathtext (a malformed formula
+    raises). XML escaping of the text happens in matplotlib's SVG writer."""
+    return display_name(text).replace("$", r"\$")
 
 
 def _to_svg(fig: Figure, title: str) -> str:
@@ -96,7 +99,7 @@ def bar_chart(title: str, labels: Sequence[str], values: Sequence[float], *, xla
               width: float = 7.0) -> str:
     """Horizontal bars, largest first as given. Returns an inline SVG string."""
     with matplotlib.rc_context(_RC):
-        fig = Figure(figsize=(width, 0.35 * max(3, len(labels)) + 0.6))
+        fig = Figure(figsize=(width, 0.18 * max(3, len(labels)) + 0.6))
         ax = fig.add_subplot()
         pos = list(range(len(labels)))[::-1]
         ax.barh(pos, list(values), color=BLUE, hatch="//", edgecolor="white", linewidth=0)
@@ -136,17 +139,19 @@ def event_study_chart(title: str, event_time: Sequence[int], estimate: Sequence[
 def draw(chart: ChartData) -> str:
     """The inline SVG of a report chart, drawn from its data (the same rows its data table prints)."""
     o = chart.options
+    width, height = float(o.get("width", 7.0)), float(o.get("height", 2.8))  # inches: hints for print layout
     if chart.kind == "line":
         x = [r[0] for r in chart.rows]
         series = {name: [r[i] for r in chart.rows] for i, name in enumerate(chart.columns[1:], start=1)}
-        return line_chart(chart.title, x, series, ylabel=o.get("ylabel", ""), percent=bool(o.get("percent")))
+        return line_chart(chart.title, x, series, ylabel=o.get("ylabel", ""), percent=bool(o.get("percent")),
+                          width=width, height=height)
     if chart.kind == "bar":
         return bar_chart(o.get("svg_title", chart.title), [str(r[0]) for r in chart.rows],
-                         [float(r[1]) for r in chart.rows], xlabel=o.get("xlabel", ""))
+                         [float(r[1]) for r in chart.rows], xlabel=o.get("xlabel", ""), width=width)
     if chart.kind == "event_study":
         lo, hi = o.get("window", (-(10**9), 10**9))
         pts = [r for r in chart.rows if lo <= r[0] <= hi]
         return event_study_chart(chart.title, [r[0] for r in pts], [r[1] for r in pts], [r[2] for r in pts],
                                  [r[3] for r in pts], ylabel=o.get("ylabel", ""), mde=o.get("mde"),
-                                 ylim=o.get("ylim"))
+                                 ylim=o.get("ylim"), width=width, height=height)
     raise ValueError(f"unknown chart kind {chart.kind!r}")

@@ -6,14 +6,15 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["FILTERS", "fmt_ci", "fmt_d_hours", "fmt_d_num", "fmt_d_pct", "fmt_d_usd", "fmt_days_week", "fmt_effect",
+__all__ = ["DASH", "FILTERS", "fmt_ci", "fmt_rho_ci",
+           "fmt_d_hours", "fmt_d_num", "fmt_d_pct", "fmt_d_usd", "fmt_days_week", "fmt_effect",
            "fmt_effect_ci", "fmt_hours", "fmt_int", "fmt_num", "fmt_pct", "fmt_pvalue", "fmt_rho", "fmt_usd", "missing"]
 
-DASH = "—"
+DASH = "no data"  # what a value that does not exist prints as: never 0, $0.00 or a bare dash
 
 
 def missing(value: Any) -> bool:
-    """True for None and NaN (the report prints a dash, never 0, for a value that does not exist)."""
+    """True for None and NaN (the report prints "no data", never 0, for a value that does not exist)."""
     if value is None:
         return True
     try:
@@ -57,14 +58,26 @@ def fmt_hours(value: Any) -> str:
     return f"{h / 24:.1f} d"
 
 
-def fmt_pvalue(value: Any) -> str:
-    """p-values as statisticians print them: "<0.001", "0.012", "0.34"."""
+def fmt_pvalue(value: Any, floor: float | None = None) -> str:
+    """p-values as statisticians print them: "<0.001", "0.012", "0.34".
+
+    ``floor``: the smallest p-value the test can give (a resampling test with B resamples: 1/(B+1)). A
+    p-value at the floor prints as "≤" the floor, never smaller ("<0.001" from 999 resamples claims more
+    than 999 resamples can show)."""
     if missing(value):
         return DASH
     p = float(value)
+    if floor is not None and p <= floor * (1 + 1e-9):
+        return f"≤{_plain(floor)}"
     if p < 0.001:
         return "<0.001"
     return f"{p:.3f}" if p < 0.1 else f"{p:.2f}"
+
+
+def _plain(v: float) -> str:
+    """A small positive number with the digits it needs: 0.001, 0.005, 0.0099."""
+    text = f"{v:.2g}" if v < 0.001 else f"{v:.3f}".rstrip("0")
+    return text if "e" not in text else f"{v:.6f}".rstrip("0")
 
 
 def fmt_ci(low: Any, high: Any, fmt: str = "num") -> str:
@@ -90,7 +103,7 @@ def fmt_effect(value: Any, unit: str = "") -> str:
     if missing(value):
         return DASH
     v = float(value)
-    sign = "+" if v > 0 else ("−" if v < 0 else "±")
+    sign = "+" if v > 0 else ("−" if v < 0 else "")  # an exact 0 has no sign: "±0.0" read as an interval
     if unit == "%":
         return f"{sign}{abs(v):.1f}%"
     if unit == "pp":
@@ -111,7 +124,7 @@ def _signed(value: Any, body: Any) -> str:
     if missing(value):
         return DASH
     v = float(value)
-    sign = "+" if v > 0 else ("−" if v < 0 else "±")
+    sign = "+" if v > 0 else ("−" if v < 0 else "")  # an exact 0 has no sign
     return f"{sign}{body(abs(v))}"
 
 
@@ -146,6 +159,13 @@ def fmt_rho(value: Any) -> str:
     return DASH if missing(value) else f"{float(value):+.2f}".replace("-", "−")
 
 
+def fmt_rho_ci(low: Any, high: Any) -> str:
+    """A correlation's interval "[−0.12, +0.40]", or "no data"."""
+    if missing(low) or missing(high):
+        return DASH
+    return f"[{fmt_rho(low)}, {fmt_rho(high)}]"
+
+
 def attr_fmt(value: Any, fmt: str) -> str:
     """Format ``value`` with the formatter named ``fmt`` (templates pick it from data, not by branching)."""
     return FILTERS[fmt](value)
@@ -163,6 +183,7 @@ FILTERS: dict[str, Callable[..., str]] = {
     "effect": fmt_effect,
     "effect_ci": fmt_effect_ci,
     "rho": fmt_rho,
+    "rho_ci": fmt_rho_ci,
     "days_week": fmt_days_week,
     "d_pct": fmt_d_pct,
     "d_usd": fmt_d_usd,

@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from correlate.html.charts import draw
 from correlate.html.filters import FILTERS
+from correlate.report.names import display_name, neutralise
 from correlate.report.sections import ChartData
 
 __all__ = ["environment", "render"]
@@ -26,11 +27,21 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_finalize,
     )
     env.filters.update(FILTERS)
     env.filters["svg"] = _svg
+    env.filters["name"] = display_name
     env.globals["csp"] = CSP
     return env
+
+
+def _finalize(value: Any) -> Any:
+    """Every printed value: text from the data loses control and bidirectional characters and endless runs
+    (:func:`correlate.report.names.neutralise`); markup the report made itself (charts) passes as it is."""
+    if isinstance(value, Markup) or not isinstance(value, str):
+        return value
+    return neutralise(value)
 
 
 def _svg(chart: ChartData) -> Markup:

@@ -17,7 +17,7 @@ from correlate.days import day_sql
 from correlate.mapping import register_mapping
 from correlate.store import Store
 
-__all__ = ["data_span", "edit_acceptance", "pr_split", "tool_usage"]
+__all__ = ["data_span", "demo_truth", "edit_acceptance", "pr_split", "tool_usage"]
 
 _MEMBER = ("JOIN _membership m ON m.identity = {ident} AND (m.since IS NULL OR {day} >= m.since) "
            "AND (m.until IS NULL OR {day} < m.until)")
@@ -113,3 +113,18 @@ def tool_usage(store: Store, config: Config, since: date, until: date) -> pd.Dat
         FROM _ai_usage_ranked u {join}
         WHERE u.kept AND u.day BETWEEN $since AND $until
         GROUP BY u.tool ORDER BY u.tool""", {"since": since, "until": until}).df()
+
+
+def demo_truth(store: Store) -> tuple[dict[str, object], pd.DataFrame] | None:
+    """What ``correlate demo`` planted (``demo_planted``, one row) and each team's adoption day
+    (``demo_adoption``), or None for a store that is not a demo's (the tables are absent or empty)."""
+    tables = {r[0] for r in store.con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_name IN ('demo_planted', 'demo_adoption')"
+    ).fetchall()}
+    if tables != {"demo_planted", "demo_adoption"}:
+        return None
+    planted = store.con.execute("SELECT * FROM demo_planted ORDER BY as_of DESC LIMIT 1").df()
+    if planted.empty:
+        return None
+    adoption = store.con.execute("SELECT team, adoption_day, members FROM demo_adoption ORDER BY team").df()
+    return {str(k): v for k, v in planted.iloc[0].items()}, adoption

@@ -28,7 +28,8 @@ __all__ = ["AdoptionSection", "AssocRow", "AttRow", "Cell", "ChartData", "Cohort
            "CostSection", "CoverageNote", "Diff", "EditRow", "Headline", "Indicator", "LaggingSection",
            "LeadingSection", "Matrix", "MethodNotes", "ModelCost", "MonthlyReport", "Period", "QualitySection",
            "Recommendation", "SpendClasses", "SplitRow", "StatLine", "StatsSection", "Study", "SummarySection",
-           "TableRow", "MetricTable", "TierCell", "TierRow", "TierTable", "ToolRow"]
+           "TableRow", "MetricTable", "TierCell", "TierRow", "TierTable", "ToolRow", "Verdict", "SpendMonth",
+           "SpendSummary", "DemoTruth", "Appendix"]
 
 RowKind = Literal["team", "other", "suppressed", "total"]
 
@@ -52,13 +53,23 @@ class ChartData:
 
 @dataclass(frozen=True)
 class Period:
-    """The window a report describes and the window it is compared with (inclusive days)."""
+    """The window a report describes and the window it is compared with (inclusive days).
+
+    A month in progress (or one whose data starts after its first day) is ``partial``: ``first``–``last``
+    are the days it covers, ``month_days`` the days of the calendar month, and the comparison window
+    is the same days of the month before (like for like), or None when the store has no data there.
+    ``previous_label`` names the comparison in plain words ("last month", "1–6 Nov").
+    """
 
     first: date
     last: date
     label: str
     previous_first: date | None = None
     previous_last: date | None = None
+    partial: bool = False
+    month_days: int = 0
+    previous_label: str = "last month"
+    note: str = ""  # why the period is partial, in one sentence ("" when it is whole)
 
     @property
     def days(self) -> int:
@@ -71,12 +82,16 @@ class Period:
 
 @dataclass(frozen=True)
 class Cell:
-    """One table cell: a value, what it was made of (``n`` of ``of``), or suppressed (privacy)."""
+    """One table cell: a value, what it was made of (``n`` of ``of``), or suppressed (privacy).
+
+    ``why`` says why a suppressed cell is empty (shown on hover and in the table's note).
+    """
 
     value: float
     n: float = float("nan")
     of: float = float("nan")
     suppressed: bool = False
+    why: str = ""
 
 
 @dataclass(frozen=True)
@@ -144,6 +159,10 @@ class StatLine:
     rung_label: str
     p_bh: float | None
     verdict: str
+    metric: str = ""  # the catalogue name (wording per outcome)
+    rung: int = 1
+    rung_reason: str = ""  # below rung 4: why it is not worded as an effect (one sentence, from the engine)
+    mde: float = float("nan")  # minimum detectable effect, in ``unit``
 
 
 @dataclass(frozen=True)
@@ -205,14 +224,75 @@ class StatsSection:
     definitions: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     method_notes: tuple[str, ...] = ()
+    n_control: int | None = None  # comparison teams (never or not yet adopting)
+
+    @property
+    def paragraphs(self) -> tuple[tuple[str, str], ...]:
+        """(outcome, the engine's full sentence and its minimum-detectable-effect paragraph), once per outcome:
+        the appendix says what each estimate could and could not see."""
+        out: dict[str, str] = {}
+        for s in self.summary:
+            out[s.outcome] = " ".join(t for t in (s.sentence, s.paragraph) if t)
+        for a in self.att:
+            if a.outcome not in out and a.paragraph:
+                out[a.outcome] = a.paragraph
+        return tuple(out.items())
 
 
 # ---- monthly sections ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
+class Verdict:
+    """Page one's answer for one primary outcome: one plain sentence worded by its evidence rung.
+
+    ``status``: ``detected`` (the data can tell the change from noise), ``no_change`` (inside the minimum
+    detectable effect, or not significant after the multiple-comparison correction), ``too_little_data``
+    (the gates allow descriptives only) or ``unavailable`` (no estimate at all).
+    """
+
+    outcome: str
+    status: Literal["detected", "no_change", "too_little_data", "unavailable"]
+    sentence: str
+    rung: int = 1
+    estimate: float = float("nan")
+    low: float = float("nan")
+    high: float = float("nan")
+    unit: str = ""
+    better: bool | None = None  # the change points the way the catalogue calls better (None: no direction)
+
+
+@dataclass(frozen=True)
+class SpendMonth:
+    """One month of the spend trend (``days`` of ``month_days`` when the month is partial)."""
+
+    label: str
+    usd: float
+    days: int
+    month_days: int
+
+
+@dataclass(frozen=True)
+class SpendSummary:
+    """What it costs, in one paragraph: the period's spend, its comparison, per merged PR, and the trend."""
+
+    total_usd: float
+    previous_usd: float
+    per_merged_pr: float
+    productive_share: float
+    trend: tuple[SpendMonth, ...]
+    sentence: str
+
+
+@dataclass(frozen=True)
 class SummarySection:
+    """Page one: is it working (verdicts), how sure (evidence), what it costs (spend), what to do next."""
+
     headlines: tuple[Headline, ...]
+    verdicts: tuple[Verdict, ...] = ()
+    evidence: str = ""
+    spend: SpendSummary | None = None
+    next_steps: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -378,10 +458,12 @@ class QualitySection:
     grouping: CoverageNote
     coverage: MetricTable
     match_rates: pd.DataFrame
-    unmatched: pd.DataFrame
+    unmatched: pd.DataFrame  # source, identities, rows: counts only, never an identity (the export lists them)
     supply: pd.DataFrame
     ownership: pd.DataFrame
     warnings: tuple[str, ...]
+    # table, rows, first_value, last_value: rows kept out for event times outside the plausible window
+    quarantined: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass(frozen=True)
@@ -405,6 +487,26 @@ class MethodNotes:
 
 
 @dataclass(frozen=True)
+class DemoTruth:
+    """What ``correlate demo`` planted, beside what this report estimated (demo stores only)."""
+
+    rows: tuple[tuple[str, str, str], ...]  # (what, planted, estimated)
+    note: str
+
+
+@dataclass(frozen=True)
+class Appendix:
+    """Reference material after the main body: per-team detail, what each estimate could see, the method."""
+
+    coverage: MetricTable
+    tiers: TierTable
+    team_model: Matrix
+    spend_by_team: Matrix
+    sessions_chart: ChartData
+    demo: DemoTruth | None = None
+
+
+@dataclass(frozen=True)
 class MonthlyReport:
     title: str
     org_name: str
@@ -418,6 +520,8 @@ class MonthlyReport:
     lagging: LaggingSection
     quality: QualitySection
     method: MethodNotes
+    appendix: Appendix | None = None
+    paper: str = "Letter"
 
 
 # ---- the team comparison ---------------------------------------------------------------------------
@@ -437,6 +541,12 @@ class Diff:
     high: float
     weeks: int
     p_bh: float | None = None
+    note: str = ""  # why the interval says less than it seems (a degenerate bootstrap), "" when it is fine
+
+    @property
+    def no_spread(self) -> bool:
+        """Both ends equal: every resample gave the same difference (printed as "no spread", not "[x, x]")."""
+        return self.low == self.high
 
 
 @dataclass(frozen=True)
@@ -466,3 +576,10 @@ class ComparisonReport:
     reps: int
     block: int
     engine_outcomes: tuple[str, ...]
+    notes: tuple[str, ...] = ()  # footnotes of degenerate intervals, numbered as the table marks them
+    paper: str = "Letter"
+
+    @property
+    def p_floor(self) -> float:
+        """The smallest p-value ``reps`` resamples can give: 1/(B+1)."""
+        return 1.0 / (self.reps + 1)

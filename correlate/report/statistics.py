@@ -11,6 +11,7 @@ template prints and never computes an estimate itself. When the engine cannot ru
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -18,6 +19,7 @@ import pandas as pd
 
 from correlate.config import Config
 from correlate.errors import CorrelateError
+from correlate.metrics.catalogue import METRICS, metric
 from correlate.report.queries import data_span
 from correlate.report.sections import AssocRow, AttRow, ChartData, CohortRow, StatLine, StatsSection
 from correlate.stats.suite import run_suite
@@ -25,8 +27,9 @@ from correlate.stats.units import event_study_display, to_display
 from correlate.stats.wording import event_study_caption
 from correlate.store import Store
 
-__all__ = ["from_suite", "run_statistics", "statistics_window", "unavailable"]
+__all__ = ["from_suite", "plain_note", "run_statistics", "statistics_window", "unavailable"]
 
+_METRIC_NAMES = frozenset(m.name for m in METRICS)
 RUNG_LABEL = {1: "1 · between-team association", 2: "2 · within-team association",
               3: "3 · interrupted time series", 4: "4 · difference-in-differences"}
 
@@ -76,10 +79,12 @@ def from_suite(suite: Any, first_week: date | None = None) -> StatsSection:
                 summary.append(StatLine(label, r.sentence, r.paragraph or "", head.value, head.ci.low, head.ci.high,
                                         head.unit, est.n, est.n_units, RUNG_LABEL.get(r.rung, str(r.rung)),
                                         suite.bh(name, est.term if est.term != "att_group" else "did_att_group"),
-                                        r.verdict))
+                                        r.verdict, name, int(r.rung), _rung_reason(r),
+                                        r.mde_business if r.mde_business is not None else math.nan))
             else:
                 summary.append(StatLine(label, r.sentence, r.paragraph or "", math.nan, math.nan, math.nan, "",
-                                        r.descriptive.n, r.descriptive.n_units, RUNG_LABEL[1], None, r.verdict))
+                                        r.descriptive.n, r.descriptive.n_units, RUNG_LABEL[1], None, r.verdict,
+                                        name, 1))
         if r.association is not None and r.within is not None:
             a, w = r.association, r.within
             assoc.append(AssocRow(label, a.statistic, a.ci.low, a.ci.high, a.n,
@@ -112,7 +117,8 @@ def from_suite(suite: Any, first_week: date | None = None) -> StatsSection:
                     title, "event_study", ("weeks from adoption", "estimate", "95% low", "95% high"),
                     tuple((e, to_display(a, scale), to_display(lo_, scale), to_display(hi_, scale))
                           for e, a, lo_, hi_ in every), "num",
-                    {"ylabel": unit, "mde": view.mde, "window": view.window, "ylim": view.axis}))
+                    {"ylabel": unit, "mde": view.mde, "window": view.window, "ylim": view.axis, "width": 5.0,
+                     "height": 2.6}))
     cohorts = tuple(CohortRow(week(c), tuple(by_cohort[c].get(col, (math.nan, "")) for col in cohort_columns))
                     for c in sorted(by_cohort))
     gates = suite.gates
@@ -121,8 +127,42 @@ def from_suite(suite: Any, first_week: date | None = None) -> StatsSection:
     return StatsSection(available=True, level=level, gate_text=suite.gate_text, summary=tuple(summary),
                         association=tuple(assoc), att=tuple(att), cohort_columns=tuple(cohort_columns),
                         cohorts=cohorts, event_studies=tuple(studies),
-                        definitions=tuple(suite.adoption_definitions), warnings=tuple(suite.warnings),
-                        method_notes=(suite.gate_text, *suite.method_notes))
+                        definitions=tuple(suite.adoption_definitions),
+                        warnings=tuple(plain_note(w) for w in suite.warnings),
+                        method_notes=(suite.gate_text, *suite.method_notes), n_control=int(gates.n_control))
+
+
+def _rung_reason(r: Any) -> str:
+    """Why an outcome is worded below rung 4, in one sentence, when the engine says (else "")."""
+    return r.did.rung_reason if r.did is not None else ""
+
+
+# Names the engine's notes use for panel columns that are not catalogue metrics
+_COLUMNS = {"dev_days": "developer-days", "working_days": "working days", "log_dev_days": "log developer-days",
+            "log_working_days": "log working days", "log_deployments": "log deployments",
+            "adoption_cohort": "adoption week", "week_index": "week"}
+_TOKEN = re.compile(r"\b_y\b|\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+
+
+def plain_note(note: str) -> str:
+    """An engine note in plain words: "change_failure_rate: between-team correlation of adoption_share and _y not
+    computed: …" becomes "Change failure rate: between-team correlation of AI adoption share and change failure
+    rate not computed: …". Configuration keys (``maturity_days``) are left as they are: a reader sets them."""
+    outcome = "the outcome"
+    head, sep, rest = note.partition(": ")
+    if sep and head in _METRIC_NAMES:
+        outcome = metric(head).label
+        note = f"{metric(head).title}: {rest}"
+
+    def word(m: re.Match[str]) -> str:
+        token = m.group(0)
+        if token == "_y":
+            return outcome
+        if token in _METRIC_NAMES:
+            return metric(token).label
+        return _COLUMNS.get(token, token)
+
+    return _TOKEN.sub(word, note)
 
 
 def statistics_window(store: Store, last: date, *, weeks: int = 53) -> date | None:

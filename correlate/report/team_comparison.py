@@ -9,6 +9,8 @@ reader asked for.
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -20,6 +22,7 @@ from correlate.metrics.catalogue import metric
 from correlate.metrics.catalogue import table as catalogue_table
 from correlate.metrics.rows import row_sums, row_values
 from correlate.panel import prepare_facts
+from correlate.report.paper import paper_size
 from correlate.report.sections import ChartData, ComparisonReport, Diff, Indicator, Period
 from correlate.report.teams import TeamGrouping, metric_table, team_rows
 from correlate.stats.block_bootstrap import BLOCK, median_difference, pooled_rate_difference
@@ -28,7 +31,7 @@ from correlate.stats.outcomes import outcome_by_name
 from correlate.stats.suite import prepare_weekly
 from correlate.store import Store
 
-__all__ = ["CAVEATS", "build_comparison", "default_window", "parse_teams"]
+__all__ = ["CAVEATS", "build_comparison", "default_window", "degenerate", "parse_teams", "whole_weeks_within"]
 
 CAVEATS = (
     "Teams differ in the work they do: product area, codebase age and size, on-call load, release process and "
@@ -81,6 +84,8 @@ def build_comparison(store: Store, config: Config, teams: list[str], since: date
     """
     min_n = config.root.report.min_group_size
     reps, seed = config.root.analysis.bootstrap_reps, config.root.analysis.seed
+    asked = (since, until)
+    since, until = whole_weeks_within(since, until)
     weekly = prepare_facts(store, config, since, until).panel(since, until, "week", keep_lists=True)
     small = {t: int(weekly.loc[weekly["team"] == t, "headcount"].max() or 0) for t in teams}
     small = {t: n for t, n in small.items() if n < min_n}
@@ -111,6 +116,7 @@ def build_comparison(store: Store, config: Config, teams: list[str], since: date
             else:
                 d = median_difference(per_team[t], per_team[teams[0]], reps=reps, seed=seed)
             diffs.append(Diff(t, d.difference, d.low, d.high, min(d.n_a, d.n_b)))
+        diffs = [replace(d, note=degenerate(d)) for d in diffs]
         indicators.append(Indicator(m.name, m.title, m.fmt, m.diff_fmt,
                                     tuple(rows.rows[t].value(m.name) for t in teams), tuple(diffs)))
 
@@ -129,13 +135,53 @@ def build_comparison(store: Store, config: Config, teams: list[str], since: date
         line("Weekly median PR cycle time (hours)", "pr_cycle_time_h", "hours", ylabel="hours"),
         line("Weekly deployments", "deployments", "num", ylabel="deployments"),
     )
-    period = Period(since, until, f"{since.isoformat()} to {until.isoformat()}")
+    weeks_n = ((until - since).days + 1) // 7
+    left_out = (since - asked[0]).days + (asked[1] - until).days
+    period = Period(since, until, f"{since.isoformat()} (Mon) to {until.isoformat()} (Sun), {weeks_n} whole weeks",
+                    note=(f"Whole weeks only: {left_out} day{'s' if left_out != 1 else ''} of partial weeks at the "
+                          "edges of the requested window are left out, so that no partial week reads as a change."
+                          if left_out else ""))
+    notes = tuple(dict.fromkeys(d.note for ind in indicators for d in ind.diffs if d.note))
     return ComparisonReport(
         title=f"Team comparison — {' vs '.join(teams)}", org_name=org_name, period=period, teams=tuple(teams),
         reference=teams[0],
         table=metric_table("compare_teams", "Adoption, cost and delivery per team over the window", rows, total=False),
         indicators=tuple(indicators), charts=charts, caveats=CAVEATS, min_group_size=min_n, reps=reps, block=BLOCK,
-        engine_outcomes=tuple(metric(n).title for n in sorted({k[1] for k in engine}, key=_order)))
+        engine_outcomes=tuple(metric(n).title for n in sorted({k[1] for k in engine}, key=_order)), notes=notes,
+        paper=paper_size(config))
+
+
+NO_SPREAD = ("No spread: every resample gave the same difference, because the weekly values barely vary (for example "
+             "one team at the same share every week). The bootstrap cannot measure uncertainty here, so read the "
+             "difference as a description of these weeks, not as a precise estimate.")
+AT_ZERO = ("An end of the interval is exactly 0 because many weekly values are tied (weeks with the same value, or "
+           "with no events); the interval is coarse, not precise.")
+
+
+def degenerate(d: Diff) -> str:
+    """Why an interval says less than it seems ("+92 pp [+92 pp, +92 pp]", "[0.0, +2.0]"), or ""."""
+    if any(math.isnan(v) for v in (d.value, d.low, d.high)):
+        return ""
+    if d.low == d.high:
+        return NO_SPREAD
+    if (d.low == 0.0 or d.high == 0.0) and d.value != 0.0:
+        return AT_ZERO
+    return ""
+
+
+def whole_weeks_within(since: date, until: date) -> tuple[date, date]:
+    """The Monday on or after ``since`` and the Sunday on or before ``until``: the whole ISO weeks inside
+    the window (a lone Sunday at the start read as a week of 10% adoption and no deployments).
+
+    Raises:
+        UsageError: the window holds no whole week.
+    """
+    first = since + timedelta(days=(7 - since.weekday()) % 7)
+    last = until - timedelta(days=(until.weekday() + 1) % 7)
+    if last < first + timedelta(days=6):
+        raise UsageError(f"the window {since} to {until} holds no whole week (Monday to Sunday); the comparison "
+                         "compares weekly values, so give it at least one whole week.")
+    return first, last
 
 
 def _order(name: str) -> int:
@@ -157,5 +203,6 @@ def _engine_diffs(weekly: pd.DataFrame, teams: list[str], reps: int, seed: int) 
 
 
 def default_window(last_day: date, days: int = 91) -> tuple[date, date]:
-    """The 13 weeks ending on ``last_day``."""
-    return last_day - timedelta(days=days - 1), last_day
+    """The 13 whole weeks ending on the Sunday on or before ``last_day``."""
+    end = last_day - timedelta(days=(last_day.weekday() + 1) % 7)
+    return end - timedelta(days=days - 1), end

@@ -7,11 +7,18 @@ to the organisation, but that row shows only additive totals (spend, counts of e
 count, rate or median, which for so few people would describe individuals. :class:`TeamGrouping`
 records which team went where so every table (cost by model, coverage, spend classes) applies the
 same rule.
+
+The rule applies to sub-groups too. A row's AI-usage numbers (AI-active people, adoption share,
+sessions, spend and everything per unit of spend) describe only its AI-active people: a team of 12 with
+one AI user would show that one person's sessions and spend. So a row with fewer than
+``min_group_size`` AI-active people (but at least one) shows none of them (:data:`FEW_AI_USERS`), and
+when that leaves exactly one such row, the team row with the fewest AI-active people is hidden with it,
+so the hidden numbers cannot be worked out by subtracting the others from the organisation's total.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -20,11 +27,31 @@ from correlate.metrics.catalogue import table as catalogue_table
 from correlate.metrics.rows import Row, evaluate
 from correlate.report.sections import Cell, Column, MetricTable, TableRow
 
-__all__ = ["ORG", "OTHER", "SUPPRESSED", "TeamGrouping", "TeamRows", "grouping", "metric_table", "team_rows"]
+__all__ = ["FEW_AI_USERS", "ORG", "OTHER", "SUPPRESSED", "TeamGrouping", "TeamRows", "about_ai_users", "grouping",
+           "hidden_usage", "metric_table", "team_rows"]
 
 OTHER = "Other (small teams)"
 SUPPRESSED = "Suppressed teams"
 ORG = "Organisation"
+FEW_AI_USERS = "fewer than {n} AI-active people: their usage would describe individuals"
+COMPLEMENT = "hidden too, so that the other hidden row cannot be worked out from the organisation's total"
+
+
+def about_ai_users(m: Metric) -> bool:
+    """The metric is made from AI-usage rows (people, sessions, spend, tokens), so it describes only the
+    AI-active people of a row, however large the team (the AI-assisted share of PRs is about PRs)."""
+    return any(c.startswith("ai_") and c != "ai_assisted_prs_merged" for c in (*m.numerator, *m.denominator))
+
+
+def hidden_usage(rows: dict[str, Row], labels: list[str], min_group_size: int) -> dict[str, str]:
+    """The labels whose AI-usage numbers a report must not show, each with the reason (see the module doc)."""
+    users = {lab: rows[lab].n("ai_active_users") for lab in labels}
+    hidden = {lab: FEW_AI_USERS.format(n=min_group_size) for lab, k in users.items() if 0 < k < min_group_size}
+    if len(hidden) == 1:
+        others = sorted((k, lab) for lab, k in users.items() if lab not in hidden and k > 0)
+        if others:
+            hidden[others[0][1]] = COMPLEMENT
+    return hidden
 
 
 @dataclass(frozen=True)
@@ -91,6 +118,7 @@ class TeamRows:
     rows: dict[str, Row]
     org: Row
     labels: list[str]  # the table's team rows in order
+    hidden: dict[str, str] = field(default_factory=dict)  # label -> why its AI-usage numbers are not shown
 
 
 def team_rows(window: pd.DataFrame, min_group_size: int, *, period: str, group: TeamGrouping | None = None,
@@ -111,7 +139,7 @@ def team_rows(window: pd.DataFrame, min_group_size: int, *, period: str, group: 
     label = window["team"].map(group.row_label)
     rows = evaluate(window, label, labels, period=period)  # one pass, not one per team
     org = evaluate(window, pd.Series("Organisation", index=window.index, dtype=object), [ORG], period=period)[ORG]
-    return TeamRows(group, rows, org, labels)
+    return TeamRows(group, rows, org, labels, hidden_usage(rows, labels, group.min_group_size))
 
 
 def _additive(m: Metric) -> bool:
@@ -121,19 +149,33 @@ def _additive(m: Metric) -> bool:
 def metric_table(name: str, caption: str, rows: TeamRows, *, total: bool = True, note: str = "") -> MetricTable:
     """Catalogue table ``name`` (its metrics in column order) for every label and the organisation.
 
-    The "Suppressed teams" row keeps only additive totals; its other cells are suppressed.
+    The "Suppressed teams" row keeps only additive totals; its other cells are suppressed. A row with too
+    few AI-active people shows none of its AI-usage numbers (:func:`hidden_usage`).
     """
     metrics = catalogue_table(name)
     columns = tuple(Column(m.name, m.header, m.fmt, m.show, m.counts_people) for m in metrics)
     out = []
+    small = f"fewer than {rows.grouping.min_group_size} people"
     for lab in rows.labels:
         r = rows.rows[lab]
         kind = "other" if lab == OTHER else ("suppressed" if lab == SUPPRESSED else "team")
-        cells = tuple(Cell(r[m.name].value, r[m.name].n, r[m.name].of) if kind != "suppressed" or _additive(m)
-                      else Cell(float("nan"), suppressed=True) for m in metrics)
-        out.append(TableRow(lab, cells, kind))  # type: ignore[arg-type]
+        cells = []
+        for m in metrics:
+            if kind == "suppressed" and not _additive(m):
+                cells.append(Cell(float("nan"), suppressed=True, why=small))
+            elif lab in rows.hidden and about_ai_users(m):
+                cells.append(Cell(float("nan"), suppressed=True, why=rows.hidden[lab]))
+            else:
+                cells.append(Cell(r[m.name].value, r[m.name].n, r[m.name].of))
+        out.append(TableRow(lab, tuple(cells), kind))  # type: ignore[arg-type]
+    if any(lab in rows.hidden for lab in rows.labels) and any(about_ai_users(m) for m in metrics):
+        why = "; ".join(dict.fromkeys(rows.hidden.values()))
+        note = (note + " " if note else "") + f"n/a in AI-usage columns: {why}."
     if total:
         o = rows.org
-        out.append(TableRow(o.label, tuple(Cell(o[m.name].value, o[m.name].n, o[m.name].of) for m in metrics),
+        few = 0 < o.n("ai_active_users") < rows.grouping.min_group_size
+        why = FEW_AI_USERS.format(n=rows.grouping.min_group_size)
+        out.append(TableRow(o.label, tuple(Cell(float("nan"), suppressed=True, why=why) if few and about_ai_users(m)
+                                           else Cell(o[m.name].value, o[m.name].n, o[m.name].of) for m in metrics),
                             "total"))
     return MetricTable(caption, columns, tuple(out), note)

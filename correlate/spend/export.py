@@ -18,6 +18,7 @@ from correlate.console import console
 from correlate.csv_writer import write_csv
 from correlate.errors import UsageError
 from correlate.spend import CLASSES, classify_window
+from correlate.spend.wording import describe_thresholds, rule_name
 from correlate.store import Store
 
 __all__ = ["EXPORT_COLUMNS", "export_spend", "spend_rows"]
@@ -59,9 +60,13 @@ def export_spend(config_path: Path, out: Path, since: date | None, until: date |
         value = float(by_class.get(c, 0.0))
         console.print(f"  {c:<13} ${value:>12,.2f}  {100 * value / total if total else 0:5.1f}%")
     shares = classified.links.rule_shares()
-    console.print("Linked by: " + ", ".join(f"{r} {100 * s:.1f}%" for r, s in shares.items()))
-    console.print("Thresholds ([spend]): " + ", ".join(f"{k}={v}" for k, v in config.root.spend.model_dump().items()),
-                  soft_wrap=True)
+    console.print("How the spend links to pull requests:")
+    for rule, share in shares.items():
+        console.print(f"  {100 * share:5.1f}%  {rule_name(rule)}", markup=False, highlight=False)
+    # markup off: "[spend]" is the config section's name, not rich markup (it printed as "Thresholds ():")
+    console.print("Thresholds, from the [spend] section of the config:", markup=False)
+    for clause in describe_thresholds(config.root.spend.model_dump()):
+        console.print(f"  {clause}", markup=False, highlight=False, soft_wrap=True)
     if inputs.unmapped_cost_usd:
         console.print(f"Not in any team (fix the mapping): ${inputs.unmapped_cost_usd:,.2f}")
     console.print(f"Wrote {len(rows):,} rows to {out}")

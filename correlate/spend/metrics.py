@@ -218,13 +218,14 @@ def model_costs(inputs: SpendInputs, prices: PriceTable) -> pd.DataFrame:
     price, or a row without tokens, has no saving (NaN), never a guessed one.
 
     Returns:
-        ``tool, model, cost_usd, tokens_input, tokens_output, tokens_cache_read, cache_read_share,
+        ``tool, model, people, cost_usd, tokens_input, tokens_output, tokens_cache_read, cache_read_share,
         cache_saved_usd, uncached_cost_usd, batch_saving_usd`` sorted by spend (largest first), then tool
-        and model; :func:`model_costs_total` adds them up.
+        and model; :func:`model_costs_total` adds them up. ``people`` (distinct people behind the row) lets a
+        report hide a model used by too few people to be shown.
     """
-    cols = ["tool", "model", "cost_usd", "tokens_input", "tokens_output", "tokens_cache_read", "cache_read_share",
-            "cache_saved_usd", "uncached_cost_usd", "batch_saving_usd"]
-    m = inputs.models.merge(inputs.units[["uid", "tool", "day", "cost_usd"]], on="uid")
+    cols = ["tool", "model", "people", "cost_usd", "tokens_input", "tokens_output", "tokens_cache_read",
+            "cache_read_share", "cache_saved_usd", "uncached_cost_usd", "batch_saving_usd"]
+    m = inputs.models.merge(inputs.units[["uid", "tool", "day", "person", "cost_usd"]], on="uid")
     if m.empty:
         return pd.DataFrame(columns=cols)
     for col in ("tokens_input", "tokens_output", "tokens_cache_read"):
@@ -244,7 +245,8 @@ def model_costs(inputs: SpendInputs, prices: PriceTable) -> pd.DataFrame:
         return float(v.sum(min_count=1))
 
     sums = ["cost_usd", "tokens_input", "tokens_output", "tokens_cache_read", "cache_saved_usd", "batch_saving_usd"]
-    g = _with_derived(m.groupby(["tool", "model"], sort=False).agg(**{c: (c, total) for c in sums}).reset_index())
+    g = _with_derived(m.groupby(["tool", "model"], sort=False).agg(people=("person", "nunique"),
+                                                                     **{c: (c, total) for c in sums}).reset_index())
     return g.sort_values(["cost_usd", "tool", "model"], ascending=[False, True, True]).reset_index(drop=True)[cols]
 
 

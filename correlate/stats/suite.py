@@ -332,7 +332,7 @@ def _verdict(res: OutcomeResult, spec: OutcomeSpec, est: Estimate, baseline: flo
             if spec.kind == "duration" and est.mde else None
         paragraph = inconclusive_paragraph(G=gates.n_units, adopting=gates.n_adopting, comparison=gates.n_control,
                                            weeks=gates.n_weeks, mde_pct=mde_b, est_pct=be.value, lo=be.ci.low,
-                                           hi=be.ci.high, mde_hours=mde_h, unit=be.unit)
+                                           hi=be.ci.high, mde_hours=mde_h, unit=be.unit, label=spec.label)
     elif p_bh is not None and p_bh > BH_ALPHA:
         verdict = "inconclusive"
         paragraph = multiplicity_paragraph(est_pct=be.value, lo=be.ci.low, hi=be.ci.high, unit=be.unit, p_bh=p_bh,

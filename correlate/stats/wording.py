@@ -117,9 +117,11 @@ def intensity_sentence(label: str, value: float, low: float, high: float, unit: 
 
 def inconclusive_paragraph(*, G: int, adopting: int, comparison: int, weeks: int, mde_pct: float,
                            est_pct: float, lo: float, hi: float, mde_hours: float | None = None,
-                           unit: str = "%") -> str:
-    """The mandatory paragraph when the estimate is inside its minimum detectable effect (§3.J)."""
-    hours = f" ({abs(mde_hours):.1f} h of median PR cycle time)" if mde_hours is not None and not math.isnan(
+                           unit: str = "%", label: str = "median PR cycle time") -> str:
+    """The mandatory paragraph when the estimate is inside its minimum detectable effect (§3.J).
+
+    ``label`` names the duration ``mde_hours`` is in (the review-time paragraph said "h of median PR cycle time")."""
+    hours = f" ({abs(mde_hours):.1f} h of {label})" if mde_hours is not None and not math.isnan(
         mde_hours) else ""
     return (f"With {G} teams ({adopting} adopting, {comparison} comparison) and {weeks} weeks, this analysis can "
             f"reliably detect only changes larger than about {_u(abs(mde_pct), unit).lstrip('+')}{hours}. "

@@ -35,17 +35,32 @@ def _column(table: MetricTable, key: str) -> tuple[list[float], float]:
     return rows, total
 
 
+def hidden_spend(report: MonthlyReport) -> float:
+    """What the team rows leave out: the spend of rows whose AI usage is hidden (too few AI-active people)."""
+    rows, total = _column(report.cost.table, "ai_cost_usd")
+    return total - sum(v for v in rows if v == v)
+
+
 def figures(report: MonthlyReport) -> dict[str, float]:
-    """Every place the report states the month's AI spend."""
+    """Every place the report states the month's AI spend. Where the privacy rule hides some teams' usage
+    (their cells print n/a), the part left out must be the same everywhere: the team rows' gap."""
     headline = next(h for h in report.summary.headlines if h.label == "AI spend")
     rows, total = _column(report.cost.table, "ai_cost_usd")
-    matrix = report.cost.team_model
-    return {"summary": headline.value, "team rows": sum(rows), "cost table total": total,
+    gap = hidden_spend(report)
+
+    def shown(matrix_rows: tuple[tuple[object, ...], ...]) -> float:
+        finite = [float(r[-1]) for r in matrix_rows if float(r[-1]) == float(r[-1])]  # type: ignore[arg-type]
+        blank = len(finite) < len(matrix_rows)  # the hidden teams' row, blank when even together they are few
+        return sum(finite) + (gap if blank else 0.0)
+
+    bars = sum(float(r[1]) for r in report.cost.chart.rows)
+    drawn_hidden = any(str(r[0]).startswith("Teams not shown one by one") for r in report.cost.chart.rows)
+    return {"summary": headline.value, "team rows": sum(v for v in rows if v == v) + gap,
+            "cost table total": total,
             "caching table total": report.cost.model_total.cost_usd,
-            "caching table rows": sum(m.cost_usd for m in report.cost.models),
-            "team x model": sum(r[-1] for r in matrix.rows), "spend classes": report.cost.spend.total_usd,
-            "spend class rows": sum(r[-1] for r in report.cost.spend.table.rows),
-            "chart bars": sum(r[1] for r in report.cost.chart.rows)}
+            "team x model": shown(report.cost.team_model.rows), "spend classes": report.cost.spend.total_usd,
+            "spend class rows": shown(report.cost.spend.table.rows),
+            "chart bars": bars + (0.0 if drawn_hidden or not gap else gap)}
 
 
 def exported(config_path: Path, first: str, last: str, out: Path) -> pd.Series:
@@ -118,11 +133,13 @@ def test_a_hand_built_store_reconciles_to_the_total_known_by_hand(tmp_path: Path
     for name, value in got.items():
         assert value == pytest.approx(by_hand, abs=CENT), name
     assert [r.label for r in report.cost.table.rows] == ["big", SUPPRESSED, "Organisation"]
+    # dee alone is the suppressed row's AI use, so its spend is hidden; and "big" with it, or the total minus
+    # big's spend would give dee's $3.00
+    assert hidden_spend(report) == pytest.approx(by_hand, abs=CENT)
+    assert sum(m.cost_usd for m in report.cost.models) <= by_hand
     assert report.cost.unmapped_usd == pytest.approx(500.0)
-    ann = {m.model: m.cost_usd for m in report.cost.models if m.tool == "claude_code"}
-    # ann's $10.25 split 6:2 by her model rows; bob and dee have no model rows ("unknown")
-    assert ann["claude-sonnet-4-5"] == pytest.approx(10.25 * 0.75)
-    assert ann["claude-opus-4-8"] == pytest.approx(10.25 * 0.25)
-    assert ann["unknown"] == pytest.approx(4.5 + 3.0)
+    # ann's model rows are hers alone (one person): not shown one by one, only inside the caching total
+    assert not {m.model for m in report.cost.models} & {"claude-sonnet-4-5", "claude-opus-4-8"}
+    assert "claude_code / claude-sonnet-4-5" in report.cost.price_note
     path = _write_config(config, tmp_path, data)
     assert exported(path, "2026-03-01", "2026-03-31", tmp_path / "spend.csv").sum() == pytest.approx(by_hand, abs=CENT)

@@ -29,7 +29,7 @@ def test_a_mixed_tool_organisation_shows_every_assistant(tmp_path: Path) -> None
     assert {m.tool for m in report.method.tool_mapping} >= {"claude_code", "copilot", "cursor"}
     html = render("monthly.html.j2", r=report)
     assert "By assistant" in html and "Tool choice is self-selected" in html
-    assert "How each assistant maps onto the shared columns" in html
+    assert "How each assistant in this report maps onto the shared columns" in html
 
 
 def test_enterprise_cost_gets_its_own_column_labelled_for_what_it_is(tmp_path: Path) -> None:

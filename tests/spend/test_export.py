@@ -45,8 +45,12 @@ def test_export_writes_one_row_per_team_day_class_model_that_adds_up_to_the_pane
     theirs = panel.assign(day=panel["day"].astype(str)).set_index(["team", "day"])["ai_cost_usd"].fillna(0.0)
     assert (theirs - ours.reindex(theirs.index).fillna(0.0)).abs().max() < 1e-4  # CSV keeps 6 decimals
     assert str(out) in result.output.replace("\n", "")
-    assert "unattributed" in result.output and "Linked by:" in result.output
-    assert "follow_up_days=14" in result.output.replace("\n", "")
+    assert "unattributed" in result.output and "How the spend links to pull requests:" in result.output
+    text = " ".join(result.output.split())
+    # the section's name prints as itself (rich markup once swallowed it: "Thresholds ():"), rules in words
+    assert "Thresholds, from the [spend] section of the config:" in text and "Thresholds ()" not in text
+    assert "a fix PR within 14 days of a merge marks the merged PR as troubled (follow_up_days)" in text
+    assert "the PR's author used the assistant that day" in text and "author_day" not in text
 
 
 def test_an_inverted_window_is_a_usage_error(demo_config: Path) -> None:

@@ -1,0 +1,145 @@
+"""Page one in plain words: a verdict per primary outcome worded by its evidence rung, how sure, what it
+costs and what to do next; engine notes without internal names; the compare report's honest intervals."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import pytest
+
+from correlate.config import from_mapping
+from correlate.html.render import render
+from correlate.report.answer import next_steps, spend_summary, verdicts
+from correlate.report.paper import locale_paper, paper_size
+from correlate.report.sections import Diff, Period, SpendMonth, StatLine, StatsSection
+from correlate.report.statistics import plain_note, unavailable
+from correlate.report.team_comparison import AT_ZERO, NO_SPREAD, degenerate
+from correlate.stats.wording import CAUSAL_PATTERN, inconclusive_paragraph
+from tests.htmlcheck import parse
+
+
+def _line(metric: str, label: str, est: float, lo: float, hi: float, unit: str, verdict: str, rung: int,
+          reason: str = "", mde: float = math.nan) -> StatLine:
+    return StatLine(label, "engine sentence", "", est, lo, hi, unit, 400, 32, f"{rung} · x", 0.01, verdict, metric,
+                    rung, reason, mde)
+
+
+def _stats(*lines: StatLine) -> StatsSection:
+    return StatsSection(available=True, level="confirmatory (32 teams: 24 adopting, 8 comparison; 52 weeks)",
+                        summary=lines, n_control=8)
+
+
+def test_a_detected_change_at_rung_4_is_an_estimate_under_parallel_trends() -> None:
+    (v,), evidence = verdicts(_stats(_line("pr_cycle_time_h", "median PR cycle time", -18.2, -26.0, -9.0, "%",
+                                           "detected", 4)))
+    assert v.status == "detected" and v.better is True
+    assert v.sentence.startswith("Teams that adopted AI coding assistants merged PRs 18% faster (95% CI 9.0–26%), "
+                                 "a change the data can distinguish from noise.")
+    assert "would otherwise have moved like the comparison teams" in v.sentence
+    assert "difference-in-differences" in evidence and "How sure: confirmatory" in evidence
+
+
+def test_below_rung_4_a_detected_change_is_an_association_with_the_engines_reason() -> None:
+    reason = "Adopting teams were already diverging from the comparison teams before adoption."
+    (v,), _ = verdicts(_stats(_line("pr_cycle_time_h", "median PR cycle time", -18.2, -26.0, -9.0, "%", "detected",
+                                    2, reason)))
+    assert "It is an association, not an estimate of what adoption changed: " + reason in v.sentence
+    assert not CAUSAL_PATTERN.search(v.sentence)
+
+
+def test_an_estimate_inside_its_mde_is_no_detectable_change_with_what_the_data_could_see() -> None:
+    (v, w), _ = verdicts(_stats(
+        _line("prs_merged_per_dev_week", "merged PRs per developer-week", 5.3, -1.0, 11.6, "%", "inconclusive", 4,
+              mde=8.9),
+        _line("change_failure_rate", "change failure rate", 4.1, 1.0, 7.0, "pp", "detected", 4)))
+    assert v.status == "no_change" and v.sentence == (
+        "Merged PRs per developer-week: no detectable change (+5.3%, 95% CI −1.0% to +12%); the data could only "
+        "have seen changes larger than about 8.9%. That is not evidence of no change.")
+    assert "no effect" not in v.sentence
+    assert w.better is False and "had a change failure rate 4.1 percentage points higher" in w.sentence
+
+
+def test_too_little_data_and_no_engine_say_so() -> None:
+    (v,), _ = verdicts(_stats(_line("pr_cycle_time_h", "median PR cycle time", math.nan, math.nan, math.nan, "",
+                                    "descriptive", 1)))
+    assert v.status == "too_little_data" and "too little data to estimate a change" in v.sentence
+    (u,), evidence = verdicts(unavailable("the store holds too little history"))
+    assert u.status == "unavailable" and "the store holds too little history" in u.sentence
+    assert "No statistical estimate" in evidence
+
+
+def test_spend_sentence_compares_like_for_like_and_says_no_data() -> None:
+    whole = Period(date(2026, 11, 1), date(2026, 11, 30), "November 2026", date(2026, 10, 1), date(2026, 10, 31),
+                   previous_label="October 2026")
+    s = spend_summary(85_125.0, 93_120.0, 10.87, 0.15, whole, [SpendMonth("Nov 2026", 85_125.0, 30, 30)])
+    assert s.sentence == ("AI spend: $85,125 in November 2026 (−9% against $93,120 in October 2026); $10.87 per "
+                          "merged PR; 15% of it went to work that merged and held.")
+    linked = spend_summary(85_125.0, 93_120.0, 10.87, 0.15, whole, [], linked=0.33)
+    assert "; 33% of it can be linked to pull requests, 15% to work that merged and held." in linked.sentence
+    first = spend_summary(100.0, math.nan, math.nan, math.nan, whole, [])
+    assert "no data to compare with in October 2026" in first.sentence and "$0" not in first.sentence
+
+
+def test_next_steps_come_from_the_verdicts_and_the_data() -> None:
+    found, _ = verdicts(_stats(
+        _line("change_failure_rate", "change failure rate", 4.1, 1.0, 7.0, "pp", "detected", 4),
+        _line("prs_merged_per_dev_week", "merged PRs per developer-week", 5.3, -1.0, 11.6, "%", "inconclusive", 4)))
+    partial = Period(date(2026, 12, 1), date(2026, 12, 6), "1–6 Dec 2026 (6 of 31 days)", partial=True,
+                     note="December 2026 is in progress.")
+    steps = next_steps(found, _stats(), period=partial, recommendations=3, unmatched_share=0.2, n_control=8,
+                       kinds=2)
+    assert steps[0].startswith("Look into change failure rate")
+    assert any("8 comparison teams" in s for s in steps)
+    assert steps[-1].startswith("December 2026 is in progress.") and len(steps) == 4
+
+
+def test_engine_notes_are_printed_in_plain_words() -> None:
+    note = ("change_failure_rate: between-team correlation of adoption_share and _y not computed: 3 teams with data, "
+            "and it needs at least 5")
+    assert plain_note(note) == ("Change failure rate: between-team correlation of AI adoption share and change "
+                                "failure rate not computed: 3 teams with data, and it needs at least 5")
+    assert plain_note("maturity_days = 14 leaves out recent weeks") == "maturity_days = 14 leaves out recent weeks"
+
+
+def test_the_mde_paragraph_names_its_own_duration() -> None:
+    text = inconclusive_paragraph(G=8, adopting=6, comparison=2, weeks=53, mde_pct=40.0, est_pct=-3.0, lo=-30.0,
+                                  hi=25.0, mde_hours=12.9, label="median PR review time")
+    assert "(12.9 h of median PR review time)" in text and "cycle time" not in text
+
+
+def test_a_degenerate_interval_is_explained_not_printed_as_a_range() -> None:
+    assert degenerate(Diff("b", 0.92, 0.92, 0.92, 13)) == NO_SPREAD
+    assert degenerate(Diff("b", 1.0, 0.0, 2.0, 13)) == AT_ZERO
+    assert degenerate(Diff("b", 1.0, 0.5, 2.0, 13)) == ""
+    assert degenerate(Diff("b", math.nan, math.nan, math.nan, 2)) == ""
+
+
+def test_paper_follows_the_config_then_the_locale_then_letter() -> None:
+    assert locale_paper({"LANG": "en_GB.UTF-8"}) == "A4"
+    assert locale_paper({"LANG": "en_US.UTF-8"}) == "Letter"
+    assert locale_paper({"LC_PAPER": "fr_CA.UTF-8", "LANG": "de_DE.UTF-8"}) == "Letter"
+    assert locale_paper({"LANG": "C.UTF-8"}) is None and locale_paper({}) is None
+    plain = from_mapping({"teams": [{"name": "a"}]}, path=None)
+    assert paper_size(plain, {}) == "Letter" and paper_size(plain, {"LANG": "de_DE.UTF-8"}) == "A4"
+    a4 = from_mapping({"teams": [{"name": "a"}], "report": {"paper": "A4"}}, path=None)
+    assert paper_size(a4, {"LANG": "en_US.UTF-8"}) == "A4"
+    with pytest.raises(Exception, match="paper"):
+        from_mapping({"teams": [{"name": "a"}], "report": {"paper": "A3"}}, path=None)
+
+
+def test_page_one_prints_verdicts_before_anything_else(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from tests.reportdata import hostile_monthly
+
+    report = hostile_monthly().report
+    stats = _stats(_line("pr_cycle_time_h", "median PR cycle time", -18.2, -26.0, -9.0, "%", "detected", 4))
+    found, evidence = verdicts(stats)
+    html = render("monthly.html.j2", r=replace(report, stats=stats,
+                                              summary=replace(report.summary, verdicts=found, evidence=evidence)))
+    text = parse(html).all_text()
+    first = text.index("1. The answer")
+    assert first < text.index("Is it working?") < text.index("merged PRs 18% faster") < text.index(
+        "What does it cost?") < text.index("What to do next") < text.index("2. Adoption")
+    assert "@page { size: Letter" in html or "@page { size: A4" in html
