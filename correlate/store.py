@@ -163,13 +163,25 @@ class Store:
                 f"({SCHEMA_VERSION}). Upgrade correlate (pip install -U correlate)."
             )
 
+    def applied_versions(self) -> set[int]:
+        exists = self.one("SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'")
+        if not exists or not exists[0]:
+            return set()
+        return {int(v) for (v,) in self.con.execute("SELECT version FROM schema_version").fetchall()}
+
     def migrate(self) -> list[int]:
-        """Apply every migration newer than the store, each in its own transaction. Returns versions applied."""
+        """Apply every migration the store has not recorded, in order, each in its own transaction.
+
+        Returns the versions applied. Migrations are numbered by the work that added them, so one can land
+        after a higher-numbered one: a store is checked against the set it has, not against its highest
+        number (a store at 18 that missed 15 gets 15).
+        """
         self._check_version()
-        current = self.version()
+        done = self.applied_versions()
+        current = max(done, default=0)
         applied = []
         for version, name, sql in migrations():
-            if version <= current:
+            if version in done:
                 continue
             try:
                 self.con.execute("BEGIN TRANSACTION")
