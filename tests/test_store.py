@@ -32,7 +32,8 @@ def test_a_migration_numbered_below_the_store_s_newest_is_still_applied(store_pa
     # migrations are numbered by the work that added them, so 0015 landed after 0018: a store that had
     # 18 but not 15 (built between the two) must get 15, not be judged up to date by its highest number
     with Store.open(store_path) as store:
-        store.con.execute("DROP TABLE quarantine; DROP TABLE pr_comments; DELETE FROM schema_version WHERE version = 15")
+        store.con.execute("DROP TABLE quarantine; DROP TABLE pr_comments; "
+                          "DELETE FROM schema_version WHERE version = 15")
     with Store.open(store_path) as store:
         assert store.migrate() == []  # applied on open already
         assert 15 in store.applied_versions()
