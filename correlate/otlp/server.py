@@ -79,6 +79,10 @@ class OtlpServer(ThreadingHTTPServer):
     """The OTLP/HTTP receiver: a threaded stdlib HTTP server over an :class:`Intake`."""
 
     daemon_threads = True
+    # socketserver's default backlog of 5 drops the SYNs of a burst of exporters (a fleet restarting, or
+    # a handful of trickling clients): the kernel retries them only after a second or more, so a good
+    # request queued behind them waited, and a client gave up before it was even accepted.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], *, intake: Intake, body_grace_s: float = BODY_GRACE_S,
                  body_min_rate: float = BODY_MIN_RATE, grpc_port: int | None = None) -> None:

@@ -319,12 +319,17 @@ def _serving(tmp_path: Path, **kwargs: Any) -> Iterator[tuple[OtlpServer, int, l
 
 
 def _slow_client(port: int, head: bytes, stop: threading.Event, answers: list[bytes]) -> None:
-    """Send ``head``, then one byte of body every 0.3 s until ``stop`` or the server answers/closes."""
+    """Send ``head``, then one byte of body every 0.3 s until the server closes, or ``stop`` once it answered.
+
+    A client never gives up before the server has said something (or 10 s passed): one that connected
+    late would otherwise record an empty answer that says nothing about the server.
+    """
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         sock.sendall(head)
         sock.settimeout(0.3)
         got = b""
-        while not stop.is_set():
+        give_up = time.monotonic() + 10
+        while (not stop.is_set() or not got) and time.monotonic() < give_up:
             try:
                 chunk = sock.recv(4096)
                 if not chunk:
