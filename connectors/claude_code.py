@@ -15,7 +15,7 @@ Example::
         day = fetch_day(client, date(2026, 11, 1), env_var="ANTHROPIC_ADMIN_KEY")
         day.usage, day.models, day.edits
 
-Shape reference: ``shared/docs/sources.md`` §1.
+Shape reference: ``docs/sources.md`` §1.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Cursor Admin API: per-user daily usage and per-request usage events of a Cursor team.
 
-Documented at https://cursor.com/docs/account/teams/admin-api (quoted in ../shared/docs/sources.md §7)::
+Documented at https://cursor.com/docs/account/teams/admin-api (quoted in docs/sources.md §7)::
 
     POST https://api.cursor.com/teams/daily-usage-data      {"startDate": <epoch ms>, "endDate": <epoch ms>}
     -> {"data": [{"date": 1710720000000, "email": …, "totalLinesAdded": …, …}], "period": {…}}

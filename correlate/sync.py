@@ -17,7 +17,7 @@ The runner does the rest, the same way for every source:
 After the sources (and inside an import's transaction), the derive stage (:mod:`correlate.derive`)
 recomputes everything that depends on more than one source, so the order sources synced in does not
 matter. Adding a source: a connector, a ``Source`` declaration with its ``plan`` and ``fetch``, and a
-line in :data:`SOURCES` (see ``docs/PIPELINE.md``).
+line in :data:`SOURCES` (see ``docs/ARCHITECTURE.md``, "Ingest and derive").
 """
 
 from __future__ import annotations

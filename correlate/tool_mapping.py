@@ -5,7 +5,7 @@ generated from it (:func:`as_markdown`; a test keeps the two identical). Every t
 row per shared column in :data:`SHARED_COLUMNS`; a row whose ``source_field`` is ``None`` is a column
 the tool does not report, which stays empty (NULL) in the store, never 0.
 
-Field names are the vendors' documented ones (../shared/docs/sources.md §1 and §7). The Claude Code
+Field names are the vendors' documented ones (docs/sources.md §1 and §7). The Claude Code
 rows describe the Analytics API ingest (issue 3), aggregated to one row per actor and day.
 """
 

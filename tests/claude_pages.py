@@ -1,6 +1,6 @@
 """Hand-built Claude Analytics API pages (no public recording exists).
 
-Every page here is built by hand from the documented shapes in ``shared/docs/sources.md`` §1
+Every page here is built by hand from the documented shapes in ``docs/sources.md`` §1
 (Claude Code Analytics API) and §2 (Enterprise Analytics API); values are illustrative. The per-user
 cost and usage reports (:func:`user_report`) follow the API reference pages "Get Per-User Cost"
 (``/user_cost_report``) and "Get Per-User Token Usage" (``/user_usage_report``), 2026 versions: their

@@ -1,10 +1,10 @@
 """DORA performance tiers, per metric, against one named year's thresholds (2021 or 2023, ``[dora] year``).
 
-Thresholds are the DevLake ``dora_benchmarks`` tables quoted in ``../shared/docs/definitions.md``
+Thresholds are the DevLake ``dora_benchmarks`` tables quoted in ``docs/definitions.md``
 ("The yardstick"); the 2021 deployment-frequency row is DevLake's 2021 dashboard rule (median
 deployment days per week >= 3 = on demand), the one the same page cites for "older" DevLake.
 Each catalogue metric with a ``dora`` threshold table gets its own tier (:func:`judge`), never one
-overall label (``../shared/docs/statistics.md`` §7). A tier needs at least four complete weeks and the
+overall label (``docs/statistics.md`` §7). A tier needs at least four complete weeks and the
 minimum n of statistics.md §2.4 (5 changes, 10 deployments, 3 recoveries); otherwise it is "no tier"
 with the reason. :func:`classify` is the one classification. This is a benchmark comparison, not an
 outcome of AI adoption.

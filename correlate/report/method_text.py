@@ -2,7 +2,7 @@
 external studies.
 
 All of it is printed inside the report (it links to nothing outside). The studies come from
-``../shared/docs/statistics.md`` §6 and are labelled as context about other organisations; the
+``docs/statistics.md`` §6 and are labelled as context about other organisations; the
 checklist is §3.K, with what this report does about each risk.
 """
 
