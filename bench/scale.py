@@ -7,7 +7,7 @@ one bare aggregation of the raw tables into team × day. Prints one JSON object.
 
     python bench/scale.py --devs 22000 --teams 2000 --days 365
 
-Goals (issue 9, 2 cores / 24 GB): monthly report ≤ 60 s from a populated store, peak RSS ≤ 4 GB,
+Goals (2 cores / 24 GB): monthly report ≤ 60 s from a populated store, peak RSS ≤ 4 GB,
 ingest ≥ 200,000 rows/s.
 """
 

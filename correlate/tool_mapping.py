@@ -6,7 +6,7 @@ row per shared column in :data:`SHARED_COLUMNS`; a row whose ``source_field`` is
 the tool does not report, which stays empty (NULL) in the store, never 0.
 
 Field names are the vendors' documented ones (docs/sources.md §1 and §7). The Claude Code
-rows describe the Analytics API ingest (issue 3), aggregated to one row per actor and day.
+rows describe the Analytics API ingest, aggregated to one row per actor and day.
 """
 
 from __future__ import annotations

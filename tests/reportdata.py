@@ -87,7 +87,7 @@ class Rendered:
     path: Path
 
 
-NO_STATS = unavailable("the statistics engine (correlate.stats, issue 6) is not part of this build")
+NO_STATS = unavailable("the statistics engine (correlate.stats) is not part of this build")
 
 
 @functools.cache
