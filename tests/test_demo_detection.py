@@ -30,7 +30,8 @@ def test_the_planted_speed_up_is_detected_and_recovered(seed: int, tmp_path: Pat
     res = run_suite(weekly, AnalysisConfig(bootstrap_reps=99), robustness_reps=19)
     cycle = next(o for o in res.outcomes if o.spec.name == "pr_cycle_time_h")
     planted = 100 * d.effect
-    assert cycle.verdict == "detected", (cycle.headline, cycle.sentence)
-    assert cycle.headline.value < 0 and cycle.headline.ci.high < 0
-    assert cycle.headline.ci.low <= planted <= cycle.headline.ci.high, cycle.headline
-    assert abs(cycle.headline.value - planted) <= TOLERANCE_POINTS, cycle.headline
+    found = cycle.headline
+    assert found is not None and cycle.verdict == "detected", (found, cycle.sentence)
+    assert found.value < 0 and found.ci.high < 0
+    assert found.ci.low <= planted <= found.ci.high, found
+    assert abs(found.value - planted) <= TOLERANCE_POINTS, found

@@ -38,7 +38,7 @@ def test_the_demo_as_of_a_day_is_the_same_whatever_day_it_is_built(tmp_path: Pat
     for today in ("2027-03-01", "2031-08-15"):
         monkeypatch.setenv(clock.ENV, today)
         folder = tmp_path / today
-        run_demo(dir=folder, out=folder / "report.html", as_of=AS_OF, **SMALL)  # type: ignore[arg-type]
+        run_demo(dir=folder, out=folder / "report.html", as_of=AS_OF, **SMALL)
         assert os.environ[clock.ENV] == today  # the run's own today is put back
         built.append((_tables(folder / "correlate.duckdb"), (folder / "report.html").read_bytes(),
                       (folder / "correlate.toml").read_bytes()))
@@ -53,7 +53,7 @@ def test_the_demo_as_of_a_day_is_the_same_whatever_day_it_is_built(tmp_path: Pat
 def test_the_demo_stores_what_it_planted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(clock.ENV, "2027-01-20")
     run_demo(dir=tmp_path, out=tmp_path / "r.html", as_of=AS_OF, effect=-0.25, incident_effect=0.1,
-             **SMALL)  # type: ignore[arg-type]
+             **SMALL)
     with Store.open(tmp_path / "correlate.duckdb", read_only=True) as store:
         planted = store.query("SELECT * FROM demo_planted")
         adoption = store.query("SELECT * FROM demo_adoption ORDER BY team")
