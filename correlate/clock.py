@@ -10,11 +10,13 @@ measure real elapsed time and do not use this clock.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
 
 from correlate.errors import ConfigError
 
-__all__ = ["ENV", "now", "today"]
+__all__ = ["ENV", "now", "pinned", "today"]
 
 ENV = "CORRELATE_TODAY"
 
@@ -39,3 +41,22 @@ def now() -> datetime:
     """The current instant (aware, UTC), or 12:00 UTC on the pinned day."""
     pinned = _pinned()
     return datetime.combine(pinned, time(12), UTC) if pinned is not None else datetime.now(UTC)
+
+
+@contextmanager
+def pinned(day: date | None) -> Iterator[date]:
+    """Make ``day`` today for everything inside the block (None: leave the clock as it is), then restore it.
+
+    It sets the environment variable rather than a module global so that everything this process asks,
+    and any correlate command it starts, sees the same day.
+    """
+    before = os.environ.get(ENV)
+    if day is not None:
+        os.environ[ENV] = day.isoformat()
+    try:
+        yield today()
+    finally:
+        if before is None:
+            os.environ.pop(ENV, None)
+        else:
+            os.environ[ENV] = before

@@ -20,7 +20,7 @@ from __future__ import annotations
 import binascii
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ from connectors.records import (
     Record,
     Review,
 )
+from correlate import clock
 from correlate.config import Config, from_mapping
 from correlate.store import Store
 
@@ -106,7 +107,8 @@ def generate(*, teams: int = 8, devs: int = 120, days: int = 365, seed: int = 7,
     """Build a synthetic organisation.
 
     Args:
-        teams, devs, days: size; the history ends on ``end`` (default: yesterday, UTC).
+        teams, devs, days: size; the history ends on ``end`` (default: the day before
+            :func:`correlate.clock.today`).
         seed: the same seed gives the same organisation.
         effect: planted relative change of PR cycle time once the author's team adopted (-0.2 = 20 % faster).
         incident_effect: planted relative change of the deployment failure probability after adoption.
@@ -117,7 +119,7 @@ def generate(*, teams: int = 8, devs: int = 120, days: int = 365, seed: int = 7,
         A :class:`SyntheticOrg`.
     """
     rng = np.random.default_rng(seed)
-    end = end or (datetime.now(UTC).date() - timedelta(days=1))
+    end = end or (clock.today() - timedelta(days=1))
     start = end - timedelta(days=days - 1)
     day_index = pd.date_range(start, end, freq="D")
     n_days = len(day_index)
@@ -211,8 +213,8 @@ def generate(*, teams: int = 8, devs: int = 120, days: int = 365, seed: int = 7,
 
     def cost(model_idx: np.ndarray, frac: np.ndarray) -> np.ndarray:
         p = prices[model_idx]
-        return frac * (tok_in * p[:, 0] + tok_out * p[:, 1] + tok_cache_create * p[:, 2]
-                       + tok_cache_read * p[:, 3]) / 1e6
+        return np.asarray(frac * (tok_in * p[:, 0] + tok_out * p[:, 1] + tok_cache_create * p[:, 2]
+                                  + tok_cache_read * p[:, 3]) / 1e6)
 
     cost_primary = cost(primary, share)
     cost_second = cost(second, 1 - share)
@@ -444,7 +446,10 @@ def generate(*, teams: int = 8, devs: int = 120, days: int = 365, seed: int = 7,
 
     adopt_dates = {team_names[i]: (day_index[adopt_day[i]].date() if adopt_day[i] < n_days else None)
                    for i in range(teams)}
-    truth = {"effect": effect, "incident_effect": incident_effect, "adoption_day": adopt_dates,
+    members_last_day = np.bincount(team_by_day[:, -1], minlength=teams)
+    truth = {"seed": seed, "teams": teams, "devs": devs, "days": n_days,
+             "effect": effect, "incident_effect": incident_effect, "adoption_day": adopt_dates,
+             "members": {team_names[i]: int(members_last_day[i]) for i in range(teams)},
              "never_adopting": [team_names[i] for i in order[:n_never]], "low_cache_team": team_names[low_cache_team],
              "unmatched_identities": sorted({actor_names[devs + d] for d in np.flatnonzero(unmatched)})}
     tables: dict[type[Record], pd.DataFrame] = {
@@ -499,55 +504,197 @@ def dump_toml(data: dict[str, Any], header: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_demo(dir: Path, out: Path | None, teams: int, devs: int, days: int, seed: int, effect: float,
-             incident_effect: float) -> None:
-    """``correlate demo``: generate, store, configure and report a synthetic organisation."""
+
+
+def record_truth(store: Store, org: SyntheticOrg) -> None:
+    """Store what ``org`` planted in ``demo_planted`` and ``demo_adoption`` (the report's planted-vs-estimated
+    appendix reads them), replacing what an earlier run stored."""
+    t = org.truth
+    with store.transaction():
+        store.con.execute("DELETE FROM demo_planted")
+        store.con.execute("DELETE FROM demo_adoption")
+        store.con.execute(
+            "INSERT INTO demo_planted (seed, as_of, effect, incident_effect, confound_trend_sd_per_week, teams, devs,"
+            " days) VALUES (?, ?, ?, ?, 0.0, ?, ?, ?)",
+            [t["seed"], org.end + timedelta(days=1), t["effect"], t["incident_effect"], t["teams"], t["devs"],
+             t["days"]])
+        store.con.executemany("INSERT INTO demo_adoption (team, adoption_day, members) VALUES (?, ?, ?)",
+                              [[team, day, t["members"][team]] for team, day in t["adoption_day"].items()])
+
+
+@dataclass(frozen=True)
+class DemoDefaults:
+    """What ``correlate demo`` builds when an option is not given.
+
+    Big enough that the monthly report's statistics reach a verdict on the planted cycle-time effect: 24
+    teams clear the confirmatory gate (15 teams, 3 adopting and 3 comparison), and about 30 developers
+    per team give each team-week a median cycle time steady enough that a 30 % change is detected on
+    every seed tried (tests/test_demo_detection.py). It builds and reports in seconds.
+    """
+
+    dir: Path = Path("correlate-demo")
+    teams: int = 24
+    devs: int = 720
+    days: int = 365
+    seed: int = 7
+    effect: float = -0.3
+    incident_effect: float = 0.3
+
+
+DEMO_DEFAULTS = DemoDefaults()
+
+
+def run_demo(dir: Path | None = None, out: Path | None = None, teams: int | None = None, devs: int | None = None,
+             days: int | None = None, seed: int | None = None, effect: float | None = None,
+             incident_effect: float | None = None, as_of: date | None = None) -> None:
+    """``correlate demo``: generate, store, configure and report a synthetic organisation.
+
+    Every argument may be None, meaning :data:`DEMO_DEFAULTS` (``as_of``: :func:`correlate.clock.today`).
+    ``as_of`` is the demo's today: its history ends the day before, and the whole run (report month,
+    plausible window, every rule that asks the clock) takes it as today.
+
+    Raises:
+        UsageError: a size the organisation cannot be built with.
+    """
+    d = DEMO_DEFAULTS
+    opts = DemoDefaults(
+        dir=d.dir if dir is None else dir, teams=d.teams if teams is None else teams,
+        devs=d.devs if devs is None else devs, days=d.days if days is None else days,
+        seed=d.seed if seed is None else seed, effect=d.effect if effect is None else effect,
+        incident_effect=d.incident_effect if incident_effect is None else incident_effect)
+    _check(opts)
+    ambient = clock.today()
+    with clock.pinned(as_of) as today:
+        month, report, org, rows, elapsed = _build(opts, out, today)
+    _say_done(opts, org, rows, elapsed, report, month, pin=today if today != ambient else None)
+
+
+def _check(opts: DemoDefaults) -> None:
+    from correlate.errors import UsageError
+
+    if opts.teams < 2:
+        raise UsageError(f"--teams {opts.teams}: the demo needs at least 2 teams (one adopting, one not).")
+    if opts.devs < opts.teams:
+        raise UsageError(f"--devs {opts.devs}: every one of the {opts.teams} teams needs a developer; give at "
+                         f"least --devs {opts.teams}.")
+    if opts.days < 28:
+        raise UsageError(f"--days {opts.days}: the demo needs at least 28 days of history for a month to report.")
+    if not -1 < opts.effect:
+        raise UsageError(f"--effect {opts.effect}: a change in cycle time must be above -1 (-1 would be instant).")
+    if not -1 <= opts.incident_effect:
+        raise UsageError(f"--incident-effect {opts.incident_effect}: a change in the failure chance cannot be "
+                         "below -1 (no failures at all).")
+
+
+def _build(opts: DemoDefaults, out: Path | None, today: date) -> tuple[str, Path, SyntheticOrg, int, float]:
+    """Generate, store, configure and report; returns (month, report path, organisation, rows, seconds)."""
     import time
 
     from correlate.commands import write_monthly
-    from correlate.console import console, progress
+    from correlate.config import load_config
+    from correlate.console import progress
     from correlate.days import last_complete_month
 
     started = time.perf_counter()
-    dir.mkdir(parents=True, exist_ok=True)
-    store_path = dir / "correlate.duckdb"
-    config_path = dir / "correlate.toml"
+    opts.dir.mkdir(parents=True, exist_ok=True)
+    store_path = opts.dir / "correlate.duckdb"
+    config_path = opts.dir / "correlate.toml"
     with progress() as bar:
         task = bar.add_task("Generating the organisation", total=4)
-        org = generate(teams=teams, devs=devs, days=days, seed=seed, effect=effect, incident_effect=incident_effect)
+        org = generate(teams=opts.teams, devs=opts.devs, days=opts.days, seed=opts.seed, effect=opts.effect,
+                       incident_effect=opts.incident_effect, end=today - timedelta(days=1))
         bar.advance(task)
         bar.update(task, description="Storing it in DuckDB")
         for stale in (store_path, store_path.with_name(store_path.name + ".wal")):
             stale.unlink(missing_ok=True)  # the demo's own store is rebuilt, never merged with an old one
-        data = dict(org.config_data)
-        data = {"store": {"path": "correlate.duckdb"}, **data}
+        data = {"store": {"path": "correlate.duckdb"}, **org.config_data}
         header = ("# Written by `correlate demo`: a synthetic organisation (no real people or data).\n"
-                  f"# teams={teams} devs={devs} days={days} seed={seed} effect={effect} "
-                  f"incident_effect={incident_effect}")
+                  f"# teams={opts.teams} devs={opts.devs} days={opts.days} seed={opts.seed} effect={opts.effect} "
+                  f"incident_effect={opts.incident_effect} as_of={today.isoformat()}")
         config_path.write_text(dump_toml(data, header), encoding="utf-8")
-        from correlate.config import load_config
-
         config = load_config(config_path)
         with Store.open(store_path) as store:
             rows = load(store, org)
+            record_truth(store, org)
             bar.advance(task)
-            first, _ = last_complete_month(org.end + timedelta(days=1))
+            first, _ = last_complete_month(today)
             month = first.strftime("%Y-%m")
             bar.update(task, description=f"Writing the {month} report")
-            report = out or dir / f"report-{month}.html"
+            report = out or opts.dir / f"report-{month}.html"
             write_monthly(store, config, month, report, org_name="Acme (synthetic demo)")
             bar.advance(task, 2)
-    elapsed = time.perf_counter() - started
-    console.print(f"[green]✓[/] Built a synthetic organisation: {teams} teams, {devs} developers, {days} days "
-                  f"({rows:,} rows) in {elapsed:.1f}s.")
-    console.print(f"  store   {store_path}")
+    return month, report, org, rows, time.perf_counter() - started
+
+
+def _say_done(opts: DemoDefaults, org: SyntheticOrg, rows: int, elapsed: float, report: Path, month: str,
+              pin: date | None) -> None:
+    """Say what was built and where, then commands to try next that run as printed from here."""
+    import shlex
+
+    from correlate.console import console
+
+    config_path = opts.dir / "correlate.toml"
+    console.print(f"[green]✓[/] Built a synthetic organisation: {opts.teams} teams, {opts.devs} developers, "
+                  f"{opts.days} days ({rows:,} rows) in {elapsed:.1f}s.")
+    console.print(f"  store   {opts.dir / 'correlate.duckdb'}")
     console.print(f"  config  {config_path}")
     console.print(f"  report  {report}")
-    # suggest a comparison of the two largest teams (small teams are below the privacy threshold)
-    sizes = {t["name"]: len(t["members"]) for t in org.config_data["teams"]}
+    # compare the two largest teams (small teams are below the privacy threshold)
+    sizes = org.truth["members"]
     names = sorted(sizes, key=lambda n: (-sizes[n], n))[:2]
+    other = _other_month(month, org)
+    # a demo built as of another day reports as of that day too: the environment pins it for each command
+    prefix = f"{clock.ENV}={pin.isoformat()} " if pin is not None else ""
+    base = f"{prefix}{invocation()} --config {shlex.quote(_here(config_path))}"
+    out = opts.dir
     console.print("Next, try:")
-    for command in (f"correlate --config {config_path} report compare --teams {','.join(names)} --out compare.html",
-                    f"correlate --config {config_path} export panel --grain week --out panel.csv",
-                    f"correlate --config {config_path} report monthly --month {month} --out monthly.html"):
-        console.print(f"  {command}", soft_wrap=True)  # never wrapped: these are for copy and paste
+    commands = [f"{base} report monthly --month {other} --out {shlex.quote(_here(out / f'report-{other}.html'))}"
+                ] if other else []
+    commands += [f"{base} report compare --teams {','.join(names)} --out {shlex.quote(_here(out / 'compare.html'))}",
+                 f"{base} export panel --grain week --out {shlex.quote(_here(out / 'panel.csv'))}"]
+    for command in commands:
+        console.print(f"  {command}", soft_wrap=True, markup=False, highlight=False)  # for copy and paste
+
+
+def _other_month(month: str, org: SyntheticOrg) -> str | None:
+    """A month to report besides ``month``, the one just written: the month before it when the history
+    reaches into it, else the month in progress when it has a complete day; None when there is neither."""
+    first = date.fromisoformat(f"{month}-01")
+    if first > org.start:
+        return (first - timedelta(days=1)).strftime("%Y-%m")
+    today = org.end + timedelta(days=1)
+    after = (first + timedelta(days=31)).replace(day=1)
+    return after.strftime("%Y-%m") if after < today else None
+
+
+def _here(path: Path) -> str:
+    """``path`` as the user can type it from the current folder: relative when inside it, else absolute."""
+    import os
+
+    absolute = Path(os.path.abspath(path))
+    cwd = Path.cwd()
+    if absolute.is_relative_to(cwd):
+        rel = absolute.relative_to(cwd).as_posix()
+        return rel if "/" in rel else f"./{rel}"  # a bare name would be looked up on PATH, not here
+    return str(absolute)
+
+
+def invocation() -> str:
+    """How to run correlate again the way this process was started, from the current folder.
+
+    After the README's quick start the virtual environment is not activated, so a bare ``correlate`` is
+    not on PATH: this names the script that is running (``.venv/bin/correlate``), or the interpreter with
+    ``-m correlate`` when started that way. A script that PATH finds anyway is printed bare.
+    """
+    import shlex
+    import shutil
+    import sys
+
+    script = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    # ``python -m correlate`` (argv[0] is correlate/__main__.py) or a program that imported correlate
+    if script is None or not script.name.startswith("correlate") or not script.is_file():
+        return f"{shlex.quote(_here(Path(sys.executable)))} -m correlate"
+    found = shutil.which(script.name)
+    if found and Path(found).resolve() == script.resolve():
+        return script.name
+    return shlex.quote(_here(script))

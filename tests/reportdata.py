@@ -11,11 +11,11 @@ import functools
 import shutil
 import tempfile
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 from correlate.config import Config, from_mapping
-from correlate.demo import SyntheticOrg, generate, load
+from correlate.demo import SyntheticOrg, generate, load, record_truth
 from correlate.html.render import render
 from correlate.report.monthly import build_monthly
 from correlate.report.sections import MonthlyReport
@@ -107,19 +107,7 @@ def hostile_monthly() -> Rendered:
 
 
 def store_truth(store: Store, org: SyntheticOrg, seed: int) -> None:
-    """What the demo planted, in the tables a demo store keeps it in (the demo writes them itself where it
-    already does; this fills them for a store built with an older loader)."""
-    con = store.con
-    con.execute("""CREATE TABLE IF NOT EXISTS demo_planted (seed BIGINT PRIMARY KEY, as_of DATE NOT NULL,
-        first_day DATE NOT NULL, last_day DATE NOT NULL, teams INTEGER NOT NULL, devs INTEGER NOT NULL,
-        outcome VARCHAR NOT NULL, effect DOUBLE NOT NULL, incident_effect DOUBLE NOT NULL,
-        confound_trend_sd_per_week DOUBLE NOT NULL, trend_sd_log DOUBLE NOT NULL)""")
-    con.execute("""CREATE TABLE IF NOT EXISTS demo_adoption (team VARCHAR PRIMARY KEY, adoption_day DATE,
-        members INTEGER NOT NULL)""")
-    if con.execute("SELECT count(*) FROM demo_planted").fetchone()[0]:  # type: ignore[index]
-        return
-    t = org.truth
-    con.execute("INSERT INTO demo_planted VALUES (?, ?, ?, ?, ?, ?, 'pr_cycle_time_h', ?, ?, 0, 0)",
-                [seed, org.end + timedelta(days=1), org.start, org.end, len(t["adoption_day"]), 0, t["effect"],
-                 t["incident_effect"]])
-    con.executemany("INSERT INTO demo_adoption VALUES (?, ?, 0)", [[k, v] for k, v in t["adoption_day"].items()])
+    """What the demo planted, in the tables a demo store keeps it in (``correlate demo`` writes them itself;
+    tests that build the organisation with ``generate`` and ``load`` call this)."""
+    assert org.truth["seed"] == seed, "the organisation was generated with another seed"
+    record_truth(store, org)

@@ -19,7 +19,12 @@ from tests.cli import run_cli, write_config
 from tests.httpserver import Reply, Request, serve
 
 TOKEN = "pd-secret-value-123"
-NOW = datetime.now(UTC)
+NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)  # the clock's now on the pinned day below
+
+
+@pytest.fixture(autouse=True)
+def _today(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CORRELATE_TODAY", NOW.date().isoformat())
 
 
 def pagerduty_config(tmp_path: Path, url: str) -> Path:

@@ -3,7 +3,7 @@ hand-built vendor pages (tests/connectors/copilot_pages.py, tests/connectors/cur
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +24,15 @@ from tests.connectors.copilot_pages import FakeCopilot, ndjson, team_row, user_r
 from tests.connectors.cursor_pages import FakeCursor, daily_row, days, event
 from tests.httpserver import Reply, Request, serve
 
-TODAY = datetime.now(UTC).date()
+TODAY = date(2026, 11, 20)  # pinned for every test below: syncs read up to the clock's yesterday
 YESTERDAY = TODAY - timedelta(days=1)
 GH_TOKEN = "ghp_FAKE-tools-test-token"
 CURSOR_KEY = "key_fakeCURSORadminKEY0000"
+
+
+@pytest.fixture(autouse=True)
+def _today(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CORRELATE_TODAY", TODAY.isoformat())
 
 
 def config(store_path: Path, sources: dict[str, Any]) -> Config:

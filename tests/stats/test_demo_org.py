@@ -9,6 +9,7 @@ cycle-time decrease in that range at evidence rung 4.
 from __future__ import annotations
 
 import math
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -19,10 +20,13 @@ from correlate.panel import build_panel
 from correlate.stats.suite import run_suite
 from correlate.store import Store
 
+# a fixed last day: the organisation (holidays, Monday alignment of cohorts) and so the rung depend on it
+END = date(2026, 12, 6)
+
 
 @pytest.mark.slow
 def test_suite_on_the_demo_org_finds_adoption_and_the_planted_speed_up(tmp_path: Path) -> None:
-    org = generate(teams=10, devs=250, days=280, seed=11, effect=-0.3)
+    org = generate(teams=10, devs=250, days=280, seed=11, effect=-0.3, end=END)
     with Store.open(tmp_path / "demo.duckdb") as store:
         load(store, org)
         weekly = build_panel(store, org.config, org.start, org.end, "week")
@@ -42,6 +46,6 @@ def test_suite_on_the_demo_org_finds_adoption_and_the_planted_speed_up(tmp_path:
     # post-adoption drift as large as the largest pre-adoption one, so it is worded as an association, with why
     d = cyc.did
     assert d.pretrend is not None and d.pretrend.passed and d.pretrend.adequate_power
-    assert d.sensitivity is not None and not d.sensitivity.survives and 0 < d.sensitivity.breakdown_mbar < 1
+    assert d.sensitivity is not None and not d.sensitivity.survives and 0 <= d.sensitivity.breakdown_mbar < 1
     assert cyc.rung == 2 and d.rung_reason in cyc.sentence and "not an estimate of what adoption did" in cyc.sentence
     assert res.gates.level == "exploratory"  # 10 teams: labelled exploratory, not confirmatory
