@@ -46,7 +46,9 @@ from correlate.store import Store
 __all__ = ["SyntheticOrg", "generate", "load"]
 
 TEAM_NAMES = ["payments", "checkout", "search", "platform", "mobile", "data", "identity", "growth", "billing",
-              "infra", "notifications", "catalog", "fraud", "ledger", "reporting", "onboarding"]
+              "infra", "notifications", "catalog", "fraud", "ledger", "reporting", "onboarding", "pricing",
+              "shipping", "inventory", "messaging", "analytics", "security", "support", "partners", "webapp", "devex",
+              "storage", "ml", "compliance", "marketplace", "accounts", "media"]
 FIRST = ["alice", "bob", "carol", "dan", "erin", "frank", "grace", "heidi", "ivan", "judy", "mallory", "niaj",
          "olivia", "peggy", "rupert", "sybil", "trent", "victor", "walter", "yara", "zoe", "omar", "lin", "priya"]
 # USD per million tokens (input, output, 5-minute cache write, cache read): Anthropic list prices as of
