@@ -105,6 +105,7 @@ def _ts(base_day: np.ndarray, hours: np.ndarray) -> pd.DatetimeIndex:
 
 def generate(*, teams: int = 8, devs: int = 120, days: int = 365, seed: int = 7, effect: float = -0.2,
              incident_effect: float = 0.3, end: date | None = None, never_share: float = 0.25,
+             confound_trend: float = 0.0,
              unmatched_share: float = 0.03) -> SyntheticOrg:
     """Build a synthetic organisation.
 
@@ -115,6 +116,10 @@ def generate(*, teams: int = 8, devs: int = 120, days: int = 365, seed: int = 7,
         effect: planted relative change of PR cycle time once the author's team adopted (-0.2 = 20 % faster).
         incident_effect: planted relative change of the deployment failure probability after adoption.
         never_share: share of teams that never adopt (the comparison group).
+        confound_trend: a trend of the adopting teams' own, unrelated to adoption: their PR pickup and review
+            times change by this many standard deviations of a PR's log duration per week, over the whole
+            history (negative = getting faster). Teams that adopt early often differ like this; the
+            statistics' pre-trend check must catch it rather than call it an effect of adoption.
         unmatched_share: share of developers whose AI usage arrives under an identity the mapping lacks.
 
     Returns:
@@ -308,6 +313,10 @@ def generate(*, teams: int = 8, devs: int = 120, days: int = 365, seed: int = 7,
     draft = rng.random(n_pr) < 0.2
     ready = created + _hours(np.where(draft, rng.lognormal(np.log(6), 0.8, n_pr), 0.0))
     mult = np.where(team_adopted, 1.0 + effect, 1.0)
+    if confound_trend:
+        # the log durations below have SD 1, so a drift of confound_trend SD per week is this factor
+        will_adopt = adopt_day[author_team] < n_days
+        mult = mult * np.where(will_adopt, np.exp(confound_trend * pt_idx / 7.0), 1.0)
     pickup_h = rng.lognormal(np.log(5), 1.0, n_pr) * mult
     review_h = rng.lognormal(np.log(12), 1.0, n_pr) * mult
     no_review = rng.random(n_pr) < np.where(author_ai, 0.07, 0.04)
@@ -451,6 +460,7 @@ def generate(*, teams: int = 8, devs: int = 120, days: int = 365, seed: int = 7,
     members_last_day = np.bincount(team_by_day[:, -1], minlength=teams)
     truth = {"seed": seed, "teams": teams, "devs": devs, "days": n_days,
              "effect": effect, "incident_effect": incident_effect, "adoption_day": adopt_dates,
+             "confound_trend": confound_trend,
              "members": {team_names[i]: int(members_last_day[i]) for i in range(teams)},
              "never_adopting": [team_names[i] for i in order[:n_never]], "low_cache_team": team_names[low_cache_team],
              "unmatched_identities": sorted({actor_names[devs + d] for d in np.flatnonzero(unmatched)})}
@@ -517,9 +527,9 @@ def record_truth(store: Store, org: SyntheticOrg) -> None:
         store.con.execute("DELETE FROM demo_adoption")
         store.con.execute(
             "INSERT INTO demo_planted (seed, as_of, effect, incident_effect, confound_trend_sd_per_week, teams, devs,"
-            " days) VALUES (?, ?, ?, ?, 0.0, ?, ?, ?)",
-            [t["seed"], org.end + timedelta(days=1), t["effect"], t["incident_effect"], t["teams"], t["devs"],
-             t["days"]])
+            " days) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [t["seed"], org.end + timedelta(days=1), t["effect"], t["incident_effect"], t.get("confound_trend", 0.0),
+             t["teams"], t["devs"], t["days"]])
         store.con.executemany("INSERT INTO demo_adoption (team, adoption_day, members) VALUES (?, ?, ?)",
                               [[team, day, t["members"][team]] for team, day in t["adoption_day"].items()])
 
@@ -541,6 +551,7 @@ class DemoDefaults:
     seed: int = 7
     effect: float = -0.3
     incident_effect: float = 0.3
+    confound_trend: float = 0.0
 
 
 DEMO_DEFAULTS = DemoDefaults()
@@ -548,7 +559,8 @@ DEMO_DEFAULTS = DemoDefaults()
 
 def run_demo(dir: Path | None = None, out: Path | None = None, teams: int | None = None, devs: int | None = None,
              days: int | None = None, seed: int | None = None, effect: float | None = None,
-             incident_effect: float | None = None, as_of: date | None = None) -> None:
+             incident_effect: float | None = None, as_of: date | None = None,
+             confound_trend: float | None = None) -> None:
     """``correlate demo``: generate, store, configure and report a synthetic organisation.
 
     Every argument may be None, meaning :data:`DEMO_DEFAULTS` (``as_of``: :func:`correlate.clock.today`).
@@ -563,7 +575,8 @@ def run_demo(dir: Path | None = None, out: Path | None = None, teams: int | None
         dir=d.dir if dir is None else dir, teams=d.teams if teams is None else teams,
         devs=d.devs if devs is None else devs, days=d.days if days is None else days,
         seed=d.seed if seed is None else seed, effect=d.effect if effect is None else effect,
-        incident_effect=d.incident_effect if incident_effect is None else incident_effect)
+        incident_effect=d.incident_effect if incident_effect is None else incident_effect,
+        confound_trend=d.confound_trend if confound_trend is None else confound_trend)
     _check(opts)
     ambient = clock.today()
     with clock.pinned(as_of) as today:
@@ -604,7 +617,8 @@ def _build(opts: DemoDefaults, out: Path | None, today: date) -> tuple[str, Path
     with progress() as bar:
         task = bar.add_task("Generating the organisation", total=4)
         org = generate(teams=opts.teams, devs=opts.devs, days=opts.days, seed=opts.seed, effect=opts.effect,
-                       incident_effect=opts.incident_effect, end=today - timedelta(days=1))
+                       incident_effect=opts.incident_effect, end=today - timedelta(days=1),
+                       confound_trend=opts.confound_trend)
         bar.advance(task)
         bar.update(task, description="Storing it in DuckDB")
         for stale in (store_path, store_path.with_name(store_path.name + ".wal")):
@@ -612,7 +626,8 @@ def _build(opts: DemoDefaults, out: Path | None, today: date) -> tuple[str, Path
         data = {"store": {"path": "correlate.duckdb"}, **org.config_data}
         header = ("# Written by `correlate demo`: a synthetic organisation (no real people or data).\n"
                   f"# teams={opts.teams} devs={opts.devs} days={opts.days} seed={opts.seed} effect={opts.effect} "
-                  f"incident_effect={opts.incident_effect} as_of={today.isoformat()}")
+                  f"incident_effect={opts.incident_effect} confound_trend={opts.confound_trend} "
+                  f"as_of={today.isoformat()}")
         config_path.write_text(dump_toml(data, header), encoding="utf-8")
         config = load_config(config_path)
         with Store.open(store_path) as store:

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from correlate.config import load_config
@@ -110,3 +111,24 @@ def test_the_planted_cycle_time_effect_is_in_the_data() -> None:
     # pickup+review scale with the effect: the median ratio should sit near 0.7
     ratio = np.median(prs.loc[after, "cycle_s"].dropna()) / np.median(prs.loc[~after, "cycle_s"].dropna())
     assert 0.55 < ratio < 0.85
+
+
+def test_a_confounding_trend_moves_the_adopting_teams_only_and_before_they_adopt() -> None:
+    # --confound-trend: teams that will adopt already get faster week by week, with no effect of adoption
+    org = generate(teams=8, devs=200, days=240, seed=11, effect=0.0, confound_trend=-0.1, never_share=0.5)
+    prs = org.tables[next(t for t in org.tables if t.TABLE == "pull_requests")]
+    team = prs["repo"].str.removeprefix("acme/").str.removesuffix("-api")
+    adopt = team.map(org.truth["adoption_day"])
+    first_adoption = min(d for d in org.truth["adoption_day"].values() if d is not None)
+    before_anyone = prs["created_at"].dt.date < first_adoption  # no team has adopted yet
+    early = prs["created_at"].dt.date < org.start + (first_adoption - org.start) / 2
+
+    def ratio(rows: pd.Series) -> float:  # median cycle time, late half / early half, before anyone adopted
+        late = before_anyone & ~early & rows
+        cycle = prs["cycle_s"]
+        return float(np.median(cycle[late].dropna()) / np.median(cycle[early & rows].dropna()))
+
+    weeks_apart = (first_adoption - org.start).days / 2 / 7
+    assert ratio(adopt.notna()) == pytest.approx(np.exp(-0.1 * weeks_apart), rel=0.12)
+    assert ratio(adopt.isna()) == pytest.approx(1.0, rel=0.1)
+    assert weeks_apart > 3 and org.truth["confound_trend"] == -0.1
