@@ -81,8 +81,6 @@ ConfigOpt = Annotated[Path | None, typer.Option(
 Since = Annotated[str | None, typer.Option("--since", metavar="YYYY-MM-DD", help="First day.")]
 Until = Annotated[str | None, typer.Option("--until", metavar="YYYY-MM-DD", help="Last day (inclusive).")]
 Out = Annotated[Path, typer.Option("--out", metavar="FILE", help="CSV file to write.")]
-ReportOut = Annotated[Path | None, typer.Option(
-    "--out", metavar="FILE", help="Report file; a name ending in .pdf writes a PDF (default: in this folder).")]
 Fmt = Annotated[str | None, typer.Option(
     "--format", metavar="FORMAT", help="html or pdf (default: pdf when --out ends in .pdf, else html).")]
 
@@ -263,7 +261,9 @@ def report_monthly(
     ctx: typer.Context,
     month: Annotated[str | None, typer.Option(
         "--month", metavar="YYYY-MM", help="The month to report (default the last complete month).")] = None,
-    out: ReportOut = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", metavar="FILE", help="Report file; *.pdf writes a PDF (default ./correlate-report-YYYY-MM.html).")
+                   ] = None,
     format: Fmt = None,
     config: ConfigOpt = None,
 ) -> None:
@@ -280,7 +280,8 @@ def report_compare(
     teams: Annotated[str, typer.Option("--teams", metavar="TEAMS", help="Comma-separated team names, e.g. A,B.")],
     since: Since = None,
     until: Until = None,
-    out: ReportOut = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", metavar="FILE", help="Report file; *.pdf writes a PDF (default ./correlate-compare.html).")] = None,
     format: Fmt = None,
     config: ConfigOpt = None,
 ) -> None:
