@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from correlate import clock
 from correlate.config import Config, load_config
 from correlate.console import console, install_countdown, progress
 from correlate.csv_writer import write_csv
@@ -20,14 +21,15 @@ from correlate.sync import SyncContext, configured_sources, run_sync
 if TYPE_CHECKING:
     from correlate.report.sections import StatsSection
 
-__all__ = ["export_panel", "report_compare", "report_monthly", "sync", "write_compare", "write_monthly"]
+__all__ = ["export_panel", "report_compare", "report_format", "report_monthly", "sync", "write_compare",
+           "write_monthly"]
 
 
 def _default_window(store: Store, config: Config) -> tuple[date, date]:
     """The store's data span: first to last day with any PR or AI usage (the last 90 days when empty)."""
     span = data_span(store)
     if span is None:
-        today = datetime.now(UTC).date()
+        today = clock.today()
         return today - timedelta(days=90), today
     return span
 
@@ -103,7 +105,7 @@ def write_compare(store: Store, config: Config, teams: str, since: date | None, 
 
 def _month_arg(month: str | None) -> str:
     if month is None:
-        first, _ = last_complete_month(datetime.now(UTC).date())
+        first, _ = last_complete_month(clock.today())
         return first.strftime("%Y-%m")
     try:
         datetime.strptime(month, "%Y-%m")
@@ -112,8 +114,27 @@ def _month_arg(month: str | None) -> str:
     return month
 
 
-def report_monthly(config_path: Path, month: str | None, out: Path | None, fmt: str) -> None:
+def report_format(fmt: str | None, out: Path | None) -> str:
+    """``--format`` as given, else what ``--out``'s extension says: ``pdf`` for ``.pdf``, otherwise ``html``.
+
+    Raises:
+        UsageError: an unknown format, or one that contradicts the extension of ``--out``.
+    """
+    suffix = out.suffix.lower() if out is not None else ""
+    implied = {".pdf": "pdf", ".html": "html", ".htm": "html"}.get(suffix)
+    if fmt is None:
+        return implied or "html"
+    if fmt not in ("html", "pdf"):
+        raise UsageError(f"--format must be html or pdf, not {fmt!r}")
+    if implied is not None and implied != fmt:
+        raise UsageError(f"--format {fmt} contradicts --out {out} (a {implied} file name); "
+                         f"drop --format or name the file *.{fmt}")
+    return fmt
+
+
+def report_monthly(config_path: Path, month: str | None, out: Path | None, fmt: str | None) -> None:
     """``correlate report monthly``."""
+    fmt = report_format(fmt, out)
     config = load_config(config_path)
     m = _month_arg(month)
     target = out or Path(f"correlate-report-{m}.{fmt}")
@@ -123,8 +144,9 @@ def report_monthly(config_path: Path, month: str | None, out: Path | None, fmt: 
 
 
 def report_compare(config_path: Path, teams: str, since: date | None, until: date | None, out: Path | None,
-                   fmt: str) -> None:
+                   fmt: str | None) -> None:
     """``correlate report compare``: the chosen teams side by side with differences and intervals."""
+    fmt = report_format(fmt, out)
     config = load_config(config_path)
     target = out or Path(f"correlate-compare.{fmt}")
     with Store.open(config.store_path) as store:

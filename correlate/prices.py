@@ -263,7 +263,12 @@ def table_for_config(config: Any) -> PriceTable:
 
 
 def show(config_path: Path) -> None:
-    """``correlate prices``: print the table in use, its version and the date of its source."""
+    """``correlate prices``: print the table in use, its version and the date of its source.
+
+    It fits an 80-column terminal: model ids, dates and prices never wrap or shorten, and the long
+    status notes are numbered under the table instead of squeezed into a column.
+    """
+    from rich import box
     from rich.table import Table
 
     from correlate.config import load_config
@@ -271,23 +276,36 @@ def show(config_path: Path) -> None:
 
     config = load_config(config_path, required=False)
     table = table_for_config(config)
-    out = Table(title=f"Model prices, USD per million tokens — version {table.version}, source dated "
-                      f"{table.source_date}")
-    for col in ("model", "from", "input", "output", "5m write", "1h write", "cache read", "note"):
-        # model ids and dates never wrap (a narrow pipe or CI terminal squeezes the notes instead)
-        out.add_column(col, justify="right" if col not in ("model", "from", "note") else "left",
-                       no_wrap=col in ("model", "from"))
+    out = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    out.add_column("model", no_wrap=True)
+    out.add_column("from", no_wrap=True)
+    for header in ("input", "output", "5m\nwrite", "1h\nwrite", "cache\nread"):
+        out.add_column(header, justify="right", no_wrap=True)
+    out.add_column("note", justify="right", no_wrap=True)
 
     def fmt(v: float | None) -> str:
         return "—" if v is None else f"{v:g}"
 
+    notes: dict[str, int] = {}
+    listed = False
     for key in sorted(table.prices):
         for row in table.prices[key]:
-            since = row.effective_from.isoformat() if row.effective_from else (
-                f"listed {row.listed_since.isoformat()}" if row.listed_since else "—")
+            if row.effective_from is not None:
+                since = row.effective_from.isoformat()
+            elif row.listed_since is not None:
+                since, listed = f"{row.listed_since.isoformat()}*", True
+            else:
+                since = "—"
             note = "; ".join(x for x in (row.status, row.provenance) if x)
+            mark = str(notes.setdefault(note, len(notes) + 1)) if note else ""
             out.add_row(key, since, fmt(row.input), fmt(row.output), fmt(row.cache_write_5m),
-                        fmt(row.cache_write_1h), fmt(row.cache_read), note)
+                        fmt(row.cache_write_1h), fmt(row.cache_read), mark)
+    console.print("Model prices, USD per million tokens.")
+    console.print(f"Version {table.version}, source dated {table.source_date}.")
     console.print(out)
+    console.print("from: the day the price took effect" + ("; * the day its source first listed it" if listed else "")
+                  + "; — always.")
+    for note, number in notes.items():
+        console.print(f"{number:>2}. {note}")
     console.print(f"Batch API: {table.batch_discount:.0%} off input and output. Source: {table.source}")
     console.print("Files: " + ", ".join(table.files))

@@ -103,6 +103,24 @@ def test_prices_command_lists_the_table_and_its_date(tmp_path: Path) -> None:
     assert "2026-08-22" in result.output and "claude-opus-5" in result.output
 
 
+def test_prices_fits_an_80_column_terminal_without_hiding_a_model_or_a_price(tmp_path: Path) -> None:
+    cfg = tmp_path / "correlate.toml"
+    cfg.write_text("")
+    result = CliRunner().invoke(app, ["prices", "--config", str(cfg)], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert "…" not in result.output
+    table = load_prices()
+    shown = [line.split() for line in lines if line.split()[:1] and line.split()[0] in table.prices]
+    expected = [(key, row) for key in table.prices for row in table.prices[key]]
+    assert len(shown) == len(expected)  # one line per row: nothing wrapped onto a second line
+    for words, (key, row) in zip(shown, sorted(expected, key=lambda kr: kr[0]), strict=True):
+        assert words[0] == key
+        rates = [None if w == "—" else float(w) for w in words[2:7]]
+        assert rates == [row.input, row.output, row.cache_write_5m, row.cache_write_1h, row.cache_read]
+
+
 def test_the_price_file_ships_as_package_data() -> None:
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert "data/*" in pyproject["tool"]["setuptools"]["package-data"]["correlate"]
