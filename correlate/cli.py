@@ -153,19 +153,24 @@ def demo(
     dir: Annotated[Path | None, typer.Option(
         "--dir", metavar="DIR", help="Folder for the store, config and report (default ./correlate-demo).")] = None,
     out: Annotated[Path | None, typer.Option(
-        "--out", metavar="FILE", help="Report path (default DIR/report-YYYY-MM.html).")] = None,
-    teams: Annotated[int | None, typer.Option(metavar="N", min=2, help="Number of teams (default 8).")] = None,
-    devs: Annotated[int | None, typer.Option(metavar="N", min=2, help="Number of developers (default 120).")
+        "--out", metavar="FILE", help="Report path; a .pdf name writes a PDF (default DIR/report-YYYY-MM.html).")
+                                  ] = None,
+    teams: Annotated[int | None, typer.Option(metavar="N", min=2, help="Number of teams (default 24).")] = None,
+    devs: Annotated[int | None, typer.Option(metavar="N", min=2, help="Number of developers (default 720).")
                     ] = None,
     days: Annotated[int | None, typer.Option(
         metavar="N", min=28, help="Days of history, ending the day before --as-of (default 365).")] = None,
     seed: Annotated[int | None, typer.Option(
         metavar="N", help="Random seed: the same seed and --as-of give the same organisation (default 7).")] = None,
     effect: Annotated[float | None, typer.Option(
-        metavar="X", help="Planted change in PR cycle time after adoption; -0.2 = 20% faster (default -0.2).")
+        metavar="X", help="Planted change in PR cycle time after adoption; -0.3 = 30% faster (default -0.3).")
                       ] = None,
     incident_effect: Annotated[float | None, typer.Option(
         metavar="X", help="Planted change in the incident rate after adoption (default 0.3).")] = None,
+    confound_trend: Annotated[float | None, typer.Option(
+        "--confound-trend", metavar="X",
+        help="A trend of the adopting teams' own, unrelated to adoption, in SD of log PR duration per week; "
+             "-0.02 = they were already getting faster (default 0: none).")] = None,
     as_of: Annotated[str | None, typer.Option(
         "--as-of", metavar="YYYY-MM-DD", help="The demo's today: its history ends the day before (default today).")
                      ] = None,
@@ -176,7 +181,7 @@ def demo(
         from correlate.demo import run_demo
 
         run_demo(dir=dir, out=out, teams=teams, devs=devs, days=days, seed=seed, effect=effect,
-                 incident_effect=incident_effect, as_of=day)
+                 incident_effect=incident_effect, as_of=day, confound_trend=confound_trend)
 
 
 @app.command(cls=_Command)

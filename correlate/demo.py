@@ -605,7 +605,7 @@ def _build(opts: DemoDefaults, out: Path | None, today: date) -> tuple[str, Path
     """Generate, store, configure and report; returns (month, report path, organisation, rows, seconds)."""
     import time
 
-    from correlate.commands import write_monthly
+    from correlate.commands import report_format, write_monthly
     from correlate.config import load_config
     from correlate.console import progress
     from correlate.days import last_complete_month
@@ -638,7 +638,8 @@ def _build(opts: DemoDefaults, out: Path | None, today: date) -> tuple[str, Path
             month = first.strftime("%Y-%m")
             bar.update(task, description=f"Writing the {month} report")
             report = out or opts.dir / f"report-{month}.html"
-            write_monthly(store, config, month, report, org_name="Acme (synthetic demo)")
+            write_monthly(store, config, month, report, report_format(None, report),
+                          org_name="Acme (synthetic demo)")
             bar.advance(task, 2)
     return month, report, org, rows, time.perf_counter() - started
 

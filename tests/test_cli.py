@@ -164,6 +164,19 @@ def test_demo_takes_an_as_of_date_and_states_every_default() -> None:
             assert "default" in param.help, param.name
 
 
+def test_the_demo_defaults_its_help_states_are_the_ones_it_uses() -> None:
+    from correlate.demo import DEMO_DEFAULTS
+
+    demo = typer.main.get_command(app).commands["demo"]  # type: ignore[attr-defined]
+    stated = {p.name: re.search(r"\(default ([^)]*)\)", p.help).group(1) for p in demo.params  # type: ignore[union-attr]
+              if p.name in ("teams", "devs", "days", "seed", "effect", "incident_effect", "confound_trend")}
+    assert stated == {"teams": str(DEMO_DEFAULTS.teams), "devs": str(DEMO_DEFAULTS.devs),
+                      "days": str(DEMO_DEFAULTS.days), "seed": str(DEMO_DEFAULTS.seed),
+                      "effect": str(DEMO_DEFAULTS.effect), "incident_effect": str(DEMO_DEFAULTS.incident_effect),
+                      "confound_trend": "0: none"}
+    assert DEMO_DEFAULTS.confound_trend == 0
+
+
 def test_demo_refuses_an_as_of_that_is_not_a_date() -> None:
     result = invoke("demo", "--as-of", "yesterday")
     assert result.exit_code == 2

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from datetime import date
@@ -131,3 +132,12 @@ def test_the_default_demo_states_the_planted_direction_on_page_one(tmp_path: Pat
     # started as `python -c`: the suggestions name this interpreter, which runs wherever the user stands
     assert all(c.startswith(f"{shlex.quote(sys.executable)} -m correlate --config ") for c in
                _next_commands(demo.stdout))
+
+
+def test_a_demo_report_named_pdf_is_a_pdf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not shutil.which("chromium") and os.environ.get("CI"):
+        pytest.fail("headless Chromium is not installed (apt-get install chromium)")
+    if not shutil.which("chromium"):
+        pytest.skip("headless Chromium is not installed (apt-get install chromium): PDF test NOT RUN")
+    run_demo(dir=tmp_path, out=tmp_path / "demo.pdf", as_of=AS_OF, **SMALL)
+    assert (tmp_path / "demo.pdf").read_bytes().startswith(b"%PDF-")
