@@ -21,17 +21,30 @@ from correlate.sync import SyncContext, configured_sources, run_sync
 if TYPE_CHECKING:
     from correlate.report.sections import StatsSection
 
-__all__ = ["export_panel", "report_compare", "report_format", "report_monthly", "sync", "write_compare",
+__all__ = ["data_window", "export_panel", "report_compare", "report_format", "report_monthly", "sync", "write_compare",
            "write_monthly"]
 
 
-def _default_window(store: Store, config: Config) -> tuple[date, date]:
+def _data_span(store: Store) -> tuple[date, date]:
     """The store's data span: first to last day with any PR or AI usage (the last 90 days when empty)."""
     span = data_span(store)
     if span is None:
         today = clock.today()
         return today - timedelta(days=90), today
     return span
+
+
+def data_window(store: Store, since: date | None, until: date | None) -> tuple[date, date]:
+    """The days an export covers: ``--since``/``--until`` where given, else the store's data span.
+
+    Raises:
+        UsageError: ``until`` before ``since``.
+    """
+    lo, hi = _data_span(store)
+    first, last = since or lo, until or hi
+    if last < first:
+        raise UsageError(f"--until ({last}) is before --since ({first})")
+    return first, last
 
 
 def sync(config_path: Path, sources: list[str], since: date | None) -> None:
@@ -52,8 +65,8 @@ def export_panel(config_path: Path, out: Path, since: date | None, until: date |
     """``correlate export panel``: the team × day table (or weekly/monthly) as CSV."""
     config = load_config(config_path)
     with Store.open(config.store_path, window=PlausibleWindow.of(config)) as store:
-        lo, hi = _default_window(store, config)
-        frame = build_panel(store, config, since or lo, until or hi, grain)  # type: ignore[arg-type]
+        first, last = data_window(store, since, until)
+        frame = build_panel(store, config, first, last, grain)  # type: ignore[arg-type]
     write_csv(frame, out)
     console.print(f"Wrote {len(frame):,} rows ({frame['team'].nunique()} teams × {grain}) to {out}")
 
@@ -94,7 +107,7 @@ def write_compare(store: Store, config: Config, teams: str, since: date | None, 
 
     names = parse_teams(teams, config.team_names)
     if since is None or until is None:
-        _, hi = _default_window(store, config)
+        _, hi = _data_span(store)
         lo, hi = default_window(until or hi)
         since, until = since or lo, until or hi
     if until < since:

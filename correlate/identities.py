@@ -11,11 +11,10 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from correlate.commands import _default_window
+from correlate.commands import data_window
 from correlate.config import load_config
 from correlate.console import console
 from correlate.csv_writer import write_csv
-from correlate.errors import UsageError
 from correlate.quality import data_quality
 from correlate.store import Store
 
@@ -27,10 +26,7 @@ def export_identities(config_path: Path, out: Path, since: date | None, until: d
     data span) with its source, rows and spend; print how many and where."""
     config = load_config(config_path)
     with Store.open(config.store_path) as store:
-        lo, hi = _default_window(store, config)
-        first, last = since or lo, until or hi
-        if last < first:
-            raise UsageError(f"--until ({last}) is before --since ({first})")
+        first, last = data_window(store, since, until)
         unmatched = data_quality(store, config, first, last, top=10**9).unmatched
     frame = unmatched[["source", "identity", "rows", "cost_usd"]]
     write_csv(frame, out, float_format="%.2f")

@@ -17,7 +17,7 @@ import typer
 from typer.testing import CliRunner
 
 from correlate.cli import app
-from correlate.commands import _default_window, report_format
+from correlate.commands import data_window, report_format
 from correlate.demo import dump_toml
 from correlate.errors import UsageError
 from correlate.store import Store
@@ -273,9 +273,31 @@ def test_an_empty_store_defaults_to_the_90_days_before_the_clock(tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     from datetime import date
 
-    from correlate.config import from_mapping
-
     monkeypatch.setenv("CORRELATE_TODAY", "2025-03-31")
-    config = from_mapping({"store": {"path": str(tmp_path / "s.duckdb")}}, path=None)
     with Store.open(tmp_path / "s.duckdb") as store:
-        assert _default_window(store, config) == (date(2024, 12, 31), date(2025, 3, 31))
+        assert data_window(store, None, None) == (date(2024, 12, 31), date(2025, 3, 31))
+        assert data_window(store, date(2025, 1, 5), None) == (date(2025, 1, 5), date(2025, 3, 31))
+
+
+# --- export windows -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("export", ["panel", "spend", "identities"])
+def test_an_export_window_that_ends_before_it_starts_is_refused(small_store: Path, tmp_path: Path,
+                                                                export: str) -> None:
+    out = tmp_path / f"{export}.csv"
+    result = invoke("export", export, "--config", str(small_store), "--out", str(out),
+                    "--since", "2026-10-20", "--until", "2026-10-01")
+    assert result.exit_code == 2, result.output
+    assert "--until (2026-10-01) is before --since (2026-10-20)" in result.output
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("export", ["panel", "spend", "identities"])
+def test_an_export_without_a_window_covers_the_stores_data(small_store: Path, tmp_path: Path, export: str) -> None:
+    out = tmp_path / f"{export}.csv"
+    result = invoke("export", export, "--config", str(small_store), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert out.exists()
+    if export != "panel":  # the panel's summary counts rows; the others name the window they covered
+        assert "2026-10-31" in result.output, result.output

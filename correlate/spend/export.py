@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from correlate.commands import _default_window
+from correlate.commands import data_window
 from correlate.config import load_config
 from correlate.console import console
 from correlate.csv_writer import write_csv
-from correlate.errors import UsageError
 from correlate.spend import CLASSES, classify_window
 from correlate.spend.wording import describe_thresholds, rule_name
 from correlate.store import Store
@@ -45,10 +44,7 @@ def export_spend(config_path: Path, out: Path, since: date | None, until: date |
     """
     config = load_config(config_path)
     with Store.open(config.store_path) as store:
-        lo, hi = _default_window(store, config)
-        first, last = since or lo, until or hi
-        if last < first:
-            raise UsageError(f"--until ({last}) is before --since ({first})")
+        first, last = data_window(store, since, until)
         inputs, classified = classify_window(store, config, first, last)
     rows = spend_rows(classified.detail)
     write_csv(rows, out, float_format="%.6f")
