@@ -242,7 +242,8 @@ class SourcesConfig(_Section):
 
 class OtelConfig(_Section):
     token_env: EnvName | None = None
-    team_attribute: Annotated[str, Field(min_length=1)] | None = None  # resource attribute naming the team, e.g. "team.id"
+    # resource attribute naming the team, e.g. "team.id"
+    team_attribute: Annotated[str, Field(min_length=1)] | None = None
     spool_dir: Path = Path("otlp-spool")
     max_body_bytes: Annotated[int, Field(ge=1)] = 64 * 1024 * 1024  # per request, after decompression
 
