@@ -6,6 +6,7 @@ person-working-day: without the holiday calendar the week looks like a 20% drop;
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ def at(d: date, hour: int) -> datetime:
 
 
 @pytest.fixture
-def store(store_path: Path) -> Store:
+def store(store_path: Path) -> Iterator[Store]:
     """One deployment and one merged PR per person on every weekday the team worked (not Thanksgiving)."""
     s = Store.open(store_path)
     worked = [WEEK1 + timedelta(days=i) for i in range(12) if (WEEK1 + timedelta(days=i)).weekday() < 5
