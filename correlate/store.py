@@ -128,6 +128,13 @@ class Store:
             raise StoreError(f"cannot create the folder of the store {p}: {exc.strerror or exc}.") from None
         try:
             con = duckdb.connect(str(p), read_only=read_only)
+        except duckdb.ConnectionException as exc:
+            # DuckDB shares one database per file and process: when this process already has the store open
+            # for writing (a test, an embedding program), a read-only open joins that connection's database;
+            # it is migrated already, and this handle still never writes
+            if not (read_only and "different configuration" in str(exc)):
+                raise StoreError(open_failure(p, str(exc), read_only=read_only)) from None
+            con = duckdb.connect(str(p))
         except duckdb.Error as exc:
             raise StoreError(open_failure(p, str(exc), read_only=read_only)) from None
         store = cls(con, p)
@@ -173,7 +180,8 @@ class Store:
 
     def _check_migrated(self) -> None:
         """A read-only store must have every migration: they cannot be applied without writing."""
-        missing = [name for version, name, _ in migrations() if version not in self.applied_versions()]
+        applied = self.applied_versions()
+        missing = [name for version, name, _ in migrations() if version not in applied]
         if missing:
             raise StoreError(
                 f"the store {self.path} needs {len(missing)} migration{'s' if len(missing) > 1 else ''} "
@@ -382,6 +390,9 @@ def open_failure(path: Path, text: str, *, read_only: bool) -> str:
         holder = f" (PID {pid.group(1)})" if pid else ""
         return (f"the store {path} is locked by another process{holder}: another correlate command (sync, "
                 "serve-otlp, import, a report) is using it. Wait for it to finish, then run this again.")
+    if "different configuration" in text:
+        return (f"this process already has the store {path} open read-only; close that handle before opening it "
+                "for writing.")
     if "Permission denied" in text:
         if read_only:
             return f"permission denied reading the store {path}: give this user read access to the file."

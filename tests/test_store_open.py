@@ -138,3 +138,15 @@ def test_reports_work_on_a_store_in_a_read_only_folder_and_leave_it_unchanged(tm
     finally:
         folder.chmod(0o755)
     assert store.read_bytes() == before
+
+
+def test_a_read_only_open_joins_this_process_s_writing_connection(tmp_path: Path) -> None:
+    """DuckDB allows one configuration per file and process: a report inside a program that holds the store
+    open for writing reads through that database instead of failing."""
+    path = tmp_path / "store.duckdb"
+    with Store.open(path) as writer:
+        writer.con.execute("CREATE TABLE marker AS SELECT 42 AS answer")
+        with Store.open(path, read_only=True) as reader:
+            assert reader.read_only and reader.one("SELECT answer FROM marker") == (42,)
+    with Store.open(path, read_only=True) as reader, pytest.raises(StoreError, match="already has the store"):
+        Store.open(path)
