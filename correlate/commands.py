@@ -151,7 +151,7 @@ def report_monthly(config_path: Path, month: str | None, out: Path | None, fmt: 
     config = load_config(config_path)
     m = _month_arg(month)
     target = out or Path(f"correlate-report-{m}.{fmt}")
-    with Store.open(config.store_path) as store:
+    with Store.open(config.store_path, read_only=True) as store:
         path = write_monthly(store, config, m, target, fmt)
     console.print(f"Wrote the monthly report for {m} to {path}")
 
@@ -162,6 +162,6 @@ def report_compare(config_path: Path, teams: str, since: date | None, until: dat
     fmt = report_format(fmt, out)
     config = load_config(config_path)
     target = out or Path(f"correlate-compare.{fmt}")
-    with Store.open(config.store_path) as store:
+    with Store.open(config.store_path, read_only=True) as store:
         path = write_compare(store, config, teams, since, until, target, fmt)
     console.print(f"Wrote the team comparison to {path}")

@@ -9,15 +9,28 @@ mapping every join uses.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from correlate.errors import ConfigError
 from correlate.identity import normalize_identity
@@ -38,14 +51,71 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# The `source` values usage rows carry (connectors.records.AIUsageDay): what [ingest] precedence orders.
+USAGE_SOURCES = ("analytics_api", "enterprise_api", "otel", "transcripts", "copilot_api", "cursor_api", "demo")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"{value!r} is not an http(s) URL; write it like 'https://api.example.com'")
+    return value
+
+
+def _env_name(value: str) -> str:
+    if not _ENV_NAME.match(value):
+        raise ValueError(f"{value!r} is not an environment variable name (letters, digits and _, not a value: "
+                         "secrets live in the environment, the config names the variable)")
+    return value
+
+
+def _repo(value: str) -> str:
+    owner, _, name = value.rpartition("/")
+    if not name or value.count("/") > 1 or (value.count("/") == 1 and not owner) or value != value.strip():
+        raise ValueError(f"{value!r} is not a repository; write 'owner/name' or a bare 'name'")
+    return value
+
+
+def _distinct(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    repeated = sorted({str(v) for v in values if values.count(v) > 1})
+    if repeated:
+        raise ValueError(f"{', '.join(repeated)} listed more than once")
+    return values
+
+
+Url = Annotated[str, AfterValidator(_url)]
+EnvName = Annotated[str, AfterValidator(_env_name)]
+Repo = Annotated[str, AfterValidator(_repo)]
+BackfillDays = Annotated[int, Field(ge=1)]  # days of history the first sync reads
+LookbackDays = Annotated[int, Field(ge=0)]  # days re-read before the cursor on every sync
+SeatCost = Annotated[float, Field(ge=0)]
+
+
 class StoreConfig(_Section):
     path: Path = Path("correlate.duckdb")
 
 
 class CalendarConfig(_Section):
+    """What a day is and which days are working days (the denominators of per-working-day rates)."""
+
     timezone: str = "UTC"
     holidays: str | None = None  # country code for the `holidays` package, e.g. "US", "DE"
-    workdays: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday = 0
+    workdays: Annotated[tuple[Annotated[int, Field(ge=0, le=6)], ...], Field(min_length=1),
+                        AfterValidator(_distinct)] = (0, 1, 2, 3, 4)  # Monday = 0 ... Sunday = 6
+
+    @field_validator("holidays")
+    @classmethod
+    def _known_country(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        import holidays  # only when a calendar is configured: the package is large
+
+        if value not in holidays.list_supported_countries():
+            hint = f"; did you mean {value.upper()!r}?" if value.upper() in holidays.list_supported_countries() else ""
+            raise ValueError(f"{value!r} is not a country the `holidays` package knows (ISO 3166 alpha-2 codes "
+                             f"such as 'US', 'DE', 'GB'){hint}")
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -70,20 +140,34 @@ class MemberEntry(_Section):
         if not self.ids and not self.id:
             raise ValueError("a member table needs `id` or `ids`")
         if self.since and self.until and self.until <= self.since:
-            raise ValueError(f"`until` ({self.until}) must be after `since` ({self.since})")
+            raise ValueError(f"`until` ({self.until}) is not after `since` ({self.since}): the membership would end "
+                             "before it starts (`until` is exclusive)")
         return self
 
     def all_ids(self) -> tuple[str, ...]:
         return ((self.id,) if self.id else ()) + self.ids
 
 
-Member = Annotated[str | list[str] | MemberEntry, Field(union_mode="left_to_right")]
+def _member_kind(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "str"
+    if isinstance(value, (list, tuple)):
+        return "list[str]"
+    return "MemberEntry" if isinstance(value, (dict, MemberEntry)) else None
+
+
+# The branch is chosen by the value's shape, so a member table's error (``until`` before ``since``) is
+# reported as itself instead of as "not a string", the first branch's complaint.
+Member = Annotated[Annotated[str, Tag("str")] | Annotated[list[str], Tag("list[str]")]
+                   | Annotated[MemberEntry, Tag("MemberEntry")], Discriminator(
+    _member_kind, custom_error_type="member", custom_error_message="a member is an identity (a string), a list of "
+    "one person's identities, or a table with `id`/`ids` and optional `since`/`until`")]
 
 
 class TeamConfig(_Section):
     name: Annotated[str, Field(min_length=1)]
     members: tuple[Member, ...] = ()
-    repos: tuple[str, ...] = ()
+    repos: tuple[Repo, ...] = ()
     services: tuple[str, ...] = ()  # incident-tool service ids the team owns
     pagerduty_teams: tuple[str, ...] = ()
 
@@ -95,21 +179,21 @@ class PersonConfig(_Section):
 
 
 class ClaudeCodeSource(_Section):
-    base_url: str = "https://api.anthropic.com"
-    api_key_env: str = "ANTHROPIC_ADMIN_KEY"
-    backfill_days: int = 90
+    base_url: Url = "https://api.anthropic.com"
+    api_key_env: EnvName = "ANTHROPIC_ADMIN_KEY"
+    backfill_days: BackfillDays = 90
 
 
 class ClaudeEnterpriseSource(_Section):
-    base_url: str = "https://api.anthropic.com"
-    api_key_env: str = "ANTHROPIC_ANALYTICS_KEY"
-    backfill_days: int = 90
+    base_url: Url = "https://api.anthropic.com"
+    api_key_env: EnvName = "ANTHROPIC_ANALYTICS_KEY"
+    backfill_days: BackfillDays = 90
 
 
 class GitHubSource(_Section):
-    base_url: str = "https://api.github.com"
-    token_env: str = "GITHUB_TOKEN"
-    repos: tuple[str, ...] = ()
+    base_url: Url = "https://api.github.com"
+    token_env: EnvName = "GITHUB_TOKEN"
+    repos: tuple[Repo, ...] = ()
     org: str | None = None
     api: Literal["graphql", "rest"] = "graphql"
     deployments_from: Literal["deployments", "releases", "merges"] = "deployments"
@@ -120,31 +204,31 @@ class GitHubSource(_Section):
     bot_logins: tuple[str, ...] = ()
     generated_paths: tuple[str, ...] = ()
     import_teams: bool = False
-    lookback_days: int = 3
-    backfill_days: int = 365
+    lookback_days: LookbackDays = 3
+    backfill_days: BackfillDays = 365
 
 
 class PagerDutySource(_Section):
-    base_url: str = "https://api.pagerduty.com"
-    token_env: str = "PAGERDUTY_TOKEN"
-    lookback_days: int = 14
-    backfill_days: int = 365
+    base_url: Url = "https://api.pagerduty.com"
+    token_env: EnvName = "PAGERDUTY_TOKEN"
+    lookback_days: LookbackDays = 14
+    backfill_days: BackfillDays = 365
 
 
 class CopilotSource(_Section):
-    base_url: str = "https://api.github.com"
-    token_env: str = "GITHUB_TOKEN"
+    base_url: Url = "https://api.github.com"
+    token_env: EnvName = "GITHUB_TOKEN"
     org: str | None = None
     enterprise: str | None = None
-    seat_cost_usd_per_month: float | None = None
-    backfill_days: int = 90
+    seat_cost_usd_per_month: SeatCost | None = None
+    backfill_days: BackfillDays = 90
 
 
 class CursorSource(_Section):
-    base_url: str = "https://api.cursor.com"
-    api_key_env: str = "CURSOR_API_KEY"
-    seat_cost_usd_per_month: float | None = None
-    backfill_days: int = 90
+    base_url: Url = "https://api.cursor.com"
+    api_key_env: EnvName = "CURSOR_API_KEY"
+    seat_cost_usd_per_month: SeatCost | None = None
+    backfill_days: BackfillDays = 90
 
 
 class SourcesConfig(_Section):
@@ -157,10 +241,11 @@ class SourcesConfig(_Section):
 
 
 class OtelConfig(_Section):
-    token_env: str | None = None
-    team_attribute: str | None = None  # resource attribute naming the team, e.g. "team.id"
+    token_env: EnvName | None = None
+    # resource attribute naming the team, e.g. "team.id"
+    team_attribute: Annotated[str, Field(min_length=1)] | None = None
     spool_dir: Path = Path("otlp-spool")
-    max_body_bytes: int = 64 * 1024 * 1024
+    max_body_bytes: Annotated[int, Field(ge=1)] = 64 * 1024 * 1024  # per request, after decompression
 
 
 class IngestConfig(_Section):
@@ -171,6 +256,15 @@ class IngestConfig(_Section):
     # no plausible_until means tomorrow.
     plausible_since: date = date(2015, 1, 1)
     plausible_until: date | None = None
+
+    @field_validator("precedence")
+    @classmethod
+    def _known_sources(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [v for v in value if v not in USAGE_SOURCES]
+        if unknown:
+            raise ValueError(f"unknown source {', '.join(map(repr, unknown))}; the usage sources are "
+                             f"{', '.join(USAGE_SOURCES)}")
+        return _distinct(value)
 
     @model_validator(mode="after")
     def _window_in_order(self) -> IngestConfig:
@@ -186,6 +280,20 @@ class ReportConfig(_Section):
     paper: Literal["A4", "Letter"] | None = None
     primary_outcomes: tuple[str, ...] = ("pr_cycle_time_h", "prs_merged_per_dev_week", "change_failure_rate",
                                          "deployments_per_week")
+    # printed on every report (monthly, compare); unset: "Your organisation"
+    organisation: Annotated[str, Field(min_length=1)] | None = None
+
+    @field_validator("primary_outcomes")
+    @classmethod
+    def _modelled_metrics(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from correlate.metrics.catalogue import outcomes
+
+        known = [m.name for m in outcomes()]
+        unknown = [v for v in value if v not in known]
+        if unknown:
+            raise ValueError(f"{', '.join(map(repr, unknown))} is not an outcome the statistics model; choose from "
+                             f"{', '.join(known)}")
+        return _distinct(value)
 
 
 class AnalysisConfig(_Section):
@@ -193,10 +301,20 @@ class AnalysisConfig(_Section):
     adoption_sustain: tuple[int, int] = (2, 3)  # threshold met in >= 2 of the next 3 weeks
     control_group: Literal["never", "not_yet"] = "not_yet"
     anticipation_weeks: Annotated[int, Field(ge=0)] = 0
-    maturity_days: int | None = None  # None: the pre-period p90 of cycle time
+    maturity_days: Annotated[int, Field(ge=1)] | None = None  # None: the pre-period p90 of cycle time
     business_hours: bool = False
     bootstrap_reps: Annotated[int, Field(ge=99)] = 999
     seed: int = 1
+
+    @field_validator("adoption_sustain")
+    @classmethod
+    def _sustain(cls, value: tuple[int, int]) -> tuple[int, int]:
+        k, m = value
+        if m < 1 or not 0 <= k <= m:
+            raise ValueError(f"[{k}, {m}] means 'the share stays at or above the threshold in at least {k} of the "
+                             f"next {m} weeks': it needs 0 <= {k} <= {m} and at least 1 week to look at "
+                             "(the default [2, 3]: 2 of the next 3)")
+        return value
 
 
 class DoraConfig(_Section):
@@ -218,14 +336,23 @@ class SpendConfig(_Section):
     follow_up_days: Annotated[int, Field(ge=0, validation_alias=AliasChoices("follow_up_days", "rework_days"))] = 14
     wasteful_days: Annotated[int, Field(ge=0)] = 14  # git activity in no PR after N days is wasteful
     review_rounds: Annotated[int, Field(ge=1)] = 2  # >= N changes-requested reviews marks the PR as troubled
-    size_buckets: tuple[int, ...] = (50, 200, 800)  # PR size (lines) bucket edges for "similar size"
+    # PR size (lines) bucket edges for "similar size", strictly increasing
+    size_buckets: Annotated[tuple[Annotated[int, Field(ge=1)], ...], Field(min_length=1)] = (50, 200, 800)
     inefficiency_multiple: Annotated[float, Field(gt=0)] | None = 2.0  # cost above k x median is inefficient
     min_evidence_prs: Annotated[int, Field(ge=1)] = 5  # PRs behind a median or a recommendation
     min_evidence_usd: Annotated[float, Field(ge=0)] = 50.0  # spend behind a recommendation
     min_evidence_share: Annotated[float, Field(ge=0, le=1)] = 0.10  # share change a recommendation must show
     small_pr_lines: Annotated[int, Field(ge=1)] = 50  # "small PR" for the model-mix view
     rising_cost_per_commit: Annotated[float, Field(gt=0)] = 0.25  # flag a 25 % rise not matched by PR size
-    batch_actor_types: tuple[str, ...] = ("api_key",)  # non-interactive actors whose spend could use the Batch API
+    # non-interactive actors whose spend could use the Batch API (actor types: user, api_key, unknown)
+    batch_actor_types: tuple[Literal["user", "api_key", "unknown"], ...] = ("api_key",)
+
+    @field_validator("size_buckets")
+    @classmethod
+    def _increasing(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(b <= a for a, b in zip(value, value[1:], strict=False)):
+            raise ValueError(f"bucket edges {list(value)} must increase, e.g. [50, 200, 800]")
+        return value
 
 
 class _Root(_Section):
@@ -355,8 +482,10 @@ def from_mapping(data: dict[str, Any], *, path: Path | None) -> Config:
         elif kind == "missing":
             msg = f"required key `{key}` is missing."
         else:
-            msg = f"`{key}`: {err['msg']}."
-            if "input" in err and not isinstance(err["input"], (dict, list)):
+            text = str(err["msg"]).removeprefix("Value error, ")  # a validator's own sentence needs no label
+            msg = f"`{key}`: {text}" + ("" if text.endswith((".", "?")) else ".")
+            # correlate's own validators quote the value they reject; pydantic's do not
+            if kind != "value_error" and "input" in err and not isinstance(err["input"], (dict, list)):
                 msg += f" Got {err['input']!r}."
         more = len(exc.errors()) - 1
         if more:

@@ -623,7 +623,9 @@ def _build(opts: DemoDefaults, out: Path | None, today: date) -> tuple[str, Path
         bar.update(task, description="Storing it in DuckDB")
         for stale in (store_path, store_path.with_name(store_path.name + ".wal")):
             stale.unlink(missing_ok=True)  # the demo's own store is rebuilt, never merged with an old one
-        data = {"store": {"path": "correlate.duckdb"}, **org.config_data}
+        # named in the config, so the reports of the suggested next commands carry the name too
+        data = {"store": {"path": "correlate.duckdb"}, "report": {"organisation": "Acme (synthetic demo)"},
+                **org.config_data}
         header = ("# Written by `correlate demo`: a synthetic organisation (no real people or data).\n"
                   f"# teams={opts.teams} devs={opts.devs} days={opts.days} seed={opts.seed} effect={opts.effect} "
                   f"incident_effect={opts.incident_effect} confound_trend={opts.confound_trend} "
@@ -638,8 +640,7 @@ def _build(opts: DemoDefaults, out: Path | None, today: date) -> tuple[str, Path
             month = first.strftime("%Y-%m")
             bar.update(task, description=f"Writing the {month} report")
             report = out or opts.dir / f"report-{month}.html"
-            write_monthly(store, config, month, report, report_format(None, report),
-                          org_name="Acme (synthetic demo)")
+            write_monthly(store, config, month, report, report_format(None, report))
             bar.advance(task, 2)
     return month, report, org, rows, time.perf_counter() - started
 

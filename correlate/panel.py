@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Literal
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from correlate.config import Config
-from correlate.days import day_sql
+from correlate.days import day_sql, working_days
 from correlate.errors import UsageError
 from correlate.mapping import register_mapping
 from correlate.metrics.catalogue import rework_condition
@@ -219,24 +220,26 @@ def _aggregate_sql(grain: Grain, keep_lists: bool) -> str:
         lists = ", " + ", ".join(f"coalesce({lst}, []) AS {lst}" for _, _, lst in _MEDIANS.values())
         lists += ", coalesce(_ai_persons, []) AS _ai_persons"
     ai_persons = ", list(DISTINCT person) FILTER (WHERE active) AS _ai_persons" if keep_lists else ""
-    # day rows are unique per (team, day, person) in _f_ai, so person-days are counted with count(*)
+    # day rows are unique per (team, day, person) in _f_ai, so person-days are counted with count(*).
+    # dev_days counts members' *working* days (_f_calendar: [calendar] workdays minus holidays), so a holiday
+    # week has fewer developer-days, not a drop in merged PRs per developer-week.
     if grain == "day":
         # A person's memberships of one team never overlap (the config rejects it), so a day's headcount
         # is the number of membership spans covering it: join days to spans grouped by their dates (a
         # few per team) instead of to every person.
         heads = """heads AS (
-    SELECT s.team, s.period, sum(m.n) AS headcount, sum(m.n) AS dev_days
+    SELECT s.team, s.period, sum(m.n) AS headcount, sum(m.n) * any_value(s.working_days) AS dev_days
     FROM spine s JOIN (SELECT team, since, until, count(*) AS n FROM _f_member GROUP BY ALL) m ON m.team = s.team
       AND (m.since IS NULL OR m.since <= s.p_hi) AND (m.until IS NULL OR m.until > s.p_lo)
     GROUP BY ALL
 )"""
     else:
         heads = """heads AS (
-    SELECT s.team, s.period, count(DISTINCT m.person) AS headcount,
-           sum(datediff('day', greatest(s.p_lo, coalesce(m.since, s.p_lo)),
-                        least(s.p_hi + 1, coalesce(m.until, s.p_hi + 1)))) AS dev_days
+    SELECT s.team, s.period, count(DISTINCT m.person) AS headcount, sum(hi.before - lo.before) AS dev_days
     FROM spine s JOIN _f_member m ON m.team = s.team
       AND (m.since IS NULL OR m.since <= s.p_hi) AND (m.until IS NULL OR m.until > s.p_lo)
+    JOIN _f_calendar lo ON lo.d = greatest(s.p_lo, coalesce(m.since, s.p_lo))
+    JOIN _f_calendar hi ON hi.d = least(s.p_hi + 1, coalesce(m.until, s.p_hi + 1))
     GROUP BY ALL
 )"""
     windowed = ",\n".join(f"{t[1:]} AS (SELECT * FROM {t} WHERE day BETWEEN $since AND $until)"
@@ -244,9 +247,9 @@ def _aggregate_sql(grain: Grain, keep_lists: bool) -> str:
     return f"""
 WITH {windowed},
 periods AS (
-    SELECT {period("CAST(g.d AS DATE)")} AS period, CAST(min(g.d) AS DATE) AS p_lo, CAST(max(g.d) AS DATE) AS p_hi,
-           count(*) AS days, count(*) FILTER (WHERE isodow(g.d) <= 5) AS working_days
-    FROM generate_series(CAST($since AS DATE), CAST($until AS DATE), INTERVAL 1 DAY) AS g(d)
+    SELECT {period("c.d")} AS period, min(c.d) AS p_lo, max(c.d) AS p_hi,
+           count(*) AS days, count(*) FILTER (WHERE c.working) AS working_days
+    FROM _f_calendar c WHERE c.d BETWEEN $since AND $until
     GROUP BY 1
 ),
 spine AS (SELECT t.team, p.* FROM _teams t, periods p),
@@ -376,8 +379,26 @@ class Facts:
 
 def _build_facts(store: Store, config: Config, since: date, until: date, generation: int) -> None:
     register_mapping(store, config)
+    _register_calendar(store, config, since, until)
     _run(store, _facts_sql(config), {"since": since, "until": until})
     store.con.execute(f"CREATE OR REPLACE TEMP TABLE _f_generation AS SELECT {int(generation)} AS generation")
+
+
+def _register_calendar(store: Store, config: Config, since: date, until: date) -> None:
+    """``_f_calendar(d, working, before)``: every day of ``[since, until + 1]``, whether it is a working day
+    (``[calendar] workdays`` minus the public holidays of ``[calendar] holidays``), and how many working days
+    precede it, so the working days of ``[a, b)`` are ``before(b) - before(a)`` (developer-days of a membership)."""
+    days = pd.date_range(since, until + timedelta(days=1), freq="D")
+    cal = config.root.calendar
+    working = days.isin(working_days(since, until + timedelta(days=1), country=cal.holidays, workdays=cal.workdays))
+    frame = pd.DataFrame({"d": days.date, "working": working,
+                          "before": np.concatenate([[0], np.cumsum(working)[:-1]]).astype("int64")})
+    store.con.register("_calendar_frame", frame)
+    try:
+        store.con.execute("CREATE OR REPLACE TEMP TABLE _f_calendar AS "
+                          "SELECT CAST(d AS DATE) AS d, working, before FROM _calendar_frame")
+    finally:
+        store.con.unregister("_calendar_frame")
 
 
 def prepare_facts(store: Store, config: Config, since: date, until: date) -> Facts:
@@ -408,7 +429,8 @@ def build_panel(store: Store, config: Config, since: date, until: date, grain: G
 
     Returns:
         One row per team and period with :data:`PANEL_COLUMNS` (the period column is named after the
-        grain) followed by :data:`EXTRA_COLUMNS`, ``days`` and ``working_days`` (Monday to Friday). Counts
+        grain) followed by :data:`EXTRA_COLUMNS`, ``days`` and ``working_days`` (``[calendar] workdays``,
+        Monday to Friday by default, minus the public holidays of ``[calendar] holidays``). Counts
         are integers (0 when nothing happened); medians are floats (NaN when there was nothing to take
         the median of).
     """

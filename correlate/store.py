@@ -36,7 +36,7 @@ from connectors.records import Record, record_columns
 from correlate.errors import StoreError
 from correlate.plausible import PlausibleWindow, event_columns
 
-__all__ = ["Between", "Store", "SCHEMA_VERSION", "migrations"]
+__all__ = ["Between", "Store", "SCHEMA_VERSION", "migrations", "open_failure"]
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
@@ -101,30 +101,44 @@ class Store:
         self._pending: Counter[str] = Counter()  # quarantined inside the open transaction
         self.generation = 0
         self.mapped: tuple[object, int] | None = None  # (config, generation) register_mapping last ran for
+        self.read_only = False
 
     # -- lifecycle ---------------------------------------------------------------------------------
     @classmethod
     def open(cls, path: Path | str, *, read_only: bool = False, window: PlausibleWindow | None = None) -> Store:
-        """Open (creating and migrating if needed) the store at ``path``.
+        """Open the store at ``path``: read-write (creating and migrating it if needed) or read-only.
 
         ``window`` is the plausible window of event times writes keep to (default: the defaults of
         :mod:`correlate.plausible`; commands pass the config's, ``PlausibleWindow.of(config)``).
+        ``read_only`` is for commands that only read (reports): it works on a file or folder the user
+        may not write, and never changes the file; such a store must already exist and be migrated.
 
         Raises:
-            StoreError: the file cannot be opened (locked by another process, not a DuckDB file) or
-                was written by a newer correlate.
+            StoreError: naming the cause: permission denied, not a DuckDB file, locked by another
+                process, missing (read-only), needing migrations (read-only), or written by a newer correlate.
         """
         p = Path(path)
+        if read_only and not p.exists():
+            raise StoreError(f"there is no store at {p}. Fetch data first (correlate sync, or correlate demo), "
+                             "or point [store] path at the store.")
         try:
             if not read_only:
                 p.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the folder of the store {p}: {exc.strerror or exc}.") from None
+        try:
             con = duckdb.connect(str(p), read_only=read_only)
-        except (duckdb.Error, OSError) as exc:
-            raise StoreError(
-                f"cannot open the store {p}: {exc}. If another correlate command is running (sync, serve), "
-                "wait for it to finish."
-            ) from None
+        except duckdb.ConnectionException as exc:
+            # DuckDB shares one database per file and process: when this process already has the store open
+            # for writing (a test, an embedding program), a read-only open joins that connection's database;
+            # it is migrated already, and this handle still never writes
+            if not (read_only and "different configuration" in str(exc)):
+                raise StoreError(open_failure(p, str(exc), read_only=read_only)) from None
+            con = duckdb.connect(str(p))
+        except duckdb.Error as exc:
+            raise StoreError(open_failure(p, str(exc), read_only=read_only)) from None
         store = cls(con, p)
+        store.read_only = read_only
         if window is not None:
             store.window = window
         try:
@@ -133,6 +147,7 @@ class Store:
                 store.migrate()
             else:
                 store._check_version()
+                store._check_migrated()
         except BaseException:
             con.close()
             raise
@@ -162,6 +177,16 @@ class Store:
                 f"the store {self.path} has schema version {current}, newer than this correlate "
                 f"({SCHEMA_VERSION}). Upgrade correlate (pip install -U correlate)."
             )
+
+    def _check_migrated(self) -> None:
+        """A read-only store must have every migration: they cannot be applied without writing."""
+        applied = self.applied_versions()
+        missing = [name for version, name, _ in migrations() if version not in applied]
+        if missing:
+            raise StoreError(
+                f"the store {self.path} needs {len(missing)} migration{'s' if len(missing) > 1 else ''} "
+                f"({', '.join(missing)}) that cannot run on a read-only store. Run a writing command once "
+                "with write access to the file and its folder (correlate sync) to upgrade it, then report again.")
 
     def applied_versions(self) -> set[int]:
         exists = self.one("SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'")
@@ -195,7 +220,10 @@ class Store:
                 self.con.execute("COMMIT")
             except duckdb.Error as exc:
                 self.con.execute("ROLLBACK")
-                raise StoreError(f"migration {name} failed on {self.path}: {exc}") from None
+                cause = "permission denied: correlate cannot write the store or its folder, and migrating writes. " \
+                    "Give write access, or use a read-only command (reports open the store read-only)" if (
+                        "Permission denied" in str(exc)) else str(exc)
+                raise StoreError(f"migration {name} failed on {self.path}: {cause}") from None
             applied.append(version)
         return applied
 
@@ -350,6 +378,35 @@ class Store:
     def count(self, record_type: type[Record]) -> int:
         row = self.one(f"SELECT count(*) FROM {record_type.TABLE}")
         return int(row[0]) if row else 0
+
+
+_LOCK_PID = re.compile(r"PID (\d+)")
+
+
+def open_failure(path: Path, text: str, *, read_only: bool) -> str:
+    """Why DuckDB could not open ``path``, told from its exception ``text``, and what to do."""
+    if "Could not set lock" in text or "Conflicting lock" in text:
+        pid = _LOCK_PID.search(text)
+        holder = f" (PID {pid.group(1)})" if pid else ""
+        return (f"the store {path} is locked by another process{holder}: another correlate command (sync, "
+                "serve-otlp, import, a report) is using it. Wait for it to finish, then run this again.")
+    if "different configuration" in text:
+        return (f"this process already has the store {path} open read-only; close that handle before opening it "
+                "for writing.")
+    if "Permission denied" in text:
+        if read_only:
+            return f"permission denied reading the store {path}: give this user read access to the file."
+        return (f"permission denied opening the store {path} for writing: this command writes (sync, import, "
+                "derive, a migration); give write access to the file and its folder. Reports need only read access.")
+    if "not a valid DuckDB database file" in text:
+        return (f"{path} is not a DuckDB database (another kind of file, or an empty one). Point [store] path at "
+                "the store correlate created, or at a new file name.")
+    if "Is a directory" in text:
+        return f"{path} is a folder, not a store file: point [store] path at a file such as correlate.duckdb."
+    if "version number" in text or "storage version" in text:
+        return (f"the store {path} was written by a newer DuckDB than this correlate bundles ({duckdb.__version__}): "
+                f"upgrade correlate (pip install -U correlate). DuckDB said: {text}")
+    return f"cannot open the store {path}: {text}"
 
 
 def _text(value: Any) -> str | None:

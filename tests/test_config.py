@@ -130,3 +130,117 @@ def test_identities_are_normalised_once(raw: str, expected: str) -> None:
 def test_the_example_config_is_valid() -> None:
     config = load_config(ROOT / "examples" / "correlate.toml")
     assert config.team_names
+
+
+# Values that parse but make no sense: (TOML, the key the message names, the cause it states).
+NONSENSE = {
+    "unknown holiday country": ('[calendar]\nholidays = "XX"\n', "calendar.holidays",
+                                "'XX' is not a country the `holidays` package knows"),
+    "weekday out of range": ("[calendar]\nworkdays = [0, 9]\n", "calendar.workdays[1]", "less than or equal to 6"),
+    "weekday twice": ("[calendar]\nworkdays = [0, 0, 1]\n", "calendar.workdays", "0 listed more than once"),
+    "no working weekday": ("[calendar]\nworkdays = []\n", "calendar.workdays", "at least 1 item"),
+    "size buckets not increasing": ("[spend]\nsize_buckets = [800, 50]\n", "spend.size_buckets", "must increase"),
+    "size bucket not positive": ("[spend]\nsize_buckets = [0, 50]\n", "spend.size_buckets[0]",
+                                 "greater than or equal to 1"),
+    "sustain more weeks than it looks at": ("[analysis]\nadoption_sustain = [5, 3]\n", "analysis.adoption_sustain",
+                                            "at least 5 of the next 3 weeks"),
+    "sustain looks at no week": ("[analysis]\nadoption_sustain = [0, 0]\n", "analysis.adoption_sustain",
+                                 "at least 1 week to look at"),
+    "negative backfill": ("[sources.claude_code]\nbackfill_days = -5\n", "sources.claude_code.backfill_days",
+                          "greater than or equal to 1"),
+    "negative lookback": ("[sources.github]\nlookback_days = -1\n", "sources.github.lookback_days",
+                          "greater than or equal to 0"),
+    "negative body limit": ("[otel]\nmax_body_bytes = -1\n", "otel.max_body_bytes", "greater than or equal to 1"),
+    "unknown precedence source": ('[ingest]\nprecedence = ["nonsense"]\n', "ingest.precedence",
+                                  "unknown source 'nonsense'"),
+    "unknown primary outcome": ('[report]\nprimary_outcomes = ["nonsense_metric"]\n', "report.primary_outcomes",
+                                "'nonsense_metric' is not an outcome the statistics model"),
+    "empty organisation": ('[report]\norganisation = ""\n', "report.organisation", "at least 1 character"),
+    "base_url without scheme": ('[sources.github]\nbase_url = "api.github.com"\n', "sources.github.base_url",
+                                "is not an http(s) URL"),
+    "a secret instead of a variable name": ('[sources.cursor]\napi_key_env = "key_abc 123"\n',
+                                            "sources.cursor.api_key_env", "is not an environment variable name"),
+    "negative seat cost": ("[sources.copilot]\nseat_cost_usd_per_month = -19\n",
+                           "sources.copilot.seat_cost_usd_per_month", "greater than or equal to 0"),
+    "zero maturity": ("[analysis]\nmaturity_days = 0\n", "analysis.maturity_days", "greater than or equal to 1"),
+    "repo with two slashes": ('[[teams]]\nname = "a"\nrepos = ["acme/api/v2"]\n', "teams[a].repos[0]",
+                              "is not a repository"),
+    "unknown batch actor type": ('[spend]\nbatch_actor_types = ["robot"]\n', "spend.batch_actor_types[0]",
+                                 "'user', 'api_key' or 'unknown'"),
+    "membership ending before it starts": (
+        '[[teams]]\nname = "a"\nmembers = [{ id = "x@acme.com", since = 2026-03-01, until = 2026-01-01 }]\n',
+        "teams[a].members[0]", "`until` (2026-01-01) is not after `since` (2026-03-01)"),
+    "member of no known shape": ('[[teams]]\nname = "a"\nmembers = [3]\n', "teams[a].members[0]",
+                                 "a member is an identity (a string), a list of one person's identities, or a table"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NONSENSE))
+def test_a_value_that_makes_no_sense_stops_the_cli_naming_file_key_and_cause(tmp_path: Path, case: str) -> None:
+    text, key, cause = NONSENSE[case]
+    path = write(tmp_path, text)
+    result = run_cli("--config", str(path), "doctor", cwd=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "ConfigError" in result.stderr and "Traceback" not in result.stderr
+    assert str(path) in result.stderr
+    assert f"`{key}`" in result.stderr
+    assert cause in result.stderr
+    assert "Input should be a valid string" not in result.stderr  # the union's first branch is not the cause
+
+
+def test_sensible_values_of_the_same_keys_load(tmp_path: Path) -> None:
+    path = write(tmp_path, """
+[calendar]
+holidays = "DE"
+workdays = [0, 1, 2, 3]
+[spend]
+size_buckets = [20, 100]
+batch_actor_types = ["api_key", "unknown"]
+[analysis]
+adoption_sustain = [0, 1]
+maturity_days = 30
+[sources.claude_code]
+backfill_days = 1
+[sources.github]
+lookback_days = 0
+repos = ["acme/api", "web"]
+[otel]
+max_body_bytes = 1
+[ingest]
+precedence = ["otel", "analytics_api"]
+[report]
+primary_outcomes = ["pr_review_time_h", "incidents_per_100_deploys"]
+organisation = "Acme"
+[[teams]]
+name = "a"
+members = [{ id = "x@acme.com", since = 2026-01-01, until = 2026-03-01 }]
+""")
+    root = load_config(path).root
+    assert (root.calendar.holidays, root.calendar.workdays) == ("DE", (0, 1, 2, 3))
+    assert root.analysis.adoption_sustain == (0, 1)
+    assert root.report.organisation == "Acme"
+    assert root.ingest.precedence == ("otel", "analytics_api")
+
+
+def test_every_modelled_outcome_can_be_primary_and_nothing_else_can() -> None:
+    from correlate.config import ReportConfig
+    from correlate.metrics.catalogue import METRICS, outcomes
+
+    modelled = {m.name for m in outcomes()}
+    for m in METRICS:
+        if m.name in modelled:
+            assert ReportConfig(primary_outcomes=(m.name,)).primary_outcomes == (m.name,)
+        else:
+            with pytest.raises(ValueError, match="is not an outcome the statistics model"):
+                ReportConfig(primary_outcomes=(m.name,))
+
+
+def test_every_usage_source_a_connector_writes_can_be_ordered_in_precedence() -> None:
+    """A new usage path must be added to USAGE_SOURCES, or a config naming it would be refused."""
+    from connectors.claude_code import PATH_TAG
+    from correlate.config import USAGE_SOURCES, IngestConfig
+    from correlate.ingest.otel import SOURCE as OTEL
+    from correlate.ingest.transcripts import SOURCE as TRANSCRIPTS
+
+    assert {PATH_TAG, OTEL, TRANSCRIPTS} <= set(USAGE_SOURCES)
+    assert set(IngestConfig().precedence) == set(USAGE_SOURCES)

@@ -177,7 +177,8 @@ METRICS: tuple[Metric, ...] = (
     _m("prs_merged_per_dev_week", "merged PRs per developer-week", "Merged PRs per developer-week",
        "PRs per dev-week", "num", "ratio", "prs_merged", "dev_days", scale=5.0, event=_MERGED, better="higher",
        model="count",
-       definition="Merged PRs per developer-week = merged PRs ÷ person-days of membership × 5."),
+       definition="Merged PRs per developer-week = merged PRs ÷ members' working days × 5 (working days: "
+                  "[calendar] workdays, Monday–Friday by default, minus [calendar] holidays)."),
     _m("merge_rate", "merge rate", "Merge rate", "%", "pct", "ratio", "prs_merged",
        ("prs_merged", "prs_closed_unmerged"), event="the day the PR closed (merged or not)", better="higher",
        diff_fmt="d_pct",
@@ -207,7 +208,8 @@ METRICS: tuple[Metric, ...] = (
                   "service, counted on the day it finished."),
     _m("deployments_per_week", "deployments per working week", "per week", "deploys per week", "num", "ratio",
        "deployments", "working_days", scale=5.0, event=_FINISHED, better="higher", model="count",
-       definition="Deployments per week = deployments ÷ working days (Monday–Friday) of the period × 5."),
+       definition="Deployments per week = deployments ÷ working days of the period × 5 (working days: "
+                  "[calendar] workdays, Monday–Friday by default, minus [calendar] holidays)."),
     _m("deploy_days_per_week", "median deployment days per week", "Deployment frequency", "days/week", "days_week",
        "median", "deploy_days_per_week", event=_FINISHED, better="higher", dora="deploy_days_per_week"),
     _m("lead_time_h", "median lead time", "Lead time (median)", "h", "hours", "median", "_lead",

@@ -2,7 +2,7 @@
 -- A real store leaves both tables empty (the report then has no planted-vs-estimated appendix).
 --
 -- demo_planted: one row per demo run (the demo rebuilds its store, so there is one).
-CREATE TABLE demo_planted (
+CREATE TABLE IF NOT EXISTS demo_planted (
     seed BIGINT NOT NULL,
     as_of DATE NOT NULL,  -- the demo's "today": its history ends the day before
     effect DOUBLE NOT NULL,  -- relative change of PR cycle time after a team adopts (-0.2 = 20 % faster)
@@ -14,7 +14,7 @@ CREATE TABLE demo_planted (
 );
 
 -- demo_adoption: each team's planted adoption day (NULL: never adopts) and its members on the last day.
-CREATE TABLE demo_adoption (
+CREATE TABLE IF NOT EXISTS demo_adoption (
     team VARCHAR PRIMARY KEY,
     adoption_day DATE,
     members INTEGER NOT NULL

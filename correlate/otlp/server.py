@@ -497,6 +497,29 @@ def make_server(spool_dir: Path, host: str, port: int, *, max_body_bytes: int, t
                       grpc_port=grpc_port)
 
 
+def check_spool_dir(spool_dir: Path, config_file: str | None) -> None:
+    """Create the spool folder, or raise a ConfigError naming ``[otel] spool_dir`` and why it cannot be one.
+
+    Checked before listening: a spool that cannot be written would answer every export with a retryable
+    503, and exporters would retry into it forever.
+    """
+    import os
+
+    from correlate.errors import ConfigError
+
+    def refuse(why: str) -> ConfigError:
+        return ConfigError(f"`otel.spool_dir` = {str(spool_dir)!r} {why}", path=config_file, key="otel")
+
+    if spool_dir.exists() and not spool_dir.is_dir():
+        raise refuse("is a file, not a folder: name a folder for the spooled requests (it is created if missing).")
+    try:
+        spool_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise refuse(f"cannot be created: {exc.strerror or exc}.") from None
+    if not os.access(spool_dir, os.W_OK | os.X_OK):
+        raise refuse("is not writable by this user: give write access or name another folder.")
+
+
 def serve(config_path: Path, host: str = "127.0.0.1", port: int = HTTP_PORT, grpc_port: int | None = GRPC_PORT) -> None:
     """Run OTLP/HTTP on ``port`` and OTLP/gRPC on ``grpc_port`` (``None``: HTTP only) until interrupted.
 
@@ -512,6 +535,7 @@ def serve(config_path: Path, host: str = "127.0.0.1", port: int = HTTP_PORT, grp
     token = config.secret(otel.token_env, what="the bearer token OTLP exporters send").reveal() if (
         otel.token_env) else None
     spool_dir = config.resolve(otel.spool_dir)
+    check_spool_dir(spool_dir, str(config.path) if config.path else None)
     try:
         server = make_server(spool_dir, host, port, max_body_bytes=otel.max_body_bytes, token=token)
     except OSError as exc:

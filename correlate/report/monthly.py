@@ -180,7 +180,7 @@ def build_monthly(store: Store, config: Config, month: str, *, org_name: str = "
     Args:
         store, config: the data and its team mapping.
         month: ``YYYY-MM``.
-        org_name: printed in the header.
+        org_name: printed in the header when the config's ``[report] organisation`` is not set.
         trend_weeks: weeks of history in the trend charts.
         stats: precomputed statistics; by default the statistics engine runs once on the year of weeks.
         today: the day the report is made (default :func:`correlate.clock.today`).
@@ -232,7 +232,8 @@ def build_monthly(store: Store, config: Config, month: str, *, org_name: str = "
         tiers=tiers, team_model=cost.team_model, spend_by_team=cost.spend.table,
         sessions_chart=adoption.sessions_chart, demo=demo)
     return MonthlyReport(
-        title=f"AI adoption and delivery — {period.label}", org_name=org_name, period=period, min_group_size=min_n,
+        title=f"AI adoption and delivery — {period.label}", org_name=config.root.report.organisation or org_name,
+        period=period, min_group_size=min_n,
         summary=summary, stats=stats, adoption=adoption, cost=cost, leading=leading, lagging=lagging,
         quality=QualitySection(CoverageNote(min_n, rows.grouping.note), appendix.coverage,
                                quality.match_rates, unmatched, quality.supply, quality.ownership, tuple(warnings),

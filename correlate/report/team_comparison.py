@@ -77,7 +77,8 @@ def build_comparison(store: Store, config: Config, teams: list[str], since: date
     ``compare_indicators`` table) gets a window value per team (the catalogue's pooled value) and, for
     each team after the first, a difference from the first with a 95% interval: from the statistics
     engine's team comparison for the metrics it models (with BH-adjusted p-values), else from the same
-    moving-block bootstrap (:mod:`correlate.stats.block_bootstrap`).
+    moving-block bootstrap (:mod:`correlate.stats.block_bootstrap`). The header names the config's
+    ``[report] organisation``, else ``org_name``.
 
     Raises:
         UsageError: a team has fewer people than ``[report] min_group_size`` in the window.
@@ -143,7 +144,8 @@ def build_comparison(store: Store, config: Config, teams: list[str], since: date
                           if left_out else ""))
     notes = tuple(dict.fromkeys(d.note for ind in indicators for d in ind.diffs if d.note))
     return ComparisonReport(
-        title=f"Team comparison — {' vs '.join(teams)}", org_name=org_name, period=period, teams=tuple(teams),
+        title=f"Team comparison — {' vs '.join(teams)}", org_name=config.root.report.organisation or org_name,
+        period=period, teams=tuple(teams),
         reference=teams[0],
         table=metric_table("compare_teams", "Adoption, cost and delivery per team over the window", rows, total=False),
         indicators=tuple(indicators), charts=charts, caveats=CAVEATS, min_group_size=min_n, reps=reps, block=BLOCK,
