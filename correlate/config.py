@@ -302,7 +302,6 @@ class AnalysisConfig(_Section):
     control_group: Literal["never", "not_yet"] = "not_yet"
     anticipation_weeks: Annotated[int, Field(ge=0)] = 0
     maturity_days: Annotated[int, Field(ge=1)] | None = None  # None: the pre-period p90 of cycle time
-    business_hours: bool = False
     bootstrap_reps: Annotated[int, Field(ge=99)] = 999
     seed: int = 1
 

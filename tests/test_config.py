@@ -36,6 +36,8 @@ BAD = {
     "bad time zone": ('[calendar]\ntimezone = "Mars/Olympus"\n', "unknown time zone"),
     "toml syntax": ("[store\npath = 1\n", "not valid TOML"),
     "unknown team key": ('[[teams]]\nname = "a"\nmembrs = []\n', "unknown key `teams[a].membrs`"),
+    # a key that did nothing (durations are calendar hours) no longer exists rather than being silently ignored
+    "removed key": ("[analysis]\nbusiness_hours = true\n", "unknown key `analysis.business_hours`"),
 }
 
 

@@ -187,9 +187,6 @@ def _run_suite(weekly: pd.DataFrame, config: AnalysisConfig, outcomes: Sequence[
     control = str(cfg.control_group)
     antic = int(cfg.anticipation_weeks)
     d = _maturity(d, cfg, notes)
-    if cfg.business_hours:
-        notes.append("business_hours = true: durations in a team x week panel are calendar hours; business-hour "
-                     "medians need event-level rows (correlate.stats.grain.weekly_durations_from_events)")
     cohorts = adoption_week(d, threshold=threshold, sustain=sustain, unit=unit, time=time)
     d["adoption_cohort"] = d[unit].map(cohorts)
     n_weeks = int(d[time].nunique())

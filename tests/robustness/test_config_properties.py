@@ -26,7 +26,7 @@ SECTIONS = {
     "ingest": ["precedence"],
     "report": ["min_group_size", "primary_outcomes"],
     "analysis": ["adoption_threshold", "adoption_sustain", "control_group", "anticipation_weeks", "maturity_days",
-                 "business_hours", "bootstrap_reps", "seed"],
+                 "bootstrap_reps", "seed"],
     "dora": ["year"],
     "prices": ["file"],
 }
