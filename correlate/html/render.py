@@ -11,7 +11,7 @@ from markupsafe import Markup
 from correlate.html.charts import draw
 from correlate.html.filters import FILTERS
 from correlate.report.names import display_name, neutralise
-from correlate.report.sections import ChartData
+from correlate.report.sections import ChartData, verdict_words
 
 __all__ = ["environment", "render"]
 
@@ -32,6 +32,7 @@ def environment() -> jinja2.Environment:
     env.filters.update(FILTERS)
     env.filters["svg"] = _svg
     env.filters["name"] = display_name
+    env.filters["verdict_words"] = verdict_words
     env.globals["csp"] = CSP
     return env
 

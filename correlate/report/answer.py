@@ -5,7 +5,9 @@ module only words them. The wording follows the evidence rung (``correlate.stats
 rung 4 no sentence may use causal language (:func:`correlate.stats.wording.check_wording` raises), and
 a rung-4 sentence says it is an estimate under the parallel-trends assumption. An estimate inside its
 minimum detectable effect is "no detectable change" with the size the data could have seen, never
-"no effect".
+"no effect"; an interval that excludes zero but does not pass the correction for the report's number of
+tests says exactly that, and never offers the minimum detectable effect as its reading. Which of these an
+outcome is, the statistics engine decides (``correlate.stats.suite``); this module only words it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,15 @@ import math
 from collections.abc import Sequence
 
 from correlate.metrics.catalogue import metric
-from correlate.report.sections import Period, SpendMonth, SpendSummary, StatLine, StatsSection, Verdict
+from correlate.report.sections import (
+    VERDICT_STATUS,
+    Period,
+    SpendMonth,
+    SpendSummary,
+    StatLine,
+    StatsSection,
+    Verdict,
+)
 from correlate.stats.wording import check_wording
 
 __all__ = ["SUBJECT", "next_steps", "spend_summary", "verdicts"]
@@ -75,8 +85,23 @@ def _verdict(line: StatLine) -> Verdict:
     went_up = line.estimate > 0
     better = None if better_dir is None or line.estimate == 0 else (went_up == (better_dir == "higher"))
     ci = _interval(line.low, line.high, line.unit)
-    if line.verdict != "detected":
-        seen = _size(line.mde, line.unit) if not math.isnan(line.mde) else ""
+    status = VERDICT_STATUS.get(line.verdict, "no_change")
+    if status == "not_after_correction":
+        # the interval excludes zero on its own; what holds it back is the correction for testing many estimates,
+        # so that is what the sentence says, and the minimum detectable effect (smaller than what was seen) is not
+        # offered as the reading
+        tests = f"{line.tests} estimates" if line.tests > 1 else "several estimates"
+        adjusted = f" (adjusted p = {line.p_bh:.3f})" if line.p_bh is not None and not math.isnan(line.p_bh) else ""
+        move = "a rise" if went_up else "a fall"
+        text = (f"{title}: {move} of {_size(line.estimate, line.unit)} ({ci}), which does not survive the "
+                f"correction for testing {tests} at once{adjusted}, so it is not counted as a detected change. "
+                "That is not evidence of no change.")
+        return Verdict(label, status, check_wording(text, min(line.rung, 3)), line.rung, line.estimate, line.low,
+                       line.high, line.unit, None)
+    if status != "detected":
+        # the minimum detectable effect is the reading only of an interval that includes zero
+        inside = line.low <= 0 <= line.high
+        seen = _size(line.mde, line.unit) if inside and not math.isnan(line.mde) else ""
         limit = f"; the data could only have seen changes larger than about {seen}" if seen else ""
         text = (f"{title}: no detectable change ({_signed(line.estimate, line.unit)}, {ci}){limit}. "
                 "That is not evidence of no change.")
@@ -102,18 +127,26 @@ def verdicts(stats: StatsSection) -> tuple[tuple[Verdict, ...], str]:
                          f"No estimate of what changed this month: {stats.reason}."),),
                 "No statistical estimate: the report describes the month only.")
     out = tuple(_verdict(line) for line in stats.summary)
-    estimated = [v for v in out if v.status in ("detected", "no_change")]
-    at4 = sum(1 for v in estimated if v.rung >= 4)
-    if estimated and at4 == len(estimated):
-        kind = ("difference-in-differences: each adopting team against teams that had not adopted at the same time, "
-                "which rules out fixed differences between teams but rests on the parallel-trends assumption")
-    elif estimated:
-        kind = (f"difference-in-differences; {at4} of {len(estimated)} outcomes passed the checks that make it an "
-                "estimate of what adoption changed, the others are read as associations (appendix B says why)")
-    else:
-        kind = "descriptive only"
+    estimated = [v for v in out if v.status in ("detected", "no_change", "not_after_correction")]
+    kind = _evidence_kind(len(estimated), sum(1 for v in estimated if v.rung >= 4)) if estimated else \
+        "descriptive only"
     evidence = f"How sure: {stats.level}; {kind}. Intervals are 95%; p-values are corrected for the number of tests."
     return out, evidence
+
+
+def _evidence_kind(n: int, at4: int) -> str:
+    """What the estimates are, by how many of the ``n`` estimated outcomes reached rung 4: all, none or some."""
+    checks = "the checks that make a result an estimate of what adoption changed"
+    if at4 == n:
+        return ("difference-in-differences: each adopting team against teams that had not adopted at the same time, "
+                "which rules out fixed differences between teams but rests on the parallel-trends assumption")
+    if at4 == 0:
+        which = "the one outcome did not pass" if n == 1 else f"none of the {n} outcomes passed"
+        read = "it is read as an association" if n == 1 else "all are read as associations"
+        return f"difference-in-differences; {which} {checks}, so {read} (appendix B says why)"
+    rest = n - at4
+    others = "the other is read as an association" if rest == 1 else f"the other {rest} are read as associations"
+    return f"difference-in-differences; {at4} of {n} outcomes passed {checks}, {others} (appendix B says why)"
 
 
 def spend_summary(total: float, previous: float, per_pr: float, productive: float, period: Period,
@@ -149,7 +182,7 @@ def next_steps(verdict_list: Sequence[Verdict], stats: StatsSection, *, period: 
     steps: list[str] = []
     worse = [v for v in verdict_list if v.status == "detected" and v.better is False]
     better = [v for v in verdict_list if v.status == "detected" and v.better]
-    unclear = [v for v in verdict_list if v.status == "no_change"]
+    unclear = [v for v in verdict_list if v.status in ("no_change", "not_after_correction")]
     for v in worse:
         steps.append(f"Look into {v.outcome}: it moved the wrong way for adopting teams. Section 6 shows the week "
                      "it started and which cohorts carry it.")

@@ -58,6 +58,7 @@ from correlate.report.sections import (
     TierRow,
     TierTable,
     ToolRow,
+    verdict_words,
 )
 from correlate.report.statistics import run_statistics, statistics_window
 from correlate.report.teams import (
@@ -307,9 +308,9 @@ def _demo(store: Store, stats: StatsSection) -> DemoTruth | None:
         s = line.get(name)
         if s is None or math.isnan(s.estimate):
             return "not estimated (" + (stats.reason or "too little data") + ")"
-        verdict = "detected" if s.verdict == "detected" else "not detected (inside what the data can see)"
+        # the same words as page one and the estimates tables
         return (f"{s.estimate:+.1f}{'%' if s.unit == '%' else ' ' + s.unit} (95% CI {s.low:+.1f} to {s.high:+.1f}), "
-                f"{verdict}")
+                f"{verdict_words(s.verdict)}")
 
     adopting = int(adoption["adoption_day"].notna().sum())
     effect, incident = float(planted["effect"]), float(planted["incident_effect"])  # type: ignore[arg-type]

@@ -123,8 +123,12 @@ def demo_truth(store: Store) -> tuple[dict[str, object], pd.DataFrame] | None:
     ).fetchall()}
     if tables != {"demo_planted", "demo_adoption"}:
         return None
-    planted = store.con.execute("SELECT * FROM demo_planted ORDER BY as_of DESC LIMIT 1").df()
-    if planted.empty:
+    # fetched as Python values, not through a DataFrame: a DATE column stays a date ("2026-12-07"), where pandas
+    # would turn it into a timestamp that prints a midnight time
+    cur = store.con.execute("SELECT * FROM demo_planted ORDER BY as_of DESC LIMIT 1")
+    row = cur.fetchone()
+    if row is None:
         return None
+    planted = {str(col[0]): value for col, value in zip(cur.description, row, strict=True)}
     adoption = store.con.execute("SELECT team, adoption_day, members FROM demo_adoption ORDER BY team").df()
-    return {str(k): v for k, v in planted.iloc[0].items()}, adoption
+    return planted, adoption

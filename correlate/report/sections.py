@@ -29,7 +29,7 @@ __all__ = ["AdoptionSection", "AssocRow", "AttRow", "Cell", "ChartData", "Cohort
            "LeadingSection", "Matrix", "MethodNotes", "ModelCost", "MonthlyReport", "Period", "QualitySection",
            "Recommendation", "SpendClasses", "SplitRow", "StatLine", "StatsSection", "Study", "SummarySection",
            "TableRow", "MetricTable", "TierCell", "TierRow", "TierTable", "ToolRow", "Verdict", "SpendMonth",
-           "SpendSummary", "DemoTruth", "Appendix"]
+           "SpendSummary", "DemoTruth", "Appendix", "VERDICT_STATUS", "VERDICT_WORDS", "verdict_words"]
 
 RowKind = Literal["team", "other", "suppressed", "total"]
 
@@ -163,6 +163,7 @@ class StatLine:
     rung: int = 1
     rung_reason: str = ""  # below rung 4: why it is not worded as an effect (one sentence, from the engine)
     mde: float = float("nan")  # minimum detectable effect, in ``unit``
+    tests: int = 0  # how many p-values the report's Benjamini-Hochberg correction ran over (0: not known)
 
 
 @dataclass(frozen=True)
@@ -242,17 +243,36 @@ class StatsSection:
 # ---- monthly sections ------------------------------------------------------------------------------
 
 
+VerdictStatus = Literal["detected", "no_change", "not_after_correction", "too_little_data", "unavailable"]
+
+# The engine's verdict (correlate.stats.suite) as page one's status, and the words every view prints for it:
+# page one's badge and the estimates tables read the same words, so they cannot disagree.
+VERDICT_STATUS: Mapping[str, VerdictStatus] = {
+    "detected": "detected", "inconclusive": "no_change", "not_after_correction": "not_after_correction",
+    "descriptive": "too_little_data"}
+VERDICT_WORDS: Mapping[str, str] = {  # keyed by VerdictStatus
+    "detected": "detected", "no_change": "no detectable change",
+    "not_after_correction": "does not survive the correction", "too_little_data": "too little data",
+    "unavailable": "no estimate"}
+
+
+def verdict_words(verdict: str) -> str:
+    """What a report prints for an engine verdict or a page-one status ("inconclusive" -> "no detectable change")."""
+    return VERDICT_WORDS[VERDICT_STATUS.get(verdict, verdict)]
+
+
 @dataclass(frozen=True)
 class Verdict:
     """Page one's answer for one primary outcome: one plain sentence worded by its evidence rung.
 
-    ``status``: ``detected`` (the data can tell the change from noise), ``no_change`` (inside the minimum
-    detectable effect, or not significant after the multiple-comparison correction), ``too_little_data``
-    (the gates allow descriptives only) or ``unavailable`` (no estimate at all).
+    ``status``: ``detected`` (the data can tell the change from noise), ``no_change`` (the interval includes
+    zero: inside the minimum detectable effect), ``not_after_correction`` (the interval excludes zero but the
+    p-value corrected for the report's number of tests does not pass), ``too_little_data`` (the gates allow
+    descriptives only) or ``unavailable`` (no estimate at all).
     """
 
     outcome: str
-    status: Literal["detected", "no_change", "too_little_data", "unavailable"]
+    status: VerdictStatus
     sentence: str
     rung: int = 1
     estimate: float = float("nan")

@@ -80,7 +80,8 @@ def from_suite(suite: Any, first_week: date | None = None) -> StatsSection:
                                         head.unit, est.n, est.n_units, RUNG_LABEL.get(r.rung, str(r.rung)),
                                         suite.bh(name, est.term if est.term != "att_group" else "did_att_group"),
                                         r.verdict, name, int(r.rung), _rung_reason(r),
-                                        r.mde_business if r.mde_business is not None else math.nan))
+                                        r.mde_business if r.mde_business is not None else math.nan,
+                                        len(suite.pvalues)))
             else:
                 summary.append(StatLine(label, r.sentence, r.paragraph or "", math.nan, math.nan, math.nan, "",
                                         r.descriptive.n, r.descriptive.n_units, RUNG_LABEL[1], None, r.verdict,

@@ -216,12 +216,7 @@ def callaway_santanna(data: pd.DataFrame, y: str, *, unit: str, time: str, cohor
                      n, G, scale,
                      inference=inference, crit=crit, pvalue=wild.pvalue if wild else None, **kw)
     if scale == "pp" and not math.isnan(group_est.ci.low):
-        # a change in a proportion is bounded by its definition: the adopters' counterfactual share p1 - ATT
-        # lies in [0, 1], so the ATT lies in [p1 - 1, p1]; the interval is cut to that range (0 is always in it,
-        # so whether the interval excludes 0 does not change)
-        p1, _ = fit.group_treated_level()
-        lo, hi = max(group_est.ci.low, p1 - 1.0), min(group_est.ci.high, p1)
-        group_est = replace(group_est, ci=ConfidenceInterval(lo, hi))
+        group_est = _bound_share_change(group_est, fit, notes)
     tinf = "analytic influence-function SE clustered by unit, t(G-1)"
     simple_est = _est("CS simple-aggregated ATT", "att_simple", a_s, s_s, df, n, G, scale, inference=tinf, **kw)
     dyn_est = _est("CS dynamic (event-time) average ATT", "att_dynamic", a_d, s_d, df, n, G, scale, inference=tinf,
@@ -254,6 +249,28 @@ def callaway_santanna(data: pd.DataFrame, y: str, *, unit: str, time: str, cohor
         n_periods=int(d[time].nunique()), baseline=baseline, warnings=tuple(notes), method=method,
         event_study_universal=uni_events, event_window=event_window(uni_events, n_adopt, anticipation),
         pretrend=pre, sensitivity=sens, att_ratio=ratio_est, rung=rung, rung_reason=reason)  # type: ignore[arg-type]
+
+
+def _bound_share_change(est: Estimate, fit: CsFit, notes: list[str]) -> Estimate:
+    """Cut a change in a share (scale ``pp``, a share 0..1) to what is always true, [-1, 1], never past its estimate.
+
+    Why not the adopters' own range [p1 - 1, p1]: the outcome-regression ATT does not keep the adopters'
+    counterfactual share p1 - ATT inside [0, 1] in a finite sample, so the estimate itself can lie outside
+    that range and an interval cut to it would no longer contain its estimate. When the counterfactual falls
+    outside [0, 1] a note says so: the comparison teams' change was extrapolated past what a share can do.
+    """
+    att = est.statistic
+    p1, _ = fit.group_treated_level()
+    if not 0.0 <= p1 - att <= 1.0:
+        notes.append(f"the adopting teams' counterfactual share implied by the estimate is {100 * (p1 - att):.1f}% "
+                     f"(their observed share {100 * p1:.1f}% minus the estimate {100 * att:+.1f} pp), outside 0-100%: "
+                     "the comparison teams' change is extrapolated beyond what a share allows, read the estimate "
+                     "with care")
+    if not -1.0 <= att <= 1.0:
+        notes.append(f"the estimate ({100 * att:+.1f} pp) lies outside the -100 to +100 points a change in a share can "
+                     "take; its interval is shown uncut")
+        return est
+    return replace(est, ci=ConfidenceInterval(max(est.ci.low, -1.0), min(est.ci.high, 1.0), est.ci.level))
 
 
 def _sensitivity_blocks(fit: CsFit, e_rel: np.ndarray, beta: np.ndarray, inf: np.ndarray, G: int,

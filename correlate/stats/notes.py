@@ -28,7 +28,8 @@ METHOD_NOTES: tuple[str, ...] = (
     "Positive quantities: counts per exposure (merged PRs per developer-week, deployments per working week, "
     "incidents per 100 deployments) are reported as a ratio, the adopting teams' mean over its counterfactual "
     "(log scale, delta method), so a % interval cannot pass -100%; durations are analysed on the log scale; "
-    "proportions in percentage points, with the interval cut to what the definition allows.",
+    "proportions in percentage points, with the interval cut to the -100 to +100 points a change in a share can "
+    "take (never past its own estimate).",
     "Event-study charts compare every week with the last week before adoption (universal base period; the "
     "reference week is 0 by construction) and show only the weeks where at least half of the adopting teams "
     "contribute; the axis is bounded and wide far-out bands are cut at its edge (the table keeps every number). "
@@ -68,7 +69,9 @@ METHOD_NOTES: tuple[str, ...] = (
     "simulation MDE (§3.J) is available (correlate.stats.placebo.placebo_power) but not run by default in reports "
     "(it refits the estimator about 200 times per outcome).",
     "Multiple comparisons: Benjamini-Hochberg across every p-value shown (between-team association, TWFE, cumulative "
-    "lags, CS group ATT, imputation), raw and adjusted side by side. Event studies use bands, not per-point p-values.",
+    "lags, CS group ATT, imputation), raw and adjusted side by side. Event studies use bands, not per-point p-values. "
+    "Intervals are not adjusted: one that excludes zero while its adjusted p-value is above 0.05 is reported as a "
+    "change that does not survive the correction, not as 'no detectable change'.",
     "Adoption gate: 'fewer than 4 pre-adoption weeks' is read as the periods before the median adopting team's "
     "adoption (the method leaves it open; the earliest cohort alone would let one early team veto the analysis).",
     "Durations from a daily table are weekly medians of daily medians weighted by each day's events (exact medians "

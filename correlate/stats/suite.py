@@ -41,7 +41,9 @@ from correlate.stats.wording import (
 
 __all__ = ["OutcomeResult", "PValueRow", "SuiteResult", "prepare_weekly", "run_suite"]
 
-Verdict = Literal["descriptive", "inconclusive", "detected"]
+# "not_after_correction": the interval excludes zero on its own, but the report-wide Benjamini-Hochberg p does not
+# pass; "inconclusive": the interval includes zero (only then is the minimum detectable effect the reading)
+Verdict = Literal["descriptive", "inconclusive", "not_after_correction", "detected"]
 BH_ALPHA = 0.05  # false-discovery rate across every p-value a report shows
 
 
@@ -306,9 +308,13 @@ def _maturity(d: pd.DataFrame, cfg: AnalysisConfig, notes: list[str]) -> pd.Data
 
 def _verdict(res: OutcomeResult, spec: OutcomeSpec, est: Estimate, baseline: float, gates: Gates,
              control: str, *, p_bh: float | None = None, m: int = 0) -> OutcomeResult:
-    """Headline, sentence and verdict. "detected" needs the interval to exclude zero and, when the estimate has
-    a report-wide BH-adjusted p-value, that to be <= 0.05. An interval that excludes zero is never called
-    inconclusive because of the MDE: the MDE says what the design could reliably see, the interval what it saw."""
+    """Headline, sentence and verdict, decided here for every view of the report.
+
+    "detected" needs the interval to exclude zero and, when the estimate has a report-wide BH-adjusted p-value,
+    that to be <= 0.05; an interval that excludes zero with a BH p above 0.05 is "not_after_correction" (the
+    interval and the raw p agree, the correction for testing many estimates does not let it count). Only an
+    interval that includes zero is "inconclusive" and gets the MDE paragraph: the MDE says what the design could
+    reliably see, the interval what it saw, so the MDE is never offered against an interval that excludes zero."""
     from dataclasses import replace
 
     be, hrs, mde_b = _business(spec, est, baseline)
@@ -331,7 +337,7 @@ def _verdict(res: OutcomeResult, spec: OutcomeSpec, est: Estimate, baseline: flo
                                            weeks=gates.n_weeks, mde_pct=mde_b, est_pct=be.value, lo=be.ci.low,
                                            hi=be.ci.high, mde_hours=mde_h, unit=be.unit, label=spec.label)
     elif p_bh is not None and p_bh > BH_ALPHA:
-        verdict = "inconclusive"
+        verdict = "not_after_correction"
         paragraph = multiplicity_paragraph(est_pct=be.value, lo=be.ci.low, hi=be.ci.high, unit=be.unit, p_bh=p_bh,
                                            m=m)
     return replace(res, headline=be, headline_hours=hrs, mde_business=mde_b, verdict=verdict, rung=rung,

@@ -60,6 +60,86 @@ def test_an_estimate_inside_its_mde_is_no_detectable_change_with_what_the_data_c
     assert w.better is False and "had a change failure rate 4.1 percentage points higher" in w.sentence
 
 
+def _corrected(line: StatLine, p_bh: float, tests: int) -> StatLine:
+    from dataclasses import replace
+
+    return replace(line, p_bh=p_bh, tests=tests)
+
+
+@pytest.mark.parametrize(("est", "lo", "hi", "move"), [(9.8, 1.3, 18.2, "a rise of 9.8"),
+                                                       (-9.8, -18.2, -1.3, "a fall of 9.8")])
+def test_an_interval_excluding_zero_that_fails_the_correction_says_so_and_offers_no_mde(
+        est: float, lo: float, hi: float, move: str) -> None:
+    line = _corrected(_line("change_failure_rate", "change failure rate", est, lo, hi, "pp", "not_after_correction",
+                            2, mde=12.0), p_bh=0.080, tests=28)
+    (v,), _ = verdicts(_stats(line))
+    assert v.status == "not_after_correction" and v.better is None
+    assert v.sentence == (
+        f"Change failure rate: {move} percentage points (95% CI 1.3–18.2 percentage points), which does not survive "
+        "the correction for testing 28 estimates at once (adjusted p = 0.080), so it is not counted as a detected "
+        "change. That is not evidence of no change.")
+    assert "no detectable change" not in v.sentence and "could only have seen" not in v.sentence
+
+
+@pytest.mark.parametrize(("lo", "hi", "mde_shown"), [(-1.0, 11.6, True), (0.0, 11.6, True), (1.3, 11.6, False)])
+def test_the_mde_sentence_appears_only_when_the_interval_includes_zero(lo: float, hi: float, mde_shown: bool) -> None:
+    (v,), _ = verdicts(_stats(_line("prs_merged_per_dev_week", "merged PRs per developer-week", 5.3, lo, hi, "%",
+                                    "inconclusive", 4, mde=8.9)))
+    assert ("the data could only have seen changes larger than about 8.9%" in v.sentence) is mde_shown, v.sentence
+
+
+@pytest.mark.parametrize(("rungs", "kind"), [
+    ((4, 4, 4, 4), "difference-in-differences: each adopting team against teams that had not adopted"),
+    ((2, 2, 2, 2), "none of the 4 outcomes passed the checks that make a result an estimate of what adoption changed, "
+                   "so all are read as associations (appendix B says why)"),
+    ((2,), "the one outcome did not pass the checks that make a result an estimate of what adoption changed, so it "
+           "is read as an association"),
+    ((4, 2, 2, 2), "1 of 4 outcomes passed the checks that make a result an estimate of what adoption changed, the "
+                   "other 3 are read as associations (appendix B says why)"),
+    ((4, 4, 4, 2), "3 of 4 outcomes passed the checks that make a result an estimate of what adoption changed, the "
+                   "other is read as an association (appendix B says why)"),
+])
+def test_how_sure_words_none_some_and_all_outcomes_passing_the_checks(rungs: tuple[int, ...], kind: str) -> None:
+    lines = [_line("pr_cycle_time_h", f"outcome {i}", -5.0, -9.0, 1.0, "%", "inconclusive", r)
+             for i, r in enumerate(rungs)]
+    _, evidence = verdicts(_stats(*lines))
+    assert kind in evidence, evidence
+    if 4 not in rungs:
+        assert "the other" not in evidence
+
+
+def test_the_estimates_tables_print_the_verdict_page_one_prints() -> None:
+    import re
+    from dataclasses import replace
+
+    from correlate.report.sections import AttRow
+    from tests.reportdata import hostile_monthly
+
+    cases = [("median PR cycle time", -12.5, -20.0, -4.0, "%", "detected", 0.012),
+             ("merged PRs per developer-week", 5.3, -1.0, 11.6, "%", "inconclusive", 0.70),
+             ("change failure rate", 9.8, 1.3, 18.2, "pp", "not_after_correction", 0.080)]
+    summary = tuple(_corrected(_line("", label, est, lo, hi, unit, verdict, 2, mde=12.0), p_bh=p, tests=28)
+                    for label, est, lo, hi, unit, verdict, p in cases)
+    att = tuple(AttRow(label, est, lo, hi, unit, 12.0, p, verdict, "flat", 24, 8, "")
+                for label, est, lo, hi, unit, verdict, p in cases)
+    stats = replace(_stats(*summary), att=att)
+    found, evidence = verdicts(stats)
+    report = hostile_monthly().report
+    html = render("monthly.html.j2", r=replace(report, stats=stats,
+                                              summary=replace(report.summary, verdicts=found, evidence=evidence)))
+
+    def text(fragment: str) -> str:
+        return " ".join(re.sub(r"<[^>]+>", " ", fragment).split())
+
+    badges = [text(b) for b in re.findall(r'<span class="badge">(.*?)</span>', html, re.S)]
+    assert badges == ["detected", "no detectable change", "does not survive the correction"]
+    rows = [[text(c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", tr, re.S)]
+            for tr in re.findall(r"<tr>(.*?)</tr>", html, re.S)]
+    for (label, *_), badge in zip(cases, badges, strict=True):
+        printed = [row[-1] for row in rows if row and row[0] == label]
+        assert printed == [badge, badge], (label, printed)  # the ATT table and the primary-outcomes table
+
+
 def test_too_little_data_and_no_engine_say_so() -> None:
     (v,), _ = verdicts(_stats(_line("pr_cycle_time_h", "median PR cycle time", math.nan, math.nan, math.nan, "",
                                     "descriptive", 1)))

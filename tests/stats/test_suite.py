@@ -99,10 +99,30 @@ def test_an_interval_that_excludes_zero_is_not_detected_when_its_bh_adjusted_p_i
     kept = _verdict(cyc, cyc.spec, est, 20.0, suite.gates, "not_yet", p_bh=0.01, m=12)
     held = _verdict(cyc, cyc.spec, est, 20.0, suite.gates, "not_yet", p_bh=0.052, m=12)
     assert kept.verdict == "detected" and kept.paragraph is None
-    assert held.verdict == "inconclusive"
+    assert held.verdict == "not_after_correction"  # not "inconclusive": the interval did exclude zero
     assert "12 estimates" in held.paragraph and "0.052" in held.paragraph
     assert "not evidence of no change" in held.paragraph
     assert held.sentence == kept.sentence  # the estimate itself is still stated, with its interval
+
+
+def test_each_verdict_follows_from_its_interval_and_its_bh_adjusted_p(suite) -> None:
+    """One rule decides the verdict every view prints: an interval including zero is inconclusive (and only it gets
+    the minimum-detectable-effect paragraph); one excluding zero is detected when its BH-adjusted p passes, else it
+    does not survive the correction."""
+    seen = set()
+    for o in suite.outcomes:
+        if o.headline is None:
+            continue
+        ci, p_bh = o.headline.ci, suite.bh(o.spec.name, "did_att_group" if o.did else "twfe_intensity")
+        if ci.low <= 0 <= ci.high:
+            assert o.verdict == "inconclusive" and "can reliably detect only" in o.paragraph, o.spec.name
+        elif p_bh is not None and p_bh > 0.05:
+            assert o.verdict == "not_after_correction", o.spec.name
+            assert "Benjamini" in o.paragraph and "reliably detect" not in o.paragraph
+        else:
+            assert o.verdict == "detected" and o.paragraph is None, o.spec.name
+        seen.add(o.verdict)
+    assert {"detected", "inconclusive"} <= seen
 
 
 def test_every_detected_verdict_has_a_bh_adjusted_p_at_or_below_005(suite) -> None:
