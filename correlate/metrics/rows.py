@@ -158,7 +158,7 @@ def row_sums(frame: pd.DataFrame, cols: tuple[str, ...]) -> pd.Series:
 
 def weekly_by_team(weekly: pd.DataFrame, name: str, teams: list[str], pool: list[str] | None = None) -> pd.DataFrame:
     """Metric ``name`` per week (rows) and team (columns, in ``teams`` order); with ``pool``, a last column
-    "median of all N teams": the median over the ``pool`` teams' values of each week."""
+    "median of N teams": the median over the ``pool`` teams' values of each week."""
     frame = weekly[weekly["team"].isin(pool or teams)].assign(_v=lambda w: row_values(w, name))
     weeks = sorted(frame["week"].unique())
     # one pivot (not one filter per team): stays fast with thousands of teams
@@ -166,7 +166,7 @@ def weekly_by_team(weekly: pd.DataFrame, name: str, teams: list[str], pool: list
         index=weeks)
     out = wide.reindex(columns=teams)
     if pool:
-        out[f"median of all {len(pool)} teams"] = wide.median(axis=1, skipna=True)
+        out[f"median of {len(pool)} teams"] = wide.median(axis=1, skipna=True)
     return out
 
 

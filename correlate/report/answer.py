@@ -25,7 +25,8 @@ from correlate.report.sections import (
     StatsSection,
     Verdict,
 )
-from correlate.stats.wording import check_wording
+from correlate.report.statistics import TOO_WIDE_FACTOR
+from correlate.stats.wording import DIVERGING, check_wording
 
 __all__ = ["SUBJECT", "next_steps", "spend_summary", "verdicts"]
 
@@ -72,10 +73,20 @@ def _interval(low: float, high: float, unit: str) -> str:
     return f"95% CI {_signed(low, unit)} to {_signed(high, unit)}"
 
 
+def _diverging(line: StatLine) -> str:
+    """The failed pre-trend check, said after a sentence that is not a detection: a reader must not take a
+    confounded movement, or its absence, at face value."""
+    return f" {line.rung_reason}" if line.rung < 4 and line.rung_reason.startswith(DIVERGING) else ""
+
+
 def _verdict(line: StatLine) -> Verdict:
     """One outcome's sentence from its summary line (estimate, interval, MDE, rung, verdict)."""
     name, label = line.metric, line.outcome
     title = label[:1].upper() + label[1:]
+    if line.verdict == "too_wide":
+        text = (f"{title}: too few events to estimate a change (its 95% interval spans more than a "
+                f"{TOO_WIDE_FACTOR:.0f}-fold change); the report shows medians only.")
+        return Verdict(label, "too_little_data", check_wording(text, 1), line.rung)
     if line.verdict == "descriptive" or math.isnan(line.estimate):
         text = (f"{title}: too little data to estimate a change ({line.n_units} teams); the report shows "
                 "medians only.")
@@ -95,7 +106,7 @@ def _verdict(line: StatLine) -> Verdict:
         move = "a rise" if went_up else "a fall"
         text = (f"{title}: {move} of {_size(line.estimate, line.unit)} ({ci}), which does not survive the "
                 f"correction for testing {tests} at once{adjusted}, so it is not counted as a detected change. "
-                "That is not evidence of no change.")
+                f"That is not evidence of no change.{_diverging(line)}")
         return Verdict(label, status, check_wording(text, min(line.rung, 3)), line.rung, line.estimate, line.low,
                        line.high, line.unit, None)
     if status != "detected":
@@ -104,7 +115,7 @@ def _verdict(line: StatLine) -> Verdict:
         seen = _size(line.mde, line.unit) if inside and not math.isnan(line.mde) else ""
         limit = f"; the data could only have seen changes larger than about {seen}" if seen else ""
         text = (f"{title}: no detectable change ({_signed(line.estimate, line.unit)}, {ci}){limit}. "
-                "That is not evidence of no change.")
+                f"That is not evidence of no change.{_diverging(line)}")
         return Verdict(label, "no_change", check_wording(text, min(line.rung, 3)), line.rung, line.estimate,
                        line.low, line.high, line.unit, None)
     change = (up if went_up else down).format(x=_size(line.estimate, line.unit))
@@ -114,6 +125,7 @@ def _verdict(line: StatLine) -> Verdict:
                 "teams.")
     else:
         why = line.rung_reason or "the checks that would make it an estimate of what adoption changed did not pass."
+        why = why[:1].lower() + why[1:]  # it follows a colon
         text = (f"{SUBJECT} {change} than the comparison teams ({ci}), a difference the data can distinguish from "
                 f"noise. It is an association, not an estimate of what adoption changed: {why}")
     return Verdict(label, "detected", check_wording(text, line.rung), line.rung, line.estimate, line.low, line.high,

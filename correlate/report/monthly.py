@@ -383,7 +383,10 @@ def _trend(weekly: pd.DataFrame, shown: list[str], eligible: list[str] | None, n
     "median of all teams" series)."""
     frame = weekly_by_team(weekly, name, shown, eligible)
     if eligible:
-        title = f"{title}: the {len(shown)} largest teams and the median of all {len(eligible)}"
+        # "all N" beside the N+1 teams of page one's "How sure" read as a miscount: the median covers the teams
+        # large enough to show, the statistics every team
+        title = (f"{title}: the {len(shown)} largest teams and the median of the {len(eligible)} teams large enough "
+                 "to show")
     rows = tuple((w, *[None if pd.isna(v) else float(v) for v in values])
                  for w, values in zip(frame.index, frame.to_numpy(), strict=True))
     return ChartData(title, "line", ("week", *map(str, frame.columns)), rows, fmt, {"height": 2.2, **options})

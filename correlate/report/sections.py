@@ -198,6 +198,7 @@ class AttRow:
     n_adopting: int
     n_control: int
     paragraph: str
+    too_wide: bool = False  # the interval spans more than a 100-fold change: printed as too few events, no numbers
 
 
 @dataclass(frozen=True)
@@ -249,7 +250,7 @@ VerdictStatus = Literal["detected", "no_change", "not_after_correction", "too_li
 # page one's badge and the estimates tables read the same words, so they cannot disagree.
 VERDICT_STATUS: Mapping[str, VerdictStatus] = {
     "detected": "detected", "inconclusive": "no_change", "not_after_correction": "not_after_correction",
-    "descriptive": "too_little_data"}
+    "descriptive": "too_little_data", "too_wide": "too_little_data"}
 VERDICT_WORDS: Mapping[str, str] = {  # keyed by VerdictStatus
     "detected": "detected", "no_change": "no detectable change",
     "not_after_correction": "does not survive the correction", "too_little_data": "too little data",

@@ -54,6 +54,18 @@ def _display_unit(scale: str, spec_unit: str) -> str:
     return {"log": "%", "pp": "pp"}.get(scale, spec_unit)
 
 
+# A ratio whose 95% interval spans more than this factor (e.g. incidents per 100 deployments from a handful of
+# incidents: "+538% [-97%, +120,235%]") says nothing a reader can use; its numbers are not printed.
+TOO_WIDE_FACTOR = 100.0
+
+
+def too_wide(low: float, high: float, unit: str) -> bool:
+    """Whether a percentage-change interval spans more than a :data:`TOO_WIDE_FACTOR`-fold change."""
+    if unit != "%" or math.isnan(low) or math.isnan(high):
+        return False
+    return low <= -100 or (100 + high) / (100 + low) > TOO_WIDE_FACTOR
+
+
 def from_suite(suite: Any, first_week: date | None = None) -> StatsSection:
     """Convert a ``correlate.stats.suite.SuiteResult`` into the report's view.
 
@@ -73,13 +85,16 @@ def from_suite(suite: Any, first_week: date | None = None) -> StatsSection:
     for r in suite.outcomes:
         name, label = r.spec.name, r.spec.label
         head = r.headline
+        wide = head is not None and too_wide(head.ci.low, head.ci.high, head.unit)
         if r.primary:
             if head is not None:
                 est = r.did.att_group if r.did else r.twfe
-                summary.append(StatLine(label, r.sentence, r.paragraph or "", head.value, head.ci.low, head.ci.high,
+                nan3 = (math.nan, math.nan, math.nan)
+                value, low, high = nan3 if wide else (head.value, head.ci.low, head.ci.high)
+                summary.append(StatLine(label, r.sentence, r.paragraph or "", value, low, high,
                                         head.unit, est.n, est.n_units, RUNG_LABEL.get(r.rung, str(r.rung)),
                                         suite.bh(name, est.term if est.term != "att_group" else "did_att_group"),
-                                        r.verdict, name, int(r.rung), _rung_reason(r),
+                                        "too_wide" if wide else r.verdict, name, int(r.rung), _rung_reason(r),
                                         r.mde_business if r.mde_business is not None else math.nan,
                                         len(suite.pvalues)))
             else:
@@ -95,10 +110,10 @@ def from_suite(suite: Any, first_week: date | None = None) -> StatsSection:
             d = r.did
             att.append(AttRow(label, head.value, head.ci.low, head.ci.high, head.unit,
                               r.mde_business if r.mde_business is not None else math.nan,
-                              suite.bh(name, "did_att_group"), r.verdict,
+                              suite.bh(name, "did_att_group"), "too_wide" if wide else r.verdict,
                               "flat" if d.pretrend_ok else ("not tested" if d.pretrend is None
                                                             else "not flat: read with care"),
-                              d.n_adopting, d.n_control, r.paragraph or ""))
+                              d.n_adopting, d.n_control, r.paragraph or "", too_wide=wide))
             scale = d.att_group.scale
             unit = _display_unit(scale, r.spec.unit)
             if r.primary:

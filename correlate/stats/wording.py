@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ASSUMPTION",
+    "DIVERGING",
     "CAUSAL_PATTERN",
     "association_sentence",
     "intensity_sentence",
@@ -147,6 +148,10 @@ def insufficient_paragraph(gates: Gates) -> str:
             "inconclusive; it is not evidence of no change.")
 
 
+# how the reason for a failed pre-trend check begins (the report adds it to sentences that are not detections)
+DIVERGING = "Adopting teams were already diverging"
+
+
 def rung_and_reason(pretrend: PretrendTest | None, sens: Sensitivity | None) -> tuple[int, str]:
     """The evidence rung of a difference-in-differences and, below 4, the one sentence that says why.
 
@@ -160,7 +165,7 @@ def rung_and_reason(pretrend: PretrendTest | None, sens: Sensitivity | None) -> 
         return 2, ("There are too few weeks before adoption to test whether adopting teams were already "
                    "diverging, so this is reported as an association, not an estimated effect.")
     if not pretrend.passed:
-        return 2, (f"Adopting teams were already diverging from the comparison teams before adoption (pre-trend "
+        return 2, (f"{DIVERGING} from the comparison teams before adoption (pre-trend "
                    f"test p = {_p(pretrend.pvalue)}, slope {pretrend.slope:+.3g} per period), so this is an "
                    "association, not an estimated effect.")
     if not pretrend.adequate_power:
@@ -171,9 +176,11 @@ def rung_and_reason(pretrend: PretrendTest | None, sens: Sensitivity | None) -> 
         return 2, ("The sensitivity of the estimate to a diverging trend could not be computed, so this is "
                    "reported as an association, not an estimated effect.")
     if not sens.survives:
-        return 2, (f"The {sens.target} is not distinguishable from zero once the comparison may drift after "
-                   f"adoption by as much as it drifted before (it holds only up to {sens.breakdown_mbar:.2f} times "
-                   "that drift, 1 needed), so this is reported as an association.")
+        # worded as what could be true, not as "not distinguishable": the sentence sits beside "a difference the
+        # data can distinguish from noise", which is about the plain interval
+        return 2, (f"if the comparison teams could have drifted after adoption as much as they drifted before, the "
+                   f"{sens.target} could still be zero (the conclusion holds only up to {sens.breakdown_mbar:.2f} "
+                   "times that drift; 1 is needed), so this is reported as an association.")
     return 4, ""
 
 

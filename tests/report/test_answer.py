@@ -15,7 +15,7 @@ from correlate.report.paper import locale_paper, paper_size
 from correlate.report.sections import Diff, Period, SpendMonth, StatLine, StatsSection
 from correlate.report.statistics import plain_note, unavailable
 from correlate.report.team_comparison import AT_ZERO, NO_SPREAD, degenerate
-from correlate.stats.wording import CAUSAL_PATTERN, inconclusive_paragraph
+from correlate.stats.wording import CAUSAL_PATTERN, DIVERGING, inconclusive_paragraph
 from tests.htmlcheck import parse
 
 
@@ -44,8 +44,26 @@ def test_below_rung_4_a_detected_change_is_an_association_with_the_engines_reaso
     reason = "Adopting teams were already diverging from the comparison teams before adoption."
     (v,), _ = verdicts(_stats(_line("pr_cycle_time_h", "median PR cycle time", -18.2, -26.0, -9.0, "%", "detected",
                                     2, reason)))
-    assert "It is an association, not an estimate of what adoption changed: " + reason in v.sentence
+    # the reason follows a colon, so it starts in lower case
+    assert "It is an association, not an estimate of what adoption changed: adopting teams were already " \
+           "diverging from the comparison teams before adoption." in v.sentence
     assert not CAUSAL_PATTERN.search(v.sentence)
+
+
+@pytest.mark.parametrize(("verdict", "lo", "hi"), [("inconclusive", -25.0, 2.0), ("not_after_correction", -25.0, -1.7)])
+def test_a_change_that_is_not_a_detection_still_says_the_adopters_were_already_diverging(
+        verdict: str, lo: float, hi: float) -> None:
+    # a confounded trend: whatever the interval says, the reader must learn the comparison was not like for like
+    reason = (f"{DIVERGING} from the comparison teams before adoption (pre-trend test p = 0.002, slope -0.02 per "
+              "period), so this is an association, not an estimated effect.")
+    (v,), _ = verdicts(_stats(_corrected(_line("pr_cycle_time_h", "median PR cycle time", -14.0, lo, hi, "%", verdict,
+                                               2, reason, mde=18.0), p_bh=0.13, tests=28)))
+    assert v.sentence.endswith("That is not evidence of no change. " + reason)
+    assert not CAUSAL_PATTERN.search(v.sentence)
+    (flat,), _ = verdicts(_stats(_corrected(_line("pr_cycle_time_h", "median PR cycle time", -14.0, lo, hi, "%",
+                                                  verdict, 2, "There are too few weeks before adoption.", mde=18.0),
+                                            p_bh=0.13, tests=28)))
+    assert flat.sentence.endswith("That is not evidence of no change.")  # other reasons stay in appendix B
 
 
 def test_an_estimate_inside_its_mde_is_no_detectable_change_with_what_the_data_could_see() -> None:
@@ -223,3 +241,35 @@ def test_page_one_prints_verdicts_before_anything_else(tmp_path) -> None:  # typ
     assert first < text.index("Is it working?") < text.index("merged PRs 18% faster") < text.index(
         "What does it cost?") < text.index("What to do next") < text.index("2. Adoption")
     assert "@page { size: Letter" in html or "@page { size: A4" in html
+
+
+@pytest.mark.parametrize(("low", "high", "wide"), [(-96.6, 120235.0, True), (-99.5, 10.0, True), (-100.0, 5.0, True),
+                                                    (-60.0, 150.0, False), (-90.0, 800.0, False)])
+def test_a_ratio_interval_spanning_more_than_a_100_fold_change_is_too_wide_to_print(low: float, high: float,
+                                                                                    wide: bool) -> None:
+    from correlate.report.statistics import too_wide
+
+    assert too_wide(low, high, "%") is wide
+    assert not too_wide(-300.0, 300.0, "pp")  # percentage points are bounded by their definition instead
+
+
+def test_an_estimate_too_wide_to_read_prints_too_few_events_not_its_numbers() -> None:
+    import re
+    from dataclasses import replace
+
+    from correlate.report.sections import AttRow
+    from tests.reportdata import hostile_monthly
+
+    line = _line("incidents_per_100_deploys", "incidents per 100 deployments", math.nan, math.nan, math.nan, "%",
+                 "too_wide", 2)
+    (v,), _ = verdicts(_stats(line))
+    assert v.status == "too_little_data" and "too few events to estimate a change" in v.sentence
+    att = (AttRow("incidents per 100 deployments", 537.8, -96.6, 120235.0, "%", 165503.6, 0.70, "too_wide", "flat",
+                  18, 6, "", too_wide=True),)
+    report = hostile_monthly().report
+    html = render("monthly.html.j2", r=replace(report, stats=replace(_stats(line), att=att)))
+    row = " ".join(re.sub(r"<[^>]+>", " ", re.search(r"<tr><th scope=\"row\">incidents per 100 deployments</th>"
+                                                       r"(.*?)</tr>", html, re.S).group(1)).split())  # type: ignore[union-attr]
+    assert row.startswith("too few events: the interval spans more than a 100-fold change")
+    assert "537.8" not in html and "120235" not in html and "165503" not in html
+    assert row.endswith("too little data")
