@@ -141,3 +141,19 @@ def test_a_demo_report_named_pdf_is_a_pdf(tmp_path: Path, monkeypatch: pytest.Mo
         pytest.skip("headless Chromium is not installed (apt-get install chromium): PDF test NOT RUN")
     run_demo(dir=tmp_path, out=tmp_path / "demo.pdf", as_of=AS_OF, **SMALL)
     assert (tmp_path / "demo.pdf").read_bytes().startswith(b"%PDF-")
+
+
+@pytest.mark.slow
+def test_a_demo_with_a_confounding_trend_and_no_effect_is_not_worded_as_an_effect(tmp_path: Path) -> None:
+    # adopting teams already getting faster before they adopt, and adoption changing nothing: page one must
+    # not call the fall in cycle time a detected change, and must say the teams were already diverging
+    run_demo(dir=tmp_path, out=tmp_path / "r.html", as_of=AS_OF, effect=0.0, confound_trend=-0.02)
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    page_one = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html[html.index('<section id="summary"'):
+                                                               html.index('<section id="adoption"')]))
+    cycle = re.search(r"Median PR cycle time: [^.]*\..*?(?=(?:no detectable change|does not survive|detected) "
+                      r"Merged PRs)", page_one)
+    assert cycle is not None, page_one[:1500]
+    assert "already diverging from the comparison teams before adoption" in cycle.group(0)
+    assert "faster" not in cycle.group(0) and "distinguish from noise" not in cycle.group(0)
+    assert "-0.020 SD per week" in html  # the appendix names the planted confounder
