@@ -88,12 +88,14 @@ def test_pdf_pages_have_the_configured_paper_size(chromium: str, tmp_path: Path,
 @pytest.mark.slow
 def test_the_demos_monthly_pdf_has_a_main_body_of_at_most_8_pages_then_the_appendix(chromium: str,
                                                                                      tmp_path: Path) -> None:
+    from correlate.demo import DEMO_DEFAULTS as D
     from correlate.demo import generate, load
     from correlate.html.render import render
     from correlate.report.monthly import build_monthly
 
-    end = date(2026, 12, 6)  # the demo as `correlate demo` makes it on 2026-12-07: its defaults, its seed
-    org = generate(end=end)
+    end = date(2026, 12, 6)  # the demo as `correlate demo --as-of 2026-12-07` makes it: its defaults, its seed
+    org = generate(teams=D.teams, devs=D.devs, days=D.days, seed=D.seed, effect=D.effect,
+                   incident_effect=D.incident_effect, end=end)
     with Store.open(tmp_path / "demo.duckdb") as store:
         load(store, org)
         store_truth(store, org, seed=7)

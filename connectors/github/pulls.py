@@ -169,8 +169,14 @@ def fetch_pull_requests(
             page.requests += _add_pull(gh, page, node, owner=owner, name=name, token_env=token_env,
                                        generated_paths=generated_paths)
         info = connection.get("pageInfo") or {}
+        more = not reached_end and bool(info.get("hasNextPage"))
+        if more and not info.get("endCursor"):
+            # read as the last page, the PRs after it were never fetched while the cursor moved past them
+            raise PayloadError(f"GitHub said more pull requests of {repo} follow but gave no cursor to read them "
+                               "(pullRequests.pageInfo.endCursor is null); nothing of this page was stored, re-run "
+                               "the sync", source=SOURCE, where=repo)
         page.newest_updated_at = max((p.updated_at for p in page.pulls if p.updated_at), default=None)
-        page.last = reached_end or not info.get("hasNextPage") or not info.get("endCursor")
+        page.last = not more
         yield page
         if page.last:
             return
@@ -202,7 +208,10 @@ def _add_pull(gh: Github, page: PullRequestPage, node: dict[str, Any], *, owner:
         items = _nodes(conn, ctx, key)
         info = get_map(conn, "pageInfo", ctx, f"{key}.pageInfo") or {}
         cursor = get_str(info, "endCursor", ctx, f"{key}.pageInfo.endCursor")
-        while get_bool(info, "hasNextPage", ctx, f"{key}.pageInfo.hasNextPage") and cursor:
+        while get_bool(info, "hasNextPage", ctx, f"{key}.pageInfo.hasNextPage"):
+            if not cursor:  # a truncated list would pass for the whole one (e.g. reviews: "merged without review")
+                raise PayloadError(f"GitHub said more {key} of {repo}#{number} follow but gave no cursor to read "
+                                   f"them ({key}.pageInfo.endCursor is null)", source=SOURCE, where=f"{repo}#{number}")
             data = graphql.run(gh, query, {"owner": owner, "name": name, "number": number, "after": cursor},
                                token_env=token_env, where=f"{repo}#{number}")
             requests += 1

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
-from connectors.errors import AuthError, FatalSourceError, RateLimitError
+from connectors.errors import AuthError, FatalSourceError, PayloadError, RateLimitError
 from connectors.github import connect, fetch_pull_requests
 from connectors.github.pulls import PullRequestPage
 from tests.connectors.github.fake_github import (
@@ -19,7 +20,7 @@ from tests.connectors.github.fake_github import (
     FakeReview,
     graphql_errors_reply,
 )
-from tests.httpserver import Server, serve
+from tests.httpserver import Reply, Server, serve
 
 T0 = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
 TOKEN = "ghp_FAKE-graphql-test-token"
@@ -223,3 +224,30 @@ def test_a_review_without_a_database_id_is_kept_under_its_node_id_and_the_reposi
     assert "PRR_kwDOfake3120" in {r.review_id for r in first if r.number == 3}
     assert len({r.review_id for r in first if r.number == 3}) == 130
     assert [r.review_id for r in again] == [r.review_id for r in first]  # the same key on every sync
+
+
+# -- a page that says more follow but gives no cursor: an error, never a silently short list ----------------------
+
+class CursorlessGitHub(FakeGitHub):
+    """Hand-built: the fake's own answers, except that the PR page (or its first PR's reviews) says more follow
+    and gives no cursor. GitHub's schema allows a null ``endCursor``; with ``hasNextPage: true`` there is no way
+    to read on, and a list cut there would pass for the whole one (a PR's reviews: "merged without review")."""
+
+    def __init__(self, repos: list[FakeRepo], where: str) -> None:
+        super().__init__(repos)
+        self.where = where
+
+    def graphql(self, body: dict[str, Any]) -> Reply:
+        reply = super().graphql(body)
+        repo = reply.body.get("data", {}).get("repository") or {}
+        if "pullRequests" in repo:
+            conn = repo["pullRequests"] if self.where == "page" else repo["pullRequests"]["nodes"][0]["reviews"]
+            conn["pageInfo"] = {"hasNextPage": True, "endCursor": None}
+        return reply
+
+
+@pytest.mark.parametrize("where", ["page", "reviews"])
+def test_more_to_read_without_a_cursor_is_a_payload_error_not_a_short_list(where: str) -> None:
+    fake = CursorlessGitHub([FakeRepo("acme/api", {n: pr(n) for n in range(1, 4)})], where)
+    with serve(fake) as server, pytest.raises(PayloadError, match="endCursor is null"):
+        pages_of(server, "acme/api", T0)
