@@ -12,6 +12,7 @@ from correlate.console import console, install_countdown, progress
 from correlate.csv_writer import write_csv
 from correlate.days import last_complete_month
 from correlate.errors import UsageError
+from correlate.outfile import writing
 from correlate.panel import build_panel
 from correlate.plausible import PlausibleWindow
 from correlate.report.queries import data_span  # SQL only: no matplotlib or jinja2
@@ -21,8 +22,8 @@ from correlate.sync import SyncContext, configured_sources, run_sync
 if TYPE_CHECKING:
     from correlate.report.sections import StatsSection
 
-__all__ = ["data_window", "export_panel", "report_compare", "report_format", "report_monthly", "sync", "write_compare",
-           "write_monthly"]
+__all__ = ["check_window", "data_window", "export_panel", "report_compare", "report_format", "report_monthly", "sync",
+           "write_compare", "write_monthly"]
 
 
 def _data_span(store: Store) -> tuple[date, date]:
@@ -40,11 +41,24 @@ def data_window(store: Store, since: date | None, until: date | None) -> tuple[d
     Raises:
         UsageError: ``until`` before ``since``.
     """
+    check_window(since, until)
     lo, hi = _data_span(store)
     first, last = since or lo, until or hi
-    if last < first:
-        raise UsageError(f"--until ({last}) is before --since ({first})")
+    if last < first:  # one bound given, beyond the other end of the data
+        given = f"--since {since} is after" if since is not None else f"--until {until} is before"
+        edge = f"the store's last day ({hi})" if since is not None else f"the store's first day ({lo})"
+        raise UsageError(f"{given} {edge}: there is nothing to export in that window")
     return first, last
+
+
+def check_window(since: date | None, until: date | None) -> None:
+    """Refuse ``--until`` before ``--since`` (both given).
+
+    Raises:
+        UsageError: naming both days.
+    """
+    if since is not None and until is not None and until < since:
+        raise UsageError(f"--until ({until}) is before --since ({since})")
 
 
 def sync(config_path: Path, sources: list[str], since: date | None) -> None:
@@ -64,7 +78,7 @@ def sync(config_path: Path, sources: list[str], since: date | None) -> None:
 def export_panel(config_path: Path, out: Path, since: date | None, until: date | None, grain: str) -> None:
     """``correlate export panel``: the team × day table (or weekly/monthly) as CSV."""
     config = load_config(config_path)
-    with Store.open(config.store_path, window=PlausibleWindow.of(config)) as store:
+    with Store.open(config.store_path, read_only=True) as store:  # an export only reads
         first, last = data_window(store, since, until)
         frame = build_panel(store, config, first, last, grain)  # type: ignore[arg-type]
     write_csv(frame, out)
@@ -78,9 +92,10 @@ def _write(html: str, out: Path, fmt: str) -> Path:
     if fmt == "pdf":
         from correlate.html.pdf import html_to_pdf
 
-        return html_to_pdf(html, out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(html, encoding="utf-8")
+        with writing(out, by_another_program=True):
+            return html_to_pdf(html, out)
+    with writing(out):
+        out.write_text(html, encoding="utf-8")
     return out
 
 

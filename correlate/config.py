@@ -289,6 +289,8 @@ class ReportConfig(_Section):
         from correlate.metrics.catalogue import outcomes
 
         known = [m.name for m in outcomes()]
+        if not value:  # page one would have no answer at all
+            raise ValueError(f"name at least one outcome; choose from {', '.join(known)}")
         unknown = [v for v in value if v not in known]
         if unknown:
             raise ValueError(f"{', '.join(map(repr, unknown))} is not an outcome the statistics model; choose from "

@@ -20,6 +20,8 @@ from typing import Any
 
 import pandas as pd
 
+from correlate.outfile import writing
+
 __all__ = ["FORMULA_STARTS", "neutralise", "safe_frame", "write_csv"]
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -54,7 +56,7 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 def write_csv(frame: pd.DataFrame, out: Path, *, float_format: str | None = None) -> Path:
     """Write ``frame`` to ``out`` as CSV (no index) with formula-leading text neutralised; returns ``out``."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    safe_frame(frame).to_csv(out, index=False, float_format=float_format)
-    return out
+    safe = safe_frame(frame)
+    with writing(Path(out)) as path:
+        safe.to_csv(path, index=False, float_format=float_format)
+    return path

@@ -80,7 +80,7 @@ def run(config_path: Path) -> None:
         DoctorError: a configured source failed its check (exit 2 when a key is missing or
             refused, else 1).
     """
-    config = load_config(config_path, required=False)
+    config = load_config(config_path, required=False)  # without one: every path explained, "not found"
     console.print(_paths_table(config))
     names = configured_sources(config)
     checks = [_check(config, name) for name in names]

@@ -25,7 +25,7 @@ def export_identities(config_path: Path, out: Path, since: date | None, until: d
     """Write every identity that resolved to no configured team in ``[since, until]`` (default: the store's
     data span) with its source, rows and spend; print how many and where."""
     config = load_config(config_path)
-    with Store.open(config.store_path) as store:
+    with Store.open(config.store_path, read_only=True) as store:  # an export only reads
         first, last = data_window(store, since, until)
         unmatched = data_quality(store, config, first, last, top=10**9).unmatched
     frame = unmatched[["source", "identity", "rows", "cost_usd"]]

@@ -271,10 +271,10 @@ def show(config_path: Path) -> None:
     from rich import box
     from rich.table import Table
 
-    from correlate.config import load_config
+    from correlate.config import DEFAULT_CONFIG_PATH, load_config
     from correlate.console import console
 
-    config = load_config(config_path, required=False)
+    config = load_config(config_path, required=Path(config_path) != DEFAULT_CONFIG_PATH)  # a named file must exist
     table = table_for_config(config)
     out = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
     out.add_column("model", no_wrap=True)

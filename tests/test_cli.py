@@ -282,7 +282,7 @@ def test_an_empty_store_defaults_to_the_90_days_before_the_clock(tmp_path: Path,
 # --- export windows -------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("export", ["panel", "spend", "identities"])
+@pytest.mark.parametrize("export", ["panel", "spend", "identities", "deployments"])
 def test_an_export_window_that_ends_before_it_starts_is_refused(small_store: Path, tmp_path: Path,
                                                                 export: str) -> None:
     out = tmp_path / f"{export}.csv"
@@ -301,3 +301,34 @@ def test_an_export_without_a_window_covers_the_stores_data(small_store: Path, tm
     assert out.exists()
     if export != "panel":  # the panel's summary counts rows; the others name the window they covered
         assert "2026-10-31" in result.output, result.output
+
+
+@pytest.mark.parametrize(("flag", "day", "says"), [
+    ("--since", "2030-01-01", "--since 2030-01-01 is after the store's last day (2026-10-31)"),
+    ("--until", "2020-01-01", "--until 2020-01-01 is before the store's first day")])
+def test_one_bound_beyond_the_data_names_the_bound_given(small_store: Path, tmp_path: Path, flag: str, day: str,
+                                                         says: str) -> None:
+    result = invoke("export", "spend", "--config", str(small_store), "--out", str(tmp_path / "s.csv"), flag, day)
+    assert result.exit_code == 2 and says in result.output, result.output
+    assert ("--until (" in result.output) is False  # no flag the user did not pass
+
+
+def test_prices_with_a_named_config_that_does_not_exist_is_an_error(tmp_path: Path) -> None:
+    # the shipped table would be printed as if the named file's [prices] override were in force
+    result = invoke("--config", str(tmp_path / "missing.toml"), "prices")
+    assert result.exit_code == 2 and "missing.toml" in result.output, result.output
+
+
+def test_prices_without_any_config_prints_the_shipped_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no correlate.toml here
+    result = invoke("prices")
+    assert result.exit_code == 0 and "claude" in result.output.lower(), result.output
+
+
+def test_a_report_into_a_folder_that_cannot_be_made_says_so(small_store: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    for args in (("report", "monthly", "--month", "2026-10"), ("export", "panel")):
+        result = invoke(*args, "--config", str(small_store), "--out", str(blocker / "out.html"))
+        assert result.exit_code == 2, result.output
+        assert f"cannot write {blocker / 'out.html'}" in result.output and "Traceback" not in result.output

@@ -141,6 +141,8 @@ NONSENSE = {
     "weekday out of range": ("[calendar]\nworkdays = [0, 9]\n", "calendar.workdays[1]", "less than or equal to 6"),
     "weekday twice": ("[calendar]\nworkdays = [0, 0, 1]\n", "calendar.workdays", "0 listed more than once"),
     "no working weekday": ("[calendar]\nworkdays = []\n", "calendar.workdays", "at least 1 item"),
+    "no primary outcome": ("[report]\nprimary_outcomes = []\n", "report.primary_outcomes",
+                           "name at least one outcome"),
     "size buckets not increasing": ("[spend]\nsize_buckets = [800, 50]\n", "spend.size_buckets", "must increase"),
     "size bucket not positive": ("[spend]\nsize_buckets = [0, 50]\n", "spend.size_buckets[0]",
                                  "greater than or equal to 1"),

@@ -131,8 +131,13 @@ def test_reports_work_on_a_store_in_a_read_only_folder_and_leave_it_unchanged(tm
                                     cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
             assert result.returncode == 0, result.stderr
         assert (out / "m.html").stat().st_size > 0 and (out / "c.html").stat().st_size > 0
-        writing = subprocess.run(unprivileged(sys.executable, "-m", "correlate", "--config", config, "export",
-                                              "panel", "--out", str(out / "p.csv")),
+        for export in ("panel", "spend", "identities", "deployments"):  # exports only read, too
+            result = subprocess.run(unprivileged(sys.executable, "-m", "correlate", "--config", config, "export",
+                                                 export, "--out", str(out / f"{export}.csv")),
+                                    cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+            assert result.returncode == 0, (export, result.stderr)
+            assert (out / f"{export}.csv").stat().st_size > 0
+        writing = subprocess.run(unprivileged(sys.executable, "-m", "correlate", "--config", config, "derive"),
                                  cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
         assert writing.returncode == 1 and "permission denied" in writing.stderr  # a writing open says why
     finally:

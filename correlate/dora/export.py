@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from correlate.commands import check_window
 from correlate.config import Config, load_config
 from correlate.console import console
 from correlate.csv_writer import write_csv
@@ -33,8 +34,9 @@ EXPORT_COLUMNS = [
 
 def export_deployments(config_path: Path, out: Path, since: date | None, until: date | None) -> None:
     """Write the audit CSV for deployments that finished between ``since`` and ``until`` (inclusive days)."""
+    check_window(since, until)
     config = load_config(config_path)
-    with Store.open(config.store_path) as store:
+    with Store.open(config.store_path, read_only=True) as store:  # an export only reads
         frame = deployments_frame(store, config, since, until)
     out = write_csv(frame, Path(out))
     counted = int(frame["counts_for_dora"].fillna(False).astype(bool).sum())

@@ -43,7 +43,7 @@ def export_spend(config_path: Path, out: Path, since: date | None, until: date |
         since, until: spend days (default: the store's data span).
     """
     config = load_config(config_path)
-    with Store.open(config.store_path) as store:
+    with Store.open(config.store_path, read_only=True) as store:  # an export only reads
         first, last = data_window(store, since, until)
         inputs, classified = classify_window(store, config, first, last)
     rows = spend_rows(classified.detail)
