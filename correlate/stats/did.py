@@ -210,7 +210,7 @@ def callaway_santanna(data: pd.DataFrame, y: str, *, unit: str, time: str, cohor
             inference = (f"wild cluster restricted bootstrap-t over units ({wild.reps} draws, {wild.weights} weights), "
                          "exploratory; p-value and interval from the same draws")
     crit = wild.crit if wild else None
-    rung, reason = rung_and_reason(pre, sens)
+    rung, reason = rung_and_reason(pre, sens, scale=scale)
     kw: dict[str, Any] = dict(rung=rung, pvalues_allowed=pvalues_allowed)
     group_est = _est("CS group-aggregated ATT (aggte type='group')", "att_group", a_g, wild.se if wild else s_g, df,
                      n, G, scale,

@@ -152,7 +152,17 @@ def insufficient_paragraph(gates: Gates) -> str:
 DIVERGING = "Adopting teams were already diverging"
 
 
-def rung_and_reason(pretrend: PretrendTest | None, sens: Sensitivity | None) -> tuple[int, str]:
+def _slope(slope: float, scale: str) -> str:
+    """A pre-trend slope in the reader's unit: the estimation scale's log points are % per period."""
+    if scale == "log":
+        return f"about {100 * math.expm1(slope):+.1f}% per period"
+    if scale == "pp":
+        return f"about {100 * slope:+.2f} percentage points per period"
+    return f"{slope:+.4f} per period"
+
+
+def rung_and_reason(pretrend: PretrendTest | None, sens: Sensitivity | None, *,
+                    scale: str = "level") -> tuple[int, str]:
     """The evidence rung of a difference-in-differences and, below 4, the one sentence that says why.
 
     Rung 4 ("estimated effect") needs all three: the pre-trend check does not reject, it had at least
@@ -165,9 +175,9 @@ def rung_and_reason(pretrend: PretrendTest | None, sens: Sensitivity | None) -> 
         return 2, ("There are too few weeks before adoption to test whether adopting teams were already "
                    "diverging, so this is reported as an association, not an estimated effect.")
     if not pretrend.passed:
-        return 2, (f"{DIVERGING} from the comparison teams before adoption (pre-trend "
-                   f"test p = {_p(pretrend.pvalue)}, slope {pretrend.slope:+.3g} per period), so this is an "
-                   "association, not an estimated effect.")
+        return 2, (f"{DIVERGING} from the comparison teams before adoption (drifting {_slope(pretrend.slope, scale)}"
+                   f" relative to them; pre-trend test p = {_p(pretrend.pvalue)}), so this is an association, not "
+                   "an estimated effect.")
     if not pretrend.adequate_power:
         return 2, (f"The pre-adoption check would have caught a trend large enough to fake a detectable change "
                    f"({pretrend.power_against:.3g} per period) only {100 * pretrend.power:.0f}% of the time (80% "

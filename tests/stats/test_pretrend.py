@@ -12,6 +12,8 @@ References:
 
 from __future__ import annotations
 
+import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +24,7 @@ from synthetic import weekly_panel
 
 from correlate.stats.did import callaway_santanna
 from correlate.stats.pretrend import pretrend_test, rejection_probability, rm_identified_set, sensitivity
-from correlate.stats.wording import rung_and_reason
+from correlate.stats.wording import DIVERGING, rung_and_reason
 
 EQUI = 0.04 * (0.3 * np.ones((6, 6)) + 0.7 * np.eye(6))  # the golden fixtures' Sigma (equicorrelated)
 BETA_F1 = np.array([0.0748350781672762, 0.068292848337178, -0.0771191463064529, -0.0935800609975106,
@@ -150,3 +152,18 @@ def test_every_reason_is_one_sentence() -> None:
         rung, reason = rung_and_reason(p, s)
         if rung < 4:
             assert reason.count(". ") == 0 and reason.endswith(".") and "association" in reason
+
+
+@pytest.mark.parametrize(("scale", "says"), [("log", "drifting about {:+.1f}% per period relative to them"),
+                                             ("pp", "drifting about {:+.2f} percentage points per period"),
+                                             ("level", "drifting {:+.4f} per period")])
+def test_a_failed_pre_trend_says_its_drift_in_the_readers_unit(scale: str, says: str) -> None:
+    # a steady pre-adoption drift: on the log scale a slope reads as % per period, on a share as points
+    e = np.array([-5, -4, -3, -2, 0, 1, 2])
+    beta = np.array([-0.3, -0.2, -0.1, 0.0, 0.1, 0.2, 0.3]) + 0.1  # week -1 (omitted) is the reference
+    pre = pretrend_test(e, beta, 1e-4 * np.eye(7), n_units=40, short_run_se=0.01, horizon=3)
+    assert not pre.passed and pre.slope > 0.01
+    shown = {"log": 100 * math.expm1(pre.slope), "pp": 100 * pre.slope, "level": pre.slope}[scale]
+    rung, reason = rung_and_reason(pre, None, scale=scale)
+    assert rung == 2 and says.format(shown) in reason and reason.startswith(DIVERGING)
+    assert not re.search(r"\de[-+]\d", reason)  # no scientific notation in front of a director
