@@ -6,7 +6,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["DASH", "FILTERS", "fmt_ci", "fmt_rho_ci",
+__all__ = ["DASH", "FILTERS", "duration_unit", "fmt_ci", "fmt_rho_ci",
            "fmt_d_hours", "fmt_d_num", "fmt_d_pct", "fmt_d_usd", "fmt_days_week", "fmt_effect",
            "fmt_effect_ci", "fmt_hours", "fmt_int", "fmt_num", "fmt_pct", "fmt_pvalue", "fmt_rho", "fmt_usd", "missing"]
 
@@ -46,16 +46,25 @@ def fmt_usd(value: Any) -> str:
     return f"${v:,.0f}" if abs(v) >= 100 else f"${v:,.2f}"
 
 
-def fmt_hours(value: Any) -> str:
-    """Hours for durations: "45 min" under an hour, "12.3 h" under 48 h, else "3.2 d"."""
+_DURATION_UNITS = {"min": (1 / 60, 0), "h": (1.0, 1), "d": (24.0, 1)}  # unit → (hours per unit, decimals)
+
+
+def duration_unit(hours: Any) -> str:
+    """The one unit for durations printed side by side ("min", "h" or "d"), chosen by the largest: "3.6 d"
+    beside "2.9 d" and a difference of "−0.7 d", never "−17.6 h" beside days."""
+    sizes = [abs(float(h)) for h in hours if not missing(h)]
+    widest = max(sizes, default=0.0)
+    return "min" if widest < 1 else ("h" if widest < 48 else "d")
+
+
+def fmt_hours(value: Any, unit: str | None = None) -> str:
+    """Hours for durations: "45 min" under an hour, "12.3 h" under 48 h, else "3.2 d" (or in ``unit``)."""
     if missing(value):
         return DASH
     h = float(value)
-    if h < 1:
-        return f"{h * 60:.0f} min"
-    if h < 48:
-        return f"{h:.1f} h"
-    return f"{h / 24:.1f} d"
+    unit = unit or duration_unit([h])
+    per, digits = _DURATION_UNITS[unit]
+    return f"{h / per:.{digits}f} {unit}"
 
 
 def fmt_pvalue(value: Any, floor: float | None = None) -> str:
@@ -80,17 +89,16 @@ def _plain(v: float) -> str:
     return text if "e" not in text else f"{v:.6f}".rstrip("0")
 
 
-def fmt_ci(low: Any, high: Any, fmt: str = "num") -> str:
-    """An interval "[lo, hi]" with the same formatter as its estimate."""
+def fmt_ci(low: Any, high: Any, fmt: str = "num", unit: str | None = None) -> str:
+    """An interval "[lo, hi]" with the same formatter as its estimate (durations: in ``unit`` if given)."""
     if missing(low) or missing(high):
         return DASH
     if fmt in ("hours", "d_hours"):
         # both ends in one unit, chosen by the wider end: "[−2.1 d, +0.5 d]", never "[−2.1 d, +12.0 h]"
-        widest = max(abs(float(low)), abs(float(high)))
-        scale, unit, digits = (1 / 60, "min", 0) if widest < 1 else ((1, "h", 1) if widest < 48 else (24, "d", 1))
+        unit = unit or duration_unit([low, high])
 
         def f(v: Any) -> str:
-            body = f"{abs(float(v)) / scale:.{digits}f} {unit}"
+            body = fmt_hours(abs(float(v)), unit)
             return body if fmt == "hours" else _signed(v, lambda _: body)
 
         return f"[{f(low)}, {f(high)}]"
@@ -124,8 +132,10 @@ def _signed(value: Any, body: Any) -> str:
     if missing(value):
         return DASH
     v = float(value)
-    sign = "+" if v > 0 else ("−" if v < 0 else "")  # an exact 0 has no sign
-    return f"{sign}{body(abs(v))}"
+    text = body(abs(v))
+    if not any(c in "123456789" for c in text):
+        return str(text)  # what prints as 0 has no sign: "−0.0" reads as a fall that is not there
+    return f"{'+' if v > 0 else '−'}{text}"
 
 
 def fmt_d_pct(value: Any) -> str:
@@ -139,9 +149,9 @@ def fmt_d_usd(value: Any) -> str:
     return _signed(value, fmt_usd)
 
 
-def fmt_d_hours(value: Any) -> str:
-    """A signed duration difference: "−1.9 h", "+13 min"."""
-    return _signed(value, fmt_hours)
+def fmt_d_hours(value: Any, unit: str | None = None) -> str:
+    """A signed duration difference: "−1.9 h", "+13 min" (or in ``unit``)."""
+    return _signed(value, lambda v: fmt_hours(v, unit))
 
 
 def fmt_d_num(value: Any) -> str:
@@ -166,9 +176,10 @@ def fmt_rho_ci(low: Any, high: Any) -> str:
     return f"[{fmt_rho(low)}, {fmt_rho(high)}]"
 
 
-def attr_fmt(value: Any, fmt: str) -> str:
-    """Format ``value`` with the formatter named ``fmt`` (templates pick it from data, not by branching)."""
-    return FILTERS[fmt](value)
+def attr_fmt(value: Any, fmt: str, unit: str | None = None) -> str:
+    """Format ``value`` with the formatter named ``fmt`` (templates pick it from data, not by branching);
+    durations in ``unit`` when given (a row of durations in one unit: :func:`duration_unit`)."""
+    return FILTERS[fmt](value, unit) if unit and fmt in ("hours", "d_hours") else FILTERS[fmt](value)
 
 
 FILTERS: dict[str, Callable[..., str]] = {
@@ -189,4 +200,5 @@ FILTERS: dict[str, Callable[..., str]] = {
     "d_usd": fmt_d_usd,
     "d_hours": fmt_d_hours,
     "d_num": fmt_d_num,
+    "duration_unit": duration_unit,
 }

@@ -1,15 +1,18 @@
 """The team comparison's builder: chosen teams side by side, with differences and intervals.
 
-Each indicator is shown two ways: the window's value per team (as in the monthly report) and the
-difference of each team's weekly median (rates: pooled rate) from the first team's, with a
-moving-block bootstrap interval. Teams below ``[report] min_group_size`` are refused: a comparison of
-named small teams would expose individuals, and merging them into "Other" would not be the team the
-reader asked for.
+Each indicator shows the window's value per team (as in the monthly report: medians of all the window's
+events, ratios pooled over its weeks) and, for each team after the first, that value minus the first
+team's: the difference of the very numbers printed beside it, so a reader can check it by subtraction. Its
+95% interval comes from the moving-block bootstrap of the same window value recomputed on resampled weeks
+(:mod:`correlate.report.window_statistic`). Teams below ``[report] min_group_size`` are refused: a
+comparison of named small teams would expose individuals, and merging them into "Other" would not be the
+team the reader asked for.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
@@ -18,17 +21,16 @@ import pandas as pd
 
 from correlate.config import Config
 from correlate.errors import UsageError
-from correlate.metrics.catalogue import metric
+from correlate.metrics.catalogue import Metric, metric
 from correlate.metrics.catalogue import table as catalogue_table
-from correlate.metrics.rows import row_sums, row_values
+from correlate.metrics.rows import Row, row_values
 from correlate.panel import prepare_facts
 from correlate.report.paper import paper_size
 from correlate.report.sections import ChartData, ComparisonReport, Diff, Indicator, Period
 from correlate.report.teams import TeamGrouping, metric_table, team_rows
-from correlate.stats.block_bootstrap import BLOCK, median_difference, pooled_rate_difference
-from correlate.stats.compare import compare_outcomes
-from correlate.stats.outcomes import outcome_by_name
-from correlate.stats.suite import prepare_weekly
+from correlate.report.window_statistic import difference
+from correlate.stats.block_bootstrap import BLOCK
+from correlate.stats.multiple import bh_adjust
 from correlate.store import Store
 
 __all__ = ["CAVEATS", "build_comparison", "default_window", "degenerate", "parse_teams", "whole_weeks_within"]
@@ -42,8 +44,8 @@ CAVEATS = (
     "team owns; compare deployment numbers only between teams with similar pipelines.",
     "Change failure rate, incidents and time to restore rest on few events per team: intervals are wide, and one "
     "bad week can dominate a month.",
-    "Intervals are 95% moving-block bootstrap intervals (blocks of 4 weeks) of the difference in weekly medians "
-    "(for the two rates, of the difference in rates pooled over the window). "
+    "Each difference is one team's window value minus the first team's, as printed beside it; its 95% interval "
+    "comes from resampling each team's weeks in blocks of 4 and recomputing the window value. "
     "An interval that includes 0 means the data cannot tell the teams apart on that indicator.",
     "Comparing several indicators at once makes some differences look clear by chance; read the pattern, "
     "not one cell.",
@@ -75,9 +77,9 @@ def build_comparison(store: Store, config: Config, teams: list[str], since: date
 
     The panel's facts are built once and aggregated by week; each indicator (the catalogue's
     ``compare_indicators`` table) gets a window value per team (the catalogue's pooled value) and, for
-    each team after the first, a difference from the first with a 95% interval: from the statistics
-    engine's team comparison for the metrics it models (with BH-adjusted p-values), else from the same
-    moving-block bootstrap (:mod:`correlate.stats.block_bootstrap`). The header names the config's
+    each team after the first, that value minus the first team's, with a 95% moving-block bootstrap
+    interval of the same window value. The metrics the statistics model also get a bootstrap p-value,
+    Benjamini–Hochberg adjusted across them per pair. The header names the config's
     ``[report] organisation``, else ``org_name``.
 
     Raises:
@@ -99,27 +101,8 @@ def build_comparison(store: Store, config: Config, teams: list[str], since: date
     group = TeamGrouping(min_n, {t: 0 for t in teams}, {t: t for t in teams}, (), (), "")
     rows = team_rows(window, min_n, period="week", group=group, order=teams)
     series = {t: weekly[weekly["team"] == t].sort_values("week") for t in teams}
-    engine = _engine_diffs(weekly, teams, reps, seed)
-    indicators = []
-    for m in catalogue_table("compare_indicators"):
-        per_team = {t: row_values(series[t], m.name).to_numpy(dtype=float) for t in teams}
-        diffs = []
-        for t in teams[1:]:
-            if (t, m.name) in engine:
-                diffs.append(engine[(t, m.name)])
-                continue
-            if m.show in ("value_of", "count_share"):
-                # shares of events (n of N): pooled over the window, as weekly they are mostly 0 and their
-                # medians would say nothing
-                other, ref = series[t], series[teams[0]]
-                d = pooled_rate_difference(*(row_sums(f, cols).to_numpy(float) for f in (other, ref)
-                                             for cols in (m.numerator, m.denominator)), reps=reps, seed=seed)
-            else:
-                d = median_difference(per_team[t], per_team[teams[0]], reps=reps, seed=seed)
-            diffs.append(Diff(t, d.difference, d.low, d.high, min(d.n_a, d.n_b)))
-        diffs = [replace(d, note=degenerate(d)) for d in diffs]
-        indicators.append(Indicator(m.name, m.title, m.fmt, m.diff_fmt,
-                                    tuple(rows.rows[t].value(m.name) for t in teams), tuple(diffs)))
+    indicators = [_indicator(m, teams, series, rows.rows, reps, seed) for m in catalogue_table("compare_indicators")]
+    indicators = _adjust(indicators)
 
     weeks = sorted(weekly["week"].unique())
 
@@ -149,15 +132,16 @@ def build_comparison(store: Store, config: Config, teams: list[str], since: date
         reference=teams[0],
         table=metric_table("compare_teams", "Adoption, cost and delivery per team over the window", rows, total=False),
         indicators=tuple(indicators), charts=charts, caveats=CAVEATS, min_group_size=min_n, reps=reps, block=BLOCK,
-        engine_outcomes=tuple(metric(n).title for n in sorted({k[1] for k in engine}, key=_order)), notes=notes,
+        engine_outcomes=tuple(metric(i.key).title for i in indicators if metric(i.key).model is not None),
+        notes=notes,
         paper=paper_size(config))
 
 
-NO_SPREAD = ("No spread: every resample gave the same difference, because the weekly values barely vary (for example "
-             "one team at the same share every week). The bootstrap cannot measure uncertainty here, so read the "
-             "difference as a description of these weeks, not as a precise estimate.")
-AT_ZERO = ("An end of the interval is exactly 0 because many weekly values are tied (weeks with the same value, or "
-           "with no events); the interval is coarse, not precise.")
+NO_SPREAD = ("No spread: every resample gave the same difference, because the teams' weeks barely vary (for example "
+             "no failed deployment in any week, or the same people active every week). The bootstrap cannot measure "
+             "uncertainty here, so read the difference as a description of these weeks, not as a precise estimate.")
+AT_ZERO = ("An end of the interval is exactly 0 because many resamples tie (weeks with no events, or the same "
+           "middle value drawn again); the interval is coarse, not precise.")
 
 
 def degenerate(d: Diff) -> str:
@@ -186,21 +170,30 @@ def whole_weeks_within(since: date, until: date) -> tuple[date, date]:
     return first, last
 
 
-def _order(name: str) -> int:
-    return [m.name for m in catalogue_table("compare_indicators")].index(name)
+def _indicator(m: Metric, teams: list[str], series: dict[str, pd.DataFrame], rows: Mapping[str, Row], reps: int,
+               seed: int) -> Indicator:
+    """One row of the side-by-side table: each team's window value, and each later team's value minus the
+    first's (the printed values' difference, by construction) with the bootstrap interval of that difference."""
+    values = tuple(rows[t].value(m.name) for t in teams)
+    diffs = []
+    for t, value in zip(teams[1:], values[1:], strict=True):
+        d = difference(m, series[t], series[teams[0]], reps=reps, seed=seed)
+        diff = Diff(t, value - values[0], d.low, d.high, min(d.n_a, d.n_b),
+                    d.pvalue if m.model is not None else None)
+        diffs.append(replace(diff, note=degenerate(diff)))
+    return Indicator(m.name, m.title, m.fmt, m.diff_fmt, values, tuple(diffs))
 
 
-def _engine_diffs(weekly: pd.DataFrame, teams: list[str], reps: int, seed: int) -> dict[tuple[str, str], Diff]:
-    """The statistics engine's team comparison (``correlate.stats.compare``) for the compared metrics it
-    models, each team against the first (p-values adjusted across those metrics, per pair)."""
-    names = [m.name for m in catalogue_table("compare_indicators") if m.model is not None]
-    specs = tuple(s for s in (outcome_by_name(n) for n in names) if s is not None)
-    prepared = prepare_weekly(weekly.drop(columns=[c for c in weekly.columns if c.startswith("_")]))
-    out: dict[tuple[str, str], Diff] = {}
-    for t in teams[1:]:
-        results, adjusted = compare_outcomes(prepared, specs, t, teams[0], reps=reps, seed=seed)
-        for r, p in zip(results, adjusted, strict=True):
-            out[(t, r.outcome)] = Diff(t, r.statistic, r.ci.low, r.ci.high, min(r.n_a, r.n_b), p)
+def _adjust(indicators: list[Indicator]) -> list[Indicator]:
+    """The p-values of each pair, Benjamini–Hochberg adjusted across the indicators that have one."""
+    tested = [i for i, ind in enumerate(indicators) if metric(ind.key).model is not None]
+    out = list(indicators)
+    for k in range(len(indicators[0].diffs) if indicators else 0):
+        adjusted = bh_adjust([indicators[i].diffs[k].p_bh for i in tested])
+        for i, p in zip(tested, adjusted, strict=True):
+            diffs = list(out[i].diffs)
+            diffs[k] = replace(diffs[k], p_bh=p)
+            out[i] = replace(out[i], diffs=tuple(diffs))
     return out
 
 

@@ -1,4 +1,6 @@
-"""The one moving-block bootstrap of two teams' weekly series: a difference in medians, or in pooled rates.
+"""The one moving-block bootstrap of two teams' weekly series: the difference of any statistic of their weeks
+(a median of weekly values, a rate pooled over the weeks, a median of the events the weeks hold: see
+:func:`block_difference`).
 
 Weeks within a team are autocorrelated, so each team's weekly values are resampled in moving blocks of
 :data:`BLOCK` weeks (not week by week, which would give intervals that are too narrow), each team
@@ -16,19 +18,25 @@ Edge-case rules, the same for every caller:
 * The two teams are drawn in argument order (first ``a``, then ``b``) from one generator seeded with
   ``seed``, so a result is reproducible from its inputs.
 * The p-value is twice the smaller share of resampled differences on either side of 0, capped at 1.
+* A resample whose statistic does not exist (NaN: no events in the resampled weeks) is dropped.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["BLOCK", "MIN_WEEKS", "Difference", "block_index", "median_difference", "pooled_rate_difference"]
+__all__ = ["BLOCK", "MIN_WEEKS", "Difference", "Statistic", "block_difference", "block_index", "median_difference",
+           "pooled_rate_difference"]
 
 BLOCK = 4
 MIN_WEEKS = 4
+
+# A statistic of a team's weeks: rows of week positions (one resample per row) → one value per row.
+Statistic = Callable[[np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,30 @@ def _interval(diffs: np.ndarray) -> tuple[float, float, float]:
     return float(lo), float(hi), p
 
 
+def block_difference(stat_a: Statistic, weeks_a: int, stat_b: Statistic, weeks_b: int, *, observed: tuple[int, int],
+                     reps: int = 999, seed: int = 1) -> Difference:
+    """``stat_a(all weeks of a) - stat_b(all weeks of b)`` with its 95% moving-block bootstrap interval: each
+    team's ``weeks_*`` weeks resampled in blocks and the statistic recomputed on every resample.
+
+    ``observed``: the weeks of each team that hold the measure (the :data:`MIN_WEEKS` rule counts these).
+    """
+    sa = float(stat_a(np.arange(weeks_a)[None, :])[0]) if weeks_a else math.nan
+    sb = float(stat_b(np.arange(weeks_b)[None, :])[0]) if weeks_b else math.nan
+    na, nb = observed
+    if na < MIN_WEEKS or nb < MIN_WEEKS:
+        return Difference(sa, sb, sa - sb, math.nan, math.nan, None, na, nb)
+    rng = np.random.default_rng(seed)
+    ia = block_index(weeks_a, rng, reps)
+    ib = block_index(weeks_b, rng, reps)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        diffs = np.asarray(stat_a(ia), dtype=float) - np.asarray(stat_b(ib), dtype=float)
+    diffs = diffs[np.isfinite(diffs)]
+    if not len(diffs):
+        return Difference(sa, sb, sa - sb, math.nan, math.nan, None, na, nb)
+    lo, hi, p = _interval(diffs)
+    return Difference(sa, sb, sa - sb, lo, hi, p, na, nb)
+
+
 def median_difference(a: np.ndarray, b: np.ndarray, *, reps: int = 999, seed: int = 1) -> Difference:
     """``median(a) - median(b)`` of two weekly series, with a 95% moving-block bootstrap interval.
 
@@ -74,21 +106,18 @@ def median_difference(a: np.ndarray, b: np.ndarray, *, reps: int = 999, seed: in
     a = np.asarray(a, dtype=float)
     b = np.asarray(b, dtype=float)
     a, b = a[~np.isnan(a)], b[~np.isnan(b)]
-    ma = float(np.median(a)) if len(a) else math.nan
-    mb = float(np.median(b)) if len(b) else math.nan
-    if len(a) < MIN_WEEKS or len(b) < MIN_WEEKS:
-        return Difference(ma, mb, ma - mb, math.nan, math.nan, None, len(a), len(b))
-    rng = np.random.default_rng(seed)
-    ra = np.median(a[block_index(len(a), rng, reps)], axis=1)
-    rb = np.median(b[block_index(len(b), rng, reps)], axis=1)
-    lo, hi, p = _interval(ra - rb)
-    return Difference(ma, mb, ma - mb, lo, hi, p, len(a), len(b))
+
+    def median_of(x: np.ndarray) -> Statistic:
+        return lambda idx: np.median(x[idx], axis=1)
+
+    return block_difference(median_of(a), len(a), median_of(b), len(b), observed=(len(a), len(b)), reps=reps,
+                            seed=seed)
 
 
 def pooled_rate_difference(events_a: np.ndarray, trials_a: np.ndarray, events_b: np.ndarray, trials_b: np.ndarray,
-                           *, reps: int = 999, seed: int = 1) -> Difference:
-    """``sum(events_a)/sum(trials_a) - sum(events_b)/sum(trials_b)`` over the weeks, with a 95% moving-block
-    bootstrap interval (weeks resampled in blocks, the rate re-pooled each time).
+                           *, reps: int = 999, seed: int = 1, scale: float = 1.0) -> Difference:
+    """``sum(events_a)/sum(trials_a) - sum(events_b)/sum(trials_b)`` over the weeks (times ``scale``), with a 95%
+    moving-block bootstrap interval (weeks resampled in blocks, the rate re-pooled each time).
 
     Why pooled: a rate such as change failure rate is 0 in most weeks (few deployments each), so weekly
     medians would be 0 for both teams and their difference would say nothing. Missing events or trials
@@ -101,14 +130,14 @@ def pooled_rate_difference(events_a: np.ndarray, trials_a: np.ndarray, events_b:
         0.05
     """
     ea, ta, eb, tb = (np.nan_to_num(np.asarray(v, dtype=float)) for v in (events_a, trials_a, events_b, trials_b))
-    ra = float(ea.sum() / ta.sum()) if ta.sum() > 0 else math.nan
-    rb = float(eb.sum() / tb.sum()) if tb.sum() > 0 else math.nan
-    na, nb = int((ta > 0).sum()), int((tb > 0).sum())
-    if na < MIN_WEEKS or nb < MIN_WEEKS:
-        return Difference(ra, rb, ra - rb, math.nan, math.nan, None, na, nb)
-    rng = np.random.default_rng(seed)
-    ia, ib = block_index(len(ta), rng, reps), block_index(len(tb), rng, reps)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        diffs = ea[ia].sum(axis=1) / ta[ia].sum(axis=1) - eb[ib].sum(axis=1) / tb[ib].sum(axis=1)
-    lo, hi, p = _interval(diffs[np.isfinite(diffs)])
-    return Difference(ra, rb, ra - rb, lo, hi, p, na, nb)
+
+    def rate(e: np.ndarray, t: np.ndarray) -> Statistic:
+        def stat(idx: np.ndarray) -> np.ndarray:
+            trials = t[idx].sum(axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return np.where(trials > 0, e[idx].sum(axis=1) * scale / trials, np.nan)
+        return stat
+
+    return block_difference(rate(ea, ta), len(ta), rate(eb, tb), len(tb),
+                            observed=(int((ta > 0).sum()), int((tb > 0).sum())), reps=reps, seed=seed)
+

@@ -93,3 +93,23 @@ def test_a_resampling_p_value_never_claims_more_than_its_resamples_can_show() ->
     assert filters.fmt_pvalue(0.0004, None) == "<0.001"  # an analytic p-value may be smaller
     assert filters.fmt_pvalue(0.02, floor) == "0.020"
     assert filters.fmt_pvalue(1 / 200, 1 / 200) == "≤0.005"  # 199 resamples
+
+
+def test_a_difference_that_rounds_to_zero_prints_as_zero_without_a_sign() -> None:
+    # "−0.0" reads as a fall that the printed values beside it do not show
+    assert filters.fmt_d_num(-0.04) == "0.0"
+    assert filters.fmt_d_pct(-0.0004) == "0.0 pp"
+    assert filters.fmt_d_usd(0.001) == "$0.00"
+    assert filters.fmt_d_hours(-0.004) == "0 min"
+    assert filters.fmt_ci(-0.04, 0.2, "d_num") == "[0.0, +0.2]"
+    assert filters.fmt_ci(-0.01, 30.0, "d_hours") == "[0.0 h, +30.0 h]"
+
+
+def test_durations_printed_side_by_side_share_one_unit() -> None:
+    unit = filters.duration_unit([86.4, 69.6])
+    assert unit == "d"
+    assert [filters.fmt_hours(v, unit) for v in (86.4, 69.6)] == ["3.6 d", "2.9 d"]
+    assert filters.fmt_d_hours(-16.8, unit) == "−0.7 d"  # not "−16.8 h" beside days
+    assert filters.fmt_ci(-47.9, -2.7, "d_hours", unit) == "[−2.0 d, −0.1 d]"
+    assert filters.duration_unit([0.5, 0.75]) == "min" and filters.duration_unit([0.5, 12.0]) == "h"
+    assert filters.attr_fmt(0.5, "hours", "h") == "0.5 h"

@@ -45,8 +45,8 @@ def test_compare_shows_each_indicator_for_each_team_with_differences_and_interva
     for label in ("AI adoption share", "Median PR cycle time", "Deployments per working week", "Change failure rate",
                   "Deployment rework rate"):
         assert label in doc.row_headers
-    assert f"{b} − {a} (weekly medians; rates pooled)" in doc.all_text()
-    assert f"{c} − {a} (weekly medians; rates pooled)" in doc.all_text()
+    assert f"{b} − {a} (of the values at left)" in doc.all_text()
+    assert f"{c} − {a} (of the values at left)" in doc.all_text()
     assert "Teams differ in the work they do" in html
     # the engine's outcomes carry BH-adjusted p-values; the report's own bootstrap rows have intervals only
     rows = {r.split("</th>")[0].split(">")[-1]: r for r in re.findall(r'<th scope="row">.*?</tr>', html, flags=re.S)}
@@ -56,6 +56,71 @@ def test_compare_shows_each_indicator_for_each_team_with_differences_and_interva
     assert external_reference(html) is None and "<script" not in html
     again = write_compare(store, config, f"{a},{b},{c}", None, None, tmp_path / "d.html").read_text(encoding="utf-8")
     assert again == html
+
+
+_CELL = re.compile(r"^(?P<sign>[+−]?)(?P<usd>\$?)(?P<num>[\d,]+(?:\.(?P<dec>\d+))?)\s*(?P<unit>.*)$")
+
+
+def _printed(cell: str) -> tuple[str, float, float, str]:
+    """A printed number → (sign, value, half its last digit, unit), "%" read as "pp" and "$" as a unit."""
+    m = _CELL.match(cell)
+    assert m, cell
+    value = float(m["num"].replace(",", "")) * (-1 if m["sign"] == "−" else 1)
+    unit = "$" if m["usd"] else ("pp" if m["unit"] == "%" else m["unit"])
+    return m["sign"], value, 0.5 * 10 ** -len(m["dec"] or ""), unit
+
+
+def _side_by_side(html: str) -> dict[str, list[str]]:
+    table = html[html.index('<table class="compare">'):]
+    table = table[:table.index("</table>")]
+    cells = {}
+    for row in re.findall(r'<tr><th scope="row">.*?</tr>', table, flags=re.S):
+        texts = [re.sub(r"<sup>.*?</sup>|<[^>]+>", "", c).strip()
+                 for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, flags=re.S)]
+        cells[texts[0]] = texts[1:]
+    return cells
+
+
+def test_every_difference_is_b_minus_a_of_the_printed_values_in_their_unit(
+        org: tuple[Config, Store, Path], tmp_path: Path) -> None:
+    """A reader checks a difference by subtracting the two values beside it: it must agree (up to the
+    rounding of the three printed numbers), in the same unit, with the sign the header gives (B − A)."""
+    config, store, _ = org
+    teams = _big(config, 3)
+    html = write_compare(store, config, ",".join(teams), None, None, tmp_path / "c.html").read_text(encoding="utf-8")
+    rows = _side_by_side(html)
+    assert len(rows) == 11
+    checked = 0
+    for label, cells in rows.items():
+        values, diffs = cells[:3], cells[3:]
+        for k, team in enumerate(teams[1:]):
+            diff, a, b = diffs[3 * k], values[0], values[k + 1]
+            if "no data" in (diff, a, b):
+                assert diff == "no data" or "no data" not in (a, b), (label, team)
+                continue
+            (_, va, ra, ua), (_, vb, rb, ub), (sign, vd, rd, ud) = _printed(a), _printed(b), _printed(diff)
+            assert ua == ub == ud, (label, a, b, diff)  # one unit per row: never "4.7 d" beside "−11.1 h"
+            assert abs(vd - (vb - va)) <= ra + rb + rd + 1e-9, (label, team, a, b, diff)
+            assert (sign == "") == (vd == 0), (label, diff)  # a zero has no sign, a non-zero always one
+            checked += 1
+    assert checked >= 15
+    assert not re.search(r"[+−]0(?:\.0+)?(?![\d.])", "".join(c for cells in rows.values() for c in cells))
+
+
+def test_a_row_of_durations_in_days_prints_its_difference_and_interval_in_days(
+        org: tuple[Config, Store, Path], tmp_path: Path) -> None:
+    config, store, _ = org
+    teams = _big(config, 3)
+    rows = _side_by_side(write_compare(store, config, ",".join(teams), None, None, tmp_path / "c.html")
+                         .read_text(encoding="utf-8"))
+    assert "d" in {_printed(c)[3] for c in rows["Median lead time"][:3]}  # the case that mixed units
+    for label in ("Median PR cycle time", "Median PR review time", "Median lead time"):
+        units = {_printed(c)[3] for c in rows[label][:4]}
+        assert len(units) == 1, rows[label]
+        interval = rows[label][4]
+        if interval.startswith("["):
+            ends = interval.split("]")[0].strip("[").split(", ")
+            assert {_printed(e)[3] for e in ends} == units, (label, interval)
 
 
 def test_unknown_team_is_a_usage_error_listing_known_teams(org: tuple[Config, Store, Path], tmp_path: Path) -> None:
