@@ -116,5 +116,5 @@ def test_the_demos_monthly_pdf_has_a_main_body_of_at_most_8_pages_then_the_appen
         assert part in text, part
     # the demo's appendix puts what was planted next to what was estimated
     demo = report.appendix.demo if report.appendix else None
-    assert demo is not None and demo.rows[0][1] == "-20%" and "95% CI" in demo.rows[0][2]
+    assert demo is not None and demo.rows[0][1] == f"{100 * D.effect:+.0f}%" and "95% CI" in demo.rows[0][2]
     assert 'data-demo="truth"' in html
