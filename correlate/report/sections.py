@@ -550,10 +550,11 @@ class MonthlyReport:
 
 @dataclass(frozen=True)
 class Diff:
-    """One team's difference from the reference team on one indicator, with a 95% interval.
+    """One team's difference (B − A) from the reference team on one indicator: the difference of the window
+    values printed beside it, with a 95% moving-block bootstrap interval of that same difference.
 
-    ``p_bh`` (Benjamini–Hochberg across the statistics' outcomes for this pair) is set where the
-    statistics engine made the comparison; other indicators have intervals only.
+    ``p_bh`` (the bootstrap p-value, Benjamini–Hochberg across the modelled indicators for this pair) is set
+    for the indicators the statistics model; other indicators have intervals only.
     """
 
     team: str
