@@ -563,6 +563,7 @@ class Diff:
     high: float
     weeks: int
     p_bh: float | None = None
+    hidden: bool = False  # either team's figure is hidden: no difference, interval or p-value either
     note: str = ""  # why the interval says less than it seems (a degenerate bootstrap), "" when it is fine
 
     @property
@@ -581,6 +582,7 @@ class Indicator:
     diff_fmt: str
     values: tuple[float, ...]
     diffs: tuple[Diff, ...]
+    hidden: tuple[bool, ...] = ()  # per team: an AI-usage figure of fewer than min_group_size people ("n/a")
 
 
 @dataclass(frozen=True)

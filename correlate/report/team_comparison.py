@@ -27,7 +27,7 @@ from correlate.metrics.rows import Row, row_values
 from correlate.panel import prepare_facts
 from correlate.report.paper import paper_size
 from correlate.report.sections import ChartData, ComparisonReport, Diff, Indicator, Period
-from correlate.report.teams import TeamGrouping, metric_table, team_rows
+from correlate.report.teams import TeamGrouping, about_ai_users, metric_table, team_rows
 from correlate.report.window_statistic import difference
 from correlate.stats.block_bootstrap import BLOCK
 from correlate.stats.multiple import bh_adjust
@@ -101,7 +101,8 @@ def build_comparison(store: Store, config: Config, teams: list[str], since: date
     group = TeamGrouping(min_n, {t: 0 for t in teams}, {t: t for t in teams}, (), (), "")
     rows = team_rows(window, min_n, period="week", group=group, order=teams)
     series = {t: weekly[weekly["team"] == t].sort_values("week") for t in teams}
-    indicators = [_indicator(m, teams, series, rows.rows, reps, seed) for m in catalogue_table("compare_indicators")]
+    indicators = [_indicator(m, teams, series, rows.rows, reps, seed, rows.hidden)
+                  for m in catalogue_table("compare_indicators")]
     indicators = _adjust(indicators)
 
     weeks = sorted(weekly["week"].unique())
@@ -109,6 +110,9 @@ def build_comparison(store: Store, config: Config, teams: list[str], since: date
     def line(title: str, name: str, fmt: str, **options: Any) -> ChartData:
         data: dict[str, list[float | None]] = {}
         for t in teams:
+            if t in rows.hidden and about_ai_users(metric(name)):  # as in the tables: those few people's usage
+                data[t] = [None] * len(weeks)
+                continue
             vals = row_values(series[t], name).set_axis(series[t]["week"])
             data[t] = [None if w not in vals.index or pd.isna(vals.loc[w]) else float(vals.loc[w]) for w in weeks]
         return ChartData(title, "line", ("week", *teams),
@@ -171,17 +175,24 @@ def whole_weeks_within(since: date, until: date) -> tuple[date, date]:
 
 
 def _indicator(m: Metric, teams: list[str], series: dict[str, pd.DataFrame], rows: Mapping[str, Row], reps: int,
-               seed: int) -> Indicator:
+               seed: int, hidden_rows: Mapping[str, str]) -> Indicator:
     """One row of the side-by-side table: each team's window value, and each later team's value minus the
-    first's (the printed values' difference, by construction) with the bootstrap interval of that difference."""
-    values = tuple(rows[t].value(m.name) for t in teams)
+    first's (the printed values' difference, by construction) with the bootstrap interval of that difference.
+
+    An AI-usage figure of a team whose AI-active people are fewer than the minimum group size is hidden here
+    as in the teams table (and so is any difference with it): it would describe those few people."""
+    hidden = tuple(about_ai_users(m) and t in hidden_rows for t in teams)
+    values = tuple(math.nan if h else rows[t].value(m.name) for t, h in zip(teams, hidden, strict=True))
     diffs = []
-    for t, value in zip(teams[1:], values[1:], strict=True):
+    for t, value, h in zip(teams[1:], values[1:], hidden[1:], strict=True):
+        if h or hidden[0]:
+            diffs.append(Diff(t, math.nan, math.nan, math.nan, 0, None, hidden=True))
+            continue
         d = difference(m, series[t], series[teams[0]], reps=reps, seed=seed)
         diff = Diff(t, value - values[0], d.low, d.high, min(d.n_a, d.n_b),
                     d.pvalue if m.model is not None else None)
         diffs.append(replace(diff, note=degenerate(diff)))
-    return Indicator(m.name, m.title, m.fmt, m.diff_fmt, values, tuple(diffs))
+    return Indicator(m.name, m.title, m.fmt, m.diff_fmt, values, tuple(diffs), hidden)
 
 
 def _adjust(indicators: list[Indicator]) -> list[Indicator]:

@@ -172,3 +172,28 @@ def test_window_values_are_the_catalogue_values_of_each_team(org: tuple[Config, 
     r = rows.rows[a]
     assert per_week.values[0] == pytest.approx(r.n("prs_merged") / r["prs_merged_per_dev_week"].of * 5)
     assert until - since == timedelta(days=90)
+
+
+def test_a_team_with_too_few_ai_users_shows_no_ai_figure_anywhere_in_the_comparison(tmp_path: Path) -> None:
+    # platform's usage is two people's: the teams table printed n/a while the side-by-side printed its 5% adoption,
+    # its spend per AI-active developer-day, the difference and the weekly adoption line
+    from correlate.demo import generate, load
+    from correlate.html.render import render
+    from correlate.metrics.catalogue import metric
+    from correlate.report.team_comparison import build_comparison
+    from correlate.report.teams import about_ai_users
+
+    org_ = generate(teams=24, devs=720, days=120, seed=7, end=date(2026, 12, 6))
+    with Store.open(tmp_path / "s.duckdb") as store:
+        load(store, org_)
+        report = build_comparison(store, org_.config, ["platform", "payments"], date(2026, 9, 7), date(2026, 12, 6))
+    hidden_rows = [ind for ind in report.indicators if any(ind.hidden)]
+    assert hidden_rows and all(about_ai_users(metric(ind.key)) for ind in hidden_rows)
+    for ind in hidden_rows:
+        assert all(d.hidden and d.p_bh is None for d in ind.diffs)
+    adoption = next(c for c in report.charts if "adoption" in c.title.lower())
+    assert all(v is None for row in adoption.rows for v in row[1:])
+    html = render("compare.html.j2", r=report)
+    side = _side_by_side(html)
+    assert side["AI adoption share"] == ["n/a"] * 5  # two teams, a difference, its interval and p
+    assert "hidden" not in side.get("Median PR cycle time", []) and side["Median PR cycle time"][0] != "n/a"
