@@ -88,8 +88,9 @@ def _verdict(line: StatLine) -> Verdict:
                 f"{TOO_WIDE_FACTOR:.0f}-fold change); the report shows medians only.")
         return Verdict(label, "too_little_data", check_wording(text, 1), line.rung)
     if line.verdict == "descriptive" or math.isnan(line.estimate):
-        text = (f"{title}: too little data to estimate a change ({line.n_units} teams); the report shows "
-                "medians only.")
+        # the gates' reason (too few weeks, no adopting team), not a team count that reads as the cause
+        why = f": {line.reason}." if line.reason else "."
+        text = f"{title}: too little data to estimate a change{why} The report shows medians only."
         return Verdict(label, "too_little_data", check_wording(text, 1), line.rung)
     up, down = PHRASES.get(name, (f"had {label} {{x}} higher", f"had {label} {{x}} lower"))
     better_dir = metric(name).better if name else None
@@ -162,19 +163,37 @@ def _evidence_kind(n: int, at4: int) -> str:
 
 
 def spend_summary(total: float, previous: float, per_pr: float, productive: float, period: Period,
-                  trend: Sequence[SpendMonth], linked: float = math.nan) -> SpendSummary:
-    """The spend paragraph: this period, its like-for-like comparison, per merged PR, the months before."""
+                  trend: Sequence[SpendMonth], linked: float = math.nan, *, hidden: str = "",
+                  previous_hidden: str = "", pending: str = "") -> SpendSummary:
+    """The spend paragraph: this period, its like-for-like comparison, per merged PR, the months before.
+
+    Args:
+        hidden: the period's spend is withheld (too few AI-active people): the reason, printed instead of every
+            figure of the period (spend, per PR, linked and productive shares describe those few people).
+        previous_hidden: the comparison period's spend is withheld: the reason.
+        pending: the productive share cannot be known yet (the spend is too recent to judge): why; printed as
+            "not yet known" instead of a share that only looks like a result.
+    """
+    if hidden:
+        return SpendSummary(math.nan, math.nan, math.nan, math.nan, tuple(trend),
+                            f"AI spend in {period.label}: {hidden}.")
     parts = [f"AI spend: {_usd(total)} in {period.label}"]
     if not math.isnan(previous) and previous > 0:
         change = 100 * (total - previous) / previous
         parts.append(f"{'+' if change >= 0 else '−'}{abs(change):.0f}% against {_usd(previous)} in "
                      f"{period.previous_label}")
+    elif previous_hidden:
+        parts.append(f"{period.previous_label}: {previous_hidden}")
     else:
         parts.append(f"no data to compare with in {period.previous_label}")
     text = parts[0] + " (" + parts[1] + ")"
     if not math.isnan(per_pr):
         text += f"; {_usd(per_pr)} per merged PR"
-    if not math.isnan(linked) and not math.isnan(productive):
+    if pending:
+        linked_text = f"{100 * linked:.0f}% of it can be linked to pull requests; " if not math.isnan(linked) else ""
+        text += f"; {linked_text}how much went to work that merged and held is not yet known ({pending})"
+        productive = math.nan
+    elif not math.isnan(linked) and not math.isnan(productive):
         text += (f"; {100 * linked:.0f}% of it can be linked to pull requests, {100 * productive:.0f}% to work that "
                  "merged and held")
     elif not math.isnan(productive):
@@ -194,13 +213,22 @@ def next_steps(verdict_list: Sequence[Verdict], stats: StatsSection, *, period: 
     steps: list[str] = []
     worse = [v for v in verdict_list if v.status == "detected" and v.better is False]
     better = [v for v in verdict_list if v.status == "detected" and v.better]
+    # only a rung-4 estimate says what adoption changed; below it a movement the right way is an association, and
+    # acting on it as an effect is what the report must not invite
+    effects = [v for v in better if v.rung >= 4]
+    associations = [v for v in better if v.rung < 4]
     unclear = [v for v in verdict_list if v.status in ("no_change", "not_after_correction")]
     for v in worse:
         steps.append(f"Look into {v.outcome}: it moved the wrong way for adopting teams. Section 6 shows the week "
                      "it started and which cohorts carry it.")
-    if better and not worse:
-        steps.append(f"Keep the rollout going and keep measuring: {', '.join(v.outcome for v in better)} moved the "
+    if effects and not worse:
+        steps.append(f"Keep the rollout going and keep measuring: {', '.join(v.outcome for v in effects)} moved the "
                      "right way, and the next months show whether it lasts.")
+    if associations and not worse:
+        names = ", ".join(v.outcome for v in associations)
+        steps.append(f"{names[:1].upper() + names[1:]} moved the right way in adopting teams, but the data cannot "
+                     "yet separate adoption from other differences between the teams (appendix B): keep measuring; "
+                     "more weeks and teams that have not adopted yet show whether it holds.")
     if unclear:
         more = (f" (today {n_control} comparison team{'s' if n_control != 1 else ''})" if n_control is not None
                 else "")
@@ -217,7 +245,8 @@ def next_steps(verdict_list: Sequence[Verdict], stats: StatsSection, *, period: 
     if not math.isnan(unmatched_share) and unmatched_share > 0.05:
         steps.append(f"Fix the team mapping: {100 * unmatched_share:.0f}% of usage rows matched no team and are "
                      "missing from every figure (`correlate export identities --out identities.csv` lists them).")
-    if period.partial:
-        steps.append(f"{period.note} Read the figures as a first look; the full month's report is the one to act "
-                     "on.")
-    return tuple(steps[:4]) if not period.partial else (*steps[:3], steps[-1])
+    if not period.partial:
+        return tuple(steps[:4])
+    # a partial month keeps its caveat as the last step, said once
+    return (*steps[:3], f"{period.note} Read the figures as a first look; the full month's report is the one to act "
+                        "on.")

@@ -68,12 +68,14 @@ from correlate.report.teams import (
     TeamGrouping,
     TeamRows,
     about_ai_users,
+    hidden_reason,
     metric_table,
+    org_usage_hidden,
     team_rows,
 )
 from correlate.spend.classify import CLASSES
 from correlate.spend.metrics import model_costs_total
-from correlate.spend.section import SpendSection, spend_section
+from correlate.spend.section import SpendSection, not_yet_judged, spend_section
 from correlate.spend.wording import describe_thresholds, kind_title
 from correlate.store import Store
 from correlate.tool_mapping import MAPPINGS
@@ -225,7 +227,7 @@ def build_monthly(store: Store, config: Config, month: str, *, org_name: str = "
     lagging = LaggingSection(metric_table("lagging", f"Delivery outcomes by team, {period.label}", rows), tiers)
     unmatched, unmatched_share = _unmatched(quality)
     warnings = _warnings(org, quality, stats, (leading.split_note, adoption.edit_note), period)
-    summary = _summary(org, prev_org, stats, period, cost, _spend_months(facts, spend_first, period),
+    summary = _summary(org, prev_org, stats, period, cost, _spend_months(facts, spend_first, period, min_n),
                        unmatched_share, min_n)
     demo = _demo(store, stats)
     appendix = Appendix(
@@ -260,21 +262,26 @@ def _spend_trend_start(first: date) -> date:
     return d
 
 
-def _spend_months(facts: Facts, start: date, period: Period) -> tuple[SpendMonth, ...]:
+def _spend_months(facts: Facts, start: date, period: Period, min_n: int) -> tuple[SpendMonth, ...]:
     """AI spend per calendar month up to the report's period, from the store's first data on (months
-    before it are not months of zero spend); the current month's days say when it is partial."""
+    before it are not months of zero spend); the current month's days say when it is partial. A month
+    whose AI-active people were fewer than ``min_n`` is hidden: its spend is those few people's."""
     span_first = facts.store.con.execute("SELECT min(day) FROM ai_usage_daily").fetchone()
     if not span_first or span_first[0] is None:
         return ()
     lo = max(start, span_first[0])
-    frame = facts.panel(lo, period.last, "month")
+    frame = facts.panel(lo, period.last, "month", keep_lists=True)
     if frame.empty:
         return ()
     by_month = frame.groupby("month").agg(usd=("ai_cost_usd", "sum"), days=("days", "max"))
+    label = frame["month"].map(lambda m: f"{m:%Y-%m}")
+    per_month = evaluate(frame, label, sorted(set(label)), period="month")
     out = []
     for m, r in by_month.iterrows():
         mf, ml = month_bounds(f"{m:%Y-%m}")
-        out.append(SpendMonth(f"{m:%b %Y}", float(r["usd"]), int(r["days"]), (ml - mf).days + 1))
+        hidden = org_usage_hidden(per_month[f"{m:%Y-%m}"], min_n)
+        out.append(SpendMonth(f"{m:%b %Y}", math.nan if hidden else float(r["usd"]), int(r["days"]),
+                              (ml - mf).days + 1, hidden))
     return tuple(out)
 
 
@@ -288,7 +295,10 @@ def _summary(org: Row, prev: Row | None, stats: StatsSection, period: Period, co
     per_pr = math.nan if no_usage else org.value("cost_per_merged_pr")
     total = cost.spend.total_usd
     productive = dict(cost.spend.by_class).get("productive", math.nan) / total if total else math.nan
-    spend = spend_summary(spend_now, spend_prev, per_pr, productive, period, months, cost.spend.linked_share)
+    spend = spend_summary(spend_now, spend_prev, per_pr, productive, period, months, cost.spend.linked_share,
+                          hidden=org_usage_hidden(org, min_n),
+                          previous_hidden=org_usage_hidden(prev, min_n) if prev is not None else "",
+                          pending=cost.spend.maturity_note)
     steps = next_steps(verdict_list, stats, period=period,
                        recommendations=sum(len(r.findings) for r in cost.spend.recommendations),
                        unmatched_share=unmatched_share, n_control=stats.n_control,
@@ -307,7 +317,7 @@ def _demo(store: Store, stats: StatsSection) -> DemoTruth | None:
     def estimated(name: str) -> str:
         s = line.get(name)
         if s is None or math.isnan(s.estimate):
-            return "not estimated (" + (stats.reason or "too little data") + ")"
+            return "not estimated (" + (stats.reason or (s.reason if s else "") or "too little data") + ")"
         # the same words as page one and the estimates tables
         return (f"{s.estimate:+.1f}{'%' if s.unit == '%' else ' ' + s.unit} (95% CI {s.low:+.1f} to {s.high:+.1f}), "
                 f"{verdict_words(s.verdict)}")
@@ -340,13 +350,16 @@ def _headlines(org: Row, prev: Row | None, period: Period, min_n: int) -> tuple[
     def h(name: str, note: str = "") -> Headline:
         m = metric(name)
         value, before = org.value(name), math.nan if prev is None else prev.value(name)
+        hidden = previous_hidden = ""
         if about_ai_users(m):
             if usage_missing or few:
-                value = math.nan  # no usage data: "no data", not 0% or $0.00; or too few people to show
-                note = f"hidden: fewer than {min_n} AI-active people" if few else note
+                value = math.nan  # no usage data: "no data", not 0% or $0.00; or too few people to show: "hidden"
+                hidden = hidden_reason(min_n) if few else ""
+                note = "" if few else note
             if prev is not None and (prev.n("ai_active_dev_days") == 0 or prev_few):
                 before = math.nan
-        return Headline(m.title, value, before, m.fmt, note)
+                previous_hidden = hidden_reason(min_n) if prev_few else ""
+        return Headline(m.title, value, before, m.fmt, note, hidden, previous_hidden)
 
     return (
         h("adoption_share", "" if usage_missing else f"{org.n('ai_active_users')} of {org.n('headcount')} people"),
@@ -479,11 +492,15 @@ def _by_label(frame: pd.DataFrame, rows: TeamRows, values: list[str]) -> tuple[p
     return out.reindex(order + ([HIDDEN_ROW] if HIDDEN_ROW in out.index else [])), users < grouping.min_group_size
 
 
-def _matrix_rows(frame: pd.DataFrame, blank_hidden: bool) -> tuple[tuple[Any, ...], ...]:
-    nan = float("nan")
-    return tuple((lab, *([nan] * (len(r) + 1) if lab == HIDDEN_ROW and blank_hidden else
+def _matrix(columns: tuple[str, ...], frame: pd.DataFrame, blank_hidden: bool, min_n: int) -> Matrix:
+    """A matrix with a total column; the cells of a hidden row print "hidden" (never "no data", which means
+    missing data) and the note under the table says why."""
+    rows = tuple((lab, *(["hidden"] * (len(r) + 1) if lab == HIDDEN_ROW and blank_hidden else
                          (*map(float, r), float(r.sum()))))
                  for lab, r in zip(frame.index, frame.to_numpy(float), strict=True))
+    hidden = blank_hidden and HIDDEN_ROW in frame.index
+    note = f"{HIDDEN_ROW}: {hidden_reason(min_n)}, even together." if hidden else ""
+    return Matrix(columns, rows, "usd", note)
 
 
 def _cost(rows: TeamRows, spend: SpendSection, config: Config, period: Period) -> CostSection:
@@ -510,7 +527,7 @@ def _cost(rows: TeamRows, spend: SpendSection, config: Config, period: Period) -
     else:
         pivot, blank = pd.DataFrame(), False
     models = list(pivot.columns)
-    team_model = Matrix(("Team", *models, "Total"), _matrix_rows(pivot, blank), "usd")
+    team_model = _matrix(("Team", *models, "Total"), pivot, blank, min_n)
 
     def model_row(tool: str, model: str, r: dict[str, Any]) -> ModelCost:
         return ModelCost(tool, model, *(float(r[c]) for c in (
@@ -534,7 +551,7 @@ def _cost(rows: TeamRows, spend: SpendSection, config: Config, period: Period) -
                       if few else ""))
     return CostSection(chart=chart, table=metric_table("cost", f"AI spend per unit of work, {period.label}", rows),
                        team_model=team_model, models=lines, model_total=total_line, unmapped_usd=spend.unmapped_usd,
-                       price_note=prices_note, spend=_spend_classes(spend, rows))
+                       price_note=prices_note, spend=_spend_classes(spend, rows), hidden=rows.org_hidden)
 
 
 def _spend_classes(spend: SpendSection, rows: TeamRows) -> SpendClasses:
@@ -543,7 +560,7 @@ def _spend_classes(spend: SpendSection, rows: TeamRows) -> SpendClasses:
     by_team = spend.by_team
     classes = list(CLASSES)
     per_label, blank = _by_label(by_team, rows, classes) if len(by_team) else (pd.DataFrame(columns=classes), False)
-    table = Matrix(("Team", *classes, "Total"), _matrix_rows(per_label, blank), "usd")
+    table = _matrix(("Team", *classes, "Total"), per_label, blank, grouping.min_group_size)
     # a recommendation names a team only when the team's own rows may be shown (not merged, suppressed, or
     # with so few AI users that their usage describes individuals)
     named = {t for t, lab in grouping.shown.items() if lab == t and lab not in rows.hidden}
@@ -559,7 +576,8 @@ def _spend_classes(spend: SpendSection, rows: TeamRows) -> SpendClasses:
     thresholds = "; ".join(describe_thresholds(spend.thresholds))
     return SpendClasses(spend.total_usd, tuple((c, spend.by_class[c]) for c in classes), linked, table, recs,
                         thresholds, f"{hidden} recommendation(s) about teams the report does not name one by one "
-                                    "(small teams, or teams with few AI users) are not shown." if hidden else "")
+                                    "(small teams, or teams with few AI users) are not shown." if hidden else "",
+                        hidden=rows.org_hidden, maturity_note=not_yet_judged(spend))
 
 
 def _tiers(facts: Facts, weekly: pd.DataFrame, grouping: TeamGrouping, year: int, start: date,

@@ -129,15 +129,19 @@ class Headline:
     previous: float
     fmt: str
     note: str = ""
+    hidden: str = ""  # printed instead of ``value`` when the figure is withheld for privacy (never "no data")
+    previous_hidden: str = ""  # the same for ``previous``
 
 
 @dataclass(frozen=True)
 class Matrix:
-    """A small table with a row label column and numeric cells (cost by team and model)."""
+    """A small table with a row label column and numeric cells (cost by team and model); a cell that is a
+    string is printed as it is (the reason a figure is hidden)."""
 
     columns: tuple[str, ...]
     rows: tuple[tuple[Any, ...], ...]
     fmt: str
+    note: str = ""  # printed under the table (why some cells are hidden)
 
 
 # ---- statistics ------------------------------------------------------------------------------------
@@ -164,6 +168,7 @@ class StatLine:
     rung_reason: str = ""  # below rung 4: why it is not worded as an effect (one sentence, from the engine)
     mde: float = float("nan")  # minimum detectable effect, in ``unit``
     tests: int = 0  # how many p-values the report's Benjamini-Hochberg correction ran over (0: not known)
+    reason: str = ""  # no estimate: why (the engine's gate reasons, e.g. "only 1 adopting team (need 2)")
 
 
 @dataclass(frozen=True)
@@ -291,6 +296,7 @@ class SpendMonth:
     usd: float
     days: int
     month_days: int
+    hidden: str = ""  # printed instead of ``usd`` when that month's AI-active people were too few to show
 
 
 @dataclass(frozen=True)
@@ -413,6 +419,8 @@ class SpendClasses:
     recommendations: tuple[Recommendation, ...]
     thresholds: str
     hidden_note: str = ""
+    hidden: str = ""  # the organisation's spend is withheld (too few AI-active people): printed instead of figures
+    maturity_note: str = ""  # why the productive share cannot be known yet (recent spend is pending), or ""
 
 
 @dataclass(frozen=True)
@@ -425,6 +433,7 @@ class CostSection:
     unmapped_usd: float
     price_note: str
     spend: SpendClasses
+    hidden: str = ""  # the organisation's totals (spend, tokens) are withheld: printed instead of the total row
 
 
 @dataclass(frozen=True)

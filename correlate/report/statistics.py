@@ -100,7 +100,7 @@ def from_suite(suite: Any, first_week: date | None = None) -> StatsSection:
             else:
                 summary.append(StatLine(label, r.sentence, r.paragraph or "", math.nan, math.nan, math.nan, "",
                                         r.descriptive.n, r.descriptive.n_units, RUNG_LABEL[1], None, r.verdict,
-                                        name, 1))
+                                        name, 1, reason=_no_estimate(suite.gates)))
         if r.association is not None and r.within is not None:
             a, w = r.association, r.within
             assoc.append(AssocRow(label, a.statistic, a.ci.low, a.ci.high, a.n,
@@ -146,6 +146,12 @@ def from_suite(suite: Any, first_week: date | None = None) -> StatsSection:
                         definitions=tuple(suite.adoption_definitions),
                         warnings=tuple(plain_note(w) for w in suite.warnings),
                         method_notes=(suite.gate_text, *suite.method_notes), n_control=int(gates.n_control))
+
+
+def _no_estimate(gates: Any) -> str:
+    """Why an outcome has no estimate, in the gates' own words ("only 1 adopting team (need 2); ..."), or ""
+    when the gates allowed one (then the outcome itself had too little data)."""
+    return "; ".join(gates.reasons) if gates.level == "descriptive" else ""
 
 
 def _rung_reason(r: Any) -> str:

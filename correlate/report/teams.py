@@ -9,8 +9,9 @@ records which team went where so every table (cost by model, coverage, spend cla
 same rule.
 
 The rule applies to sub-groups too. A row's AI-usage numbers (AI-active people, adoption share,
-sessions, spend and everything per unit of spend) describe only its AI-active people: a team of 12 with
-one AI user would show that one person's sessions and spend. So a row with fewer than
+sessions, spend and everything per unit of spend, the share of its merged PRs that were AI-assisted) describe
+only its AI-active people: a team of 12 with one AI user would show that one person's sessions, spend and
+how many of their PRs an assistant helped with. So a row with fewer than
 ``min_group_size`` AI-active people (but at least one) shows none of them (:data:`FEW_AI_USERS`), and
 when that leaves exactly one such row, the team row with the fewest AI-active people is hidden with it,
 so the hidden numbers cannot be worked out by subtracting the others from the organisation's total.
@@ -28,7 +29,7 @@ from correlate.metrics.rows import Row, evaluate
 from correlate.report.sections import Cell, Column, MetricTable, TableRow
 
 __all__ = ["FEW_AI_USERS", "ORG", "OTHER", "SUPPRESSED", "TeamGrouping", "TeamRows", "about_ai_users", "grouping",
-           "hidden_usage", "metric_table", "team_rows"]
+           "hidden_reason", "hidden_usage", "metric_table", "org_usage_hidden", "team_rows"]
 
 OTHER = "Other (small teams)"
 SUPPRESSED = "Suppressed teams"
@@ -38,9 +39,21 @@ COMPLEMENT = "hidden too, so that the other hidden row cannot be worked out from
 
 
 def about_ai_users(m: Metric) -> bool:
-    """The metric is made from AI-usage rows (people, sessions, spend, tokens), so it describes only the
-    AI-active people of a row, however large the team (the AI-assisted share of PRs is about PRs)."""
-    return any(c.startswith("ai_") and c != "ai_assisted_prs_merged" for c in (*m.numerator, *m.denominator))
+    """The metric is made from AI-usage rows (people, sessions, spend, tokens) or from the PRs an assistant
+    helped with, so it describes only the AI-active people of a row, however large the team: the AI-assisted
+    share of a team's merged PRs with one AI user is that person's use of the assistant."""
+    return any(c.startswith("ai_") for c in (*m.numerator, *m.denominator))
+
+
+def org_usage_hidden(org: Row, min_group_size: int) -> str:
+    """Why the organisation's own AI-usage figures may not be shown ("" when they may): fewer than
+    ``min_group_size`` people used an assistant, so its totals are those few people's usage."""
+    return hidden_reason(min_group_size) if 0 < org.n("ai_active_users") < min_group_size else ""
+
+
+def hidden_reason(min_group_size: int) -> str:
+    """What a report prints in place of a figure it hides (never "no data", which means missing data)."""
+    return f"hidden (fewer than {min_group_size} AI-active people)"
 
 
 def hidden_usage(rows: dict[str, Row], labels: list[str], min_group_size: int) -> dict[str, str]:
@@ -119,6 +132,11 @@ class TeamRows:
     org: Row
     labels: list[str]  # the table's team rows in order
     hidden: dict[str, str] = field(default_factory=dict)  # label -> why its AI-usage numbers are not shown
+
+    @property
+    def org_hidden(self) -> str:
+        """Why the organisation's AI-usage figures are hidden ("" when they are shown): :func:`org_usage_hidden`."""
+        return org_usage_hidden(self.org, self.grouping.min_group_size)
 
 
 def team_rows(window: pd.DataFrame, min_group_size: int, *, period: str, group: TeamGrouping | None = None,

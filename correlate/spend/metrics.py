@@ -8,8 +8,9 @@ inputs and returns a plain frame; nothing here formats. Definitions:
 * **cost per commit**: spend of the actor-days that report a commit count ÷ those commits (Claude Code's
   own commit counter). The rising flag compares the last two periods: cost per commit rose by at least
   ``rising_cost_per_commit`` and by that much more than the median merged-PR size did.
-* **cache-read share**: cache-read tokens ÷ all input-side tokens (uncached input + cache reads + cache
-  writes). **Savings**: cache reads priced at the model's input rate minus its cache-read rate, in
+* **cache-read share**: the catalogue's ``cache_read_share`` (the cost table's column): cache-read tokens ÷
+  (uncached input + cache-read tokens), so a recommendation quotes the number the table prints.
+  **Savings**: cache reads priced at the model's input rate minus its cache-read rate, in
   force on the day (the one price table, :mod:`correlate.prices`, with the ``[prices] file`` override).
 * **model mix**: of the spend linked to PRs under ``small_pr_lines`` lines, the share on the team's
   most expensive model, and what the second one would have cost instead (price ratio of inputs).
@@ -25,12 +26,13 @@ import numpy as np
 import pandas as pd
 
 from correlate.config import SpendConfig
+from correlate.metrics.catalogue import metric
 from correlate.prices import PriceTable
 from correlate.spend.classify import CLASSES, Classified
 from correlate.spend.inputs import SpendInputs
 
-__all__ = ["batch_eligible", "cache_use", "class_split", "cost_per_commit", "cost_per_merged_pr", "model_costs",
-           "model_costs_total", "model_mix"]
+__all__ = ["batch_eligible", "cache_share_columns", "cache_use", "class_split", "cost_per_commit",
+           "cost_per_merged_pr", "model_costs", "model_costs_total", "model_mix"]
 
 def class_split(c: Classified, grain: str = "week", by_model: bool = False) -> pd.DataFrame:
     """Spend per team (and model), period and class: ``team, [model,] period, <classes...>, total``.
@@ -150,8 +152,16 @@ def _day_of_model_rows(inputs: SpendInputs) -> pd.DataFrame:
     return inputs.models.merge(inputs.units[["uid", "team", "day"]], on="uid")
 
 
+def cache_share_columns() -> tuple[str, tuple[str, ...]]:
+    """The catalogue's cache-read share (numerator, denominator columns) in the spend inputs' column names: one
+    definition for the cost table and the caching recommendation."""
+    m = metric("cache_read_share")
+    (num,) = m.numerator
+    return num.removeprefix("ai_"), tuple(c.removeprefix("ai_") for c in m.denominator)
+
+
 def cache_use(inputs: SpendInputs, prices: PriceTable) -> pd.DataFrame:
-    """Per team and model: cache-read share of input-side tokens and the savings cache reads brought
+    """Per team and model: cache-read share (:func:`cache_share_columns`) and the savings cache reads brought
     (cache-read tokens × (input rate − cache-read rate) in force on the day, :meth:`PriceTable.cache_saving`)."""
     m = _day_of_model_rows(inputs)
     cols = ["tokens_input", "tokens_cache_read", "tokens_cache_creation"]
@@ -164,8 +174,8 @@ def cache_use(inputs: SpendInputs, prices: PriceTable) -> pd.DataFrame:
     g = m.groupby(["team", "model"]).agg(**{c: (c, lambda v: v.sum(min_count=1)) for c in cols},
                                         cache_savings_usd=("cache_savings_usd", lambda v: v.sum(min_count=1)))
     g = g.reset_index()
-    denom = g[cols].sum(axis=1, min_count=1)
-    g["cache_read_share"] = g["tokens_cache_read"] / denom.replace(0, np.nan)
+    num, den = cache_share_columns()
+    g["cache_read_share"] = g[num] / g[list(den)].sum(axis=1, min_count=1).replace(0, np.nan)
     return g[["team", "model", *cols, "cache_read_share", "cache_savings_usd"]]
 
 
@@ -251,9 +261,11 @@ def model_costs(inputs: SpendInputs, prices: PriceTable) -> pd.DataFrame:
 
 
 def _with_derived(g: pd.DataFrame) -> pd.DataFrame:
-    """Cache-read share of input tokens and what the spend would have been without cache reads."""
-    total_in = g["tokens_input"] + g["tokens_cache_read"]
-    g["cache_read_share"] = g["tokens_cache_read"] / total_in.where(total_in > 0)
+    """Cache-read share of input tokens (:func:`cache_share_columns`) and what the spend would have been without
+    cache reads."""
+    num, den = cache_share_columns()
+    total_in = g[list(den)].sum(axis=1, min_count=len(den))
+    g["cache_read_share"] = g[num] / total_in.where(total_in > 0)
     g["uncached_cost_usd"] = g["cost_usd"] + g["cache_saved_usd"]
     return g
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from correlate.config import SpendConfig
+from correlate.spend.metrics import cache_share_columns
 
 __all__ = ["Recommendation", "recommend"]
 
@@ -75,8 +76,11 @@ def recommend(*, spend: SpendConfig, model_mix: pd.DataFrame, cache: pd.DataFram
                 f"give routine subagents `model: {r.cheaper_model}` in .claude/agents/*.md."))
 
     if len(cache):
-        team = cache.groupby("team")[["tokens_input", "tokens_cache_read", "tokens_cache_creation"]].sum(min_count=1)
-        team["share"] = team["tokens_cache_read"] / team.sum(axis=1, min_count=1).replace(0, np.nan)
+        # the cost table's definition (the catalogue's cache_read_share), summed over the team's models, so the
+        # sentence quotes the team's own cell of that table
+        num, den = cache_share_columns()
+        team = cache.groupby("team")[sorted({num, *den})].sum(min_count=1)
+        team["share"] = team[num] / team[list(den)].sum(axis=1, min_count=1).replace(0, np.nan)
         savings = cache.groupby("team")["cache_savings_usd"].sum(min_count=1)
         for name, row in team.dropna(subset=["share"]).iterrows():
             others = team.drop(index=name)["share"].dropna()
@@ -87,8 +91,8 @@ def recommend(*, spend: SpendConfig, model_mix: pd.DataFrame, cache: pd.DataFram
             if row["share"] < 0.5 * elsewhere and gap >= share:
                 out.append(Recommendation(
                     "prompt_caching", str(name),
-                    f"Cache reads are {_pct(row['share'])} of input tokens for {name} vs {_pct(elsewhere)} "
-                    "elsewhere: check prompt-caching settings.",
+                    f"Cache reads are {_pct(row['share'])} of input tokens for {name} vs a median of "
+                    f"{_pct(elsewhere)} in the other teams: check prompt-caching settings.",
                     {"cache_read_share": float(row["share"]), "elsewhere_share": elsewhere,
                      "cache_savings_usd": float(savings.get(name, np.nan))},
                     f"share below half the other teams' median and at least {_pct(share)} below it",

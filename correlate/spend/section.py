@@ -28,7 +28,7 @@ from correlate.spend.metrics import (
 from correlate.spend.recommendations import Recommendation, recommend
 from correlate.store import Store
 
-__all__ = ["SpendSection", "spend_section"]
+__all__ = ["SpendSection", "not_yet_judged", "spend_section"]
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,17 @@ class SpendSection:
     models: pd.DataFrame
     medians: pd.DataFrame
     recommendations: list[Recommendation] = field(default_factory=list)
+
+
+def not_yet_judged(s: SpendSection) -> str:
+    """Why no spend of the window can be productive yet ("" when some can): a merged PR is judged (held, or
+    needed a fix) only ``follow_up_days`` after its merge, and every PR merged in the window is younger than
+    that on the classification day, so its spend is pending and a productive share of 0% is no result."""
+    days = int(s.thresholds.get("follow_up_days", 0) or 0)  # type: ignore[call-overload]
+    if (s.as_of - s.first).days >= days:
+        return ""
+    return (f"this spend is at most {(s.as_of - s.first).days} days old, and a merged PR is judged only once it "
+            f"is {days} days old")
 
 
 def _per_team(detail: pd.DataFrame) -> pd.DataFrame:

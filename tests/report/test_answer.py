@@ -4,6 +4,7 @@ costs and what to do next; engine notes without internal names; the compare repo
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -12,7 +13,7 @@ from correlate.config import from_mapping
 from correlate.html.render import render
 from correlate.report.answer import next_steps, spend_summary, verdicts
 from correlate.report.paper import locale_paper, paper_size
-from correlate.report.sections import Diff, Period, SpendMonth, StatLine, StatsSection
+from correlate.report.sections import Diff, Period, SpendMonth, StatLine, StatsSection, Verdict
 from correlate.report.statistics import plain_note, unavailable
 from correlate.report.team_comparison import AT_ZERO, NO_SPREAD, degenerate
 from correlate.stats.wording import CAUSAL_PATTERN, DIVERGING, inconclusive_paragraph
@@ -273,3 +274,63 @@ def test_an_estimate_too_wide_to_read_prints_too_few_events_not_its_numbers() ->
     assert row.startswith("too few events: the interval spans more than a 100-fold change")
     assert "537.8" not in html and "120235" not in html and "165503" not in html
     assert row.endswith("too little data")
+
+
+WHOLE = Period(date(2026, 11, 1), date(2026, 11, 30), "November 2026", date(2026, 10, 1), date(2026, 10, 31),
+               previous_label="October 2026")
+
+
+def _faster(rung: int) -> tuple[Verdict, ...]:
+    found, _ = verdicts(_stats(_line("pr_cycle_time_h", "median PR cycle time", -18.2, -26.0, -9.0, "%", "detected",
+                                     rung, "" if rung >= 4 else f"{DIVERGING} from the comparison teams.")))
+    return found
+
+
+def test_at_rung_4_a_change_the_right_way_says_keep_the_rollout_going() -> None:
+    steps = next_steps(_faster(4), _stats(), period=WHOLE, recommendations=0, unmatched_share=0.0, n_control=8)
+    assert steps[0].startswith("Keep the rollout going and keep measuring: median PR cycle time moved the right way")
+
+
+@pytest.mark.parametrize("rung", [1, 2, 3])
+def test_below_rung_4_a_change_the_right_way_is_not_a_reason_to_act(rung: int) -> None:
+    # an association (adopters on a prior trend, say) must not read as an effect to build the rollout on
+    steps = next_steps(_faster(rung), _stats(), period=WHOLE, recommendations=0, unmatched_share=0.0, n_control=8)
+    assert not any("Keep the rollout going" in s for s in steps)
+    assert steps[0].startswith("Median PR cycle time moved the right way in adopting teams, but the data cannot yet "
+                               "separate adoption from other differences between the teams (appendix B): keep "
+                               "measuring")
+
+
+def test_a_partial_month_is_said_once_however_few_the_other_steps() -> None:
+    partial = Period(date(2026, 12, 1), date(2026, 12, 6), "1–6 Dec 2026 (6 of 31 days)", partial=True,
+                     note="December 2026 is in progress.")
+    for unmatched in (0.0, 0.6):  # no other step, one other step
+        steps = next_steps((), _stats(), period=partial, recommendations=0, unmatched_share=unmatched, n_control=8)
+        assert sum("December 2026 is in progress." in s for s in steps) == 1
+        assert steps[-1].startswith("December 2026 is in progress.")
+
+
+def test_too_little_data_gives_the_gates_reason_not_a_team_count() -> None:
+    gated = replace(_line("pr_cycle_time_h", "median PR cycle time", math.nan, math.nan, math.nan, "", "descriptive",
+                          1), reason="only 0 adopting teams (need 2)")
+    (v,), _ = verdicts(_stats(gated))
+    assert v.sentence == ("Median PR cycle time: too little data to estimate a change: only 0 adopting teams "
+                          "(need 2). The report shows medians only.")
+    assert "32 teams" not in v.sentence
+
+
+def test_a_hidden_spend_says_hidden_and_no_figure() -> None:
+    s = spend_summary(41.56, 30.0, 4.2, 0.3, WHOLE, [], linked=0.69, hidden="hidden (fewer than 5 AI-active people)")
+    assert s.sentence == "AI spend in November 2026: hidden (fewer than 5 AI-active people)."
+    assert all(math.isnan(v) for v in (s.total_usd, s.previous_usd, s.per_merged_pr, s.productive_share))
+    before = spend_summary(41.56, math.nan, 4.2, 0.3, WHOLE, [],
+                           previous_hidden="hidden (fewer than 5 AI-active people)")
+    assert "(October 2026: hidden (fewer than 5 AI-active people))" in before.sentence
+    assert "no data" not in before.sentence
+
+
+def test_a_productive_share_that_cannot_be_known_yet_is_not_yet_known() -> None:
+    s = spend_summary(6930.0, 8369.0, 8.46, 0.0, WHOLE, [], linked=0.35, pending="this spend is at most 5 days old")
+    assert s.sentence.endswith("; 35% of it can be linked to pull requests; how much went to work that merged and held "
+                               "is not yet known (this spend is at most 5 days old).")
+    assert "0% to work" not in s.sentence and math.isnan(s.productive_share)
