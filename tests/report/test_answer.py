@@ -334,3 +334,18 @@ def test_a_productive_share_that_cannot_be_known_yet_is_not_yet_known() -> None:
     assert s.sentence.endswith("; 35% of it can be linked to pull requests; how much went to work that merged and held "
                                "is not yet known (this spend is at most 5 days old).")
     assert "0% to work" not in s.sentence and math.isnan(s.productive_share)
+
+
+@pytest.mark.parametrize(("rung", "tagged"), [(2, True), (4, False)])
+def test_a_detection_below_rung_4_carries_an_association_badge_on_page_one(rung: int, tagged: bool) -> None:
+    from dataclasses import replace
+
+    from tests.reportdata import hostile_monthly
+
+    line = _line("pr_cycle_time_h", "median PR cycle time", -18.2, -26.0, -9.0, "%", "detected", rung,
+                 "the checks did not pass.")
+    found, evidence = verdicts(_stats(line))
+    report = hostile_monthly().report
+    html = render("monthly.html.j2", r=replace(report, stats=_stats(line),
+                                              summary=replace(report.summary, verdicts=found, evidence=evidence)))
+    assert ('data-badge="association">association, not an effect estimate</span>' in html) is tagged
