@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -164,6 +164,8 @@ def test_deployment_rework_is_a_remediation_kind_or_a_deploy_during_an_open_inci
         Deployment("gh", "r4", repo="acme/pay", finished_at=at(D2, 18), status="success"),  # it was resolved at 17
         Deployment("gh", "r5", repo="acme/search", finished_at=at(D2, 16), status="success"),  # another team
         Deployment("gh", "r6", repo="acme/pay", finished_at=at(D3, 9), status="success"),  # open-ended incident
+        # the same unresolved incident a month on: stale, no longer open (it made a demo team 100% rework)
+        Deployment("gh", "r7", repo="acme/pay", finished_at=at(D3 + timedelta(days=30), 9), status="success"),
     ])
     store.upsert(Incident, [
         Incident("pd", "i1", service="PPAY", created_at=at(D2, 15), resolved_at=at(D2, 17)),
@@ -177,6 +179,8 @@ def test_deployment_rework_is_a_remediation_kind_or_a_deploy_during_an_open_inci
     assert panel.loc[("search", D2), "deployments_rework"] == 0
     month = build_panel(store, cfg(), D1, D4, "month").set_index("team")
     assert month.loc["payments", "deployments_rework"] == 4 and month.loc["payments", "deployments"] == 5
+    later = build_panel(store, cfg(), D3 + timedelta(days=30), D3 + timedelta(days=30)).set_index("team")
+    assert later.loc["payments", "deployments"] == 1 and later.loc["payments", "deployments_rework"] == 0
 
 
 def test_working_days_count_monday_to_friday_of_each_period(store: Store) -> None:

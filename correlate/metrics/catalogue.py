@@ -23,8 +23,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["METRICS", "REWORK", "REWORK_KINDS", "TABLES", "Aggregate", "Metric", "Model", "metric", "outcomes",
-           "rework_condition", "table"]
+__all__ = ["METRICS", "OPEN_INCIDENT_MAX_DAYS", "REWORK", "REWORK_KINDS", "TABLES", "Aggregate", "Metric", "Model",
+           "metric", "outcomes", "rework_condition", "table"]
 
 Aggregate = Literal["sum", "ratio", "median", "people"]
 Model = Literal["count", "rate", "duration", "continuous"]
@@ -45,12 +45,17 @@ def rework_condition(dep: str, incidents: str) -> str:
     return (f"(lower(coalesce({dep}.kind, '')) IN ({kinds}) OR EXISTS (SELECT 1 FROM {incidents} i "
             f"WHERE (i.team = {dep}.team OR i.service_l = {dep}.service_l OR i.repo_l = {dep}.repo_l) "
             f"AND i.created_at <= {dep}.finished_at "
-            f"AND (i.resolved_at IS NULL OR i.resolved_at > {dep}.finished_at)))")
+            f"AND (i.resolved_at > {dep}.finished_at OR (i.resolved_at IS NULL AND {dep}.finished_at < "
+            f"i.created_at + INTERVAL {OPEN_INCIDENT_MAX_DAYS} DAY))))")
 
 
+# An incident with no resolution time is open for at most this long: a stale "acknowledged" incident would
+# otherwise make every later deployment of its team rework (the demo showed a team at 100%).
+OPEN_INCIDENT_MAX_DAYS = 7
 REWORK = ("deployment rework rate (DORA 2024) = deployments that are unplanned remediations (hotfix, revert or "
           "rollback deployments, or deployments that finished while an incident of the same team, service or repo "
-          "was open) ÷ deployments")
+          f"was open; an incident without a resolution time counts as open for {OPEN_INCIDENT_MAX_DAYS} days) "
+          "÷ deployments")
 
 
 @dataclass(frozen=True, slots=True)
