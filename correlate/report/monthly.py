@@ -551,6 +551,9 @@ def _cost(rows: TeamRows, spend: SpendSection, config: Config, period: Period) -
                       if few else ""))
     return CostSection(chart=chart, table=metric_table("cost", f"AI spend per unit of work, {period.label}", rows),
                        team_model=team_model, models=lines, model_total=total_line, unmapped_usd=spend.unmapped_usd,
+                       # a few unclaimed identities' spend is those people's spend
+                       unmapped_hidden=(f"the amount is hidden: fewer than {min_n} identities"
+                                        if 0 < spend.unmapped_identities < min_n else ""),
                        price_note=prices_note, spend=_spend_classes(spend, rows), hidden=rows.org_hidden)
 
 

@@ -431,6 +431,7 @@ class CostSection:
     models: tuple[ModelCost, ...]
     model_total: ModelCost
     unmapped_usd: float
+    unmapped_hidden: str  # why the unclaimed spend's amount is not printed ("" = it is)
     price_note: str
     spend: SpendClasses
     hidden: str = ""  # the organisation's totals (spend, tokens) are withheld: printed instead of the total row

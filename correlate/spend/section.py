@@ -67,6 +67,7 @@ class SpendSection:
     total_usd: float
     by_class: dict[str, float]
     unmapped_usd: float
+    unmapped_identities: int  # distinct identities behind unmapped_usd
     rule_shares: dict[str, float]
     evidence: dict[str, bool]
     by_reason: pd.DataFrame
@@ -138,11 +139,12 @@ def spend_section(store: Store, config: Config, first: date, last: date, as_of: 
     recs = recommend(spend=spend, model_mix=mix, cache=cache, shares_now=shares_now, shares_before=shares_before,
                      cost_per_commit=cpc, batch=batch)
     unmapped = window_inputs.unmapped_cost_usd
+    unmapped_identities = int(window_inputs.unmapped["actor"].nunique()) if len(window_inputs.unmapped) else 0
     classified = now_classified
     return SpendSection(
         first=first, last=last, as_of=classified.as_of, thresholds=spend.model_dump(), total_usd=total,
         by_class={c: float(now.loc[now["class"] == c, "cost_usd"].sum()) for c in CLASSES},
-        unmapped_usd=unmapped,
+        unmapped_usd=unmapped, unmapped_identities=unmapped_identities,
         rule_shares={r: (float(by_rule.get(r, 0.0)) / link_total if link_total else 0.0) for r in LINK_RULES},
         evidence={"sessions": classified.links.sessions_available, "pr_commits": classified.links.commits_checkable,
                   "head_branches": classified.links.branches_checkable},

@@ -195,3 +195,18 @@ def test_the_caching_recommendation_quotes_the_cost_tables_cache_read_share(
     # and both are the catalogue's definition: cache reads over uncached input plus cache reads
     assert shares["a"] == pytest.approx(250 / 1250)
     assert f"{100 * shares['a']:.0f}%" in _section(html, "cost")
+
+
+@pytest.mark.parametrize(("strangers", "printed"), [(1, False), (6, True)])
+def test_spend_of_a_few_identities_no_team_claims_is_not_printed(tmp_path: Path, strangers: int,
+                                                                   printed: bool) -> None:
+    # one unclaimed identity's spend is that person's spend; six together are a group
+    usage = [*_usage("data", 8, 1.5), *[AIUsageDay("claude_code", "analytics_api", d, f"stranger{i}@elsewhere.example",
+                                                  cost_usd=7.919, sessions=1) for i in range(strangers) for d in DAYS]]
+    report, html = _report(tmp_path, [_team("data", 8)], usage, _prs("data", 8, 0, 10, 5), date(2026, 12, 7))
+    cost = _section(html, "cost")
+    assert "identities no team claims" in cost
+    assert bool(re.search(r"Not in these figures: \$[\d,.]+ of", cost)) is printed
+    if not printed:  # nor anywhere else in the report (data quality counts identities, it does not price them)
+        assert not re.search(r"\$39\.6|\$40\b", html)
+    assert ("the amount is hidden: fewer than 5 identities" in cost) is not printed
