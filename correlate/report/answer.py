@@ -164,7 +164,7 @@ def _evidence_kind(n: int, at4: int) -> str:
 
 def spend_summary(total: float, previous: float, per_pr: float, productive: float, period: Period,
                   trend: Sequence[SpendMonth], linked: float = math.nan, *, hidden: str = "",
-                  previous_hidden: str = "", pending: str = "") -> SpendSummary:
+                  previous_hidden: str = "", pending: str = "", pending_share: float = math.nan) -> SpendSummary:
     """The spend paragraph: this period, its like-for-like comparison, per merged PR, the months before.
 
     Args:
@@ -173,6 +173,8 @@ def spend_summary(total: float, previous: float, per_pr: float, productive: floa
         previous_hidden: the comparison period's spend is withheld: the reason.
         pending: the productive share cannot be known yet (the spend is too recent to judge): why; printed as
             "not yet known" instead of a share that only looks like a result.
+        pending_share: the share of the spend still too recent to judge; said beside the productive share, which
+            can only grow as that spend is judged.
     """
     if hidden:
         return SpendSummary(math.nan, math.nan, math.nan, math.nan, tuple(trend),
@@ -195,10 +197,14 @@ def spend_summary(total: float, previous: float, per_pr: float, productive: floa
         productive = math.nan
     elif not math.isnan(linked) and not math.isnan(productive):
         text += (f"; {100 * linked:.0f}% of it can be linked to pull requests, {100 * productive:.0f}% to work that "
-                 "merged and held")
+                 f"merged and held{_still_pending(pending_share)}")
     elif not math.isnan(productive):
-        text += f"; {100 * productive:.0f}% of it went to work that merged and held"
+        text += f"; {100 * productive:.0f}% of it went to work that merged and held{_still_pending(pending_share)}"
     return SpendSummary(total, previous, per_pr, productive, tuple(trend), text + ".")
+
+
+def _still_pending(share: float) -> str:
+    return f" ({100 * share:.0f}% is too recent to judge yet)" if not math.isnan(share) and share >= 0.005 else ""
 
 
 def _usd(v: float) -> str:

@@ -295,10 +295,11 @@ def _summary(org: Row, prev: Row | None, stats: StatsSection, period: Period, co
     per_pr = math.nan if no_usage else org.value("cost_per_merged_pr")
     total = cost.spend.total_usd
     productive = dict(cost.spend.by_class).get("productive", math.nan) / total if total else math.nan
+    pending_share = dict(cost.spend.by_class).get("pending", 0.0) / total if total else math.nan
     spend = spend_summary(spend_now, spend_prev, per_pr, productive, period, months, cost.spend.linked_share,
                           hidden=org_usage_hidden(org, min_n),
                           previous_hidden=org_usage_hidden(prev, min_n) if prev is not None else "",
-                          pending=cost.spend.maturity_note)
+                          pending=cost.spend.maturity_note, pending_share=pending_share)
     steps = next_steps(verdict_list, stats, period=period,
                        recommendations=sum(len(r.findings) for r in cost.spend.recommendations),
                        unmatched_share=unmatched_share, n_control=stats.n_control,

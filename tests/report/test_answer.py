@@ -178,6 +178,11 @@ def test_spend_sentence_compares_like_for_like_and_says_no_data() -> None:
     assert "; 33% of it can be linked to pull requests, 15% to work that merged and held." in linked.sentence
     first = spend_summary(100.0, math.nan, math.nan, math.nan, whole, [])
     assert "no data to compare with in October 2026" in first.sentence and "$0" not in first.sentence
+    # the month's last weeks are still being judged: the productive share is a floor, and the sentence says so
+    recent = spend_summary(85_125.0, 93_120.0, 10.87, 0.15, whole, [], linked=0.33, pending_share=0.41)
+    assert "15% to work that merged and held (41% is too recent to judge yet)." in recent.sentence
+    assert "too recent" not in spend_summary(85_125.0, 93_120.0, 10.87, 0.15, whole, [], linked=0.33,
+                                             pending_share=0.0).sentence
 
 
 def test_next_steps_come_from_the_verdicts_and_the_data() -> None:
