@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,53 +12,18 @@ from correlate.console import console, install_countdown, progress
 from correlate.csv_writer import write_csv
 from correlate.days import last_complete_month
 from correlate.errors import UsageError
+from correlate.export_window import data_span_or_recent, data_window
 from correlate.outfile import writing
 from correlate.panel import build_panel
 from correlate.plausible import PlausibleWindow
-from correlate.report.queries import data_span  # SQL only: no matplotlib or jinja2
 from correlate.store import Store
 from correlate.sync import SyncContext, configured_sources, run_sync
 
 if TYPE_CHECKING:
     from correlate.report.sections import StatsSection
 
-__all__ = ["check_window", "data_window", "export_panel", "report_compare", "report_format", "report_monthly", "sync",
-           "write_compare", "write_monthly"]
-
-
-def _data_span(store: Store) -> tuple[date, date]:
-    """The store's data span: first to last day with any PR or AI usage (the last 90 days when empty)."""
-    span = data_span(store)
-    if span is None:
-        today = clock.today()
-        return today - timedelta(days=90), today
-    return span
-
-
-def data_window(store: Store, since: date | None, until: date | None) -> tuple[date, date]:
-    """The days an export covers: ``--since``/``--until`` where given, else the store's data span.
-
-    Raises:
-        UsageError: ``until`` before ``since``.
-    """
-    check_window(since, until)
-    lo, hi = _data_span(store)
-    first, last = since or lo, until or hi
-    if last < first:  # one bound given, beyond the other end of the data
-        given = f"--since {since} is after" if since is not None else f"--until {until} is before"
-        edge = f"the store's last day ({hi})" if since is not None else f"the store's first day ({lo})"
-        raise UsageError(f"{given} {edge}: there is nothing to export in that window")
-    return first, last
-
-
-def check_window(since: date | None, until: date | None) -> None:
-    """Refuse ``--until`` before ``--since`` (both given).
-
-    Raises:
-        UsageError: naming both days.
-    """
-    if since is not None and until is not None and until < since:
-        raise UsageError(f"--until ({until}) is before --since ({since})")
+__all__ = ["export_panel", "report_compare", "report_format", "report_monthly", "sync", "write_compare",
+           "write_monthly"]
 
 
 def sync(config_path: Path, sources: list[str], since: date | None) -> None:
@@ -122,7 +87,7 @@ def write_compare(store: Store, config: Config, teams: str, since: date | None, 
 
     names = parse_teams(teams, config.team_names)
     if since is None or until is None:
-        _, hi = _data_span(store)
+        _, hi = data_span_or_recent(store)
         lo, hi = default_window(until or hi)
         since, until = since or lo, until or hi
     if until < since:

@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from correlate.commands import data_window
 from correlate.config import load_config
 from correlate.console import console
 from correlate.csv_writer import write_csv
+from correlate.export_window import data_window
 from correlate.quality import data_quality
 from correlate.store import Store
 

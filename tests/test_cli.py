@@ -17,9 +17,10 @@ import typer
 from typer.testing import CliRunner
 
 from correlate.cli import app
-from correlate.commands import data_window, report_format
+from correlate.commands import report_format
 from correlate.demo import dump_toml
 from correlate.errors import UsageError
+from correlate.export_window import data_window
 from correlate.store import Store
 from correlate.sync import SOURCES
 from tests.cli import ROOT, run_cli

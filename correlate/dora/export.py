@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from correlate.commands import check_window
 from correlate.config import Config, load_config
 from correlate.console import console
 from correlate.csv_writer import write_csv
 from correlate.dora.linkage import drop_temp, prepare
+from correlate.export_window import check_window
 from correlate.ownership import team_of_repo, team_of_service
 from correlate.store import Store
 

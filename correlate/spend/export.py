@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from correlate.commands import data_window
 from correlate.config import load_config
 from correlate.console import console
 from correlate.csv_writer import write_csv
+from correlate.export_window import data_window
 from correlate.spend import CLASSES, classify_window
 from correlate.spend.wording import describe_thresholds, rule_name
 from correlate.store import Store

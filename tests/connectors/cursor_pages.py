@@ -1,6 +1,6 @@
 """A fake Cursor Admin API for tests, serving HAND-BUILT pages in Cursor's documented shape.
 
-Shapes follow cursor.com/docs/account/teams/admin-api as quoted in ../shared/docs/sources.md §7 and its
+Shapes follow cursor.com/docs/account/teams/admin-api as quoted in docs/sources.md §7 and its
 published examples (``daily-usage-data`` rows with ``date`` in epoch ms; ``filtered-usage-events`` with
 ``totalUsageEventsCount``, ``pagination`` and ``usageEvents[].tokenUsage``). None of it was recorded.
 """
